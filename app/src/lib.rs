@@ -1,0 +1,71 @@
+//! The shop's pages. Server functions in [`api`] are thin: they call the
+//! checkout service the server provides as context.
+
+pub mod api;
+mod storefront;
+mod thank_you;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::{path, SsrMode};
+
+pub use storefront::Storefront;
+pub use thank_you::ThankYou;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/shop.css"/>
+        <Title text="Paper & Clay · Webshop"/>
+        <Router>
+            <header class="site-header">
+                <A href="/" attr:class="brand">"Paper & Clay"</A>
+            </header>
+            <main class="page">
+                // Async: the whole page is rendered before it is sent, so it
+                // is complete without JavaScript.
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=Storefront ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/:id") view=ThankYou ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Unknown pages and unknown orders, with a real 404 status.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="panel not-found">
+            <h1>"Not found"</h1>
+            <p>"We could not find that page or order."</p>
+            <a class="button" href="/">"Back to the shop"</a>
+        </section>
+    }
+}

@@ -1,0 +1,143 @@
+//! The articles the shop sells. Prices live only here, on the server: the
+//! browser sends an article id and a quantity, never a price.
+
+use crate::money::{Currency, Money};
+use crate::order::OrderLine;
+use serde::{Deserialize, Serialize};
+
+/// Most of one article a single order may hold.
+pub const MAX_QUANTITY: u32 = 99;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ArticleId(pub String);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    pub id: ArticleId,
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    /// Path of the picture below the site root, e.g. `/images/mug.svg`.
+    pub image: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("we do not sell an article '{0}'")]
+    UnknownArticle(String),
+    #[error("quantity must be between 1 and {MAX_QUANTITY}, not {0}")]
+    InvalidQuantity(i64),
+    #[error("the order total is too large")]
+    TotalTooLarge,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    articles: Vec<Article>,
+}
+
+impl Catalog {
+    pub fn new(articles: Vec<Article>) -> Self {
+        Self { articles }
+    }
+
+    /// The demo shop's articles.
+    pub fn demo() -> Self {
+        let article = |id: &str, name: &str, description: &str, cents: i64| Article {
+            id: ArticleId(id.into()),
+            name: name.into(),
+            description: description.into(),
+            price: Money::new(cents, Currency::EUR),
+            image: format!("/images/{id}.svg"),
+        };
+        Self::new(vec![
+            article(
+                "mug",
+                "Stoneware mug",
+                "Hand-glazed, 350 ml, dishwasher safe.",
+                1450,
+            ),
+            article(
+                "notebook",
+                "Dot-grid notebook",
+                "A5, 160 pages of 100 g/m² paper, lies flat.",
+                1295,
+            ),
+            article(
+                "tote",
+                "Canvas tote bag",
+                "Heavy organic cotton with a long strap.",
+                1800,
+            ),
+        ])
+    }
+
+    pub fn articles(&self) -> &[Article] {
+        &self.articles
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Article> {
+        self.articles.iter().find(|a| a.id.0 == id)
+    }
+
+    /// Checks an article id and quantity from the outside world and prices
+    /// the line from the catalog.
+    pub fn price_line(&self, article_id: &str, quantity: i64) -> Result<OrderLine, CatalogError> {
+        let article = self
+            .find(article_id)
+            .ok_or_else(|| CatalogError::UnknownArticle(article_id.to_owned()))?;
+        let quantity = u32::try_from(quantity)
+            .ok()
+            .filter(|q| (1..=MAX_QUANTITY).contains(q))
+            .ok_or(CatalogError::InvalidQuantity(quantity))?;
+        let line_total = article
+            .price
+            .checked_mul(quantity)
+            .ok_or(CatalogError::TotalTooLarge)?;
+        Ok(OrderLine {
+            article_id: article.id.clone(),
+            name: article.name.clone(),
+            quantity,
+            unit_price: article.price,
+            line_total,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_a_known_article_from_the_catalog() {
+        let line = Catalog::demo().price_line("mug", 3).unwrap();
+        assert_eq!(line.quantity, 3);
+        assert_eq!(line.unit_price, Money::new(1450, Currency::EUR));
+        assert_eq!(line.line_total, Money::new(4350, Currency::EUR));
+    }
+
+    #[test]
+    fn rejects_unknown_articles_and_bad_quantities() {
+        let catalog = Catalog::demo();
+        assert_eq!(
+            catalog.price_line("<script>", 1),
+            Err(CatalogError::UnknownArticle("<script>".into()))
+        );
+        for quantity in [0, -1, 100, i64::MAX, i64::MIN] {
+            assert_eq!(
+                catalog.price_line("mug", quantity),
+                Err(CatalogError::InvalidQuantity(quantity))
+            );
+        }
+    }
+
+    #[test]
+    fn demo_has_at_least_three_articles_with_unique_ids() {
+        let catalog = Catalog::demo();
+        assert!(catalog.articles().len() >= 3);
+        let mut ids: Vec<_> = catalog.articles().iter().map(|a| &a.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), catalog.articles().len());
+    }
+}

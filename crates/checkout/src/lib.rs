@@ -1,0 +1,21 @@
+//! The shop's domain. Everything here is pure logic plus two ports
+//! ([`Store`], [`PaymentProvider`]) that adapters implement at the edges.
+
+pub mod catalog;
+pub mod money;
+pub mod order;
+pub mod payment;
+pub mod ports;
+pub mod service;
+
+pub use catalog::{Article, ArticleId, Catalog, CatalogError, MAX_QUANTITY};
+pub use money::{Currency, Money, MoneyError};
+pub use order::{Order, OrderId, OrderLine, OrderStatus};
+pub use payment::{AttemptId, PaymentAttempt, PaymentStatus, StatusChange};
+pub use ports::{
+    NewPayment, OrderRecord, PaymentMetadata, PaymentProvider, ProviderError, ProviderPayment,
+    Store, StoreError,
+};
+pub use service::{
+    CheckoutError, CheckoutService, CheckoutStarted, ShopUrls, WebhookError, WebhookOutcome,
+};

@@ -1,0 +1,192 @@
+//! Orders: what the shopper buys. An order owns its payment attempts and
+//! its status is derived from them, never stored.
+
+use crate::catalog::ArticleId;
+use crate::money::Money;
+use crate::payment::{PaymentAttempt, PaymentStatus};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// Unguessable (122 random bits): the thank-you page URL is the only key
+/// a shopper has to their order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OrderId(pub String);
+
+impl OrderId {
+    const PREFIX: &'static str = "ord_";
+
+    pub fn generate() -> Self {
+        Self(format!("{}{}", Self::PREFIX, uuid::Uuid::new_v4().simple()))
+    }
+
+    /// Accepts only ids of the form we generate, so malformed input never
+    /// reaches the store.
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex = text.strip_prefix(Self::PREFIX)?;
+        (hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| Self(text.to_owned()))
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub article_id: ArticleId,
+    /// The article's name when it was bought.
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub line_total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub lines: Vec<OrderLine>,
+    pub total: Money,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl Order {
+    /// `None` when the lines are empty or their total does not fit.
+    pub fn new(lines: Vec<OrderLine>, now: OffsetDateTime) -> Option<Self> {
+        let (first, rest) = lines.split_first()?;
+        let total = rest.iter().try_fold(first.line_total, |sum, line| {
+            sum.checked_add(line.line_total)
+        })?;
+        Some(Self {
+            id: OrderId::generate(),
+            lines,
+            total,
+            created_at: now,
+        })
+    }
+
+    /// One line for the provider's payment description.
+    pub fn description(&self) -> String {
+        let short_id = &self.id.0[OrderId::PREFIX.len()..][..8];
+        format!("Order {short_id}")
+    }
+}
+
+/// What the shopper is told about an order, derived from its attempts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// No attempt has reached the provider yet, or one is open.
+    AwaitingPayment,
+    /// The provider is processing a payment (pending, authorized).
+    PaymentPending,
+    Paid,
+    /// The latest attempt failed, was canceled or expired: the shopper may
+    /// try again on the same order.
+    PaymentFailed(PaymentStatus),
+}
+
+impl OrderStatus {
+    /// Any paid attempt makes the order paid, even an earlier one (an
+    /// earlier attempt's success must never be missed); otherwise the
+    /// newest attempt decides.
+    pub fn derive(attempts: &[PaymentAttempt]) -> Self {
+        if attempts.iter().any(|a| a.status == PaymentStatus::Paid) {
+            return Self::Paid;
+        }
+        let newest = attempts.iter().max_by_key(|a| a.created_at);
+        match newest.map(|a| a.status) {
+            None | Some(PaymentStatus::Created | PaymentStatus::Open) => Self::AwaitingPayment,
+            Some(PaymentStatus::Pending | PaymentStatus::Authorized) => Self::PaymentPending,
+            Some(PaymentStatus::Paid) => Self::Paid,
+            Some(
+                status @ (PaymentStatus::Failed | PaymentStatus::Canceled | PaymentStatus::Expired),
+            ) => Self::PaymentFailed(status),
+        }
+    }
+
+    /// Nothing more will happen without the shopper acting.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Paid | Self::PaymentFailed(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Catalog, Currency};
+    use time::Duration;
+
+    fn attempt(status: PaymentStatus, minute: i64) -> PaymentAttempt {
+        let mut a = PaymentAttempt::new(
+            OrderId::generate(),
+            Money::new(100, Currency::EUR),
+            OffsetDateTime::UNIX_EPOCH + Duration::minutes(minute),
+        );
+        a.status = status;
+        a
+    }
+
+    #[test]
+    fn order_ids_are_unguessable_and_strictly_parsed() {
+        let id = OrderId::generate();
+        assert_eq!(OrderId::parse(&id.0), Some(id.clone()));
+        assert_ne!(id, OrderId::generate());
+        for bad in [
+            "",
+            "ord_",
+            "ord_123",
+            "x",
+            "../etc/passwd",
+            &id.0.to_uppercase(),
+            &format!("{}0", id.0),
+        ] {
+            assert_eq!(OrderId::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn total_is_the_sum_of_the_lines() {
+        let catalog = Catalog::demo();
+        let lines = vec![
+            catalog.price_line("mug", 2).unwrap(),
+            catalog.price_line("tote", 1).unwrap(),
+        ];
+        let order = Order::new(lines, OffsetDateTime::UNIX_EPOCH).unwrap();
+        assert_eq!(order.total, Money::new(2 * 1450 + 1800, Currency::EUR));
+        assert!(Order::new(vec![], OffsetDateTime::UNIX_EPOCH).is_none());
+    }
+
+    #[test]
+    fn status_is_derived_from_the_attempts() {
+        use PaymentStatus::*;
+        assert_eq!(OrderStatus::derive(&[]), OrderStatus::AwaitingPayment);
+        assert_eq!(
+            OrderStatus::derive(&[attempt(Open, 0)]),
+            OrderStatus::AwaitingPayment
+        );
+        assert_eq!(
+            OrderStatus::derive(&[attempt(Pending, 0)]),
+            OrderStatus::PaymentPending
+        );
+        assert_eq!(
+            OrderStatus::derive(&[attempt(Paid, 0), attempt(Failed, 1)]),
+            OrderStatus::Paid
+        );
+        assert_eq!(
+            OrderStatus::derive(&[attempt(Failed, 0), attempt(Open, 1)]),
+            OrderStatus::AwaitingPayment
+        );
+        assert_eq!(
+            OrderStatus::derive(&[attempt(Open, 0), attempt(Expired, 1)]),
+            OrderStatus::PaymentFailed(Expired)
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! Payment attempts and the rules their status follows.
+
+use crate::money::Money;
+use crate::order::OrderId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// Our id of one attempt to pay an order. Also the provider idempotency key
+/// of its create call, so a retried create never makes a second payment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AttemptId(pub String);
+
+impl AttemptId {
+    pub fn generate() -> Self {
+        Self(format!("pay_{}", uuid::Uuid::new_v4().simple()))
+    }
+}
+
+impl fmt::Display for AttemptId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// created -> open -> (pending | authorized) -> paid | failed | canceled | expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentStatus {
+    /// Stored by us; the provider has not confirmed it yet.
+    Created,
+    Open,
+    Pending,
+    Authorized,
+    Paid,
+    Failed,
+    Canceled,
+    Expired,
+}
+
+/// What applying an observed status did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusChange {
+    /// The status moved forward to this one.
+    Advanced(PaymentStatus),
+    /// The observed status is the one we have.
+    Unchanged,
+    /// The observed status would move backwards (or sideways, or out of a
+    /// final status): a late or reordered notification. Ignored.
+    Stale,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 8] = [
+        Self::Created,
+        Self::Open,
+        Self::Pending,
+        Self::Authorized,
+        Self::Paid,
+        Self::Failed,
+        Self::Canceled,
+        Self::Expired,
+    ];
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Paid | Self::Failed | Self::Canceled | Self::Expired
+        )
+    }
+
+    /// How far along the lifecycle a status is; a status only moves to a
+    /// strictly higher stage.
+    fn stage(self) -> u8 {
+        match self {
+            Self::Created => 0,
+            Self::Open => 1,
+            Self::Pending | Self::Authorized => 2,
+            Self::Paid | Self::Failed | Self::Canceled | Self::Expired => 3,
+        }
+    }
+
+    /// The state machine: the status after observing `observed`.
+    pub fn observe(self, observed: PaymentStatus) -> StatusChange {
+        if observed == self {
+            StatusChange::Unchanged
+        } else if observed.stage() > self.stage() {
+            StatusChange::Advanced(observed)
+        } else {
+            StatusChange::Stale
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Open => "open",
+            Self::Pending => "pending",
+            Self::Authorized => "authorized",
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+impl fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentAttempt {
+    pub id: AttemptId,
+    pub order_id: OrderId,
+    pub amount: Money,
+    pub status: PaymentStatus,
+    /// The provider's payment id (`tr_...`), once the provider created it.
+    pub provider_payment_id: Option<String>,
+    /// Where the shopper pays, while the payment is open.
+    pub checkout_url: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Bumped on every write; every write is conditional on the version it
+    /// was read with, so concurrent webhooks cannot overwrite each other.
+    pub version: u64,
+}
+
+impl PaymentAttempt {
+    pub fn new(order_id: OrderId, amount: Money, now: OffsetDateTime) -> Self {
+        Self {
+            id: AttemptId::generate(),
+            order_id,
+            amount,
+            status: PaymentStatus::Created,
+            provider_payment_id: None,
+            checkout_url: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// Marks this as the next version of what was read, to be written
+    /// conditionally on the version it was read with (see `Store::update_attempt`).
+    pub fn bump_version(&mut self, now: OffsetDateTime) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+
+    /// The provider accepted the payment: remember its id and checkout page.
+    pub fn record_provider_payment(
+        &mut self,
+        provider_payment_id: String,
+        checkout_url: Option<String>,
+    ) {
+        self.provider_payment_id = Some(provider_payment_id);
+        self.checkout_url = checkout_url;
+    }
+
+    /// Applies an observed status through the state machine.
+    pub fn observe(&mut self, observed: PaymentStatus) -> StatusChange {
+        let change = self.status.observe(observed);
+        if let StatusChange::Advanced(status) = change {
+            self.status = status;
+            if status.is_final() {
+                self.checkout_url = None;
+            }
+        }
+        change
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PaymentStatus::*;
+    use super::*;
+
+    #[test]
+    fn statuses_move_forward_only() {
+        assert_eq!(Created.observe(Open), StatusChange::Advanced(Open));
+        assert_eq!(Open.observe(Paid), StatusChange::Advanced(Paid));
+        assert_eq!(Open.observe(Pending), StatusChange::Advanced(Pending));
+        assert_eq!(Pending.observe(Failed), StatusChange::Advanced(Failed));
+        assert_eq!(Authorized.observe(Paid), StatusChange::Advanced(Paid));
+        assert_eq!(Pending.observe(Open), StatusChange::Stale);
+        assert_eq!(Pending.observe(Authorized), StatusChange::Stale);
+        assert_eq!(Open.observe(Open), StatusChange::Unchanged);
+    }
+
+    #[test]
+    fn a_final_status_never_changes() {
+        for final_status in PaymentStatus::ALL.into_iter().filter(|s| s.is_final()) {
+            for observed in PaymentStatus::ALL {
+                let change = final_status.observe(observed);
+                assert!(
+                    matches!(change, StatusChange::Unchanged | StatusChange::Stale),
+                    "{final_status} -> {observed} gave {change:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn observing_drops_the_checkout_link_when_final() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut attempt = PaymentAttempt::new(
+            OrderId("ord_1".into()),
+            Money::new(100, crate::Currency::EUR),
+            now,
+        );
+        attempt.record_provider_payment("tr_1".into(), Some("https://pay".into()));
+        assert_eq!(attempt.observe(Open), StatusChange::Advanced(Open));
+        assert_eq!(attempt.checkout_url.as_deref(), Some("https://pay"));
+        assert_eq!(attempt.observe(Paid), StatusChange::Advanced(Paid));
+        assert_eq!(attempt.checkout_url, None);
+        assert_eq!(attempt.observe(Open), StatusChange::Stale);
+        assert_eq!(attempt.status, Paid);
+        attempt.bump_version(now);
+        assert_eq!(attempt.version, 2);
+    }
+}

@@ -1,0 +1,97 @@
+//! The two ports the domain needs from the outside world. Adapters live in
+//! other crates: `store` (redb, DynamoDB) and `mollie` (the provider).
+
+use crate::money::Money;
+use crate::order::{Order, OrderId};
+use crate::payment::{AttemptId, PaymentAttempt, PaymentStatus};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// An order with all its payment attempts, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub order: Order,
+    pub attempts: Vec<PaymentAttempt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write found another version than the one it was read with.
+    #[error("the record was changed concurrently")]
+    Conflict,
+    /// The item to create exists already.
+    #[error("the record exists already")]
+    AlreadyExists,
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores a new order and its first attempt together, or neither.
+    async fn create_order(&self, order: &Order, attempt: &PaymentAttempt)
+        -> Result<(), StoreError>;
+
+    /// The order with its attempts, read consistently.
+    async fn load_order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError>;
+
+    async fn load_attempt(
+        &self,
+        order_id: &OrderId,
+        attempt_id: &AttemptId,
+    ) -> Result<Option<PaymentAttempt>, StoreError>;
+
+    /// Writes `next` only if the stored attempt still has version
+    /// `next.version - 1`; otherwise [`StoreError::Conflict`].
+    async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError>;
+}
+
+/// Our ids, sent with every payment and checked on every webhook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentMetadata {
+    pub order_id: OrderId,
+    pub attempt_id: AttemptId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPayment {
+    pub amount: Money,
+    pub description: String,
+    pub redirect_url: String,
+    pub webhook_url: String,
+    pub metadata: PaymentMetadata,
+    /// Same key, same provider payment: retries never create a second one.
+    pub idempotency_key: String,
+}
+
+/// A payment as the provider reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderPayment {
+    pub id: String,
+    /// `None` for a status this code does not know (a future API addition).
+    pub status: Option<PaymentStatus>,
+    pub amount: Money,
+    pub checkout_url: Option<String>,
+    pub metadata: Option<PaymentMetadata>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the provider does not know this payment")]
+    NotFound,
+    /// A 4xx other than 404: our request was wrong; retrying will not help.
+    #[error("the provider rejected the request: {0}")]
+    Rejected(String),
+    /// 5xx, 429, timeouts, connection errors, after bounded retries.
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait PaymentProvider: Send + Sync + 'static {
+    async fn create_payment(&self, payment: &NewPayment) -> Result<ProviderPayment, ProviderError>;
+    async fn get_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<ProviderPayment, ProviderError>;
+}

@@ -1,0 +1,293 @@
+//! The payments API subset, answering as Mollie does.
+
+use crate::state::{EmulatedPayment, EmulatorState, IdempotentResponse, PaymentStatus};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+const HAL_JSON: &str = "application/hal+json";
+const CREATE_PARAMETERS: [&str; 8] = [
+    "amount",
+    "description",
+    "redirectUrl",
+    "cancelUrl",
+    "webhookUrl",
+    "metadata",
+    "locale",
+    "method",
+];
+/// Currencies Mollie accepts, with their decimals.
+const CURRENCIES: [(&str, usize); 12] = [
+    ("EUR", 2),
+    ("USD", 2),
+    ("GBP", 2),
+    ("CHF", 2),
+    ("SEK", 2),
+    ("NOK", 2),
+    ("DKK", 2),
+    ("PLN", 2),
+    ("CZK", 2),
+    ("CAD", 2),
+    ("AUD", 2),
+    ("JPY", 0),
+];
+
+fn hal(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(HAL_JSON));
+    response
+}
+
+/// Mollie's error document.
+pub fn error(status: StatusCode, detail: impl Into<String>, field: Option<&str>) -> Response {
+    let mut body = json!({
+        "status": status.as_u16(),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "detail": detail.into(),
+        "_links": { "documentation": { "href": "https://docs.mollie.com/overview/handling-errors", "type": "text/html" } },
+    });
+    if let Some(field) = field {
+        body["field"] = json!(field);
+    }
+    hal(status, body)
+}
+
+fn authorized(headers: &HeaderMap) -> Result<(), Response> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.strip_prefix("test_"));
+    match key {
+        Some(rest) if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(()),
+        _ => Err(error(
+            StatusCode::UNAUTHORIZED,
+            "Missing authentication, or failed to authenticate",
+            None,
+        )),
+    }
+}
+
+fn invalid(detail: &str, field: &str) -> Response {
+    error(StatusCode::UNPROCESSABLE_ENTITY, detail, Some(field))
+}
+
+fn valid_url(text: &str) -> bool {
+    (text.starts_with("https://") || text.starts_with("http://"))
+        && text.len() > 8
+        && !text.contains(char::is_whitespace)
+}
+
+fn optional_url(body: &Map<String, Value>, field: &str) -> Result<Option<String>, Response> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(url)) if valid_url(url) => Ok(Some(url.clone())),
+        Some(_) => Err(invalid(&format!("The {field} is invalid"), field)),
+    }
+}
+
+/// Checks a create request the way Mollie does, field by field.
+fn parse_create(
+    body: &Map<String, Value>,
+    state: &EmulatorState,
+) -> Result<EmulatedPayment, Response> {
+    if let Some(unknown) = body
+        .keys()
+        .find(|k| !CREATE_PARAMETERS.contains(&k.as_str()))
+    {
+        return Err(invalid(
+            &format!("Non-existent body parameter \"{unknown}\" for this API call"),
+            unknown,
+        ));
+    }
+    let amount = body
+        .get("amount")
+        .and_then(Value::as_object)
+        .ok_or_else(|| invalid("The amount is required", "amount"))?;
+    let currency = amount
+        .get("currency")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(&(_, decimals)) = CURRENCIES.iter().find(|(code, _)| *code == currency) else {
+        return Err(invalid(
+            "The amount contains an invalid currency",
+            "amount.currency",
+        ));
+    };
+    let value = amount
+        .get("value")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let well_formed = match value.split_once('.') {
+        Some((whole, fraction)) => {
+            decimals > 0
+                && fraction.len() == decimals
+                && fraction.bytes().all(|b| b.is_ascii_digit())
+                && !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => decimals == 0 && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
+    };
+    if !well_formed {
+        return Err(invalid(
+            "The amount contains an invalid value",
+            "amount.value",
+        ));
+    }
+    if value.bytes().all(|b| b == b'0' || b == b'.') {
+        return Err(invalid("The amount is lower than the minimum", "amount"));
+    }
+    let description = match body.get("description") {
+        Some(Value::String(d)) if !d.trim().is_empty() && d.chars().count() <= 255 => d.clone(),
+        Some(Value::String(d)) if !d.trim().is_empty() => {
+            return Err(invalid("The description is too long", "description"))
+        }
+        _ => return Err(invalid("The description is invalid", "description")),
+    };
+    let redirect_url = optional_url(body, "redirectUrl")?.ok_or_else(|| {
+        invalid(
+            "The redirect URL is required for this payment",
+            "redirectUrl",
+        )
+    })?;
+    let now = OffsetDateTime::now_utc();
+    Ok(EmulatedPayment {
+        id: EmulatorState::new_payment_id(),
+        created_at: now,
+        expires_at: now + state.config.payment_ttl,
+        changed_at: None,
+        amount: json!({ "currency": currency, "value": value }),
+        description,
+        redirect_url,
+        cancel_url: optional_url(body, "cancelUrl")?,
+        webhook_url: optional_url(body, "webhookUrl")?,
+        metadata: body.get("metadata").cloned().unwrap_or(Value::Null),
+        method: body
+            .get("method")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        locale: body
+            .get("locale")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        status: PaymentStatus::Open,
+    })
+}
+
+pub async fn create_payment(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if let Err(denied) = authorized(&headers) {
+        return denied;
+    }
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON",
+            None,
+        );
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // Canonical JSON (serde_json sorts object keys) so that field order does not matter.
+    let fingerprint = Value::Object(fields.clone()).to_string();
+
+    // One lock over look-up and create: two calls with one key cannot both create.
+    let mut kept = state.idempotency.lock().expect("idempotency lock");
+    if let Some(key) = &key {
+        if let Some(previous) = kept.get(key) {
+            if previous.request_fingerprint != fingerprint {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "The idempotency key was already used for another request",
+                    None,
+                );
+            }
+            let mut response = hal(
+                StatusCode::from_u16(previous.status).unwrap_or(StatusCode::OK),
+                previous.body.clone(),
+            );
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return response;
+        }
+    }
+    let (status, body) = match parse_create(&fields, &state) {
+        Ok(payment) => {
+            let body = state.resource(&payment);
+            state.insert(payment);
+            (StatusCode::CREATED, body)
+        }
+        Err(rejection) => return rejection,
+    };
+    if let Some(key) = key {
+        kept.insert(
+            key,
+            IdempotentResponse {
+                request_fingerprint: fingerprint,
+                status: status.as_u16(),
+                body: body.clone(),
+            },
+        );
+    }
+    hal(status, body)
+}
+
+pub async fn get_payment(
+    State(state): State<Arc<EmulatorState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = authorized(&headers) {
+        return denied;
+    }
+    match state.get(&id) {
+        Some(payment) => hal(StatusCode::OK, state.resource(&payment)),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("No payment exists with token {id}."),
+            None,
+        ),
+    }
+}
+
+pub async fn cancel_payment(
+    State(state): State<Arc<EmulatorState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = authorized(&headers) {
+        return denied;
+    }
+    match state.get(&id) {
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("No payment exists with token {id}."),
+            None,
+        ),
+        Some(payment) if payment.status != PaymentStatus::Open => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The payment cannot be cancelled",
+            None,
+        ),
+        Some(_) => {
+            state.complete(&id, PaymentStatus::Canceled);
+            let payment = state.get(&id).expect("it was there a moment ago");
+            hal(StatusCode::OK, state.resource(&payment))
+        }
+    }
+}
+
+pub async fn stats(State(state): State<Arc<EmulatorState>>) -> Response {
+    axum::Json(json!({ "paymentsCreated": state.payments_created() })).into_response()
+}

@@ -1,0 +1,126 @@
+//! The hosted checkout page: like Mollie's test mode, the tester picks the
+//! outcome from radio buttons and continues.
+
+use crate::state::{EmulatorState, PaymentStatus};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use std::sync::Arc;
+
+const OUTCOMES: [(&str, &str); 5] = [
+    ("paid", "Paid"),
+    ("failed", "Failed"),
+    ("canceled", "Canceled"),
+    ("expired", "Expired"),
+    ("open", "Leave open (come back later)"),
+];
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn page(title: &str, body: &str) -> Response {
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Mollie test mode (emulator)</title>
+<style>
+body{{font-family:system-ui,sans-serif;background:#f3f4f7;color:#1b1d24;margin:0;padding:2rem 1rem}}
+main{{max-width:28rem;margin:0 auto;background:#fff;border-radius:12px;padding:1.5rem 2rem;box-shadow:0 2px 12px #0002}}
+.note{{background:#fff4d6;border:1px solid #e8c66a;border-radius:6px;padding:.5rem .75rem;font-size:.9rem}}
+.amount{{font-size:2rem;font-weight:700;margin:.25rem 0}}
+fieldset{{border:1px solid #ccd;border-radius:8px;margin:1rem 0;padding:.5rem 1rem}}
+label{{display:block;padding:.4rem 0;cursor:pointer}}
+button{{font:inherit;background:#0b57d0;color:#fff;border:0;border-radius:8px;padding:.7rem 1.4rem;cursor:pointer}}
+button:focus-visible,input:focus-visible{{outline:3px solid #f5a623;outline-offset:2px}}
+</style></head><body><main>{body}</main></body></html>"#
+    );
+    Html(html).into_response()
+}
+
+pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String>) -> Response {
+    let Some(payment) = state.get(&id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<h1>Payment not found</h1>"),
+        )
+            .into_response();
+    };
+    let amount = format!(
+        "{} {}",
+        payment.amount["currency"].as_str().unwrap_or_default(),
+        payment.amount["value"].as_str().unwrap_or_default()
+    );
+    let description = escape(&payment.description);
+    if payment.status != PaymentStatus::Open {
+        let body = format!(
+            r#"<h1>This payment is {status}</h1><p>{description}</p><p><a href="{back}">Back to the shop</a></p>"#,
+            status = payment.status.as_str(),
+            back = escape(&payment.redirect_url),
+        );
+        return page("Payment", &body);
+    }
+    let choices: String = OUTCOMES
+        .iter()
+        .enumerate()
+        .map(|(i, (value, label))| {
+            let checked = if i == 0 { " checked" } else { "" };
+            format!(r#"<label><input type="radio" name="outcome" value="{value}"{checked}> {label}</label>"#)
+        })
+        .collect();
+    let body = format!(
+        r#"<p class="note">Note: this is a testmode payment.</p>
+<h1>Pay <span class="amount" data-testid="amount">{amount}</span></h1>
+<p data-testid="description">{description}</p>
+<form method="post">
+<fieldset><legend>Select the payment status</legend>{choices}</fieldset>
+<button type="submit">Continue</button>
+</form>"#,
+        amount = escape(&amount),
+    );
+    page("Checkout", &body)
+}
+
+#[derive(Deserialize)]
+pub struct OutcomeForm {
+    outcome: String,
+}
+
+pub async fn choose_outcome(
+    State(state): State<Arc<EmulatorState>>,
+    Path(id): Path<String>,
+    Form(form): Form<OutcomeForm>,
+) -> Response {
+    let Some(payment) = state.get(&id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<h1>Payment not found</h1>"),
+        )
+            .into_response();
+    };
+    let Some(outcome) = PaymentStatus::parse(&form.outcome) else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page("Checkout", "<h1>Unknown outcome</h1>"),
+        )
+            .into_response();
+    };
+    if outcome != PaymentStatus::Open {
+        state.complete(&id, outcome);
+    }
+    let back = match (outcome, &payment.cancel_url) {
+        (PaymentStatus::Canceled, Some(cancel_url)) => cancel_url.clone(),
+        _ => payment.redirect_url.clone(),
+    };
+    let mut response = Redirect::to(&back).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}

@@ -1,0 +1,114 @@
+//! A Mollie-compatible test-mode server, for local runs and tests.
+//!
+//! - `POST /v2/payments`, `GET /v2/payments/{id}`, `DELETE /v2/payments/{id}`
+//!   with Mollie's shapes, status codes and error documents, and
+//!   `Idempotency-Key` replay.
+//! - `GET /checkout/{id}`: the hosted checkout page, where the tester picks
+//!   the outcome; it then notifies the webhook and sends the browser back.
+//! - Webhooks: form-encoded `id=tr_...`, retried on anything but 200 on
+//!   Mollie's schedule, compressed by `time_factor`.
+//! - `GET /_emulator/stats`: counters for tests (payments created).
+//!
+//! It serves as a router to mount in another server (`Emulator::router`) or
+//! on its own listener (`Emulator::serve`, port 0 in tests).
+
+mod api;
+mod checkout_page;
+mod state;
+mod webhooks;
+
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use state::PaymentStatus;
+
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// The address the emulator is reached at, for `_links` (no trailing
+    /// slash), e.g. `http://127.0.0.1:3000/mollie`.
+    pub public_base_url: String,
+    /// Mollie's webhook schedule is multiplied by this: 0.01 turns the
+    /// first retry's minute into 0.6 s.
+    pub time_factor: f64,
+    /// How long a payment stays open before it expires (Mollie: about 15
+    /// minutes for cards).
+    pub payment_ttl: Duration,
+}
+
+impl EmulatorConfig {
+    pub fn new(public_base_url: impl Into<String>) -> Self {
+        Self {
+            public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
+            time_factor: 1.0,
+            payment_ttl: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Emulator {
+    state: Arc<state::EmulatorState>,
+}
+
+impl Emulator {
+    pub fn new(config: EmulatorConfig) -> Self {
+        Self {
+            state: Arc::new(state::EmulatorState::new(config)),
+        }
+    }
+
+    /// The emulator's routes, to serve alone or to nest in another router.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route("/v2/payments", axum::routing::post(api::create_payment))
+            .route(
+                "/v2/payments/{id}",
+                get(api::get_payment).delete(api::cancel_payment),
+            )
+            .route(
+                "/checkout/{id}",
+                get(checkout_page::show).post(checkout_page::choose_outcome),
+            )
+            .route("/_emulator/stats", get(api::stats))
+            .with_state(self.state.clone())
+    }
+
+    /// The API's base URL for clients, e.g. `http://127.0.0.1:4000/v2`.
+    pub fn api_base_url(&self) -> String {
+        format!("{}/v2", self.state.config.public_base_url)
+    }
+
+    /// Provider payments created so far (idempotent replays not counted).
+    pub fn payments_created(&self) -> u64 {
+        self.state.payments_created()
+    }
+
+    /// Sets a payment's status as the checkout page would, notifying the
+    /// webhook. For tests that do not drive a browser.
+    pub fn complete_payment(&self, id: &str, status: PaymentStatus) -> bool {
+        self.state.complete(id, status)
+    }
+
+    /// Serves the emulator on its own on `listener` (port 0 picks a free
+    /// port) until the task is dropped; the config's public URL is the
+    /// listener's address.
+    pub async fn serve(
+        listener: tokio::net::TcpListener,
+        configure: impl FnOnce(&mut EmulatorConfig),
+    ) -> std::io::Result<(Self, SocketAddr)> {
+        let addr = listener.local_addr()?;
+        let mut config = EmulatorConfig::new(format!("http://{addr}"));
+        configure(&mut config);
+        let emulator = Self::new(config);
+        let router = emulator.router();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "the emulator stopped");
+            }
+        });
+        Ok((emulator, addr))
+    }
+}

@@ -1,0 +1,217 @@
+use crate::webhooks;
+use crate::EmulatorConfig;
+use rand::distr::{Alphanumeric, SampleString};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+/// Mollie writes `2018-03-20T09:13:37+00:00`.
+const MOLLIE_TIME: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+00:00");
+
+fn mollie_time(t: OffsetDateTime) -> String {
+    t.format(MOLLIE_TIME).expect("a UTC time always formats")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Open,
+    Pending,
+    Authorized,
+    Paid,
+    Failed,
+    Canceled,
+    Expired,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Pending => "pending",
+            Self::Authorized => "authorized",
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Open,
+            Self::Pending,
+            Self::Authorized,
+            Self::Paid,
+            Self::Failed,
+            Self::Canceled,
+            Self::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Paid | Self::Failed | Self::Canceled | Self::Expired
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EmulatedPayment {
+    pub id: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub changed_at: Option<OffsetDateTime>,
+    /// `{currency, value}` exactly as the client sent it (validated).
+    pub amount: Value,
+    pub description: String,
+    pub redirect_url: String,
+    pub cancel_url: Option<String>,
+    pub webhook_url: Option<String>,
+    pub metadata: Value,
+    pub method: Option<String>,
+    pub locale: Option<String>,
+    pub status: PaymentStatus,
+}
+
+/// A response kept for an idempotency key, with the request it answered.
+#[derive(Clone)]
+pub struct IdempotentResponse {
+    pub request_fingerprint: String,
+    pub status: u16,
+    pub body: Value,
+}
+
+pub struct EmulatorState {
+    pub config: EmulatorConfig,
+    pub payments: Mutex<HashMap<String, EmulatedPayment>>,
+    pub idempotency: Mutex<HashMap<String, IdempotentResponse>>,
+    pub http: reqwest::Client,
+    created: AtomicU64,
+}
+
+impl EmulatorState {
+    pub fn new(config: EmulatorConfig) -> Self {
+        Self {
+            config,
+            payments: Mutex::default(),
+            idempotency: Mutex::default(),
+            http: reqwest::Client::builder()
+                // Mollie gives a webhook call 15 s.
+                .timeout(std::time::Duration::from_secs(15))
+                .build()
+                .expect("a plain HTTP client builds"),
+            created: AtomicU64::new(0),
+        }
+    }
+
+    pub fn payments_created(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
+    }
+
+    pub fn new_payment_id() -> String {
+        format!("tr_{}", Alphanumeric.sample_string(&mut rand::rng(), 10))
+    }
+
+    pub fn insert(&self, payment: EmulatedPayment) {
+        self.created.fetch_add(1, Ordering::Relaxed);
+        self.payments
+            .lock()
+            .expect("payments lock")
+            .insert(payment.id.clone(), payment);
+    }
+
+    /// The payment as it is now; an open payment past its expiry expires
+    /// first (and its webhook is sent).
+    pub fn get(&self, id: &str) -> Option<EmulatedPayment> {
+        let now = OffsetDateTime::now_utc();
+        let mut payments = self.payments.lock().expect("payments lock");
+        let payment = payments.get_mut(id)?;
+        if payment.status == PaymentStatus::Open && now >= payment.expires_at {
+            payment.status = PaymentStatus::Expired;
+            payment.changed_at = Some(now);
+            webhooks::notify(self, payment);
+        }
+        Some(payment.clone())
+    }
+
+    /// Moves an open payment to `status` and notifies its webhook. False
+    /// when the payment is unknown or already final.
+    pub fn complete(&self, id: &str, status: PaymentStatus) -> bool {
+        let _ = self.get(id); // applies expiry first
+        let mut payments = self.payments.lock().expect("payments lock");
+        let Some(payment) = payments.get_mut(id) else {
+            return false;
+        };
+        if payment.status.is_final() || payment.status == status {
+            return false;
+        }
+        payment.status = status;
+        payment.changed_at = Some(OffsetDateTime::now_utc());
+        // Mollie does not call webhooks for open and pending.
+        if !matches!(status, PaymentStatus::Open | PaymentStatus::Pending) {
+            webhooks::notify(self, payment);
+        }
+        true
+    }
+
+    /// The payment resource as Mollie's API returns it.
+    pub fn resource(&self, p: &EmulatedPayment) -> Value {
+        let base = &self.config.public_base_url;
+        let mut body = json!({
+            "resource": "payment",
+            "id": p.id,
+            "mode": "test",
+            "createdAt": mollie_time(p.created_at),
+            "amount": p.amount,
+            "description": p.description,
+            "method": p.method,
+            "metadata": p.metadata,
+            "status": p.status.as_str(),
+            "profileId": "pfl_emulator00",
+            "sequenceType": "oneoff",
+            "redirectUrl": p.redirect_url,
+            "_links": {
+                "self": { "href": format!("{base}/v2/payments/{}", p.id), "type": "application/hal+json" },
+                "dashboard": { "href": format!("{base}/dashboard/payments/{}", p.id), "type": "text/html" },
+                "documentation": { "href": "https://docs.mollie.com/reference/get-payment", "type": "text/html" },
+            },
+        });
+        let fields = body.as_object_mut().expect("an object");
+        if let Some(url) = &p.webhook_url {
+            fields.insert("webhookUrl".into(), json!(url));
+        }
+        if let Some(url) = &p.cancel_url {
+            fields.insert("cancelUrl".into(), json!(url));
+        }
+        if let Some(locale) = &p.locale {
+            fields.insert("locale".into(), json!(locale));
+        }
+        if p.status.is_final() {
+            let stamp = match p.status {
+                PaymentStatus::Paid => "paidAt",
+                PaymentStatus::Failed => "failedAt",
+                PaymentStatus::Canceled => "canceledAt",
+                _ => "expiredAt",
+            };
+            let at = p.changed_at.unwrap_or(p.created_at);
+            fields.insert(stamp.into(), json!(mollie_time(at)));
+        } else {
+            fields.insert(
+                "isCancelable".into(),
+                json!(p.status == PaymentStatus::Open),
+            );
+            fields.insert("expiresAt".into(), json!(mollie_time(p.expires_at)));
+            fields["_links"]["checkout"] =
+                json!({ "href": format!("{base}/checkout/{}", p.id), "type": "text/html" });
+        }
+        body
+    }
+}

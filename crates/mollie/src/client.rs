@@ -1,0 +1,223 @@
+use crate::api_key::ApiKey;
+use crate::types::{CreatePayment, ErrorDocument, Payment};
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::{Method, StatusCode};
+use std::time::Duration;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.mollie.com/v2";
+
+#[derive(Clone, Debug)]
+pub struct MollieConfig {
+    /// `https://api.mollie.com/v2` unless pointed at the emulator.
+    pub base_url: String,
+    pub api_key: ApiKey,
+    /// Per HTTP request, not per call with its retries.
+    pub request_timeout: Duration,
+    /// Retries after the first try, for retryable errors only.
+    pub max_retries: usize,
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl MollieConfig {
+    pub fn new(api_key: ApiKey) -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            api_key,
+            request_timeout: Duration::from_secs(10),
+            max_retries: 3,
+            min_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(3),
+        }
+    }
+
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into().trim_end_matches('/').to_owned();
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MollieError {
+    /// Mollie's error JSON, typed. `status` is the HTTP status code.
+    #[error("Mollie answered {status} {title}: {detail}")]
+    Api {
+        status: u16,
+        title: String,
+        detail: String,
+        field: Option<String>,
+    },
+    #[error("Mollie did not answer within the request timeout")]
+    Timeout,
+    #[error("could not reach Mollie: {0}")]
+    Connection(String),
+    #[error("unexpected answer from Mollie: {0}")]
+    Decode(String),
+    #[error("'{0}' is not a Mollie payment id")]
+    InvalidPaymentId(String),
+}
+
+impl MollieError {
+    /// Worth trying again: Mollie was busy, failing, or not reached. A 4xx
+    /// other than 429 means our request is wrong and never is.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status == 429 || *status >= 500,
+            Self::Timeout | Self::Connection(_) => true,
+            Self::Decode(_) | Self::InvalidPaymentId(_) => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl From<reqwest::Error> for MollieError {
+    fn from(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            Self::Timeout
+        } else if e.is_decode() {
+            Self::Decode(e.without_url().to_string())
+        } else {
+            Self::Connection(e.without_url().to_string())
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct MollieClient {
+    http: reqwest::Client,
+    config: MollieConfig,
+}
+
+impl MollieClient {
+    pub fn new(config: MollieConfig) -> Result<Self, MollieError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("webshop-mollie/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(MollieError::from)?;
+        Ok(Self { http, config })
+    }
+
+    pub fn config(&self) -> &MollieConfig {
+        &self.config
+    }
+
+    /// POST /payments, with an idempotency key so that a retry (ours, or a
+    /// shopper's double click) replays the first payment instead of making
+    /// another.
+    pub async fn create_payment(
+        &self,
+        request: &CreatePayment,
+        idempotency_key: &str,
+    ) -> Result<Payment, MollieError> {
+        let body = serde_json::to_value(request).map_err(|e| MollieError::Decode(e.to_string()))?;
+        self.call(
+            Method::POST,
+            "/payments",
+            Some(&body),
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    pub async fn get_payment(&self, id: &str) -> Result<Payment, MollieError> {
+        let path = format!("/payments/{}", checked_payment_id(id)?);
+        self.call(Method::GET, &path, None, None).await
+    }
+
+    /// DELETE /payments/{id}: only while Mollie says `isCancelable`.
+    pub async fn cancel_payment(&self, id: &str) -> Result<Payment, MollieError> {
+        let path = format!("/payments/{}", checked_payment_id(id)?);
+        self.call(Method::DELETE, &path, None, None).await
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Payment, MollieError> {
+        let policy = ExponentialBuilder::default()
+            .with_min_delay(self.config.min_backoff)
+            .with_max_delay(self.config.max_backoff)
+            .with_max_times(self.config.max_retries)
+            .with_jitter();
+        (|| self.call_once(method.clone(), path, body, idempotency_key))
+            .retry(policy)
+            .when(MollieError::is_retryable)
+            .notify(|error, delay| {
+                tracing::warn!(%method, path, %error, ?delay, "Mollie call failed; retrying");
+            })
+            .await
+    }
+
+    async fn call_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Payment, MollieError> {
+        let mut authorization = HeaderValue::from_str(&self.config.api_key.bearer())
+            .map_err(|_| MollieError::Decode("the API key is not a valid header".into()))?;
+        // Keeps the key out of any HTTP-level debug output.
+        authorization.set_sensitive(true);
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.config.base_url))
+            .header(AUTHORIZATION, authorization);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        if status.is_success() {
+            serde_json::from_slice(&bytes).map_err(|e| MollieError::Decode(e.to_string()))
+        } else {
+            Err(error_from(status, &bytes))
+        }
+    }
+}
+
+fn error_from(status: StatusCode, body: &[u8]) -> MollieError {
+    match serde_json::from_slice::<ErrorDocument>(body) {
+        Ok(doc) => MollieError::Api {
+            status: doc.status,
+            title: doc.title,
+            detail: doc.detail,
+            field: doc.field,
+        },
+        // Proxies and load balancers answer with HTML; keep the status.
+        Err(_) => MollieError::Api {
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            detail: "no error document in the response".to_owned(),
+            field: None,
+        },
+    }
+}
+
+/// Only `tr_` ids go into a URL path.
+fn checked_payment_id(id: &str) -> Result<&str, MollieError> {
+    let valid = id.strip_prefix("tr_").is_some_and(|rest| {
+        !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    if valid {
+        Ok(id)
+    } else {
+        Err(MollieError::InvalidPaymentId(id.chars().take(64).collect()))
+    }
+}

@@ -1,0 +1,17 @@
+//! Mollie Payments API v2: create, get and cancel payments.
+//!
+//! Amounts are integer minor units in our code and the currency's decimal
+//! string on the wire (`checkout::Money` makes the string). Every create
+//! carries an `Idempotency-Key`, so a retried create never makes a second
+//! payment. 429, 5xx, timeouts and connection errors are retried with
+//! exponential backoff and jitter, a bounded number of times; other errors
+//! are returned at once, typed from Mollie's error JSON.
+
+mod api_key;
+mod client;
+mod provider;
+mod types;
+
+pub use api_key::{ApiKey, InvalidApiKey};
+pub use client::{MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL};
+pub use types::{Amount, CreatePayment, Link, Payment, PaymentLinks, PaymentStatus};

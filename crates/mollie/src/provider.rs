@@ -1,0 +1,82 @@
+//! The domain's `PaymentProvider` port, on Mollie.
+
+use crate::client::{MollieClient, MollieError};
+use crate::types::{Amount, CreatePayment, Payment, PaymentStatus as MollieStatus};
+use async_trait::async_trait;
+use checkout::{
+    NewPayment, PaymentMetadata, PaymentProvider, PaymentStatus, ProviderError, ProviderPayment,
+};
+
+fn provider_error(e: MollieError) -> ProviderError {
+    match e {
+        MollieError::Api { status: 404, .. } | MollieError::InvalidPaymentId(_) => {
+            ProviderError::NotFound
+        }
+        e if e.is_retryable() => ProviderError::Unavailable(e.to_string()),
+        e => ProviderError::Rejected(e.to_string()),
+    }
+}
+
+fn domain_status(status: MollieStatus) -> Option<PaymentStatus> {
+    Some(match status {
+        MollieStatus::Open => PaymentStatus::Open,
+        MollieStatus::Pending => PaymentStatus::Pending,
+        MollieStatus::Authorized => PaymentStatus::Authorized,
+        MollieStatus::Paid => PaymentStatus::Paid,
+        MollieStatus::Canceled => PaymentStatus::Canceled,
+        MollieStatus::Expired => PaymentStatus::Expired,
+        MollieStatus::Failed => PaymentStatus::Failed,
+        MollieStatus::Unknown => return None,
+    })
+}
+
+fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> {
+    let amount = payment.amount.to_money().map_err(|e| {
+        ProviderError::Rejected(format!("payment {} has a bad amount: {e}", payment.id))
+    })?;
+    // Payments made by other software on the same account carry other metadata.
+    let metadata = payment
+        .metadata
+        .clone()
+        .and_then(|m| serde_json::from_value::<PaymentMetadata>(m).ok());
+    Ok(ProviderPayment {
+        checkout_url: payment.checkout_url().map(str::to_owned),
+        status: domain_status(payment.status),
+        id: payment.id,
+        amount,
+        metadata,
+    })
+}
+
+#[async_trait]
+impl PaymentProvider for MollieClient {
+    async fn create_payment(&self, new: &NewPayment) -> Result<ProviderPayment, ProviderError> {
+        let request = CreatePayment {
+            amount: Amount::from_money(new.amount),
+            description: new.description.clone(),
+            redirect_url: new.redirect_url.clone(),
+            cancel_url: None,
+            webhook_url: Some(new.webhook_url.clone()),
+            metadata: Some(
+                serde_json::to_value(&new.metadata)
+                    .map_err(|e| ProviderError::Rejected(e.to_string()))?,
+            ),
+            locale: None,
+            method: None,
+        };
+        let payment = MollieClient::create_payment(self, &request, &new.idempotency_key)
+            .await
+            .map_err(provider_error)?;
+        provider_payment(payment)
+    }
+
+    async fn get_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<ProviderPayment, ProviderError> {
+        let payment = MollieClient::get_payment(self, provider_payment_id)
+            .await
+            .map_err(provider_error)?;
+        provider_payment(payment)
+    }
+}

@@ -1,0 +1,161 @@
+//! Mollie's wire shapes (docs.mollie.com, the OpenAPI `entity-payment-response`).
+
+use checkout::{Currency, Money, MoneyError};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// `{ "currency": "EUR", "value": "10.00" }`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amount {
+    pub currency: String,
+    pub value: String,
+}
+
+impl Amount {
+    pub fn from_money(money: Money) -> Self {
+        Self {
+            currency: money.currency.code().to_owned(),
+            value: money.to_decimal_string(),
+        }
+    }
+
+    pub fn to_money(&self) -> Result<Money, MoneyError> {
+        let currency = Currency::from_code(&self.currency)
+            .ok_or_else(|| MoneyError::Malformed(self.currency.clone()))?;
+        Money::parse_decimal(&self.value, currency)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatePayment {
+    pub amount: Amount,
+    pub description: String,
+    pub redirect_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentStatus {
+    Open,
+    Pending,
+    Authorized,
+    Paid,
+    Canceled,
+    Expired,
+    Failed,
+    /// A status added to the API after this code was written.
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub href: String,
+    #[serde(rename = "type", default)]
+    pub media_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentLinks {
+    #[serde(rename = "self")]
+    pub self_link: Option<Link>,
+    pub checkout: Option<Link>,
+    pub dashboard: Option<Link>,
+    pub documentation: Option<Link>,
+}
+
+/// The payment resource. Fields Mollie may omit are options.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    pub resource: String,
+    pub id: String,
+    pub mode: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub amount: Amount,
+    pub description: String,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+    pub status: PaymentStatus,
+    #[serde(default)]
+    pub is_cancelable: Option<bool>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub paid_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub canceled_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expired_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub failed_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub profile_id: Option<String>,
+    #[serde(default)]
+    pub sequence_type: Option<String>,
+    #[serde(rename = "_links", default)]
+    pub links: PaymentLinks,
+}
+
+impl Payment {
+    pub fn checkout_url(&self) -> Option<&str> {
+        self.links.checkout.as_ref().map(|l| l.href.as_str())
+    }
+}
+
+/// Mollie's error document.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct ErrorDocument {
+    pub status: u16,
+    pub title: String,
+    pub detail: String,
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_use_the_currency_decimals_on_the_wire() {
+        let eur = Amount::from_money(Money::new(1095, Currency::EUR));
+        assert_eq!(
+            (eur.currency.as_str(), eur.value.as_str()),
+            ("EUR", "10.95")
+        );
+        let jpy = Amount::from_money(Money::new(1500, Currency::JPY));
+        assert_eq!(jpy.value, "1500");
+        assert_eq!(eur.to_money().unwrap(), Money::new(1095, Currency::EUR));
+        assert!(Amount {
+            currency: "XYZ".into(),
+            value: "1.00".into()
+        }
+        .to_money()
+        .is_err());
+    }
+
+    #[test]
+    fn unknown_statuses_do_not_fail_deserialization() {
+        let status: PaymentStatus = serde_json::from_str("\"settled-someday\"").unwrap();
+        assert_eq!(status, PaymentStatus::Unknown);
+    }
+}

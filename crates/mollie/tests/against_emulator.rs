@@ -1,0 +1,195 @@
+//! The client against the emulator, over real HTTP on loopback.
+
+use checkout::{
+    Currency, Money, NewPayment, OrderId, PaymentMetadata, PaymentProvider, ProviderError,
+};
+use mollie::{
+    Amount, ApiKey, CreatePayment, MollieClient, MollieConfig, MollieError, PaymentStatus,
+};
+use mollie_emulator::Emulator;
+use std::time::Duration;
+
+async fn emulator() -> Emulator {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    Emulator::serve(listener, |c| c.time_factor = 0.001)
+        .await
+        .unwrap()
+        .0
+}
+
+fn client_for(base_url: String, key: &str) -> MollieClient {
+    let mut config = MollieConfig::new(ApiKey::new(key).unwrap()).with_base_url(base_url);
+    config.min_backoff = Duration::from_millis(10);
+    config.max_backoff = Duration::from_millis(50);
+    config.request_timeout = Duration::from_secs(2);
+    MollieClient::new(config).unwrap()
+}
+
+fn request(redirect_url: &str) -> CreatePayment {
+    CreatePayment {
+        amount: Amount::from_money(Money::new(2750, Currency::EUR)),
+        description: "Order 1234".into(),
+        redirect_url: redirect_url.into(),
+        cancel_url: None,
+        webhook_url: Some("http://127.0.0.1:9/webhooks/mollie".into()),
+        metadata: Some(serde_json::json!({ "order_id": "ord_1", "attempt_id": "pay_1" })),
+        locale: None,
+        method: None,
+    }
+}
+
+#[tokio::test]
+async fn creates_and_reads_a_payment() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let created = client
+        .create_payment(&request("https://shop.example/orders/1"), "key-1")
+        .await
+        .unwrap();
+    assert!(
+        created.id.starts_with("tr_") && created.id.len() == 13,
+        "{}",
+        created.id
+    );
+    assert_eq!(
+        (created.resource.as_str(), created.mode.as_str()),
+        ("payment", "test")
+    );
+    assert_eq!(created.status, PaymentStatus::Open);
+    assert_eq!(
+        created.amount,
+        Amount {
+            currency: "EUR".into(),
+            value: "27.50".into()
+        }
+    );
+    assert_eq!(created.is_cancelable, Some(true));
+    assert!(created.expires_at.is_some());
+    let checkout = created
+        .checkout_url()
+        .expect("an open payment has a checkout link");
+    assert!(checkout.ends_with(&format!("/checkout/{}", created.id)));
+
+    let fetched = client.get_payment(&created.id).await.unwrap();
+    assert_eq!(fetched.id, created.id);
+    assert_eq!(fetched.metadata, created.metadata);
+    assert_eq!(emulator.payments_created(), 1);
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_never_creates_a_second_payment() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let body = request("https://shop.example/orders/1");
+    let first = client.create_payment(&body, "attempt-42").await.unwrap();
+    let again = client.create_payment(&body, "attempt-42").await.unwrap();
+    assert_eq!(first.id, again.id);
+    assert_eq!(emulator.payments_created(), 1);
+
+    // The same key with another body is refused, not replayed.
+    let other = request("https://shop.example/orders/2");
+    let error = client
+        .create_payment(&other, "attempt-42")
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400));
+    assert_eq!(emulator.payments_created(), 1);
+}
+
+#[tokio::test]
+async fn errors_arrive_typed_and_4xx_is_not_retried() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+
+    let error = client
+        .create_payment(&request("not a url"), "k")
+        .await
+        .unwrap_err();
+    match &error {
+        MollieError::Api {
+            status: 422,
+            field: Some(field),
+            ..
+        } => assert_eq!(field, "redirectUrl"),
+        other => panic!("expected a 422 on redirectUrl, got {other:?}"),
+    }
+    assert!(!error.is_retryable());
+
+    let error = client.get_payment("tr_doesnotexist").await.unwrap_err();
+    assert_eq!(error.status(), Some(404));
+
+    let live = client_for(emulator.api_base_url(), "live_notaccepted");
+    let error = live.get_payment("tr_doesnotexist").await.unwrap_err();
+    assert_eq!(error.status(), Some(401));
+
+    assert!(matches!(
+        client.get_payment("../../v2/methods").await,
+        Err(MollieError::InvalidPaymentId(_))
+    ));
+    assert_eq!(emulator.payments_created(), 0);
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_retried_then_reported() {
+    // A port nothing listens on: connection refused on every try.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = client_for(format!("http://{addr}/v2"), "test_emulatorkey");
+    let started = std::time::Instant::now();
+    let error = client.get_payment("tr_abc").await.unwrap_err();
+    assert!(matches!(error, MollieError::Connection(_)), "{error:?}");
+    assert!(error.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn cancels_an_open_payment_once() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let created = client
+        .create_payment(&request("https://shop.example/orders/1"), "c")
+        .await
+        .unwrap();
+    let canceled = client.cancel_payment(&created.id).await.unwrap();
+    assert_eq!(canceled.status, PaymentStatus::Canceled);
+    assert!(canceled.canceled_at.is_some());
+    assert_eq!(canceled.checkout_url(), None);
+    let again = client.cancel_payment(&created.id).await.unwrap_err();
+    assert_eq!(again.status(), Some(422));
+}
+
+#[tokio::test]
+async fn implements_the_payment_provider_port() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let metadata = PaymentMetadata {
+        order_id: OrderId::generate(),
+        attempt_id: checkout::AttemptId::generate(),
+    };
+    let new = NewPayment {
+        amount: Money::new(1450, Currency::EUR),
+        description: "Order abc".into(),
+        redirect_url: "https://shop.example/orders/abc".into(),
+        webhook_url: "https://shop.example/webhooks/mollie".into(),
+        metadata: metadata.clone(),
+        idempotency_key: metadata.attempt_id.0.clone(),
+    };
+    let created = PaymentProvider::create_payment(&client, &new)
+        .await
+        .unwrap();
+    assert_eq!(created.amount, new.amount);
+    assert_eq!(created.metadata, Some(metadata));
+    assert_eq!(created.status, Some(checkout::PaymentStatus::Open));
+
+    assert!(emulator.complete_payment(&created.id, mollie_emulator::PaymentStatus::Paid));
+    let paid = PaymentProvider::get_payment(&client, &created.id)
+        .await
+        .unwrap();
+    assert_eq!(paid.status, Some(checkout::PaymentStatus::Paid));
+    assert_eq!(paid.checkout_url, None);
+    assert_eq!(
+        PaymentProvider::get_payment(&client, "tr_unknown1234").await,
+        Err(ProviderError::NotFound)
+    );
+}

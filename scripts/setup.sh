@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs the tools the project needs, skipping what is already there at the
+# right version, so running it again costs seconds.
+#   scripts/setup.sh        what building and running the shop needs
+#   scripts/setup.sh test   that, plus chromium, Playwright and moto server
+set -euo pipefail
+MODE=${1:-run}
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 13 minutes on 2 cores)"
+  # no_downloads: look up wasm-bindgen, wasm-opt on PATH instead of fetching them.
+  cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # --locked fails against the registry mirror (a pinned webpki-roots is missing).
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$MODE" = test ] && ! command -v chromium >/dev/null; then
+  log "installing Debian's chromium"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q chromium
+fi
+
+# wasm-opt (npm binaryen: Debian's is too old for current wasm) and Playwright.
+if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/@playwright/test ] \
+   || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  log "installing end2end npm packages"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+# moto server: a DynamoDB-compatible server for the integration tests.
+VENV="$ROOT/target/tools/venv"
+if [ "$MODE" = test ] && [ ! -x "$VENV/bin/moto_server" ]; then
+  log "installing moto server into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "moto[server]==5.2.5"
+fi

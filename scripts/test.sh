@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Every test: unit, integration (DynamoDB store against moto server, the
+# Mollie client against the emulator, the webhook route), and the Playwright
+# end-to-end tests in Chromium against the release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+
+log() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
+
+# A DynamoDB-compatible server on a free loopback port, stopped on exit.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p target/logs
+target/tools/venv/bin/moto_server -H 127.0.0.1 -p "$port" >target/logs/moto.log 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  kill -0 "$moto_pid" 2>/dev/null || { cat target/logs/moto.log; exit 1; }
+  sleep 0.1
+done
+log "moto server on 127.0.0.1:$port"
+
+export SHOP_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+# moto accepts any credentials; these are not secrets.
+export AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=eu-west-1
+
+log "unit and integration tests"
+cargo test --workspace --exclude frontend
+
+log "end-to-end tests (release build, Chromium)"
+# A fresh embedded store for every run.
+SHOP_DATA_DIR=$(mktemp -d)
+export SHOP_DATA_DIR
+cargo leptos end-to-end --release

@@ -1,0 +1,63 @@
+use clap::Parser;
+use server::config::{Cli, Command};
+use server::Shop;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    if let Err(message) = run(cli).await {
+        tracing::error!("{message}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    if cli.command == Some(Command::CreateTable) {
+        let client =
+            store::DynamoDbStore::client_from_env(cli.config.dynamodb_endpoint.as_deref()).await;
+        let created = store::TableSetup::create_if_missing(&client, &cli.config.dynamodb_table)
+            .await
+            .map_err(|e| format!("cannot create table {}: {e}", cli.config.dynamodb_table))?;
+        let verb = if created { "created" } else { "exists already" };
+        println!("table {}: {verb}", cli.config.dynamodb_table);
+        return Ok(());
+    }
+
+    let leptos_options = leptos::config::get_configuration(None)
+        .map_err(|e| format!("Leptos configuration: {e}"))?
+        .leptos_options;
+    let addr = leptos_options.site_addr;
+    let shop = Shop::from_config(&cli.config, addr).await?;
+    let router = shop.router(leptos_options);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish what is in flight.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
