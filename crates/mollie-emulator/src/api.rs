@@ -1,5 +1,6 @@
 //! The payments API subset, answering as Mollie does.
 
+use crate::faults::{ApiFault, Faults};
 use crate::state::{EmulatedPayment, EmulatorState, IdempotentResponse, PaymentStatus};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -43,21 +44,39 @@ fn hal(status: StatusCode, body: Value) -> Response {
     response
 }
 
-/// Mollie's error document.
-pub fn error(status: StatusCode, detail: impl Into<String>, field: Option<&str>) -> Response {
-    let mut body = json!({
-        "status": status.as_u16(),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "detail": detail.into(),
-        "_links": { "documentation": { "href": "https://docs.mollie.com/overview/handling-errors", "type": "text/html" } },
-    });
-    if let Some(field) = field {
-        body["field"] = json!(field);
-    }
-    hal(status, body)
+/// An error answered with Mollie's error document.
+pub struct ApiError {
+    status: StatusCode,
+    detail: String,
+    field: Option<String>,
 }
 
-fn authorized(headers: &HeaderMap) -> Result<(), Response> {
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "status": self.status.as_u16(),
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "detail": self.detail,
+            "_links": { "documentation": { "href": "https://docs.mollie.com/overview/handling-errors", "type": "text/html" } },
+        });
+        if let Some(field) = self.field {
+            body["field"] = json!(field);
+        }
+        hal(self.status, body)
+    }
+}
+
+/// Mollie's error document.
+pub fn error(status: StatusCode, detail: impl Into<String>, field: Option<&str>) -> Response {
+    ApiError {
+        status,
+        detail: detail.into(),
+        field: field.map(str::to_owned),
+    }
+    .into_response()
+}
+
+fn authorized(headers: &HeaderMap) -> Result<(), ApiError> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -65,16 +84,20 @@ fn authorized(headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.strip_prefix("test_"));
     match key {
         Some(rest) if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(()),
-        _ => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "Missing authentication, or failed to authenticate",
-            None,
-        )),
+        _ => Err(ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            detail: "Missing authentication, or failed to authenticate".to_owned(),
+            field: None,
+        }),
     }
 }
 
-fn invalid(detail: &str, field: &str) -> Response {
-    error(StatusCode::UNPROCESSABLE_ENTITY, detail, Some(field))
+fn invalid(detail: &str, field: &str) -> ApiError {
+    ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        detail: detail.to_owned(),
+        field: Some(field.to_owned()),
+    }
 }
 
 fn valid_url(text: &str) -> bool {
@@ -83,7 +106,7 @@ fn valid_url(text: &str) -> bool {
         && !text.contains(char::is_whitespace)
 }
 
-fn optional_url(body: &Map<String, Value>, field: &str) -> Result<Option<String>, Response> {
+fn optional_url(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(url)) if valid_url(url) => Ok(Some(url.clone())),
@@ -95,7 +118,7 @@ fn optional_url(body: &Map<String, Value>, field: &str) -> Result<Option<String>
 fn parse_create(
     body: &Map<String, Value>,
     state: &EmulatorState,
-) -> Result<EmulatedPayment, Response> {
+) -> Result<EmulatedPayment, ApiError> {
     if let Some(unknown) = body
         .keys()
         .find(|k| !CREATE_PARAMETERS.contains(&k.as_str()))
@@ -184,10 +207,14 @@ pub async fn create_payment(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    if let Err(denied) = authorized(&headers) {
-        return denied;
+    with_faults(&state, || create_payment_now(&state, &headers, &body)).await
+}
+
+fn create_payment_now(state: &EmulatorState, headers: &HeaderMap, body: &str) -> Response {
+    if let Err(denied) = authorized(headers) {
+        return denied.into_response();
     }
-    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&body) else {
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) else {
         return error(
             StatusCode::BAD_REQUEST,
             "The request body is not valid JSON",
@@ -222,13 +249,13 @@ pub async fn create_payment(
             return response;
         }
     }
-    let (status, body) = match parse_create(&fields, &state) {
+    let (status, body) = match parse_create(&fields, state) {
         Ok(payment) => {
             let body = state.resource(&payment);
             state.insert(payment);
             (StatusCode::CREATED, body)
         }
-        Err(rejection) => return rejection,
+        Err(rejection) => return rejection.into_response(),
     };
     if let Some(key) = key {
         kept.insert(
@@ -248,10 +275,14 @@ pub async fn get_payment(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(denied) = authorized(&headers) {
-        return denied;
+    with_faults(&state, || get_payment_now(&state, &id, &headers)).await
+}
+
+fn get_payment_now(state: &EmulatorState, id: &str, headers: &HeaderMap) -> Response {
+    if let Err(denied) = authorized(headers) {
+        return denied.into_response();
     }
-    match state.get(&id) {
+    match state.get(id) {
         Some(payment) => hal(StatusCode::OK, state.resource(&payment)),
         None => error(
             StatusCode::NOT_FOUND,
@@ -266,10 +297,14 @@ pub async fn cancel_payment(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(denied) = authorized(&headers) {
-        return denied;
+    with_faults(&state, || cancel_payment_now(&state, &id, &headers)).await
+}
+
+fn cancel_payment_now(state: &EmulatorState, id: &str, headers: &HeaderMap) -> Response {
+    if let Err(denied) = authorized(headers) {
+        return denied.into_response();
     }
-    match state.get(&id) {
+    match state.get(id) {
         None => error(
             StatusCode::NOT_FOUND,
             format!("No payment exists with token {id}."),
@@ -281,13 +316,48 @@ pub async fn cancel_payment(
             None,
         ),
         Some(_) => {
-            state.complete(&id, PaymentStatus::Canceled);
-            let payment = state.get(&id).expect("it was there a moment ago");
+            state.complete(id, PaymentStatus::Canceled);
+            let payment = state.get(id).expect("it was there a moment ago");
             hal(StatusCode::OK, state.resource(&payment))
         }
     }
 }
 
+/// Injected faults: fail before doing anything, or do the work and answer late.
+async fn with_faults(state: &EmulatorState, work: impl FnOnce() -> Response) -> Response {
+    match state.take_api_fault() {
+        Some(ApiFault::Fail(code)) => error(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            "The service is temporarily unavailable (injected fault)",
+            None,
+        ),
+        Some(ApiFault::Hang(delay)) => {
+            let response = work();
+            tokio::time::sleep(delay).await;
+            response
+        }
+        None => work(),
+    }
+}
+
 pub async fn stats(State(state): State<Arc<EmulatorState>>) -> Response {
-    axum::Json(json!({ "paymentsCreated": state.payments_created() })).into_response()
+    axum::Json(json!({
+        "paymentsCreated": state.payments_created(),
+        "webhookCalls": state.webhook_calls(),
+        "apiCalls": state.api_calls.load(std::sync::atomic::Ordering::Relaxed),
+    }))
+    .into_response()
+}
+
+pub async fn get_faults(State(state): State<Arc<EmulatorState>>) -> Response {
+    axum::Json(state.faults.lock().expect("faults lock").clone()).into_response()
+}
+
+pub async fn put_faults(
+    State(state): State<Arc<EmulatorState>>,
+    axum::Json(faults): axum::Json<Faults>,
+) -> Response {
+    tracing::info!(?faults, "faults set");
+    *state.faults.lock().expect("faults lock") = faults;
+    StatusCode::NO_CONTENT.into_response()
 }

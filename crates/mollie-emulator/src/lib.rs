@@ -7,13 +7,15 @@
 //!   the outcome; it then notifies the webhook and sends the browser back.
 //! - Webhooks: form-encoded `id=tr_...`, retried on anything but 200 on
 //!   Mollie's schedule, compressed by `time_factor`.
-//! - `GET /_emulator/stats`: counters for tests (payments created).
+//! - `GET /_emulator/stats`: counters for tests (payments created, webhook
+//!   calls); `GET`/`PUT /_emulator/faults`: fault injection (see [`Faults`]).
 //!
 //! It serves as a router to mount in another server (`Emulator::router`) or
 //! on its own listener (`Emulator::serve`, port 0 in tests).
 
 mod api;
 mod checkout_page;
+mod faults;
 mod state;
 mod webhooks;
 
@@ -23,6 +25,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use faults::Faults;
 pub use state::PaymentStatus;
 
 #[derive(Clone, Debug)]
@@ -36,6 +39,8 @@ pub struct EmulatorConfig {
     /// How long a payment stays open before it expires (Mollie: about 15
     /// minutes for cards).
     pub payment_ttl: Duration,
+    /// Faults in force from the start.
+    pub faults: Faults,
 }
 
 impl EmulatorConfig {
@@ -44,6 +49,7 @@ impl EmulatorConfig {
             public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
             time_factor: 1.0,
             payment_ttl: Duration::from_secs(15 * 60),
+            faults: Faults::default(),
         }
     }
 }
@@ -73,6 +79,10 @@ impl Emulator {
                 get(checkout_page::show).post(checkout_page::choose_outcome),
             )
             .route("/_emulator/stats", get(api::stats))
+            .route(
+                "/_emulator/faults",
+                get(api::get_faults).put(api::put_faults),
+            )
             .with_state(self.state.clone())
     }
 
@@ -84,6 +94,23 @@ impl Emulator {
     /// Provider payments created so far (idempotent replays not counted).
     pub fn payments_created(&self) -> u64 {
         self.state.payments_created()
+    }
+
+    /// Webhook calls made so far (each retry and duplicate counts).
+    pub fn webhook_calls(&self) -> u64 {
+        self.state.webhook_calls()
+    }
+
+    /// Payments API calls received so far (each retry counts).
+    pub fn api_calls(&self) -> u64 {
+        self.state
+            .api_calls
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.state.faults.lock().expect("faults lock") = faults;
     }
 
     /// Sets a payment's status as the checkout page would, notifying the

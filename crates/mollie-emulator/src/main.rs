@@ -1,7 +1,14 @@
-//! The emulator on its own: `mollie-emulator [--port 4000] [--time-factor 0.01]`
-//! (also `MOLLIE_EMULATOR_PORT`, `MOLLIE_EMULATOR_TIME_FACTOR`).
+//! The emulator on its own:
+//! `mollie-emulator [--port 4000] [--time-factor 0.01] [--faults '{"failNext":2}']`
+//! (or `MOLLIE_EMULATOR_PORT`, `MOLLIE_EMULATOR_TIME_FACTOR`,
+//! `MOLLIE_EMULATOR_FAULTS`). Listens on 127.0.0.1 only.
 
-use mollie_emulator::Emulator;
+use mollie_emulator::{Emulator, Faults};
+
+fn usage() -> ! {
+    eprintln!("usage: mollie-emulator [--port N] [--time-factor F] [--faults JSON]");
+    std::process::exit(2)
+}
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -10,25 +17,33 @@ async fn main() -> std::io::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    let env = |name: &str| std::env::var(name).ok();
+    let mut port = env("MOLLIE_EMULATOR_PORT").unwrap_or_else(|| "4000".into());
+    let mut factor = env("MOLLIE_EMULATOR_TIME_FACTOR").unwrap_or_else(|| "1".into());
+    let mut faults = env("MOLLIE_EMULATOR_FAULTS").unwrap_or_else(|| "{}".into());
     let mut args = std::env::args().skip(1);
-    let mut port: u16 = std::env::var("MOLLIE_EMULATOR_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(4000);
-    let mut factor: f64 = std::env::var("MOLLIE_EMULATOR_TIME_FACTOR")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1.0);
-    while let Some(arg) = args.next() {
-        let value = args.next().unwrap_or_default();
-        match arg.as_str() {
-            "--port" => port = value.parse().expect("--port takes a number"),
-            "--time-factor" => factor = value.parse().expect("--time-factor takes a number"),
-            _ => panic!("usage: mollie-emulator [--port N] [--time-factor F]"),
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_else(|| usage());
+        match flag.as_str() {
+            "--port" => port = value,
+            "--time-factor" => factor = value,
+            "--faults" => faults = value,
+            _ => usage(),
         }
     }
+    let port: u16 = port.parse().unwrap_or_else(|_| usage());
+    let factor: f64 = factor.parse().unwrap_or_else(|_| usage());
+    let faults: Faults = serde_json::from_str(&faults).unwrap_or_else(|e| {
+        eprintln!("--faults: {e}");
+        usage()
+    });
+
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let (emulator, addr) = Emulator::serve(listener, |config| config.time_factor = factor).await?;
+    let (emulator, addr) = Emulator::serve(listener, |config| {
+        config.time_factor = factor;
+        config.faults = faults;
+    })
+    .await?;
     tracing::info!(%addr, api = %emulator.api_base_url(), "Mollie emulator listening");
     tokio::signal::ctrl_c().await
 }

@@ -1,10 +1,11 @@
+use crate::faults::{ApiFault, Faults};
 use crate::webhooks;
 use crate::EmulatorConfig;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -94,13 +95,15 @@ pub struct EmulatorState {
     pub payments: Mutex<HashMap<String, EmulatedPayment>>,
     pub idempotency: Mutex<HashMap<String, IdempotentResponse>>,
     pub http: reqwest::Client,
+    pub faults: Mutex<Faults>,
     created: AtomicU64,
+    pub webhook_calls: Arc<AtomicU64>,
+    pub api_calls: AtomicU64,
 }
 
 impl EmulatorState {
     pub fn new(config: EmulatorConfig) -> Self {
         Self {
-            config,
             payments: Mutex::default(),
             idempotency: Mutex::default(),
             http: reqwest::Client::builder()
@@ -108,8 +111,22 @@ impl EmulatorState {
                 .timeout(std::time::Duration::from_secs(15))
                 .build()
                 .expect("a plain HTTP client builds"),
+            faults: Mutex::new(config.faults.clone()),
             created: AtomicU64::new(0),
+            webhook_calls: Arc::default(),
+            api_calls: AtomicU64::new(0),
+            config,
         }
+    }
+
+    /// Counts an API call and takes the fault it must suffer, if any.
+    pub fn take_api_fault(&self) -> Option<ApiFault> {
+        self.api_calls.fetch_add(1, Ordering::Relaxed);
+        self.faults.lock().expect("faults lock").take_api_fault()
+    }
+
+    pub fn webhook_calls(&self) -> u64 {
+        self.webhook_calls.load(Ordering::Relaxed)
     }
 
     pub fn payments_created(&self) -> u64 {
