@@ -187,26 +187,34 @@ impl MollieClient {
         if status.is_success() {
             serde_json::from_slice(&bytes).map_err(|e| MollieError::Decode(e.to_string()))
         } else {
-            Err(error_from(status, &bytes))
+            Err(MollieError::from_response(status.as_u16(), &bytes))
         }
     }
 }
 
-fn error_from(status: StatusCode, body: &[u8]) -> MollieError {
-    match serde_json::from_slice::<ErrorDocument>(body) {
-        Ok(doc) => MollieError::Api {
-            status: doc.status,
-            title: doc.title,
-            detail: doc.detail,
-            field: doc.field,
-        },
-        // Proxies and load balancers answer with HTML; keep the status.
-        Err(_) => MollieError::Api {
-            status: status.as_u16(),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            detail: "no error document in the response".to_owned(),
-            field: None,
-        },
+impl MollieError {
+    /// The error an HTTP answer with a non-success `status` stands for:
+    /// Mollie's error document, typed; anything else keeps the status.
+    pub fn from_response(status: u16, body: &[u8]) -> Self {
+        match serde_json::from_slice::<ErrorDocument>(body) {
+            Ok(doc) => Self::Api {
+                status: doc.status,
+                title: doc.title,
+                detail: doc.detail,
+                field: doc.field,
+            },
+            // Proxies and load balancers answer with HTML.
+            Err(_) => Self::Api {
+                status,
+                title: StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Error")
+                    .to_owned(),
+                detail: "no error document in the response".to_owned(),
+                field: None,
+            },
+        }
     }
 }
 

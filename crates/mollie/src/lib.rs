@@ -10,8 +10,10 @@
 mod api_key;
 mod client;
 mod provider;
+mod secrets;
 mod types;
 
 pub use api_key::{ApiKey, InvalidApiKey};
 pub use client::{MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL};
+pub use secrets::{api_key_from_secrets_manager, secrets_manager_client, SecretError};
 pub use types::{Amount, CreatePayment, Link, Payment, PaymentLinks, PaymentStatus};

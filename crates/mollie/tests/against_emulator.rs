@@ -193,3 +193,119 @@ async fn implements_the_payment_provider_port() {
         Err(ProviderError::NotFound)
     );
 }
+
+// ---- retries under injected faults: exactly one provider payment per attempt
+
+fn faults() -> mollie_emulator::Faults {
+    mollie_emulator::Faults::default()
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_and_make_one_payment() {
+    let emulator = emulator().await;
+    emulator.set_faults(mollie_emulator::Faults {
+        fail_next: 2,
+        ..faults()
+    });
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let created = client
+        .create_payment(&request("https://shop.example/orders/1"), "k5xx")
+        .await
+        .unwrap();
+    assert_eq!(emulator.api_calls(), 3);
+    assert_eq!(emulator.payments_created(), 1);
+    assert_eq!(
+        client.get_payment(&created.id).await.unwrap().id,
+        created.id
+    );
+}
+
+#[tokio::test]
+async fn rate_limiting_is_retried() {
+    let emulator = emulator().await;
+    emulator.set_faults(mollie_emulator::Faults {
+        fail_next: 1,
+        fail_status: Some(429),
+        ..faults()
+    });
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    client
+        .create_payment(&request("https://shop.example/orders/1"), "k429")
+        .await
+        .unwrap();
+    assert_eq!((emulator.api_calls(), emulator.payments_created()), (2, 1));
+}
+
+#[tokio::test]
+async fn retries_are_bounded() {
+    let emulator = emulator().await;
+    emulator.set_faults(mollie_emulator::Faults {
+        fail_next: 100,
+        ..faults()
+    });
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let error = client
+        .create_payment(&request("https://shop.example/orders/1"), "kdown")
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    // The first try and three retries.
+    assert_eq!(emulator.api_calls(), 4);
+    assert_eq!(emulator.payments_created(), 0);
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_times_out_is_replayed_not_repeated() {
+    let emulator = emulator().await;
+    // The emulator makes the payment, then answers after the client gave up.
+    emulator.set_faults(mollie_emulator::Faults {
+        hang_next: 1,
+        hang_ms: 1_500,
+        ..faults()
+    });
+    let mut config = MollieConfig::new(ApiKey::new("test_emulatorkey").unwrap())
+        .with_base_url(emulator.api_base_url());
+    config.request_timeout = Duration::from_millis(300);
+    config.min_backoff = Duration::from_millis(10);
+    let client = MollieClient::new(config).unwrap();
+    let started = std::time::Instant::now();
+    let created = client
+        .create_payment(&request("https://shop.example/orders/1"), "khang")
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(1_400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(emulator.api_calls(), 2);
+    assert_eq!(emulator.payments_created(), 1);
+    assert_eq!(
+        client.get_payment(&created.id).await.unwrap().status,
+        PaymentStatus::Open
+    );
+}
+
+#[tokio::test]
+async fn timeouts_are_bounded_too() {
+    let emulator = emulator().await;
+    emulator.set_faults(mollie_emulator::Faults {
+        hang_next: 100,
+        hang_ms: 1_000,
+        ..faults()
+    });
+    let mut config = MollieConfig::new(ApiKey::new("test_emulatorkey").unwrap())
+        .with_base_url(emulator.api_base_url());
+    config.request_timeout = Duration::from_millis(200);
+    config.min_backoff = Duration::from_millis(10);
+    config.max_backoff = Duration::from_millis(20);
+    config.max_retries = 2;
+    let client = MollieClient::new(config).unwrap();
+    let error = client
+        .create_payment(&request("https://shop.example/orders/1"), "kslow")
+        .await
+        .unwrap_err();
+    assert_eq!(error, MollieError::Timeout);
+    assert_eq!(emulator.api_calls(), 3);
+    assert_eq!(emulator.payments_created(), 1);
+}

@@ -1,0 +1,58 @@
+//! The API key from AWS Secrets Manager, by ARN (or name). The secret's
+//! string is the key itself, or JSON with an `apiKey` field.
+
+use crate::api_key::{ApiKey, InvalidApiKey};
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use aws_sdk_secretsmanager::Client;
+
+/// Never carries the secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("secret {0} was not found")]
+    NotFound(String),
+    #[error("secret {0} has no string value")]
+    NoString(String),
+    #[error("secret {0} does not hold a Mollie API key")]
+    NotAnApiKey(String),
+    #[error("Secrets Manager is unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub async fn api_key_from_secrets_manager(
+    client: &Client,
+    secret_id: &str,
+) -> Result<ApiKey, SecretError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception())
+            {
+                SecretError::NotFound(secret_id.to_owned())
+            } else {
+                SecretError::Unavailable(DisplayErrorContext(e).to_string())
+            }
+        })?;
+    let text = output
+        .secret_string()
+        .ok_or_else(|| SecretError::NoString(secret_id.to_owned()))?;
+    let key = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(fields)) => fields
+            .get("apiKey")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or(InvalidApiKey),
+        _ => Ok(text.to_owned()),
+    };
+    key.and_then(ApiKey::new)
+        .map_err(|_| SecretError::NotAnApiKey(secret_id.to_owned()))
+}
+
+/// A Secrets Manager client from the standard AWS chain; `AWS_ENDPOINT_URL`
+/// (or `AWS_ENDPOINT_URL_SECRETS_MANAGER`) points it elsewhere, e.g. moto.
+pub async fn secrets_manager_client() -> Client {
+    Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+}

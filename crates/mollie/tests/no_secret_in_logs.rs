@@ -1,0 +1,106 @@
+//! Every log line (our tracing, and reqwest/hyper through the log bridge, at
+//! TRACE) and every error message of a run that exercises success, retries,
+//! timeouts and each error class is captured and scanned for the API key.
+//! Its own test binary: it installs the global subscriber.
+
+use mollie::{Amount, ApiKey, CreatePayment, MollieClient, MollieConfig};
+use mollie_emulator::{Emulator, Faults};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_key_never_reaches_logs_or_errors() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
+
+    // Made at run time, so no key-like string is committed.
+    let secret_part: String = checkout::AttemptId::generate().0.replace("pay_", "");
+    let key_text = format!("test_{secret_part}");
+    let key = ApiKey::new(key_text.clone()).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (emulator, _) = Emulator::serve(listener, |c| c.time_factor = 0.001)
+        .await
+        .unwrap();
+    let mut config = MollieConfig::new(key.clone()).with_base_url(emulator.api_base_url());
+    config.request_timeout = Duration::from_millis(300);
+    config.min_backoff = Duration::from_millis(5);
+    config.max_backoff = Duration::from_millis(10);
+    let client = MollieClient::new(config.clone()).unwrap();
+    tracing::info!(?config, ?client, %key, "client configured");
+
+    let request = CreatePayment {
+        amount: Amount {
+            currency: "EUR".into(),
+            value: "12.50".into(),
+        },
+        description: "Order".into(),
+        redirect_url: "https://shop.example/orders/1".into(),
+        cancel_url: None,
+        webhook_url: None,
+        metadata: None,
+        locale: None,
+        method: None,
+    };
+    let mut messages = Vec::new();
+    emulator.set_faults(Faults {
+        fail_next: 2,
+        ..Faults::default()
+    });
+    let created = client.create_payment(&request, "k1").await.unwrap();
+    emulator.set_faults(Faults {
+        hang_next: 1,
+        hang_ms: 600,
+        ..Faults::default()
+    });
+    client.get_payment(&created.id).await.unwrap();
+    emulator.set_faults(Faults {
+        fail_next: 10,
+        ..Faults::default()
+    });
+    messages.push(client.get_payment(&created.id).await.unwrap_err());
+    emulator.set_faults(Faults::default());
+    messages.push(client.get_payment("tr_missing0000").await.unwrap_err());
+    let mut bad = request.clone();
+    bad.redirect_url = "nope".into();
+    messages.push(client.create_payment(&bad, "k2").await.unwrap_err());
+    let unauthorized = MollieClient::new(
+        MollieConfig::new(ApiKey::new(format!("live_{secret_part}")).unwrap())
+            .with_base_url(emulator.api_base_url()),
+    )
+    .unwrap();
+    messages.push(unauthorized.get_payment(&created.id).await.unwrap_err());
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let errors: String = messages.iter().map(|e| format!("{e} {e:?}\n")).collect();
+    assert!(
+        logs.contains("retrying"),
+        "the retries were not logged:\n{logs}"
+    );
+    assert!(
+        logs.contains("test_[redacted]"),
+        "the key's redacted form was not logged"
+    );
+    for text in [&logs, &errors] {
+        assert!(!text.contains(&secret_part), "the API key leaked:\n{text}");
+    }
+}
