@@ -22,7 +22,7 @@ for _ in $(seq 100); do
 done
 log "moto server on 127.0.0.1:$port"
 
-export SHOP_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+export SHOP_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
 # moto accepts any credentials; these are not secrets.
 export AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=eu-west-1
 

@@ -29,6 +29,20 @@ pub enum CatalogError {
     InvalidQuantity(i64),
     #[error("the order total is too large")]
     TotalTooLarge,
+    #[error("the cart is empty")]
+    EmptyCart,
+    #[error("a cart holds at most {MAX_CART_LINES} different articles")]
+    TooManyLines,
+}
+
+/// Most different articles one order may hold.
+pub const MAX_CART_LINES: usize = 20;
+
+/// One line of a cart as the outside world sends it: unchecked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLine {
+    pub article_id: String,
+    pub quantity: i64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -104,6 +118,28 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// Checks and prices a whole cart. Lines for the same article are merged
+    /// (and their total quantity checked); the result is sorted by article.
+    pub fn price_cart(&self, cart: &[CartLine]) -> Result<Vec<OrderLine>, CatalogError> {
+        if cart.is_empty() {
+            return Err(CatalogError::EmptyCart);
+        }
+        if cart.len() > MAX_CART_LINES {
+            return Err(CatalogError::TooManyLines);
+        }
+        let mut merged: std::collections::BTreeMap<&str, i64> = Default::default();
+        for line in cart {
+            let quantity = merged.entry(line.article_id.as_str()).or_default();
+            *quantity = quantity.saturating_add(line.quantity);
+        }
+        merged
+            .into_iter()
+            .map(|(article_id, quantity)| self.price_line(article_id, quantity))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +165,32 @@ mod tests {
                 Err(CatalogError::InvalidQuantity(quantity))
             );
         }
+    }
+
+    #[test]
+    fn prices_a_cart_merging_lines_of_one_article() {
+        let catalog = Catalog::demo();
+        let line = |id: &str, quantity| CartLine {
+            article_id: id.into(),
+            quantity,
+        };
+        let lines = catalog
+            .price_cart(&[line("tote", 1), line("mug", 2), line("mug", 1)])
+            .unwrap();
+        let summary: Vec<_> = lines
+            .iter()
+            .map(|l| (l.article_id.0.as_str(), l.quantity))
+            .collect();
+        assert_eq!(summary, [("mug", 3), ("tote", 1)]);
+        assert_eq!(catalog.price_cart(&[]), Err(CatalogError::EmptyCart));
+        assert_eq!(
+            catalog.price_cart(&[line("mug", 60), line("mug", 60)]),
+            Err(CatalogError::InvalidQuantity(120))
+        );
+        assert_eq!(
+            catalog.price_cart(&vec![line("mug", 1); MAX_CART_LINES + 1]),
+            Err(CatalogError::TooManyLines)
+        );
     }
 
     #[test]

@@ -2,13 +2,17 @@
 //! ([`Store`], [`PaymentProvider`]) that adapters implement at the edges.
 
 pub mod catalog;
+pub mod idempotency;
 pub mod money;
 pub mod order;
 pub mod payment;
 pub mod ports;
 pub mod service;
 
-pub use catalog::{Article, ArticleId, Catalog, CatalogError, MAX_QUANTITY};
+pub use catalog::{
+    Article, ArticleId, CartLine, Catalog, CatalogError, MAX_CART_LINES, MAX_QUANTITY,
+};
+pub use idempotency::{CheckoutKey, CheckoutRecord, CHECKOUT_KEY_TTL};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderId, OrderLine, OrderStatus};
 pub use payment::{AttemptId, PaymentAttempt, PaymentStatus, StatusChange};
@@ -17,5 +21,6 @@ pub use ports::{
     Store, StoreError,
 };
 pub use service::{
-    CheckoutError, CheckoutService, CheckoutStarted, ShopUrls, WebhookError, WebhookOutcome,
+    CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, ShopUrls, WebhookError,
+    WebhookOutcome,
 };

@@ -55,6 +55,14 @@ pub struct Order {
     pub total: Money,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Bumped whenever an attempt is added, so that two attempts can never
+    /// be started at once (every add is conditional on it).
+    #[serde(default = "first_version")]
+    pub version: u64,
+}
+
+fn first_version() -> u64 {
+    1
 }
 
 impl Order {
@@ -69,6 +77,7 @@ impl Order {
             lines,
             total,
             created_at: now,
+            version: first_version(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! The two ports the domain needs from the outside world. Adapters live in
 //! other crates: `store` (redb, DynamoDB) and `mollie` (the provider).
 
+use crate::idempotency::{CheckoutKey, CheckoutRecord};
 use crate::money::Money;
 use crate::order::{Order, OrderId};
 use crate::payment::{AttemptId, PaymentAttempt, PaymentStatus};
@@ -28,9 +29,31 @@ pub enum StoreError {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Stores a new order and its first attempt together, or neither.
-    async fn create_order(&self, order: &Order, attempt: &PaymentAttempt)
-        -> Result<(), StoreError>;
+    /// Stores a new order, its first attempt and the checkout key's record
+    /// together, or none of them: [`StoreError::AlreadyExists`] when the key
+    /// (unexpired) or the order exists.
+    async fn create_order(
+        &self,
+        order: &Order,
+        attempt: &PaymentAttempt,
+        checkout: &CheckoutRecord,
+    ) -> Result<(), StoreError>;
+
+    /// The record of a checkout key, unless it expired.
+    async fn find_checkout(&self, key: &CheckoutKey) -> Result<Option<CheckoutRecord>, StoreError>;
+
+    /// Adds an attempt to an order: writes `order` (its version bumped) only
+    /// if the stored order still has version `order.version - 1`, together
+    /// with the new attempt; otherwise [`StoreError::Conflict`].
+    async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError>;
+
+    /// Attempts not final yet and created before `created_before`, oldest
+    /// first, at most `limit`: what the reconciler refreshes.
+    async fn stale_attempts(
+        &self,
+        created_before: time::OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PaymentAttempt>, StoreError>;
 
     /// The order with its attempts, read consistently.
     async fn load_order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError>;

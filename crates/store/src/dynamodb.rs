@@ -1,15 +1,17 @@
-//! The production store: one DynamoDB table (see docs/dynamodb.md).
+//! The production store: one DynamoDB table (docs/dynamodb.md).
 //!
-//! | item            | pk               | sk                  | gsi1pk (index by-provider-payment) |
-//! |-----------------|------------------|---------------------|------------------------------------|
-//! | order           | `ORDER#{order}`  | `ORDER`             |                                    |
-//! | payment attempt | `ORDER#{order}`  | `ATTEMPT#{attempt}` | `PAYMENT#{tr_...}` once known      |
+//! | item            | pk                 | sk                  | indexed                                   |
+//! |-----------------|--------------------|---------------------|-------------------------------------------|
+//! | order           | `ORDER#{order}`    | `ORDER`             |                                           |
+//! | payment attempt | `ORDER#{order}`    | `ATTEMPT#{attempt}` | `gsi1pk = PAYMENT#{tr_...}` once known;   |
+//! |                 |                    |                     | `open_shard`, `open_since` while not final |
+//! | checkout key    | `CHECKOUT#{key}`   | `CHECKOUT`          | `expires_at` (TTL)                        |
 //!
 //! One strongly consistent Query on `pk` reads an order with all its attempts.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -17,12 +19,23 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
-use checkout::{AttemptId, Order, OrderId, OrderRecord, PaymentAttempt, Store, StoreError};
+use checkout::{
+    AttemptId, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt, Store,
+    StoreError,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use time::OffsetDateTime;
 
+/// Finds an attempt by the provider's payment id.
 pub const PROVIDER_PAYMENT_INDEX: &str = "by-provider-payment";
-/// Items that carry it (idempotency records, later) are deleted by TTL.
+/// Finds attempts that are not final yet, oldest first (sparse: final
+/// attempts drop out of it).
+pub const OPEN_ATTEMPTS_INDEX: &str = "open-attempts";
+/// Open attempts are spread over this many index partitions, so that no one
+/// partition takes every write.
+const OPEN_SHARDS: u32 = 8;
+/// Items that carry it (checkout keys) are deleted by DynamoDB's TTL.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 type Item = HashMap<String, AttributeValue>;
@@ -41,21 +54,64 @@ struct AttemptItem {
     sk: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     gsi1pk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    open_shard: Option<String>,
+    /// Unix milliseconds of `created_at`, the open index's sort key.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    open_since: Option<i64>,
     #[serde(flatten)]
     attempt: PaymentAttempt,
 }
+
+#[derive(Serialize, Deserialize)]
+struct CheckoutItem {
+    pk: String,
+    sk: String,
+    key: CheckoutKey,
+    order_id: OrderId,
+    cart_fingerprint: String,
+    /// Unix seconds, as DynamoDB's TTL wants it.
+    expires_at: i64,
+}
+
+const ORDER_SK: &str = "ORDER";
+const CHECKOUT_SK: &str = "CHECKOUT";
 
 fn order_pk(id: &OrderId) -> String {
     format!("ORDER#{id}")
 }
 
-const ORDER_SK: &str = "ORDER";
-
 fn attempt_sk(id: &AttemptId) -> String {
     format!("ATTEMPT#{id}")
 }
 
+fn checkout_pk(key: &CheckoutKey) -> String {
+    format!("CHECKOUT#{key}")
+}
+
+fn unix_millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn open_shard(id: &AttemptId) -> String {
+    // FNV-1a: stable across processes, unlike the std hasher.
+    let hash = id.0.bytes().fold(0x811c9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x01000193)
+    });
+    format!("OPEN#{}", hash % OPEN_SHARDS)
+}
+
+fn order_item(order: &Order) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(OrderItem {
+        pk: order_pk(&order.id),
+        sk: ORDER_SK.into(),
+        order: order.clone(),
+    })
+    .map_err(unavailable)
+}
+
 fn attempt_item(attempt: &PaymentAttempt) -> Result<Item, StoreError> {
+    let open = !attempt.status.is_final();
     serde_dynamo::to_item(AttemptItem {
         pk: order_pk(&attempt.order_id),
         sk: attempt_sk(&attempt.id),
@@ -63,7 +119,21 @@ fn attempt_item(attempt: &PaymentAttempt) -> Result<Item, StoreError> {
             .provider_payment_id
             .as_ref()
             .map(|id| format!("PAYMENT#{id}")),
+        open_shard: open.then(|| open_shard(&attempt.id)),
+        open_since: open.then(|| unix_millis(attempt.created_at)),
         attempt: attempt.clone(),
+    })
+    .map_err(unavailable)
+}
+
+fn checkout_item(record: &CheckoutRecord) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(CheckoutItem {
+        pk: checkout_pk(&record.key),
+        sk: CHECKOUT_SK.into(),
+        key: record.key.clone(),
+        order_id: record.order_id.clone(),
+        cart_fingerprint: record.cart_fingerprint.clone(),
+        expires_at: record.expires_at.unix_timestamp(),
     })
     .map_err(unavailable)
 }
@@ -78,6 +148,41 @@ where
     R: std::fmt::Debug,
 {
     StoreError::Unavailable(DisplayErrorContext(e).to_string())
+}
+
+fn put(table: &str, item: Item, condition: &str) -> Result<Put, StoreError> {
+    Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .build()
+        .map_err(unavailable)
+}
+
+/// A canceled transaction whose condition failed becomes `on_condition`.
+fn transaction_error(
+    e: SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
+    on_condition: StoreError,
+) -> StoreError {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) =
+        e.as_service_error()
+    {
+        let reasons = canceled.cancellation_reasons();
+        if reasons
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed"))
+        {
+            return on_condition;
+        }
+        // Another transaction on the same items was in flight: re-read and retry.
+        if reasons
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict"))
+        {
+            return StoreError::Conflict;
+        }
+    }
+    sdk_unavailable(e)
 }
 
 #[derive(Clone)]
@@ -109,7 +214,7 @@ impl DynamoDbStore {
     }
 }
 
-/// Creates the table, its index and TTL, when they do not exist yet.
+/// Creates the table, its indexes and TTL, when they do not exist yet.
 pub struct TableSetup;
 
 impl TableSetup {
@@ -129,31 +234,41 @@ impl TableSetup {
                 .build()
                 .map_err(unavailable)
         };
-        let string_attribute = |name: &str| {
+        let attribute = |name: &str, kind| {
             AttributeDefinition::builder()
                 .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
+                .attribute_type(kind)
                 .build()
                 .map_err(unavailable)
         };
+        let all = Projection::builder()
+            .projection_type(ProjectionType::All)
+            .build();
         let created = client
             .create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(string_attribute("pk")?)
-            .attribute_definitions(string_attribute("sk")?)
-            .attribute_definitions(string_attribute("gsi1pk")?)
+            .attribute_definitions(attribute("pk", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("sk", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("gsi1pk", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("open_shard", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("open_since", ScalarAttributeType::N)?)
             .key_schema(key("pk", KeyType::Hash)?)
             .key_schema(key("sk", KeyType::Range)?)
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(PROVIDER_PAYMENT_INDEX)
                     .key_schema(key("gsi1pk", KeyType::Hash)?)
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
+                    .projection(all.clone())
+                    .build()
+                    .map_err(unavailable)?,
+            )
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(OPEN_ATTEMPTS_INDEX)
+                    .key_schema(key("open_shard", KeyType::Hash)?)
+                    .key_schema(key("open_since", KeyType::Range)?)
+                    .projection(all)
                     .build()
                     .map_err(unavailable)?,
             )
@@ -199,55 +314,90 @@ impl Store for DynamoDbStore {
         &self,
         order: &Order,
         attempt: &PaymentAttempt,
+        checkout: &CheckoutRecord,
     ) -> Result<(), StoreError> {
-        let order_item: Item = serde_dynamo::to_item(OrderItem {
-            pk: order_pk(&order.id),
-            sk: ORDER_SK.into(),
-            order: order.clone(),
-        })
-        .map_err(unavailable)?;
-        let put_new = |item: Item| -> Result<TransactWriteItem, StoreError> {
-            Ok(TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .map_err(unavailable)?,
-                )
-                .build())
-        };
-        let result = self
-            .client
+        let new = "attribute_not_exists(pk)";
+        // TTL deletes lazily: an expired key may still be there.
+        let new_or_expired = "attribute_not_exists(pk) OR expires_at < :now";
+        let checkout_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(checkout_item(checkout)?))
+            .condition_expression(new_or_expired)
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(OffsetDateTime::now_utc().unix_timestamp().to_string()),
+            )
+            .build()
+            .map_err(unavailable)?;
+        self.client
             .transact_write_items()
-            .transact_items(put_new(order_item)?)
-            .transact_items(put_new(attempt_item(attempt)?)?)
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(put(&self.table, order_item(order)?, new)?)
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(put(&self.table, attempt_item(attempt)?, new)?)
+                    .build(),
+            )
+            .transact_items(TransactWriteItem::builder().put(checkout_put).build())
             .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
-            {
-                let reasons = match e.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
-                        c.cancellation_reasons().to_vec()
-                    }
-                    _ => Vec::new(),
-                };
-                if reasons
-                    .iter()
-                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
-                {
-                    Err(StoreError::AlreadyExists)
-                } else {
-                    Err(sdk_unavailable(e))
-                }
-            }
-            Err(e) => Err(sdk_unavailable(e)),
-        }
+            .await
+            .map(|_| ())
+            .map_err(|e| transaction_error(e, StoreError::AlreadyExists))
+    }
+
+    async fn find_checkout(&self, key: &CheckoutKey) -> Result<Option<CheckoutRecord>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key("pk", AttributeValue::S(checkout_pk(key)))
+            .key("sk", AttributeValue::S(CHECKOUT_SK.into()))
+            .send()
+            .await
+            .map_err(sdk_unavailable)?;
+        let Some(item) = found.item else {
+            return Ok(None);
+        };
+        let item: CheckoutItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+        let record = CheckoutRecord {
+            key: item.key,
+            order_id: item.order_id,
+            cart_fingerprint: item.cart_fingerprint,
+            expires_at: OffsetDateTime::from_unix_timestamp(item.expires_at)
+                .map_err(unavailable)?,
+        };
+        Ok((!record.is_expired(OffsetDateTime::now_utc())).then_some(record))
+    }
+
+    async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError> {
+        let expected = order.version.saturating_sub(1);
+        let order_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(order_item(order)?))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .build()
+            .map_err(unavailable)?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(order_put).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(put(
+                        &self.table,
+                        attempt_item(attempt)?,
+                        "attribute_not_exists(pk)",
+                    )?)
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| transaction_error(e, StoreError::Conflict))
     }
 
     async fn load_order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
@@ -337,10 +487,42 @@ impl Store for DynamoDbStore {
             {
                 Err(StoreError::Conflict)
             }
-            Err(e) => {
-                tracing::debug!(code = ?e.code(), "update_attempt failed");
-                Err(sdk_unavailable(e))
+            Err(e) => Err(sdk_unavailable(e)),
+        }
+    }
+
+    async fn stale_attempts(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PaymentAttempt>, StoreError> {
+        let mut stale = Vec::new();
+        // The index is eventually consistent: an attempt that just became
+        // final may still be listed; refreshing it again changes nothing.
+        for shard in 0..OPEN_SHARDS {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OPEN_ATTEMPTS_INDEX)
+                .key_condition_expression("open_shard = :shard AND open_since < :before")
+                .expression_attribute_values(":shard", AttributeValue::S(format!("OPEN#{shard}")))
+                .expression_attribute_values(
+                    ":before",
+                    AttributeValue::N(unix_millis(created_before).to_string()),
+                )
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(sdk_unavailable)?;
+            for item in page.items() {
+                let parsed: AttemptItem =
+                    serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
+                stale.push(parsed.attempt);
             }
         }
+        stale.sort_by_key(|a| a.created_at);
+        stale.truncate(limit);
+        Ok(stale)
     }
 }

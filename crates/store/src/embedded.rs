@@ -4,16 +4,22 @@
 //! on the version they were read with.
 
 use async_trait::async_trait;
-use checkout::{AttemptId, Order, OrderId, OrderRecord, PaymentAttempt, Store, StoreError};
+use checkout::{
+    AttemptId, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt, Store,
+    StoreError,
+};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use std::sync::Arc;
+use time::OffsetDateTime;
 
 /// order id -> Order (JSON)
 const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");
 /// "{order id}/{attempt id}" -> PaymentAttempt (JSON); a prefix scan finds
 /// an order's attempts.
 const ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("attempts");
+/// checkout key -> CheckoutRecord (JSON); expired records count as absent.
+const CHECKOUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("checkouts");
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -46,6 +52,7 @@ impl EmbeddedStore {
         let tx = db.begin_write().map_err(unavailable)?;
         tx.open_table(ORDERS).map_err(unavailable)?;
         tx.open_table(ATTEMPTS).map_err(unavailable)?;
+        tx.open_table(CHECKOUTS).map_err(unavailable)?;
         tx.commit().map_err(unavailable)?;
         Ok(Self { db: Arc::new(db) })
     }
@@ -68,13 +75,25 @@ impl Store for EmbeddedStore {
         &self,
         order: &Order,
         attempt: &PaymentAttempt,
+        checkout: &CheckoutRecord,
     ) -> Result<(), StoreError> {
         let order_key = order.id.0.clone();
         let attempt_key = attempt_key(&attempt.order_id, &attempt.id);
-        let (order_bytes, attempt_bytes) = (encode(order)?, encode(attempt)?);
+        let checkout_key = checkout.key.0.clone();
+        let (order_bytes, attempt_bytes, checkout_bytes) =
+            (encode(order)?, encode(attempt)?, encode(checkout)?);
         self.blocking(move |db| {
+            // One write transaction at a time: the checks and the inserts
+            // cannot interleave with another writer's.
             let tx = db.begin_write().map_err(unavailable)?;
             {
+                let mut checkouts = tx.open_table(CHECKOUTS).map_err(unavailable)?;
+                if let Some(existing) = checkouts.get(checkout_key.as_str()).map_err(unavailable)? {
+                    let existing: CheckoutRecord = decode(existing.value())?;
+                    if !existing.is_expired(OffsetDateTime::now_utc()) {
+                        return Err(StoreError::AlreadyExists);
+                    }
+                }
                 let mut orders = tx.open_table(ORDERS).map_err(unavailable)?;
                 if orders
                     .get(order_key.as_str())
@@ -90,8 +109,85 @@ impl Store for EmbeddedStore {
                 attempts
                     .insert(attempt_key.as_str(), attempt_bytes.as_slice())
                     .map_err(unavailable)?;
+                checkouts
+                    .insert(checkout_key.as_str(), checkout_bytes.as_slice())
+                    .map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn find_checkout(&self, key: &CheckoutKey) -> Result<Option<CheckoutRecord>, StoreError> {
+        let key = key.0.clone();
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let checkouts = tx.open_table(CHECKOUTS).map_err(unavailable)?;
+            let Some(found) = checkouts.get(key.as_str()).map_err(unavailable)? else {
+                return Ok(None);
+            };
+            let record: CheckoutRecord = decode(found.value())?;
+            Ok((!record.is_expired(OffsetDateTime::now_utc())).then_some(record))
+        })
+        .await
+    }
+
+    async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError> {
+        let order_key = order.id.0.clone();
+        let expected_version = order.version.saturating_sub(1);
+        let attempt_key = attempt_key(&attempt.order_id, &attempt.id);
+        let (order_bytes, attempt_bytes) = (encode(order)?, encode(attempt)?);
+        self.blocking(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            {
+                let mut orders = tx.open_table(ORDERS).map_err(unavailable)?;
+                let stored_version = match orders.get(order_key.as_str()).map_err(unavailable)? {
+                    Some(value) => decode::<Order>(value.value())?.version,
+                    None => return Err(StoreError::Conflict),
+                };
+                if stored_version != expected_version {
+                    return Err(StoreError::Conflict);
+                }
+                orders
+                    .insert(order_key.as_str(), order_bytes.as_slice())
+                    .map_err(unavailable)?;
+                let mut attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
+                if attempts
+                    .get(attempt_key.as_str())
+                    .map_err(unavailable)?
+                    .is_some()
+                {
+                    return Err(StoreError::AlreadyExists);
+                }
+                attempts
+                    .insert(attempt_key.as_str(), attempt_bytes.as_slice())
+                    .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn stale_attempts(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PaymentAttempt>, StoreError> {
+        self.blocking(move |db| {
+            // A scan: fine for the zero-set-up store; DynamoDB uses an index.
+            let tx = db.begin_read().map_err(unavailable)?;
+            let attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
+            let mut stale = Vec::new();
+            for entry in attempts.iter().map_err(unavailable)? {
+                let (_, value) = entry.map_err(unavailable)?;
+                let attempt: PaymentAttempt = decode(value.value())?;
+                if !attempt.status.is_final() && attempt.created_at < created_before {
+                    stale.push(attempt);
+                }
+            }
+            stale.sort_by_key(|a| a.created_at);
+            stale.truncate(limit);
+            Ok(stale)
         })
         .await
     }

@@ -1,12 +1,14 @@
 //! One contract, two stores: every case runs against the embedded store and
 //! against DynamoDB on a real DynamoDB-compatible server (moto, started by
-//! scripts/test.sh, its URL in SHOP_TEST_DYNAMODB_ENDPOINT).
+//! scripts/test.sh, its URL in SHOP_TEST_AWS_ENDPOINT).
 
-use checkout::{Catalog, Order, PaymentAttempt, PaymentStatus, Store, StoreError};
+use checkout::{
+    Catalog, CheckoutKey, CheckoutRecord, Order, PaymentAttempt, PaymentStatus, Store, StoreError,
+};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-fn new_order() -> (Order, PaymentAttempt) {
+fn new_order() -> (Order, PaymentAttempt, CheckoutRecord) {
     let catalog = Catalog::demo();
     let order = Order::new(
         vec![
@@ -17,12 +19,21 @@ fn new_order() -> (Order, PaymentAttempt) {
     )
     .unwrap();
     let attempt = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
-    (order, attempt)
+    let checkout = CheckoutRecord::new(
+        CheckoutKey::generate(),
+        order.id.clone(),
+        &order.lines,
+        OffsetDateTime::now_utc(),
+    );
+    (order, attempt, checkout)
 }
 
 async fn creates_and_loads_an_order_with_its_attempt(store: Arc<dyn Store>) {
-    let (order, attempt) = new_order();
-    store.create_order(&order, &attempt).await.unwrap();
+    let (order, attempt, checkout) = new_order();
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
     let record = store.load_order(&order.id).await.unwrap().expect("stored");
     assert_eq!(record.order, order);
     assert_eq!(record.attempts, vec![attempt.clone()]);
@@ -38,13 +49,16 @@ async fn creates_and_loads_an_order_with_its_attempt(store: Arc<dyn Store>) {
 }
 
 async fn refuses_to_create_an_order_twice(store: Arc<dyn Store>) {
-    let (order, attempt) = new_order();
-    store.create_order(&order, &attempt).await.unwrap();
+    let (order, attempt, checkout) = new_order();
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
     let mut other_attempt =
         PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
     other_attempt.status = PaymentStatus::Paid;
     assert_eq!(
-        store.create_order(&order, &other_attempt).await,
+        store.create_order(&order, &other_attempt, &checkout).await,
         Err(StoreError::AlreadyExists)
     );
     // Neither item of the refused transaction was written.
@@ -53,8 +67,11 @@ async fn refuses_to_create_an_order_twice(store: Arc<dyn Store>) {
 }
 
 async fn writes_attempts_only_over_the_version_they_were_read_with(store: Arc<dyn Store>) {
-    let (order, attempt) = new_order();
-    store.create_order(&order, &attempt).await.unwrap();
+    let (order, attempt, checkout) = new_order();
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
 
     let mut open = attempt.clone();
     open.record_provider_payment("tr_contract1".into(), Some("https://pay.example/1".into()));
@@ -80,8 +97,11 @@ async fn writes_attempts_only_over_the_version_they_were_read_with(store: Arc<dy
 }
 
 async fn concurrent_writers_never_lose_an_update(store: Arc<dyn Store>) {
-    let (order, attempt) = new_order();
-    store.create_order(&order, &attempt).await.unwrap();
+    let (order, attempt, checkout) = new_order();
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
     // Eight writers each bump the version once, re-reading after a conflict.
     let writers = (0..8).map(|_| {
         let store = store.clone();
@@ -114,6 +134,119 @@ async fn concurrent_writers_never_lose_an_update(store: Arc<dyn Store>) {
     assert_eq!(stored.version, attempt.version + 8);
 }
 
+async fn a_checkout_key_creates_one_order(store: Arc<dyn Store>) {
+    let (order, attempt, checkout) = new_order();
+    assert_eq!(store.find_checkout(&checkout.key).await.unwrap(), None);
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find_checkout(&checkout.key).await.unwrap(),
+        Some(checkout.clone())
+    );
+
+    // Another order under the same key is refused, and nothing of it written.
+    let (other, other_attempt, mut other_checkout) = new_order();
+    other_checkout.key = checkout.key.clone();
+    assert_eq!(
+        store
+            .create_order(&other, &other_attempt, &other_checkout)
+            .await,
+        Err(StoreError::AlreadyExists)
+    );
+    assert_eq!(store.load_order(&other.id).await.unwrap(), None);
+    assert_eq!(
+        store.find_checkout(&checkout.key).await.unwrap(),
+        Some(checkout)
+    );
+}
+
+async fn an_expired_checkout_key_is_forgotten(store: Arc<dyn Store>) {
+    let (order, attempt, mut checkout) = new_order();
+    checkout.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(5);
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    assert_eq!(store.find_checkout(&checkout.key).await.unwrap(), None);
+    let (other, other_attempt, mut reuse) = new_order();
+    reuse.key = checkout.key.clone();
+    store
+        .create_order(&other, &other_attempt, &reuse)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .find_checkout(&checkout.key)
+            .await
+            .unwrap()
+            .map(|r| r.order_id),
+        Some(other.id)
+    );
+}
+
+async fn attempts_are_added_one_at_a_time(store: Arc<dyn Store>) {
+    let (order, first, checkout) = new_order();
+    store.create_order(&order, &first, &checkout).await.unwrap();
+    // Two shoppers' tabs both read version 1 and both try a new attempt.
+    let mut next = order.clone();
+    next.version += 1;
+    let second = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+    let rival = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+    store.add_attempt(&next, &second).await.unwrap();
+    assert_eq!(
+        store.add_attempt(&next, &rival).await,
+        Err(StoreError::Conflict)
+    );
+    let record = store.load_order(&order.id).await.unwrap().unwrap();
+    assert_eq!(record.order.version, 2);
+    let ids: Vec<_> = record.attempts.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(ids, vec![first.id, second.id]);
+}
+
+async fn lists_stale_attempts_that_are_not_final(store: Arc<dyn Store>) {
+    let long_ago = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let mut created = Vec::new();
+    for status in [
+        PaymentStatus::Open,
+        PaymentStatus::Paid,
+        PaymentStatus::Pending,
+    ] {
+        let (order, mut attempt, checkout) = new_order();
+        attempt.created_at = long_ago;
+        attempt.status = status;
+        store
+            .create_order(&order, &attempt, &checkout)
+            .await
+            .unwrap();
+        created.push(attempt);
+    }
+    let (order, fresh, checkout) = new_order();
+    store.create_order(&order, &fresh, &checkout).await.unwrap();
+
+    let before = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let stale = store.stale_attempts(before, 1_000).await.unwrap();
+    let ids: Vec<_> = stale.iter().map(|a| &a.id).collect();
+    assert!(ids.contains(&&created[0].id) && ids.contains(&&created[2].id));
+    assert!(
+        !ids.contains(&&created[1].id),
+        "a paid attempt is not stale"
+    );
+    assert!(!ids.contains(&&fresh.id), "a fresh attempt is not stale");
+    assert!(stale
+        .iter()
+        .all(|a| !a.status.is_final() && a.created_at < before));
+
+    // Once final, it drops out.
+    let mut paid = created[0].clone();
+    paid.observe(PaymentStatus::Paid);
+    paid.bump_version(OffsetDateTime::now_utc());
+    store.update_attempt(&paid).await.unwrap();
+    let stale = store.stale_attempts(before, 1_000).await.unwrap();
+    assert!(stale.iter().all(|a| a.id != paid.id));
+}
+
 macro_rules! contract {
     ($store_kind:ident, $make:expr) => {
         mod $store_kind {
@@ -134,6 +267,26 @@ macro_rules! contract {
                 super::writes_attempts_only_over_the_version_they_were_read_with($make).await;
             }
 
+            #[tokio::test]
+            async fn a_checkout_key_creates_one_order() {
+                super::a_checkout_key_creates_one_order($make).await;
+            }
+
+            #[tokio::test]
+            async fn an_expired_checkout_key_is_forgotten() {
+                super::an_expired_checkout_key_is_forgotten($make).await;
+            }
+
+            #[tokio::test]
+            async fn attempts_are_added_one_at_a_time() {
+                super::attempts_are_added_one_at_a_time($make).await;
+            }
+
+            #[tokio::test]
+            async fn lists_stale_attempts_that_are_not_final() {
+                super::lists_stale_attempts_that_are_not_final($make).await;
+            }
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_writers_never_lose_an_update() {
                 super::concurrent_writers_never_lose_an_update($make).await;
@@ -149,9 +302,8 @@ fn embedded() -> Arc<dyn Store> {
 }
 
 async fn dynamodb() -> Arc<dyn Store> {
-    let endpoint = std::env::var("SHOP_TEST_DYNAMODB_ENDPOINT").expect(
-        "SHOP_TEST_DYNAMODB_ENDPOINT is not set: run scripts/test.sh, which starts moto server",
-    );
+    let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT")
+        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server");
     let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
     let table = format!("contract-{}", uuid_like());
     assert!(store::TableSetup::create_if_missing(&client, &table)
