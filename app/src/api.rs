@@ -12,6 +12,9 @@ pub struct ArticleView {
     /// Formatted for shoppers, e.g. "€14.50".
     pub price: String,
     pub image: String,
+    /// Generated for this page view: every submission of this article's
+    /// form with it yields the same order.
+    pub checkout_key: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,22 +50,46 @@ pub async fn list_articles() -> Result<Vec<ArticleView>, ServerFnError> {
             description: a.description.clone(),
             price: a.price.to_string(),
             image: a.image.clone(),
+            checkout_key: checkout::CheckoutKey::generate().0,
         })
         .collect())
 }
 
 /// Buy: creates the order and the payment, then sends the browser to the
-/// provider's checkout page. Also works as a plain HTML form post.
+/// provider's checkout page. Also works as a plain HTML form post. The same
+/// `checkout_key` always yields the same order.
 #[server(endpoint = "buy")]
-pub async fn buy(article_id: String, quantity: i64) -> Result<(), ServerFnError> {
-    let service = ssr::service()?;
-    match service.checkout(&article_id, quantity).await {
-        Ok(started) => {
-            leptos_axum::redirect(&started.checkout_url);
-            Ok(())
-        }
-        Err(error) => Err(ServerFnError::new(error.to_string())),
-    }
+pub async fn buy(
+    article_id: String,
+    quantity: i64,
+    checkout_key: String,
+) -> Result<(), ServerFnError> {
+    let key = checkout::CheckoutKey::parse(&checkout_key)
+        .ok_or_else(|| ServerFnError::new("This page is out of date; please reload it."))?;
+    let cart = [checkout::CartLine {
+        article_id,
+        quantity,
+    }];
+    let started = ssr::service()?
+        .checkout(&cart, &key)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect(&started.redirect_url);
+    Ok(())
+}
+
+/// "Try again" on a failed, canceled or expired payment: a new attempt on
+/// the same order (or the open one, if a payment is already under way).
+#[server(endpoint = "pay_again")]
+pub async fn pay_again(order_id: String) -> Result<(), ServerFnError> {
+    let id = checkout::OrderId::parse(&order_id)
+        .ok_or_else(|| ServerFnError::new("We could not find that order."))?;
+    let started = ssr::service()?
+        .pay_again(&id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect(&started.redirect_url);
+    Ok(())
 }
 
 /// The order and its payment status; `None` for an unknown or malformed id.
@@ -73,7 +100,9 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerF
         return Ok(None);
     };
     let service = ssr::service()?;
-    let found = service.order(&id).await.map_err(|e| {
+    // Refreshes from the provider a payment open for too long: a lost
+    // webhook must not leave the shopper waiting.
+    let found = service.order_refreshed(&id).await.map_err(|e| {
         tracing::error!(error = %e, "could not read an order");
         ServerFnError::new("We cannot show your order right now; please try again in a moment.")
     })?;

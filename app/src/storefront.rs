@@ -32,7 +32,7 @@ pub fn Storefront() -> impl IntoView {
     }
 }
 
-fn error_text(error: ServerFnError) -> String {
+pub(crate) fn error_text(error: ServerFnError) -> String {
     match error {
         ServerFnError::ServerError(message) => message,
         _ => "Something went wrong; please try again.".to_owned(),
@@ -51,6 +51,7 @@ fn ArticleCard(article: ArticleView, buy: ServerAction<Buy>) -> impl IntoView {
             <p class="price">{article.price}</p>
             <ActionForm action=buy>
                 <input type="hidden" name="article_id" value=article_id/>
+                <input type="hidden" name="checkout_key" value=article.checkout_key/>
                 <label for=quantity_id.clone()>"Quantity"</label>
                 <input id=quantity_id type="number" name="quantity" value="1" min="1" max="99" required/>
                 <button type="submit" disabled=move || buy.pending().get()>"Buy"</button>

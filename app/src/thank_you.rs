@@ -1,4 +1,4 @@
-use crate::api::{order_status, OrderView};
+use crate::api::{order_status, OrderView, PayAgain};
 use crate::NotFound;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -74,6 +74,8 @@ fn status_message(status: &str) -> (&'static str, &'static str) {
 fn OrderDetails(order: OrderView) -> impl IntoView {
     let (headline, detail) = status_message(&order.status);
     let refresh_link = format!("/orders/{}", order.id);
+    let can_pay_again = matches!(order.status.as_str(), "failed" | "canceled" | "expired");
+    let order_id = order.id.clone();
     view! {
         <section class="panel order" data-status=order.status.clone()>
             <div class="status" aria-live="polite" role="status">
@@ -94,7 +96,22 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
                 </tbody>
                 <tfoot><tr><th scope="row">"Total"</th><td class="amount">{order.total}</td></tr></tfoot>
             </table>
-            <a class="button" href="/">"Back to the shop"</a>
+            {can_pay_again.then(|| view! { <PayAgainForm order_id=order_id.clone()/> })}
+            <a class="button secondary" href="/">"Back to the shop"</a>
         </section>
+    }
+}
+
+#[component]
+fn PayAgainForm(order_id: String) -> impl IntoView {
+    let pay_again = ServerAction::<PayAgain>::new();
+    view! {
+        <ActionForm action=pay_again attr:class="pay-again">
+            <input type="hidden" name="order_id" value=order_id/>
+            <button type="submit" disabled=move || pay_again.pending().get()>"Try paying again"</button>
+        </ActionForm>
+        {move || pay_again.value().get().and_then(Result::err).map(|e| view! {
+            <p class="alert" role="alert">{crate::storefront::error_text(e)}</p>
+        })}
     }
 }

@@ -54,6 +54,21 @@ test("buy, pick failed: the thank-you page shows failed", async ({ page }) => {
   await page.screenshot({ path: "test-results/screenshots/thank-you-failed.png", fullPage: true });
 });
 
+test("a failed payment can be paid again on the same order", async ({ page }) => {
+  await openShop(page);
+  await waitForHydration(page);
+  await buy(page, "tote");
+  await choose(page, "failed");
+  await expect(page.getByTestId("status")).toHaveText("failed");
+  const orderUrl = page.url();
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Try paying again" }).click();
+  await expect(page).toHaveURL(/\/mollie\/checkout\/tr_[A-Za-z0-9]{10}$/);
+  await choose(page, "paid");
+  expect(page.url()).toBe(orderUrl);
+  await expect(page.getByTestId("status")).toHaveText("paid");
+});
+
 test("the thank-you page keeps polling until the status is final", async ({ page, context }) => {
   await openShop(page);
   await waitForHydration(page);

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -67,7 +68,47 @@ pub struct Config {
     #[arg(long, env = "MOLLIE_API_URL", default_value = mollie::DEFAULT_BASE_URL)]
     pub mollie_api_url: String,
 
+    /// A payment still open this long after creation is refreshed from the
+    /// provider when its thank-you page asks (milliseconds).
+    #[arg(long, env = "SHOP_REFRESH_ON_READ_AFTER_MS", default_value_t = 10_000)]
+    pub refresh_on_read_after_ms: u64,
+
+    /// At most one refresh on read per payment in this time (milliseconds).
+    #[arg(long, env = "SHOP_REFRESH_MIN_INTERVAL_MS", default_value_t = 5_000)]
+    pub refresh_min_interval_ms: u64,
+
+    /// How often the background reconciler looks for stale payments (milliseconds).
+    #[arg(long, env = "SHOP_RECONCILE_INTERVAL_MS", default_value_t = 30_000)]
+    pub reconcile_interval_ms: u64,
+
+    /// Payments not final this long after creation are reconciled (milliseconds).
+    #[arg(long, env = "SHOP_RECONCILE_STALE_AFTER_MS", default_value_t = 60_000)]
+    pub reconcile_stale_after_ms: u64,
+
+    /// Most provider calls per second the reconciler makes.
+    #[arg(long, env = "SHOP_RECONCILE_RATE", default_value_t = 10)]
+    pub reconcile_rate: u32,
+
     /// The mounted emulator's webhook schedule is Mollie's times this.
     #[arg(long, env = "SHOP_EMULATOR_TIME_FACTOR", default_value_t = 0.01)]
     pub emulator_time_factor: f64,
+}
+
+impl Config {
+    pub fn reconcile_policy(&self) -> checkout::ReconcilePolicy {
+        checkout::ReconcilePolicy {
+            refresh_after: Duration::from_millis(self.refresh_on_read_after_ms),
+            min_refresh_interval: Duration::from_millis(self.refresh_min_interval_ms),
+            ..checkout::ReconcilePolicy::default()
+        }
+    }
+
+    pub fn reconciler(&self) -> crate::reconciler::ReconcilerConfig {
+        crate::reconciler::ReconcilerConfig {
+            interval: Duration::from_millis(self.reconcile_interval_ms),
+            stale_after: Duration::from_millis(self.reconcile_stale_after_ms),
+            batch: 100,
+            max_per_second: self.reconcile_rate,
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Wiring: configuration -> adapters -> checkout service -> routes.
 
 pub mod config;
+pub mod reconciler;
 pub mod webhook;
 
 use axum::routing::get;
@@ -42,6 +43,21 @@ pub async fn store_from(config: &Config) -> Result<Arc<dyn Store>, String> {
     })
 }
 
+/// `MOLLIE_API_KEY`, or else the secret `MOLLIE_API_KEY_SECRET_ARN` names
+/// in AWS Secrets Manager. Errors never include the key.
+async fn mollie_api_key() -> Result<ApiKey, String> {
+    if let Ok(key) = std::env::var("MOLLIE_API_KEY") {
+        return ApiKey::new(key).map_err(|e| format!("MOLLIE_API_KEY: {e}"));
+    }
+    if let Ok(secret_arn) = std::env::var("MOLLIE_API_KEY_SECRET_ARN") {
+        let client = mollie::secrets_manager_client().await;
+        return mollie::api_key_from_secrets_manager(&client, &secret_arn)
+            .await
+            .map_err(|e| e.to_string());
+    }
+    Err("set MOLLIE_API_KEY or MOLLIE_API_KEY_SECRET_ARN to use Mollie".to_owned())
+}
+
 impl Shop {
     /// `site_addr` is where this server listens: the emulator is called
     /// there, over real HTTP, like any provider.
@@ -66,9 +82,7 @@ impl Shop {
                 (Arc::new(client), Some(emulator))
             }
             ProviderKind::Mollie => {
-                let key = std::env::var("MOLLIE_API_KEY")
-                    .map_err(|_| "MOLLIE_API_KEY is not set".to_owned())
-                    .and_then(|k| ApiKey::new(k).map_err(|e| e.to_string()))?;
+                let key = mollie_api_key().await?;
                 tracing::info!(api_key = %key, url = %config.mollie_api_url, "using Mollie");
                 let client =
                     MollieClient::new(MollieConfig::new(key).with_base_url(&config.mollie_api_url))
@@ -83,7 +97,8 @@ impl Shop {
             ShopUrls {
                 public_base_url: public_url,
             },
-        );
+        )
+        .with_reconcile_policy(config.reconcile_policy());
         Ok(Self {
             service: Arc::new(service),
             emulator,

@@ -38,11 +38,17 @@ async fn run(cli: Cli) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let reconciler =
+        server::reconciler::spawn(shop.service.clone(), cli.config.reconciler(), stopped);
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    let _ = stop.send(true);
+    let _ = reconciler.await;
+    served
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish what is in flight.

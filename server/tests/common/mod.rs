@@ -1,0 +1,136 @@
+//! A shop wired to real components for integration tests: the emulator on
+//! its own port, our webhook route on another, over real HTTP; the embedded
+//! store in a temporary folder, or DynamoDB on moto server.
+#![allow(dead_code)]
+
+use checkout::{
+    CartLine, Catalog, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy,
+    ShopUrls, Store,
+};
+use mollie::{ApiKey, MollieClient, MollieConfig};
+use mollie_emulator::Emulator;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub enum StoreKind {
+    Embedded,
+    DynamoDb,
+}
+
+pub struct Harness {
+    pub service: Arc<CheckoutService>,
+    pub emulator: Emulator,
+    pub shop_url: String,
+    _data: tempfile::TempDir,
+}
+
+pub async fn store(kind: StoreKind, data: &tempfile::TempDir) -> Arc<dyn Store> {
+    match kind {
+        StoreKind::Embedded => {
+            Arc::new(store::EmbeddedStore::open(&data.path().join("shop.redb")).unwrap())
+        }
+        StoreKind::DynamoDb => {
+            let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT").expect(
+                "SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server",
+            );
+            let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
+            let table = format!("server-{}", CheckoutKey::generate());
+            store::TableSetup::create_if_missing(&client, &table)
+                .await
+                .unwrap();
+            Arc::new(store::DynamoDbStore::new(client, table))
+        }
+    }
+}
+
+pub async fn harness(kind: StoreKind, policy: ReconcilePolicy) -> Harness {
+    let emulator_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (emulator, _) = Emulator::serve(emulator_listener, |c| c.time_factor = 0.001)
+        .await
+        .unwrap();
+    let shop_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let shop_url = format!("http://{}", shop_listener.local_addr().unwrap());
+
+    let data = tempfile::tempdir().unwrap();
+    let store = store(kind, &data).await;
+    let key = ApiKey::new("test_servertests").unwrap();
+    let mut config = MollieConfig::new(key).with_base_url(emulator.api_base_url());
+    config.min_backoff = Duration::from_millis(5);
+    config.max_backoff = Duration::from_millis(20);
+    let provider = Arc::new(MollieClient::new(config).unwrap());
+    let service = Arc::new(
+        CheckoutService::new(
+            Catalog::demo(),
+            store,
+            provider,
+            ShopUrls {
+                public_base_url: shop_url.clone(),
+            },
+        )
+        .with_reconcile_policy(policy),
+    );
+    let router: axum::Router = server::webhook::routes(service.clone());
+    tokio::spawn(async move { axum::serve(shop_listener, router).await.unwrap() });
+    Harness {
+        service,
+        emulator,
+        shop_url,
+        _data: data,
+    }
+}
+
+pub fn cart(article: &str, quantity: i64) -> Vec<CartLine> {
+    vec![CartLine {
+        article_id: article.into(),
+        quantity,
+    }]
+}
+
+impl Harness {
+    /// Buys two notebooks; returns the order and its provider payment id.
+    pub async fn buy(&self) -> (OrderId, String) {
+        let started = self
+            .service
+            .checkout(&cart("notebook", 2), &CheckoutKey::generate())
+            .await
+            .unwrap();
+        let (record, status) = self
+            .service
+            .order(&started.order_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(status, OrderStatus::AwaitingPayment);
+        let provider_id = record.attempts[0].provider_payment_id.clone().unwrap();
+        (started.order_id, provider_id)
+    }
+
+    pub async fn status(&self, order_id: &OrderId) -> OrderStatus {
+        self.service.order(order_id).await.unwrap().unwrap().1
+    }
+
+    pub async fn wait_for(&self, order_id: &OrderId, expected: OrderStatus, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let status = self.status(order_id).await;
+            if status == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still {status:?}, expected {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn post_webhook(&self, id: &str) -> reqwest::StatusCode {
+        reqwest::Client::new()
+            .post(format!("{}/webhooks/mollie", self.shop_url))
+            .form(&[("id", id)])
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}

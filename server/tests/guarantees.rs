@@ -1,0 +1,309 @@
+//! What the shop promises under concurrency, races, lost webhooks and
+//! forgery, against real components (emulator over HTTP; embedded store and
+//! DynamoDB on moto server).
+
+mod common;
+
+use checkout::{CheckoutKey, OrderStatus, PaymentMetadata, PaymentProvider, ReconcilePolicy};
+use common::{cart, harness, StoreKind};
+use mollie::{ApiKey, MollieClient, MollieConfig};
+use mollie_emulator::{Faults, PaymentStatus};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+async fn twenty_submissions_with_one_key_make_one_order_and_one_payment(kind: StoreKind) {
+    let shop = harness(kind, ReconcilePolicy::default()).await;
+    let key = CheckoutKey::generate();
+    let submissions: Vec<_> = (0..20)
+        .map(|_| {
+            let (service, key) = (shop.service.clone(), key.clone());
+            tokio::spawn(async move { service.checkout(&cart("mug", 1), &key).await })
+        })
+        .collect();
+    let mut orders = HashSet::new();
+    let mut redirects = HashSet::new();
+    for submission in submissions {
+        let started = submission
+            .await
+            .unwrap()
+            .expect("every submission succeeds");
+        orders.insert(started.order_id);
+        redirects.insert(started.redirect_url);
+    }
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(redirects.len(), 1, "{redirects:?}");
+    assert_eq!(shop.emulator.payments_created(), 1);
+    let order_id = orders.into_iter().next().unwrap();
+    let (record, _) = shop.service.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(record.attempts.len(), 1);
+
+    // The same key with another cart is refused and changes nothing.
+    let other = shop.service.checkout(&cart("tote", 1), &key).await;
+    assert_eq!(
+        other,
+        Err(checkout::CheckoutError::KeyReusedWithAnotherCart)
+    );
+    assert_eq!(shop.emulator.payments_created(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_submissions_embedded() {
+    twenty_submissions_with_one_key_make_one_order_and_one_payment(StoreKind::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_submissions_dynamodb() {
+    twenty_submissions_with_one_key_make_one_order_and_one_payment(StoreKind::DynamoDb).await;
+}
+
+/// xorshift: deterministic per seed, no dependency.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+async fn racing_webhooks_end_at_the_providers_status(kind: StoreKind, seeds: u64) {
+    let shop = harness(kind, ReconcilePolicy::default()).await;
+    let finals = [
+        PaymentStatus::Paid,
+        PaymentStatus::Canceled,
+        PaymentStatus::Expired,
+    ];
+    for seed in 1..=seeds {
+        let mut rng = Seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let (order_id, provider_id) = shop.buy().await;
+        shop.emulator.set_faults(Faults {
+            duplicate_webhooks: true,
+            reorder_window_ms: 30,
+            ..Faults::default()
+        });
+        let last = finals[rng.next(3) as usize];
+        // Our own webhook posts, concurrent with the emulator's duplicated
+        // and reordered deliveries, some before and some after the change.
+        let mut posts = Vec::new();
+        for _ in 0..4 {
+            let (url, id, delay) = (shop.shop_url.clone(), provider_id.clone(), rng.next(25));
+            posts.push(tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                reqwest::Client::new()
+                    .post(format!("{url}/webhooks/mollie"))
+                    .form(&[("id", id.as_str())])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }));
+        }
+        if rng.next(2) == 0 {
+            assert!(shop
+                .emulator
+                .complete_payment(&provider_id, PaymentStatus::Authorized));
+            tokio::time::sleep(Duration::from_millis(rng.next(10))).await;
+        }
+        assert!(shop.emulator.complete_payment(&provider_id, last));
+        for post in posts {
+            assert_eq!(post.await.unwrap(), 200);
+        }
+        let expected = match last {
+            PaymentStatus::Paid => OrderStatus::Paid,
+            PaymentStatus::Canceled => {
+                OrderStatus::PaymentFailed(checkout::PaymentStatus::Canceled)
+            }
+            _ => OrderStatus::PaymentFailed(checkout::PaymentStatus::Expired),
+        };
+        shop.wait_for(&order_id, expected, Duration::from_secs(10))
+            .await;
+        // Late duplicates keep arriving for a while; nothing may move it.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(shop.status(&order_id).await, expected, "seed {seed}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_webhooks_embedded() {
+    racing_webhooks_end_at_the_providers_status(StoreKind::Embedded, 30).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_webhooks_dynamodb() {
+    racing_webhooks_end_at_the_providers_status(StoreKind::DynamoDb, 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_webhook_is_reconciled_in_the_background() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let config = server::reconciler::ReconcilerConfig {
+        interval: Duration::from_millis(100),
+        stale_after: Duration::from_millis(300),
+        batch: 100,
+        max_per_second: 50,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let reconciler = server::reconciler::spawn(shop.service.clone(), config, stopped);
+
+    let (order_id, provider_id) = shop.buy().await;
+    shop.emulator.set_faults(Faults {
+        drop_next_webhooks: 1,
+        ..Faults::default()
+    });
+    let paid_at = Instant::now();
+    assert!(shop
+        .emulator
+        .complete_payment(&provider_id, PaymentStatus::Paid));
+    // The bound: stale after 300 ms, looked at every 100 ms.
+    shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(2))
+        .await;
+    assert_eq!(
+        shop.emulator.webhook_calls(),
+        0,
+        "the webhook was not dropped"
+    );
+    eprintln!("reconciled {:?} after the payment", paid_at.elapsed());
+
+    let _ = stop.send(true);
+    tokio::time::timeout(Duration::from_secs(2), reconciler)
+        .await
+        .expect("the reconciler stops on shutdown")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_webhook_is_reconciled_when_the_thank_you_page_asks() {
+    let policy = ReconcilePolicy {
+        refresh_after: Duration::from_millis(200),
+        min_refresh_interval: Duration::from_millis(100),
+        ..ReconcilePolicy::default()
+    };
+    let shop = harness(StoreKind::Embedded, policy).await;
+    let (order_id, provider_id) = shop.buy().await;
+    shop.emulator.set_faults(Faults {
+        drop_next_webhooks: 1,
+        ..Faults::default()
+    });
+    assert!(shop
+        .emulator
+        .complete_payment(&provider_id, PaymentStatus::Paid));
+    let api_calls_before = shop.emulator.api_calls();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let (_, status) = shop
+            .service
+            .order_refreshed(&order_id)
+            .await
+            .unwrap()
+            .unwrap();
+        if status == OrderStatus::Paid {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {status:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Rate-limited: ~300 polls, a handful of provider calls.
+    let calls = shop.emulator.api_calls() - api_calls_before;
+    assert!(calls <= 4, "{calls} provider calls");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_webhooks_change_nothing() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let (victim, _) = shop.buy().await;
+    let (record, _) = shop.service.order(&victim).await.unwrap().unwrap();
+    let victim_attempt = record.attempts[0].clone();
+
+    // Another order's paid payment id posted to our webhook: it is that
+    // order's payment, so only that order is paid.
+    let (other, other_payment) = shop.buy().await;
+    assert!(shop
+        .emulator
+        .complete_payment(&other_payment, PaymentStatus::Paid));
+    shop.wait_for(&other, OrderStatus::Paid, Duration::from_secs(5))
+        .await;
+    assert_eq!(shop.post_webhook(&other_payment).await, 200);
+    assert_eq!(shop.status(&victim).await, OrderStatus::AwaitingPayment);
+
+    // Payments made on the same account by someone else, claiming the
+    // victim's ids in their metadata: one for another amount, one for the
+    // right amount (but not the payment the victim's attempt recorded).
+    let client = MollieClient::new(
+        MollieConfig::new(ApiKey::new("test_forger").unwrap())
+            .with_base_url(shop.emulator.api_base_url()),
+    )
+    .unwrap();
+    let metadata = PaymentMetadata {
+        order_id: victim.clone(),
+        attempt_id: victim_attempt.id.clone(),
+    };
+    for amount in [
+        checkout::Money::new(1, checkout::Currency::EUR),
+        victim_attempt.amount,
+    ] {
+        let forged = PaymentProvider::create_payment(
+            &client,
+            &checkout::NewPayment {
+                amount,
+                description: "forged".into(),
+                redirect_url: "https://attacker.example/".into(),
+                webhook_url: format!("{}/webhooks/mollie", shop.shop_url),
+                metadata: metadata.clone(),
+                idempotency_key: CheckoutKey::generate().0,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(shop
+            .emulator
+            .complete_payment(&forged.id, PaymentStatus::Paid));
+        assert_eq!(shop.post_webhook(&forged.id).await, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (after, status) = shop.service.order(&victim).await.unwrap().unwrap();
+    assert_eq!(status, OrderStatus::AwaitingPayment);
+    assert_eq!(after.attempts, vec![victim_attempt]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_attempt_can_be_paid_again_on_the_same_order() {
+    let shop = harness(StoreKind::DynamoDb, ReconcilePolicy::default()).await;
+    let (order_id, first_payment) = shop.buy().await;
+    // While the first attempt is open, paying again continues it.
+    let again = shop.service.pay_again(&order_id).await.unwrap();
+    assert!(again
+        .redirect_url
+        .ends_with(&format!("/checkout/{first_payment}")));
+    assert_eq!(shop.emulator.payments_created(), 1);
+
+    assert!(shop
+        .emulator
+        .complete_payment(&first_payment, PaymentStatus::Failed));
+    shop.wait_for(
+        &order_id,
+        OrderStatus::PaymentFailed(checkout::PaymentStatus::Failed),
+        Duration::from_secs(5),
+    )
+    .await;
+    // Two tabs click "try again" at once: one new attempt, one payment.
+    let (a, b) = tokio::join!(
+        shop.service.pay_again(&order_id),
+        shop.service.pay_again(&order_id)
+    );
+    assert_eq!(a.unwrap().redirect_url, b.unwrap().redirect_url);
+    assert_eq!(shop.emulator.payments_created(), 2);
+    let (record, status) = shop.service.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(record.attempts.len(), 2);
+    assert_eq!(status, OrderStatus::AwaitingPayment);
+
+    let second = record.attempts[1].provider_payment_id.clone().unwrap();
+    assert!(shop.emulator.complete_payment(&second, PaymentStatus::Paid));
+    shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(5))
+        .await;
+    // Paid: paying again only shows the thank-you page.
+    let done = shop.service.pay_again(&order_id).await.unwrap();
+    assert!(done.redirect_url.ends_with(&format!("/orders/{order_id}")));
+    assert_eq!(shop.emulator.payments_created(), 2);
+}
