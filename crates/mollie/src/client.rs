@@ -59,11 +59,13 @@ pub enum MollieError {
 }
 
 impl MollieError {
-    /// Worth trying again: Mollie was busy, failing, or not reached. A 4xx
-    /// other than 429 means our request is wrong and never is.
+    /// Worth trying again: Mollie was busy, failing, or not reached. Any other
+    /// 4xx means our request is wrong, and retrying never helps.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Api { status, .. } => *status == 429 || *status >= 500,
+            // 409: a request with the same idempotency key is still being
+            // processed; asking again later gets its answer.
+            Self::Api { status, .. } => matches!(*status, 409 | 429) || *status >= 500,
             Self::Timeout | Self::Connection(_) => true,
             Self::Decode(_) | Self::InvalidPaymentId(_) => false,
         }
