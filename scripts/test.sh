@@ -30,7 +30,9 @@ log "unit and integration tests"
 cargo test --workspace --exclude frontend
 
 log "end-to-end tests (release build, Chromium)"
-# A fresh embedded store for every run.
+# A fresh embedded store for every run, and reconciliation quick enough for
+# the dropped-webhook test to finish within seconds.
 SHOP_DATA_DIR=$(mktemp -d)
-export SHOP_DATA_DIR
+export SHOP_DATA_DIR SHOP_REFRESH_ON_READ_AFTER_MS=4000 SHOP_REFRESH_MIN_INTERVAL_MS=1000 \
+  SHOP_RECONCILE_INTERVAL_MS=2000 SHOP_RECONCILE_STALE_AFTER_MS=8000
 cargo leptos end-to-end --release

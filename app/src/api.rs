@@ -1,5 +1,6 @@
 //! Server functions and the views they return. The views are plain data,
 //! formatted on the server, so the browser bundle needs none of the domain.
+//! Every function also works as a plain HTML form post (no JavaScript).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,8 +13,32 @@ pub struct ArticleView {
     /// Formatted for shoppers, e.g. "€14.50".
     pub price: String,
     pub image: String,
-    /// Generated for this page view: every submission of this article's
-    /// form with it yields the same order.
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLineView {
+    pub article_id: String,
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: String,
+    pub line_total: String,
+}
+
+/// The cart, priced by the server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartView {
+    pub lines: Vec<CartLineView>,
+    pub total: Option<String>,
+    /// Articles that were in the cart but are no longer sold.
+    pub removed: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorefrontView {
+    pub articles: Vec<ArticleView>,
+    pub cart: CartView,
+    /// Generated for this page view: every submission of its checkout form
+    /// yields the same order.
     pub checkout_key: String,
 }
 
@@ -37,10 +62,10 @@ pub struct OrderView {
     pub is_final: bool,
 }
 
-#[server(endpoint = "articles")]
-pub async fn list_articles() -> Result<Vec<ArticleView>, ServerFnError> {
+#[server(endpoint = "storefront")]
+pub async fn storefront() -> Result<StorefrontView, ServerFnError> {
     let service = ssr::service()?;
-    Ok(service
+    let articles = service
         .catalog()
         .articles()
         .iter()
@@ -50,30 +75,55 @@ pub async fn list_articles() -> Result<Vec<ArticleView>, ServerFnError> {
             description: a.description.clone(),
             price: a.price.to_string(),
             image: a.image.clone(),
-            checkout_key: checkout::CheckoutKey::generate().0,
         })
-        .collect())
+        .collect();
+    let mut cart = ssr::cart_from_cookie().await;
+    let view = ssr::cart_view(&service, &mut cart);
+    if !view.removed.is_empty() {
+        ssr::save_cart(&cart);
+    }
+    Ok(StorefrontView {
+        articles,
+        cart: view,
+        checkout_key: checkout::CheckoutKey::generate().0,
+    })
 }
 
-/// Buy: creates the order and the payment, then sends the browser to the
-/// provider's checkout page. Also works as a plain HTML form post. The same
-/// `checkout_key` always yields the same order.
-#[server(endpoint = "buy")]
-pub async fn buy(
-    article_id: String,
-    quantity: i64,
-    checkout_key: String,
-) -> Result<(), ServerFnError> {
+#[server(endpoint = "cart/add")]
+pub async fn add_to_cart(article_id: String, quantity: i64) -> Result<CartView, ServerFnError> {
+    let service = ssr::service()?;
+    let mut cart = ssr::cart_from_cookie().await;
+    cart.add(service.catalog(), &article_id, quantity)
+        .map_err(|e| ServerFnError::new(ssr::sentence(e)))?;
+    ssr::save_cart(&cart);
+    Ok(ssr::cart_view(&service, &mut cart))
+}
+
+/// Sets an article's quantity in the cart; 0 removes it.
+#[server(endpoint = "cart/update")]
+pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, ServerFnError> {
+    let service = ssr::service()?;
+    let mut cart = ssr::cart_from_cookie().await;
+    cart.update(service.catalog(), &article_id, quantity)
+        .map_err(|e| ServerFnError::new(ssr::sentence(e)))?;
+    ssr::save_cart(&cart);
+    Ok(ssr::cart_view(&service, &mut cart))
+}
+
+/// Checkout: creates the order and the payment, then sends the browser to
+/// the provider's checkout page. The same `checkout_key` always yields the
+/// same order.
+#[server(endpoint = "checkout")]
+pub async fn checkout_cart(checkout_key: String) -> Result<(), ServerFnError> {
     let key = checkout::CheckoutKey::parse(&checkout_key)
         .ok_or_else(|| ServerFnError::new("This page is out of date; please reload it."))?;
-    let cart = [checkout::CartLine {
-        article_id,
-        quantity,
-    }];
+    let cart = ssr::cart_from_cookie().await;
     let started = ssr::service()?
-        .checkout(&cart, &key)
+        .checkout(cart.lines(), &key)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(|e| ServerFnError::new(ssr::sentence(e)))?;
+    // The order has the cart now; the shopper starts afresh.
+    ssr::save_cart(&checkout::Cart::default());
     leptos_axum::redirect(&started.redirect_url);
     Ok(())
 }
@@ -87,7 +137,7 @@ pub async fn pay_again(order_id: String) -> Result<(), ServerFnError> {
     let started = ssr::service()?
         .pay_again(&id)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(|e| ServerFnError::new(ssr::sentence(e)))?;
     leptos_axum::redirect(&started.redirect_url);
     Ok(())
 }
@@ -134,12 +184,79 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerF
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use checkout::CheckoutService;
+    use super::{CartLineView, CartView};
+    use checkout::{Cart, CheckoutService};
+    use http::header::{HeaderValue, COOKIE, SET_COOKIE};
     use leptos::prelude::*;
     use std::sync::Arc;
+
+    const CART_COOKIE: &str = "cart";
 
     pub fn service() -> Result<Arc<CheckoutService>, ServerFnError> {
         use_context::<Arc<CheckoutService>>()
             .ok_or_else(|| ServerFnError::new("the checkout service is not configured"))
+    }
+
+    /// An error as a sentence for shoppers: capitalized, with a full stop.
+    pub fn sentence(error: impl std::fmt::Display) -> String {
+        let text = error.to_string();
+        let mut chars = text.chars();
+        let mut sentence: String = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => return text,
+        };
+        if !sentence.ends_with(['.', '!', '?']) {
+            sentence.push('.');
+        }
+        sentence
+    }
+
+    pub async fn cart_from_cookie() -> Cart {
+        let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+        let value = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == CART_COOKIE)
+            .map(|(_, value)| value.to_owned())
+            .unwrap_or_default();
+        Cart::from_cookie(&value)
+    }
+
+    pub fn save_cart(cart: &Cart) {
+        let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        // Only the server reads it (HttpOnly); a month, like most shops.
+        let cookie = format!(
+            "{CART_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax",
+            cart.to_cookie(),
+            if cart.is_empty() { 0 } else { 30 * 24 * 3600 }
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.append_header(SET_COOKIE, value);
+        }
+    }
+
+    pub fn cart_view(service: &CheckoutService, cart: &mut Cart) -> CartView {
+        let catalog = service.catalog();
+        let priced = cart.priced(catalog);
+        CartView {
+            lines: priced
+                .lines
+                .iter()
+                .map(|l| CartLineView {
+                    article_id: l.article_id.0.clone(),
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    unit_price: l.unit_price.to_string(),
+                    line_total: l.line_total.to_string(),
+                })
+                .collect(),
+            total: priced.total.map(|t| t.to_string()),
+            removed: priced.unavailable,
+        }
     }
 }

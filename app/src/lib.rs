@@ -1,5 +1,7 @@
-//! The shop's pages. Server functions in [`api`] are thin: they call the
-//! checkout service the server provides as context.
+//! The shop's pages. They render on the server; only the islands
+//! ([`storefront::Shop`], [`thank_you::OrderLive`]) hydrate in the browser,
+//! which keeps the wasm bundle small. Server functions in [`api`] are thin:
+//! they call the checkout service the server provides as context.
 
 pub mod api;
 mod storefront;
@@ -21,8 +23,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -68,4 +71,11 @@ pub fn NotFound() -> impl IntoView {
             <a class="button" href="/">"Back to the shop"</a>
         </section>
     }
+}
+
+/// Hydrates the islands. Called from the wasm entry point (frontend), which
+/// must use this crate for the islands' exports to be linked into the wasm.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_islands() {
+    leptos::mount::hydrate_islands();
 }

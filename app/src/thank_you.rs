@@ -1,4 +1,5 @@
 use crate::api::{order_status, OrderView, PayAgain};
+use crate::storefront::error_text;
 use crate::NotFound;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -8,39 +9,26 @@ use std::time::Duration;
 /// off to this.
 const MAX_POLL_DELAY: Duration = Duration::from_secs(5);
 const FIRST_POLL_DELAY: Duration = Duration::from_millis(500);
+/// Without JavaScript the page reloads itself this often while not final.
+const NO_SCRIPT_REFRESH_SECONDS: u32 = 3;
 
+/// `/orders/{id}`, rendered on the server; [`OrderLive`] is the island that
+/// keeps the status current in the browser.
 #[component]
 pub fn ThankYou() -> impl IntoView {
     let params = use_params_map();
-    let order_id = move || params.read().get("id").unwrap_or_default();
-    let order = Resource::new(order_id, order_status);
-
-    // In the browser: ask again, with backoff, until the status is final.
-    let next_delay = StoredValue::new(FIRST_POLL_DELAY);
-    Effect::new(move |_| {
-        if let Some(Ok(Some(view))) = order.get() {
-            if !view.is_final {
-                let delay = next_delay.get_value();
-                next_delay.set_value((delay * 3 / 2).min(MAX_POLL_DELAY));
-                set_timeout(move || order.refetch(), delay);
-            }
-        }
-    });
-
+    let order_id = params.read_untracked().get("id").unwrap_or_default();
+    let order = OnceResource::new(order_status(order_id));
     view! {
-        <Transition fallback=|| view! { <p>"Loading your order…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
             {move || Suspend::new(async move {
                 match order.await {
-                    Ok(Some(view)) => view! { <OrderDetails order=view/> }.into_any(),
+                    Ok(Some(order)) => view! { <OrderLive order/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(_) => view! {
-                        <p class="alert" role="alert">
-                            "We cannot show your order right now; please reload in a moment."
-                        </p>
-                    }.into_any(),
+                    Err(e) => view! { <p class="alert" role="alert">{error_text(e)}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -70,34 +58,82 @@ fn status_message(status: &str) -> (&'static str, &'static str) {
     }
 }
 
-#[component]
-fn OrderDetails(order: OrderView) -> impl IntoView {
-    let (headline, detail) = status_message(&order.status);
-    let refresh_link = format!("/orders/{}", order.id);
-    let can_pay_again = matches!(order.status.as_str(), "failed" | "canceled" | "expired");
-    let order_id = order.id.clone();
+#[island]
+pub fn OrderLive(order: OrderView) -> impl IntoView {
+    let id = order.id.clone();
+    let lines = order.lines.clone();
+    let total = order.total.clone();
+    let order = RwSignal::new(order);
+    let connection_trouble = RwSignal::new(false);
+
+    // In the browser: ask again, with backoff, until the status is final.
+    let next_delay = StoredValue::new(FIRST_POLL_DELAY);
+    let poll_id = id.clone();
+    Effect::new(move |_| {
+        if order.with(|o| o.is_final) {
+            return;
+        }
+        // Re-runs whenever a poll lands (or fails, through the flag).
+        connection_trouble.track();
+        let delay = next_delay.get_value();
+        next_delay.set_value((delay * 3 / 2).min(MAX_POLL_DELAY));
+        let id = poll_id.clone();
+        set_timeout(
+            move || {
+                leptos::task::spawn_local(async move {
+                    match order_status(id).await {
+                        Ok(Some(view)) => {
+                            connection_trouble.set(false);
+                            order.set(view);
+                        }
+                        // Keep the last status and keep asking.
+                        _ => connection_trouble.set(true),
+                    }
+                })
+            },
+            delay,
+        );
+    });
+
+    let status = move || order.with(|o| o.status.clone());
+    let is_final = move || order.with(|o| o.is_final);
+    let can_pay_again = move || matches!(status().as_str(), "failed" | "canceled" | "expired");
     view! {
-        <section class="panel order" data-status=order.status.clone()>
-            <div class="status" aria-live="polite" role="status">
-                {(!order.is_final).then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
-                <h1 data-testid="status-headline">{headline}</h1>
-                <p>{detail}</p>
-                <p class="status-code">"Status: " <strong data-testid="status">{order.status.clone()}</strong></p>
+        <section class="panel order" data-status=status>
+            {move || (!is_final()).then(|| view! {
+                <noscript>
+                    <meta http-equiv="refresh" content=NO_SCRIPT_REFRESH_SECONDS.to_string()/>
+                </noscript>
+            })}
+            <div class="status" role="status" aria-live="polite">
+                {move || (!is_final()).then(|| view! {
+                    <span class="spinner" aria-hidden="true"></span>
+                })}
+                <h1 data-testid="status-headline">{move || status_message(&status()).0}</h1>
+                <p>{move || status_message(&status()).1}</p>
+                <p class="status-code">"Status: " <strong data-testid="status">{status}</strong></p>
+                {move || connection_trouble.get().then(|| view! {
+                    <p class="note">"We are having trouble reaching the shop; still trying…"</p>
+                })}
             </div>
-            {(!order.is_final).then(|| view! {
-                <noscript><p><a href=refresh_link>"Refresh the status"</a></p></noscript>
+            {move || (!is_final()).then(|| view! {
+                <noscript>
+                    <p><a href=format!("/orders/{}", order.with(|o| o.id.clone()))>"Refresh the status"</a></p>
+                </noscript>
             })}
             <table class="lines">
                 <caption>"Your order"</caption>
                 <tbody>
-                    {order.lines.into_iter().map(|line| view! {
+                    {lines.into_iter().map(|line| view! {
                         <tr><td>{line.quantity}" × "{line.name}</td><td class="amount">{line.line_total}</td></tr>
                     }).collect_view()}
                 </tbody>
-                <tfoot><tr><th scope="row">"Total"</th><td class="amount">{order.total}</td></tr></tfoot>
+                <tfoot><tr><th scope="row">"Total"</th><td class="amount">{total}</td></tr></tfoot>
             </table>
-            {can_pay_again.then(|| view! { <PayAgainForm order_id=order_id.clone()/> })}
-            <a class="button secondary" href="/">"Back to the shop"</a>
+            <div class="actions">
+                {move || can_pay_again().then(|| view! { <PayAgainForm order_id=id.clone()/> })}
+                <a class="button secondary" href="/">"Back to the shop"</a>
+            </div>
         </section>
     }
 }
@@ -111,7 +147,7 @@ fn PayAgainForm(order_id: String) -> impl IntoView {
             <button type="submit" disabled=move || pay_again.pending().get()>"Try paying again"</button>
         </ActionForm>
         {move || pay_again.value().get().and_then(Result::err).map(|e| view! {
-            <p class="alert" role="alert">{crate::storefront::error_text(e)}</p>
+            <p class="alert" role="alert">{error_text(e)}</p>
         })}
     }
 }

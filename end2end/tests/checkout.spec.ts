@@ -1,6 +1,30 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page, APIRequestContext } from "@playwright/test";
+import * as fs from "fs";
+
+// The emulator's faults are global to the server: one test at a time.
+test.describe.configure({ mode: "serial" });
 
 type Outcome = "paid" | "failed" | "canceled" | "expired" | "open";
+const CHECKOUT_PAGE = /\/mollie\/checkout\/tr_[A-Za-z0-9]{10}$/;
+const ORDER_PAGE = /\/orders\/ord_[0-9a-f]{32}$/;
+
+fs.mkdirSync("test-results/screenshots", { recursive: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
+
+async function setFaults(request: APIRequestContext, faults: object) {
+  const response = await request.put("/mollie/_emulator/faults", { data: faults });
+  expect(response.status()).toBe(204);
+}
+
+async function paymentsCreated(request: APIRequestContext): Promise<number> {
+  const response = await request.get("/mollie/_emulator/stats");
+  return (await response.json()).paymentsCreated;
+}
+
+test.afterEach(async ({ request }) => {
+  await setFaults(request, {});
+});
 
 async function openShop(page: Page) {
   await page.goto("/");
@@ -11,91 +35,184 @@ async function waitForHydration(page: Page) {
   await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
 }
 
-/** Clicks Buy on one article and lands on the emulator's checkout page. */
-async function buy(page: Page, article: string, quantity = 1) {
-  const card = page.locator(`[data-article="${article}"]`);
+async function addToCart(page: Page, article: string, quantity = 1) {
+  const card = page.locator(`.card[data-article="${article}"]`);
   await card.getByLabel("Quantity").fill(String(quantity));
-  await card.getByRole("button", { name: "Buy" }).click();
-  await expect(page).toHaveURL(/\/mollie\/checkout\/tr_[A-Za-z0-9]{10}$/);
+  await card.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.locator(`.cart-line[data-article="${article}"]`)).toBeVisible();
+}
+
+/** A fresh shop, one article in the cart, checkout: lands on the emulator. */
+async function buy(page: Page, article: string, quantity = 1) {
+  await openShop(page);
+  await waitForHydration(page);
+  await addToCart(page, article, quantity);
+  await page.getByRole("button", { name: "Checkout" }).click();
+  await expect(page).toHaveURL(CHECKOUT_PAGE);
 }
 
 async function choose(page: Page, outcome: Outcome) {
   await page.locator(`input[name=outcome][value=${outcome}]`).check();
   await page.getByRole("button", { name: "Continue" }).click();
-  await expect(page).toHaveURL(/\/orders\/ord_[0-9a-f]{32}$/);
+  await expect(page).toHaveURL(ORDER_PAGE);
 }
 
-test("storefront is rendered on the server with prices and Buy buttons", async ({ page }) => {
+test("the storefront is rendered on the server, with prices and a cart", async ({ page }) => {
   await openShop(page);
-  await expect(page.locator('[data-article="mug"] .price')).toHaveText("€14.50");
-  await expect(page.getByRole("button", { name: "Buy" })).toHaveCount(3);
+  await expect(page.locator('.card[data-article="mug"] .price')).toHaveText("€14.50");
+  await expect(page.getByRole("button", { name: "Add to cart" })).toHaveCount(3);
+  await expect(page.locator(".cart-empty")).toHaveText("Your cart is empty.");
+  await expect(page.getByRole("button", { name: "Checkout" })).toBeDisabled();
   await waitForHydration(page);
-  await page.screenshot({ path: "test-results/screenshots/storefront.png", fullPage: true });
+  await shot(page, "storefront");
 });
 
-test("buy, pick paid: the thank-you page shows paid", async ({ page }) => {
+test("the cart adds, changes and removes lines, totals on the server, and survives a reload", async ({ page }) => {
   await openShop(page);
   await waitForHydration(page);
+  await addToCart(page, "mug", 2);
+  await addToCart(page, "tote", 1);
+  await expect(page.getByTestId("cart-total")).toHaveText("€47.00");
+  await addToCart(page, "mug", 1);
+  await expect(page.locator('.cart-line[data-article="mug"] input[name=quantity][type=number]')).toHaveValue("3");
+  await expect(page.getByTestId("cart-total")).toHaveText("€61.50");
+
+  const tote = page.locator('.cart-line[data-article="tote"]');
+  await tote.locator("input[type=number]").fill("2");
+  await tote.getByRole("button", { name: "Update" }).click();
+  await expect(page.getByTestId("cart-total")).toHaveText("€79.50");
+  await shot(page, "storefront-cart");
+
+  await page.reload();
+  await expect(page.getByTestId("cart-total")).toHaveText("€79.50");
+  await waitForHydration(page);
+  await page.locator('.cart-line[data-article="mug"]').getByRole("button", { name: "Remove" }).click();
+  await expect(page.locator('.cart-line[data-article="mug"]')).toHaveCount(0);
+  await expect(page.getByTestId("cart-total")).toHaveText("€36.00");
+});
+
+test("a quantity the shop refuses gets a message in plain words", async ({ page }) => {
+  await openShop(page);
+  await waitForHydration(page);
+  await addToCart(page, "mug", 99);
+  const card = page.locator('.card[data-article="mug"]');
+  await card.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.getByRole("alert")).toContainText("Quantity must be between 1 and 99");
+  await expect(page.locator('.cart-line[data-article="mug"] input[type=number]')).toHaveValue("99");
+});
+
+test("paid: the thank-you page says thank you", async ({ page }) => {
   await buy(page, "mug", 2);
   await expect(page.getByTestId("amount")).toHaveText("EUR 29.00");
-  await page.screenshot({ path: "test-results/screenshots/emulator-checkout.png", fullPage: true });
+  await shot(page, "emulator-checkout");
   await choose(page, "paid");
   await expect(page.getByTestId("status")).toHaveText("paid");
   await expect(page.getByTestId("status-headline")).toContainText("Thank you");
-  await page.screenshot({ path: "test-results/screenshots/thank-you-paid.png", fullPage: true });
+  await shot(page, "thank-you-paid");
+  // The cart was emptied by the checkout.
+  await openShop(page);
+  await expect(page.locator(".cart-empty")).toBeVisible();
 });
 
-test("buy, pick failed: the thank-you page shows failed", async ({ page }) => {
-  await openShop(page);
-  await waitForHydration(page);
-  await buy(page, "notebook");
-  await choose(page, "failed");
-  await expect(page.getByTestId("status")).toHaveText("failed");
-  await page.screenshot({ path: "test-results/screenshots/thank-you-failed.png", fullPage: true });
-});
-
-test("a failed payment can be paid again on the same order", async ({ page }) => {
-  await openShop(page);
-  await waitForHydration(page);
+test("failed, then try again, then paid on the same order", async ({ page }) => {
   await buy(page, "tote");
   await choose(page, "failed");
   await expect(page.getByTestId("status")).toHaveText("failed");
+  await expect(page.getByTestId("status-headline")).toHaveText("The payment failed.");
+  await shot(page, "thank-you-failed");
   const orderUrl = page.url();
   await waitForHydration(page);
   await page.getByRole("button", { name: "Try paying again" }).click();
-  await expect(page).toHaveURL(/\/mollie\/checkout\/tr_[A-Za-z0-9]{10}$/);
+  await expect(page).toHaveURL(CHECKOUT_PAGE);
   await choose(page, "paid");
   expect(page.url()).toBe(orderUrl);
   await expect(page.getByTestId("status")).toHaveText("paid");
 });
 
-test("the thank-you page keeps polling until the status is final", async ({ page, context }) => {
-  await openShop(page);
+for (const [outcome, headline] of [
+  ["canceled", "The payment was canceled."],
+  ["expired", "The payment expired."],
+] as const) {
+  test(`${outcome}: the page says so and offers to pay again`, async ({ page }) => {
+    await buy(page, "notebook");
+    await choose(page, outcome);
+    await expect(page.getByTestId("status")).toHaveText(outcome);
+    await expect(page.getByTestId("status-headline")).toHaveText(headline);
+    await expect(page.getByRole("button", { name: "Try paying again" })).toBeVisible();
+    await expect(page.getByRole("link", { name: "Back to the shop" })).toBeVisible();
+    await shot(page, `thank-you-${outcome}`);
+  });
+}
+
+test("a delayed webhook: the page shows the payment pending, then paid without a reload", async ({ page, request }) => {
+  await setFaults(request, { webhookDelayMs: 2500 });
+  await buy(page, "mug");
+  await choose(page, "paid");
+  await expect(page.getByTestId("status")).toHaveText("awaiting_payment");
+  await expect(page.locator(".spinner")).toBeVisible();
+  await shot(page, "thank-you-waiting");
   await waitForHydration(page);
+  await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
+  await expect(page.locator(".spinner")).toHaveCount(0);
+});
+
+test("a dropped webhook: reconciliation makes the order paid", async ({ page, request }) => {
+  await setFaults(request, { dropNextWebhooks: 1 });
+  await buy(page, "tote");
+  await choose(page, "paid");
+  await expect(page.getByTestId("status")).toHaveText("awaiting_payment");
+  await waitForHydration(page);
+  await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 20_000 });
+});
+
+test("the thank-you page keeps polling while the shopper pays in another tab", async ({ page, context }) => {
   await buy(page, "tote");
   const checkoutUrl = page.url();
   await choose(page, "open");
   await expect(page.getByTestId("status")).toHaveText("awaiting_payment");
   await waitForHydration(page);
-
-  // The shopper pays in another tab; this page must notice without a reload.
   const otherTab = await context.newPage();
   await otherTab.goto(checkoutUrl);
   await choose(otherTab, "paid");
   await expect(page.getByTestId("status")).toHaveText("paid");
 });
 
+test("a double click on checkout creates one payment", async ({ page, request }) => {
+  await openShop(page);
+  await waitForHydration(page);
+  await addToCart(page, "notebook", 2);
+  const before = await paymentsCreated(request);
+  await page.getByRole("button", { name: "Checkout" }).dblclick();
+  await expect(page).toHaveURL(CHECKOUT_PAGE);
+  expect(await paymentsCreated(request)).toBe(before + 1);
+});
+
+test("an unknown or malformed order id gets a 404 page", async ({ page }) => {
+  for (const id of ["ord_00000000000000000000000000000000", "not-an-order"]) {
+    const response = await page.goto(`/orders/${id}`);
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
+  }
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await shot(page, "not-found");
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
-  test("the Buy form posts and reaches the checkout page, and the order gets paid", async ({ page }) => {
+  test("the cart and checkout work as plain forms, all the way to paid", async ({ page }) => {
     await openShop(page);
-    await buy(page, "mug");
+    const card = page.locator('.card[data-article="mug"]');
+    await card.getByLabel("Quantity").fill("2");
+    await card.getByRole("button", { name: "Add to cart" }).click();
+    // Back on the storefront (leptos_axum redirects a form post to its referrer).
+    await expect(page).toHaveURL(/:3000\/\??$/);
+    await expect(page.getByTestId("cart-total")).toHaveText("€29.00");
+    await page.getByRole("button", { name: "Checkout" }).click();
+    await expect(page).toHaveURL(CHECKOUT_PAGE);
     await choose(page, "paid");
-    // No polling without JavaScript: reload until the webhook has landed.
-    await expect(async () => {
-      await page.reload();
-      await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 500 });
-    }).toPass({ timeout: 10_000 });
+    // No polling without JavaScript: the page refreshes itself until final.
+    await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
   });
 });

@@ -3,16 +3,16 @@ use leptos::prelude::*;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // A server-function redirect goes to the provider's checkout page, which
-    // is never one of our routes: always load it as a whole page. (Set
-    // before the router sets its own client-side hook; the first one wins.)
+    // A server-function redirect (checkout, pay again) goes to the provider's
+    // checkout page: load it as a whole page. Islands have no client-side
+    // router to do it.
     let _ = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
         if window().location().set_href(location).is_err() {
             leptos::logging::error!("could not redirect to the checkout page");
         }
     });
-    leptos::mount::hydrate_body(app::App);
-    // Lets end-to-end tests wait until the page is interactive.
+    app::hydrate_islands();
+    // Lets end-to-end tests wait until the islands are interactive.
     if let Some(body) = document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }

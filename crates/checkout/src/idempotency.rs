@@ -57,7 +57,10 @@ impl CheckoutRecord {
             key,
             order_id,
             cart_fingerprint: cart_fingerprint(lines),
-            expires_at: now + CHECKOUT_KEY_TTL,
+            // Whole seconds: DynamoDB's TTL attribute has no finer unit.
+            expires_at: (now + CHECKOUT_KEY_TTL)
+                .replace_nanosecond(0)
+                .expect("0 is a valid nanosecond"),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The shop's domain. Everything here is pure logic plus two ports
 //! ([`Store`], [`PaymentProvider`]) that adapters implement at the edges.
 
+pub mod cart;
 pub mod catalog;
 pub mod idempotency;
 pub mod money;
@@ -9,6 +10,7 @@ pub mod payment;
 pub mod ports;
 pub mod service;
 
+pub use cart::{Cart, PricedCart};
 pub use catalog::{
     Article, ArticleId, CartLine, Catalog, CatalogError, MAX_CART_LINES, MAX_QUANTITY,
 };
