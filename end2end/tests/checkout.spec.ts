@@ -91,6 +91,22 @@ test("the cart adds, changes and removes lines, totals on the server, and surviv
   await expect(page.getByTestId("cart-total")).toHaveText("€36.00");
 });
 
+test("the storefront and the thank-you page fit a phone's screen", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openShop(page);
+  await waitForHydration(page);
+  await addToCart(page, "notebook", 1);
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(await overflow()).toBeLessThanOrEqual(0);
+  await shot(page, "storefront-phone");
+  await page.getByRole("button", { name: "Checkout" }).click();
+  await expect(page).toHaveURL(CHECKOUT_PAGE);
+  await choose(page, "paid");
+  await expect(page.getByTestId("status")).toHaveText("paid");
+  expect(await overflow()).toBeLessThanOrEqual(0);
+  await shot(page, "thank-you-phone");
+});
+
 test("a quantity the shop refuses gets a message in plain words", async ({ page }) => {
   await openShop(page);
   await waitForHydration(page);
@@ -99,6 +115,30 @@ test("a quantity the shop refuses gets a message in plain words", async ({ page 
   await card.getByRole("button", { name: "Add to cart" }).click();
   await expect(page.getByRole("alert")).toContainText("Quantity must be between 1 and 99");
   await expect(page.locator('.cart-line[data-article="mug"] input[type=number]')).toHaveValue("99");
+});
+
+test("the provider is down: a message, the cart kept, and a retry that works", async ({ page, request }) => {
+  await openShop(page);
+  await waitForHydration(page);
+  await addToCart(page, "mug", 1);
+  await setFaults(request, { failNext: 100 });
+  await page.getByRole("button", { name: "Checkout" }).click();
+  await expect(page.getByRole("alert")).toContainText("The payment provider is not reachable right now; please try again.");
+  await expect(page.locator('.cart-line[data-article="mug"]')).toBeVisible();
+  await shot(page, "storefront-provider-down");
+  await setFaults(request, {});
+  const before = await paymentsCreated(request);
+  await page.getByRole("button", { name: "Checkout" }).click();
+  await expect(page).toHaveURL(CHECKOUT_PAGE);
+  expect(await paymentsCreated(request)).toBe(before + 1);
+});
+
+test("an article that is no longer sold is taken out of the cart, with a message", async ({ page, context }) => {
+  await context.addCookies([{ name: "cart", value: "mug.1-unicorn.2", url: "http://127.0.0.1:3000" }]);
+  await openShop(page);
+  await expect(page.getByRole("alert")).toContainText("no longer sold and were removed: unicorn");
+  await expect(page.locator(".cart-line")).toHaveCount(1);
+  await expect(page.getByTestId("cart-total")).toHaveText("€14.50");
 });
 
 test("paid: the thank-you page says thank you", async ({ page }) => {

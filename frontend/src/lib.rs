@@ -2,7 +2,6 @@ use leptos::prelude::*;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
     // A server-function redirect (checkout, pay again) goes to the provider's
     // checkout page: load it as a whole page. Islands have no client-side
     // router to do it.
