@@ -94,7 +94,7 @@ pub async fn add_to_cart(article_id: String, quantity: i64) -> Result<CartView, 
     let service = ssr::service()?;
     let mut cart = ssr::cart_from_cookie().await;
     cart.add(service.catalog(), &article_id, quantity)
-        .map_err(|e| ServerFnError::new(ssr::sentence(e)))?;
+        .map_err(|e| ssr::reject(http::StatusCode::UNPROCESSABLE_ENTITY, e))?;
     ssr::save_cart(&cart);
     Ok(ssr::cart_view(&service, &mut cart))
 }
@@ -105,7 +105,7 @@ pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, 
     let service = ssr::service()?;
     let mut cart = ssr::cart_from_cookie().await;
     cart.update(service.catalog(), &article_id, quantity)
-        .map_err(|e| ServerFnError::new(ssr::sentence(e)))?;
+        .map_err(|e| ssr::reject(http::StatusCode::UNPROCESSABLE_ENTITY, e))?;
     ssr::save_cart(&cart);
     Ok(ssr::cart_view(&service, &mut cart))
 }
@@ -115,13 +115,17 @@ pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, 
 /// same order.
 #[server(endpoint = "checkout")]
 pub async fn checkout_cart(checkout_key: String) -> Result<(), ServerFnError> {
-    let key = checkout::CheckoutKey::parse(&checkout_key)
-        .ok_or_else(|| ServerFnError::new("This page is out of date; please reload it."))?;
+    let key = checkout::CheckoutKey::parse(&checkout_key).ok_or_else(|| {
+        ssr::reject(
+            http::StatusCode::BAD_REQUEST,
+            "This page is out of date; please reload it.",
+        )
+    })?;
     let cart = ssr::cart_from_cookie().await;
     let started = ssr::service()?
         .checkout(cart.lines(), &key)
         .await
-        .map_err(|e| ServerFnError::new(ssr::sentence(e)))?;
+        .map_err(ssr::checkout_failed)?;
     // The order has the cart now; the shopper starts afresh.
     ssr::save_cart(&checkout::Cart::default());
     leptos_axum::redirect(&started.redirect_url);
@@ -133,11 +137,11 @@ pub async fn checkout_cart(checkout_key: String) -> Result<(), ServerFnError> {
 #[server(endpoint = "pay_again")]
 pub async fn pay_again(order_id: String) -> Result<(), ServerFnError> {
     let id = checkout::OrderId::parse(&order_id)
-        .ok_or_else(|| ServerFnError::new("We could not find that order."))?;
+        .ok_or_else(|| ssr::reject(http::StatusCode::NOT_FOUND, "We could not find that order."))?;
     let started = ssr::service()?
         .pay_again(&id)
         .await
-        .map_err(|e| ServerFnError::new(ssr::sentence(e)))?;
+        .map_err(ssr::checkout_failed)?;
     leptos_axum::redirect(&started.redirect_url);
     Ok(())
 }
@@ -147,6 +151,7 @@ pub async fn pay_again(order_id: String) -> Result<(), ServerFnError> {
 pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerFnError> {
     use checkout::{OrderId, OrderStatus, PaymentStatus};
     let Some(id) = OrderId::parse(&order_id) else {
+        ssr::set_status(http::StatusCode::NOT_FOUND);
         return Ok(None);
     };
     let service = ssr::service()?;
@@ -154,8 +159,14 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerF
     // webhook must not leave the shopper waiting.
     let found = service.order_refreshed(&id).await.map_err(|e| {
         tracing::error!(error = %e, "could not read an order");
-        ServerFnError::new("We cannot show your order right now; please try again in a moment.")
+        ssr::reject(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "We cannot show your order right now; please try again in a moment.",
+        )
     })?;
+    if found.is_none() {
+        ssr::set_status(http::StatusCode::NOT_FOUND);
+    }
     Ok(found.map(|(record, status)| OrderView {
         id: record.order.id.0.clone(),
         lines: record
@@ -195,6 +206,42 @@ mod ssr {
     pub fn service() -> Result<Arc<CheckoutService>, ServerFnError> {
         use_context::<Arc<CheckoutService>>()
             .ok_or_else(|| ServerFnError::new("the checkout service is not configured"))
+    }
+
+    /// A refusal: the message for shoppers, and an HTTP status for scripts
+    /// and API clients. (A plain form post is sent back to its page
+    /// instead, by leptos_axum, so its status is left alone.)
+    pub fn reject(status: http::StatusCode, message: impl std::fmt::Display) -> ServerFnError {
+        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        if !plain_form_post {
+            set_status(status);
+        }
+        ServerFnError::new(sentence(message))
+    }
+
+    pub fn set_status(status: http::StatusCode) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+    }
+
+    pub fn checkout_failed(error: checkout::CheckoutError) -> ServerFnError {
+        use checkout::CheckoutError::*;
+        use http::StatusCode;
+        let status = match &error {
+            InvalidCart(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            KeyReusedWithAnotherCart => StatusCode::CONFLICT,
+            UnknownOrder => StatusCode::NOT_FOUND,
+            ProviderRejected => StatusCode::BAD_GATEWAY,
+            ProviderUnavailable | StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        reject(status, error)
     }
 
     /// An error as a sentence for shoppers: capitalized, with a full stop.

@@ -38,6 +38,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    security::set_content_security_policy();
     view! {
         <Stylesheet id="leptos" href="/pkg/shop.css"/>
         <Title text="Paper & Clay · Webshop"/>
@@ -78,4 +80,35 @@ pub fn NotFound() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 pub fn hydrate_islands() {
     leptos::mount::hydrate_islands();
+}
+
+#[cfg(feature = "ssr")]
+pub mod security {
+    use leptos::prelude::*;
+
+    /// Where the payment provider's checkout pages are, e.g.
+    /// `https://www.mollie.com`; the server provides it as context.
+    #[derive(Clone, Debug, Default)]
+    pub struct PaymentPageOrigin(pub String);
+
+    /// Every page's Content-Security-Policy, with this response's nonce for
+    /// Leptos' inline hydration script. `form-action` names the provider:
+    /// a checkout form post without JavaScript is redirected there.
+    pub fn set_content_security_policy() {
+        let (Some(nonce), Some(response)) = (
+            leptos::nonce::use_nonce(),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) else {
+            return;
+        };
+        let provider = use_context::<PaymentPageOrigin>().unwrap_or_default().0;
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+             base-uri 'none'; frame-ancestors 'none'; form-action 'self' {provider}"
+        );
+        if let Ok(value) = http::HeaderValue::from_str(policy.trim_end()) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
 }

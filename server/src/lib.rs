@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod reconciler;
+pub mod security;
 pub mod webhook;
 
 use axum::routing::get;
@@ -17,12 +18,16 @@ use std::sync::Arc;
 
 /// Where the built-in emulator is mounted.
 pub const EMULATOR_PATH: &str = "/mollie";
+/// Where Mollie's hosted checkout pages are.
+const MOLLIE_CHECKOUT_ORIGIN: &str = "https://www.mollie.com";
 /// The emulator accepts any `test_` key; this one is not a secret.
 const EMULATOR_API_KEY: &str = "test_emulator";
 
 /// Everything the routes need, built once at start-up.
 pub struct Shop {
     pub service: Arc<CheckoutService>,
+    /// Where checkout pages are served, for the pages' form-action policy.
+    pub payment_page_origin: String,
     /// Mounted at [`EMULATOR_PATH`] when the provider is the emulator.
     pub emulator: Option<Emulator>,
 }
@@ -69,27 +74,29 @@ impl Shop {
             .trim_end_matches('/')
             .to_owned();
         let store = store_from(config).await?;
-        let (provider, emulator): (Arc<dyn PaymentProvider>, _) = match config.provider {
-            ProviderKind::Emulator => {
-                let mut emulator_config =
-                    EmulatorConfig::new(format!("{public_url}{EMULATOR_PATH}"));
-                emulator_config.time_factor = config.emulator_time_factor;
-                let emulator = Emulator::new(emulator_config);
-                let key = ApiKey::new(EMULATOR_API_KEY).expect("a well-formed test key");
-                let mollie_config = MollieConfig::new(key)
-                    .with_base_url(format!("http://{site_addr}{EMULATOR_PATH}/v2"));
-                let client = MollieClient::new(mollie_config).map_err(|e| e.to_string())?;
-                (Arc::new(client), Some(emulator))
-            }
-            ProviderKind::Mollie => {
-                let key = mollie_api_key().await?;
-                tracing::info!(api_key = %key, url = %config.mollie_api_url, "using Mollie");
-                let client =
-                    MollieClient::new(MollieConfig::new(key).with_base_url(&config.mollie_api_url))
-                        .map_err(|e| e.to_string())?;
-                (Arc::new(client), None)
-            }
-        };
+        let (provider, emulator, payment_page_origin): (Arc<dyn PaymentProvider>, _, _) =
+            match config.provider {
+                ProviderKind::Emulator => {
+                    let mut emulator_config =
+                        EmulatorConfig::new(format!("{public_url}{EMULATOR_PATH}"));
+                    emulator_config.time_factor = config.emulator_time_factor;
+                    let emulator = Emulator::new(emulator_config);
+                    let key = ApiKey::new(EMULATOR_API_KEY).expect("a well-formed test key");
+                    let mollie_config = MollieConfig::new(key)
+                        .with_base_url(format!("http://{site_addr}{EMULATOR_PATH}/v2"));
+                    let client = MollieClient::new(mollie_config).map_err(|e| e.to_string())?;
+                    (Arc::new(client), Some(emulator), "'self'".to_owned())
+                }
+                ProviderKind::Mollie => {
+                    let key = mollie_api_key().await?;
+                    tracing::info!(api_key = %key, url = %config.mollie_api_url, "using Mollie");
+                    let client = MollieClient::new(
+                        MollieConfig::new(key).with_base_url(&config.mollie_api_url),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    (Arc::new(client), None, MOLLIE_CHECKOUT_ORIGIN.to_owned())
+                }
+            };
         let service = CheckoutService::new(
             Catalog::demo(),
             store,
@@ -101,6 +108,7 @@ impl Shop {
         .with_reconcile_policy(config.reconcile_policy());
         Ok(Self {
             service: Arc::new(service),
+            payment_page_origin,
             emulator,
         })
     }
@@ -110,23 +118,28 @@ impl Shop {
     pub fn router(&self, leptos_options: LeptosOptions) -> Router {
         let routes = generate_route_list(app::App);
         let service = self.service.clone();
+        let origin = app::security::PaymentPageOrigin(self.payment_page_origin.clone());
         let mut router = Router::<LeptosOptions>::new()
             .merge(webhook::routes(self.service.clone()))
             .route("/health", get(|| async { "ok" }));
         if let Some(emulator) = &self.emulator {
             router = router.nest(EMULATOR_PATH, emulator.router());
         }
-        router
+        let router = router
             .leptos_routes_with_context(
                 &leptos_options,
                 routes,
-                move || provide_context(service.clone()),
+                move || {
+                    provide_context(service.clone());
+                    provide_context(origin.clone());
+                },
                 {
                     let options = leptos_options.clone();
                     move || app::shell(options.clone())
                 },
             )
             .fallback(leptos_axum::file_and_error_handler(app::shell))
-            .with_state(leptos_options)
+            .with_state(leptos_options);
+        security::harden(router)
     }
 }

@@ -23,7 +23,8 @@ pub struct Article {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    #[error("we do not sell an article '{0}'")]
+    // The id is not repeated: it is the caller's input, echoed nowhere.
+    #[error("we do not sell that article")]
     UnknownArticle(String),
     #[error("quantity must be between 1 and {MAX_QUANTITY}, not {0}")]
     InvalidQuantity(i64),

@@ -1,0 +1,398 @@
+//! The whole server (pages, server functions, webhook, mounted emulator)
+//! over real HTTP: security headers, body limits, and bad input that must
+//! get a clear 4xx and change nothing.
+
+use clap::Parser;
+use leptos::config::{Env, LeptosOptions};
+use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE};
+use reqwest::StatusCode;
+use server::config::Cli;
+use server::Shop;
+use std::sync::Arc;
+
+struct Site {
+    base: String,
+    shop: Arc<Shop>,
+    http: reqwest::Client,
+    _data: tempfile::TempDir,
+}
+
+async fn site() -> Site {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let cli = Cli::parse_from([
+        "server",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--store",
+        "embedded",
+        "--provider",
+        "emulator",
+    ]);
+    let shop = Arc::new(Shop::from_config(&cli.config, addr).await.unwrap());
+    let options = LeptosOptions::builder()
+        .output_name("shop")
+        .site_addr(addr)
+        .env(Env::PROD)
+        .build();
+    let router = shop.router(options);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Site {
+        base: format!("http://{addr}"),
+        shop,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        _data: data,
+    }
+}
+
+impl Site {
+    async fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<String>,
+        cookie: Option<&str>,
+    ) -> (StatusCode, HeaderMap, String) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, content_type)
+            .body(body.into());
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.text().await.unwrap())
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, HeaderMap, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("origin", "https://evil.example")
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.text().await.unwrap())
+    }
+
+    /// What a bad request must not change: attempts not final yet (every
+    /// checkout makes one) and payments at the provider.
+    async fn footprint(&self) -> (usize, u64) {
+        let far_future = std::time::Duration::from_secs(0);
+        let open = self
+            .shop
+            .service
+            .stale_attempts(far_future, 100_000)
+            .await
+            .unwrap()
+            .len();
+        (
+            open,
+            self.shop.emulator.as_ref().unwrap().payments_created(),
+        )
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_has_the_security_headers_and_no_cors() {
+    let site = site().await;
+    for path in [
+        "/",
+        "/orders/ord_00000000000000000000000000000000",
+        "/no/such/page",
+        "/health",
+    ] {
+        let (status, headers, body) = site.get(path).await;
+        assert!(
+            status.is_success() || status == StatusCode::NOT_FOUND,
+            "{path}: {status}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert!(
+            headers.get("access-control-allow-origin").is_none(),
+            "{path}: CORS header"
+        );
+        if path == "/health" {
+            continue;
+        }
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(policy.contains("default-src 'self'") && policy.contains("object-src 'none'"));
+        // The policy's nonce is the one on the page's inline scripts.
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap();
+        assert!(nonce.len() >= 16, "{nonce}");
+        assert!(
+            body.contains(&format!("nonce=\"{nonce}\"")),
+            "{path}: script nonce differs"
+        );
+    }
+    let (_, first, _) = site.get("/").await;
+    let (_, second, _) = site.get("/").await;
+    assert_ne!(
+        first["content-security-policy"], second["content-security-policy"],
+        "nonces repeat"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_bodies_are_refused() {
+    let site = site().await;
+    let big = "a".repeat(100 * 1024);
+    for path in ["/webhooks/mollie", "/api/cart/add", "/api/checkout"] {
+        let (status, _, _) = site.post(path, FORM, format!("id={big}"), None).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let site = site().await;
+    // One real order first, so that "changes nothing" has something to keep.
+    let key = "k".repeat(32);
+    let (status, headers, _) = site
+        .post(
+            "/api/checkout",
+            FORM,
+            format!("checkout_key={key}"),
+            Some("cart=mug.2"),
+        )
+        .await;
+    // As a script sees it: 200 with the checkout page in Location.
+    assert_eq!(status, StatusCode::OK, "the good checkout");
+    let checkout_url = headers["location"].to_str().unwrap().to_owned();
+    let before = site.footprint().await;
+    assert_eq!(before, (1, 1));
+
+    let script = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    let cases: Vec<(&str, &str, String, Option<&str>, StatusCode)> = vec![
+        (
+            "/api/cart/add",
+            FORM,
+            "article_id=unicorn&quantity=1".into(),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/cart/add",
+            FORM,
+            "article_id=mug&quantity=0".into(),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/cart/add",
+            FORM,
+            "article_id=mug&quantity=-5".into(),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/cart/add",
+            FORM,
+            "article_id=mug&quantity=100".into(),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/cart/add",
+            FORM,
+            "article_id=mug&quantity=99999999999999999999999".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/cart/add",
+            FORM,
+            "article_id=mug&quantity=two".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/cart/add",
+            FORM,
+            "quantity=1".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/cart/add",
+            FORM,
+            format!("article_id={script}&quantity=1"),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/cart/add",
+            FORM,
+            "article_id=mug&quantity=60".into(),
+            Some("cart=mug.60"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/cart/update",
+            FORM,
+            "article_id=tote&quantity=-1".into(),
+            Some("cart=tote.1"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/checkout",
+            FORM,
+            "checkout_key=short".into(),
+            Some("cart=mug.1"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/checkout",
+            FORM,
+            format!("checkout_key={script}"),
+            Some("cart=mug.1"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/checkout",
+            FORM,
+            format!("checkout_key={}", "e".repeat(32)),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/checkout",
+            FORM,
+            format!("checkout_key={}", "g".repeat(32)),
+            Some("cart=%3Cscript%3E.1"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        // The same key again, with another cart.
+        (
+            "/api/checkout",
+            FORM,
+            format!("checkout_key={key}"),
+            Some("cart=tote.1"),
+            StatusCode::CONFLICT,
+        ),
+        (
+            "/api/checkout",
+            "application/json",
+            format!("{{\"checkout_key\":\"{}\"}}", "j".repeat(32)),
+            Some("cart=mug.1"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/pay_again",
+            FORM,
+            "order_id=../../etc/passwd".into(),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/pay_again",
+            FORM,
+            "order_id=ord_00000000000000000000000000000000".into(),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/order_status",
+            FORM,
+            "order_id=not-an-order".into(),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/no_such_function",
+            FORM,
+            "x=1".into(),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/webhooks/mollie",
+            FORM,
+            "nothing=here".into(),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/webhooks/mollie",
+            "application/json",
+            "{\"id\":\"tr_x\"}".into(),
+            None,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "/webhooks/mollie",
+            "text/plain",
+            "id=tr_x".into(),
+            None,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        // Documented: unknown payment ids get 200 and change nothing.
+        (
+            "/webhooks/mollie",
+            FORM,
+            "id=tr_unknown0000".into(),
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "/webhooks/mollie",
+            FORM,
+            format!("id={script}"),
+            None,
+            StatusCode::OK,
+        ),
+    ];
+    assert!(cases.len() >= 20);
+    for (path, content_type, body, cookie, expected) in &cases {
+        let (status, headers, text) = site.post(path, content_type, body.clone(), *cookie).await;
+        assert_eq!(status, *expected, "{path} {body} {cookie:?}: {text}");
+        assert!(
+            headers
+                .get("set-cookie")
+                .is_none_or(|_| status.is_success()),
+            "{path}: a refused change set a cookie"
+        );
+        assert!(
+            !text.contains("<script>"),
+            "{path}: input echoed unescaped: {text}"
+        );
+    }
+    for path in [
+        "/orders/not-an-order",
+        "/orders/ord_00000000000000000000000000000000",
+    ] {
+        assert_eq!(site.get(path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(
+        site.footprint().await,
+        before,
+        "bad input changed the store or made a payment"
+    );
+    // The real order is untouched: its checkout page still answers.
+    let (status, _, _) = site.get(checkout_url.trim_start_matches(&site.base)).await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -1,0 +1,113 @@
+//! Faults under load, against real components (emulator over HTTP, our
+//! webhook route over HTTP): a webhook storm, and the store going away while
+//! webhooks arrive. Bounded in requests and time; loopback only.
+
+mod common;
+
+use checkout::{OrderId, OrderStatus, PaymentStatus as Status, ReconcilePolicy};
+use common::{harness, StoreKind};
+use mollie_emulator::{Faults, PaymentStatus};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// 100 payments settle (paid, failed, canceled, some via authorized), while
+/// 1,000 webhooks for them, duplicated and shuffled, hit our route from 32
+/// concurrent senders, on top of the emulator's own duplicated, reordered
+/// deliveries. Every stored status must equal the emulator's, and no
+/// transition may be applied twice: each attempt's version counts its
+/// writes (1 created, +1 provider id recorded, +1 per status change).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_webhook_storm_leaves_every_status_right_and_applies_each_change_once() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let mut payments: Vec<(OrderId, String)> = Vec::new();
+    for _ in 0..100 {
+        payments.push(shop.buy().await);
+    }
+    shop.emulator.set_faults(Faults {
+        duplicate_webhooks: true,
+        reorder_window_ms: 50,
+        ..Faults::default()
+    });
+    let outcomes = [
+        PaymentStatus::Paid,
+        PaymentStatus::Failed,
+        PaymentStatus::Canceled,
+    ];
+    let mut expected = Vec::new();
+    for (i, (_, provider_id)) in payments.iter().enumerate() {
+        let via_authorized = i % 4 == 0;
+        if via_authorized {
+            assert!(shop
+                .emulator
+                .complete_payment(provider_id, PaymentStatus::Authorized));
+        }
+        let last = outcomes[i % 3];
+        assert!(shop.emulator.complete_payment(provider_id, last));
+        let changes = 1 + u64::from(via_authorized); // open -> (authorized ->) final
+        expected.push((last, changes));
+    }
+
+    // 1,000 webhooks: each payment's id ten times, shuffled deterministically.
+    let mut storm: Vec<String> = payments
+        .iter()
+        .flat_map(|(_, id)| std::iter::repeat_n(id.clone(), 10))
+        .collect();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    for i in (1..storm.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        storm.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    let storm = Arc::new(tokio::sync::Mutex::new(storm));
+    let started = Instant::now();
+    let senders: Vec<_> = (0..32)
+        .map(|_| {
+            let (storm, url) = (storm.clone(), format!("{}/webhooks/mollie", shop.shop_url));
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut statuses = Vec::new();
+                while let Some(id) = storm.lock().await.pop() {
+                    let response = http
+                        .post(&url)
+                        .form(&[("id", id.as_str())])
+                        .send()
+                        .await
+                        .unwrap();
+                    statuses.push(response.status().as_u16());
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut answered = 0;
+    for sender in senders {
+        let statuses = sender.await.unwrap();
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        answered += statuses.len();
+    }
+    assert_eq!(answered, 1_000);
+    eprintln!("1,000 webhooks answered in {:?}", started.elapsed());
+
+    // Let the emulator's own late deliveries land too.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for ((order_id, _), (last, changes)) in payments.iter().zip(expected) {
+        let (record, status) = shop.service.order(order_id).await.unwrap().unwrap();
+        let want = match last {
+            PaymentStatus::Paid => OrderStatus::Paid,
+            PaymentStatus::Failed => OrderStatus::PaymentFailed(Status::Failed),
+            _ => OrderStatus::PaymentFailed(Status::Canceled),
+        };
+        assert_eq!(status, want, "{order_id}");
+        let attempt = &record.attempts[0];
+        // created (1) + provider id and open (1) + each status change at
+        // most once (an authorized step can be skipped, if every fetch
+        // already saw the final status, but never applied twice).
+        assert!(
+            (3..=2 + changes).contains(&attempt.version),
+            "{order_id}: version {}, at most {} status changes",
+            attempt.version,
+            changes
+        );
+    }
+}
