@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 pub enum StoreKind {
     Embedded,
     DynamoDb,
+    /// DynamoDB at this endpoint (e.g. through a [`Switch`]).
+    DynamoDbAt(String),
 }
 
 pub struct Harness {
@@ -29,10 +31,8 @@ pub async fn store(kind: StoreKind, data: &tempfile::TempDir) -> Arc<dyn Store> 
         StoreKind::Embedded => {
             Arc::new(store::EmbeddedStore::open(&data.path().join("shop.redb")).unwrap())
         }
-        StoreKind::DynamoDb => {
-            let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT").expect(
-                "SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server",
-            );
+        StoreKind::DynamoDb => Box::pin(store(StoreKind::DynamoDbAt(moto_endpoint()), data)).await,
+        StoreKind::DynamoDbAt(endpoint) => {
             let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
             let table = format!("server-{}", CheckoutKey::generate());
             store::TableSetup::create_if_missing(&client, &table)
@@ -40,6 +40,54 @@ pub async fn store(kind: StoreKind, data: &tempfile::TempDir) -> Arc<dyn Store> 
                 .unwrap();
             Arc::new(store::DynamoDbStore::new(client, table))
         }
+    }
+}
+
+pub fn moto_endpoint() -> String {
+    std::env::var("SHOP_TEST_AWS_ENDPOINT")
+        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server")
+}
+
+/// A TCP forwarder on loopback that can be switched off: then it cuts every
+/// open connection and refuses new ones, as a store that went down.
+#[derive(Clone)]
+pub struct Switch {
+    pub url: String,
+    on: tokio::sync::watch::Sender<bool>,
+}
+
+impl Switch {
+    pub async fn to(target_url: &str) -> Self {
+        let target = target_url.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (on, watch) = tokio::sync::watch::channel(true);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut watch = watch.clone();
+                if !*watch.borrow() {
+                    continue; // dropped: connection closed at once
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.wait_for(|on| !*on) => {}
+                    }
+                });
+            }
+        });
+        Self { url, on }
+    }
+
+    pub fn set(&self, on: bool) {
+        self.on.send_replace(on);
     }
 }
 
