@@ -3,6 +3,7 @@
 # right version, so running it again costs seconds.
 #   scripts/setup.sh        what building and running the shop needs
 #   scripts/setup.sh test   that, plus chromium, Playwright and moto server
+#   scripts/setup.sh bench  that, plus moto server, wrk and brotli
 set -euo pipefail
 MODE=${1:-run}
 cd "$(dirname "$0")/.."
@@ -47,8 +48,15 @@ fi
 
 # moto server: a DynamoDB-compatible server for the integration tests.
 VENV="$ROOT/target/tools/venv"
-if [ "$MODE" = test ] && [ ! -x "$VENV/bin/moto_server" ]; then
+if [ "$MODE" != run ] && [ ! -x "$VENV/bin/moto_server" ]; then
   log "installing moto server into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "moto[server]==5.2.5"
+fi
+
+if [ "$MODE" = bench ] && { ! command -v wrk >/dev/null || ! command -v brotli >/dev/null; }; then
+  log "installing wrk and brotli"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q wrk brotli
 fi

@@ -15,6 +15,8 @@ use time::OffsetDateTime;
 
 /// How often a write is retried after losing a race to another writer.
 const MAX_WRITE_CONFLICTS: usize = 8;
+/// Paid orders kept in memory; past this the cache starts afresh.
+const PAID_ORDERS_CACHED: usize = 100_000;
 
 /// The public addresses the provider needs: where to send the shopper back
 /// and where to notify us.
@@ -115,6 +117,9 @@ pub struct CheckoutService {
     policy: ReconcilePolicy,
     /// When each attempt was last refreshed on read (rate limit).
     last_refresh: Mutex<HashMap<AttemptId, Instant>>,
+    /// A paid order never changes again (its paid attempt is final, and no
+    /// attempt is added to a paid order), so it is served from memory.
+    paid_orders: Mutex<HashMap<OrderId, OrderRecord>>,
 }
 
 impl CheckoutService {
@@ -131,6 +136,7 @@ impl CheckoutService {
             urls,
             policy: ReconcilePolicy::default(),
             last_refresh: Mutex::default(),
+            paid_orders: Mutex::default(),
         }
     }
 
@@ -284,10 +290,21 @@ impl CheckoutService {
         &self,
         id: &OrderId,
     ) -> Result<Option<(OrderRecord, OrderStatus)>, StoreError> {
-        Ok(self.store.load_order(id).await?.map(|record| {
-            let status = OrderStatus::derive(&record.attempts);
-            (record, status)
-        }))
+        if let Some(record) = self.paid_orders.lock().expect("cache lock").get(id) {
+            return Ok(Some((record.clone(), OrderStatus::Paid)));
+        }
+        let Some(record) = self.store.load_order(id).await? else {
+            return Ok(None);
+        };
+        let status = OrderStatus::derive(&record.attempts);
+        if status == OrderStatus::Paid {
+            let mut cache = self.paid_orders.lock().expect("cache lock");
+            if cache.len() >= PAID_ORDERS_CACHED {
+                cache.clear();
+            }
+            cache.insert(id.clone(), record.clone());
+        }
+        Ok(Some((record, status)))
     }
 
     /// Like [`Self::order`], but a payment still open or pending past the

@@ -1,0 +1,590 @@
+//! `bench`: figures for BENCHMARKS.md, each beside a reference measured in
+//! the same run on the same machine (these machines are shared and noisy).
+//! Loopback only; every loop is bounded in count and time.
+//!
+//! Usage (scripts/bench.sh does this): `bench SERVER_BIN MOTO_BIN OUT.md`
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "Bearer test_benchmark";
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[derive(Clone, Copy)]
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Stats {
+        p50: at(0.5),
+        p99: at(0.99),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    format!("{:.2}x", a.as_secs_f64() / b.as_secs_f64())
+}
+
+struct Server {
+    _process: Process,
+    base: String,
+    http: reqwest::Client,
+    started_in: Duration,
+}
+
+fn server_env(
+    port: u16,
+    data: &std::path::Path,
+    store: &[(&str, String)],
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("LEPTOS_OUTPUT_NAME", "shop".to_owned()),
+        ("LEPTOS_SITE_ROOT", "target/site".to_owned()),
+        ("LEPTOS_SITE_PKG_DIR", "pkg".to_owned()),
+        ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
+        ("LEPTOS_ENV", "PROD".to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+        ("SHOP_DATA_DIR", data.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(store.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    env
+}
+
+/// Starts the server and measures process start to its first 200 on `/`.
+async fn start_server(bin: &str, env: &[(String, String)], port: u16) -> Server {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let child = Command::new(bin)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server binary runs");
+    let process = Process(child);
+    let probe = reqwest::Client::new();
+    loop {
+        if let Ok(r) = probe.get(&base).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    Server {
+        started_in: started.elapsed(),
+        _process: process,
+        base,
+        http,
+    }
+}
+
+impl Server {
+    async fn form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A checkout through the real server function; returns (order id, tr_ id).
+    async fn checkout(&self, n: usize) -> (String, String) {
+        let key = format!("bench{n:027}");
+        let response = self
+            .form(
+                "/api/checkout",
+                &[("checkout_key", &key)],
+                Some("cart=mug.1"),
+            )
+            .await;
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let provider_id = location.rsplit('/').next().unwrap().to_owned();
+        let payment: serde_json::Value = self
+            .http
+            .get(format!("{}/mollie/v2/payments/{provider_id}", self.base))
+            .header("authorization", KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            payment["metadata"]["order_id"].as_str().unwrap().to_owned(),
+            provider_id,
+        )
+    }
+
+    async fn faults(&self, faults: serde_json::Value) {
+        let r = self
+            .http
+            .put(format!("{}/mollie/_emulator/faults", self.base))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+
+    async fn pay_at_emulator(&self, provider_id: &str) {
+        let r = self
+            .form(
+                &format!("/mollie/checkout/{provider_id}"),
+                &[("outcome", "paid")],
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+    }
+
+    async fn status(&self, order_id: &str) -> String {
+        let view: serde_json::Value = self
+            .form("/api/order_status", &[("order_id", order_id)], None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        view["status"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// Requests/s of `GET /` from wrk (1 thread, 10 connections, 5 s).
+fn wrk(url: &str) -> f64 {
+    let output = Command::new("wrk")
+        .args(["-t1", "-c10", "-d5s", url])
+        .output()
+        .expect("wrk is installed (scripts/setup.sh bench)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"))
+}
+
+/// Posts one webhook per payment from `concurrency` senders; returns
+/// (webhooks/s, ack p99). Each webhook applies one transition (open -> paid).
+async fn webhook_rate(
+    server: &Server,
+    provider_ids: Vec<String>,
+    concurrency: usize,
+) -> (f64, Duration) {
+    let count = provider_ids.len();
+    let queue = Arc::new(tokio::sync::Mutex::new(provider_ids));
+    let started = Instant::now();
+    let senders: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (queue, http, url) = (
+                queue.clone(),
+                server.http.clone(),
+                format!("{}/webhooks/mollie", server.base),
+            );
+            tokio::spawn(async move {
+                let mut acks = Vec::new();
+                while let Some(id) = queue.lock().await.pop() {
+                    let sent = Instant::now();
+                    let r = http
+                        .post(&url)
+                        .form(&[("id", id.as_str())])
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                    acks.push(sent.elapsed());
+                }
+                acks
+            })
+        })
+        .collect();
+    let mut acks = Vec::new();
+    for sender in senders {
+        acks.extend(sender.await.unwrap());
+    }
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    (rate, stats(acks).p99)
+}
+
+/// Payments paid at the emulator whose webhooks were dropped: each of our
+/// webhook posts then applies exactly one transition.
+async fn paid_without_webhooks(
+    server: &Server,
+    count: usize,
+    offset: usize,
+) -> (Vec<String>, Vec<String>) {
+    server
+        .faults(serde_json::json!({ "dropNextWebhooks": count }))
+        .await;
+    let (mut orders, mut payments) = (Vec::new(), Vec::new());
+    for n in 0..count {
+        let (order, payment) = server.checkout(offset + n).await;
+        server.pay_at_emulator(&payment).await;
+        orders.push(order);
+        payments.push(payment);
+    }
+    server.faults(serde_json::json!({})).await;
+    (orders, payments)
+}
+
+/// The disk's own durable write rate: 256 bytes, then fdatasync, in a loop.
+fn fsync_rate(dir: &std::path::Path) -> f64 {
+    let mut file = std::fs::File::create(dir.join("fsync-probe")).unwrap();
+    let started = Instant::now();
+    let mut writes = 0u64;
+    while started.elapsed() < Duration::from_secs(2) && writes < 100_000 {
+        file.write_all(&[7u8; 256]).unwrap();
+        file.sync_data().unwrap();
+        writes += 1;
+    }
+    writes as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn timed<F: std::future::Future>(samples: &mut Vec<Duration>, f: F) -> F::Output {
+    let started = Instant::now();
+    let out = f.await;
+    samples.push(started.elapsed());
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, server_bin, moto_bin, out] = args.as_slice() else {
+        panic!("usage: bench SERVER_BIN MOTO_BIN OUT.md")
+    };
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+
+    // moto server, for DynamoDB mode and the raw references.
+    let moto_port = free_port();
+    let _moto = Process(
+        Command::new(moto_bin)
+            .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server runs"),
+    );
+    let moto_url = format!("http://127.0.0.1:{moto_port}");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", moto_port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // ---- embedded store
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env = server_env(port, data.path(), &[("SHOP_STORE", "embedded".into())]);
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        let server = start_server(server_bin, &env, port).await;
+        starts.push(server.started_in);
+    }
+    let embedded_start = stats(starts).p50;
+    let server = start_server(server_bin, &env, port).await;
+
+    let storefront_rps = wrk(&format!("{}/", server.base));
+    rows.push([
+        "storefront `GET /` requests/s (wrk -t1 -c10 -d5s)".into(),
+        format!("{storefront_rps:.0}/s"),
+        "none; bare Leptos 0.8 serves ~34,000/s here (TOOLCHAIN.md)".into(),
+        ">= 25,000/s".into(),
+    ]);
+
+    // Checkout create: the whole server function vs the emulator call alone.
+    let (mut checkout_samples, mut create_samples) = (Vec::new(), Vec::new());
+    for n in 0..200 {
+        timed(&mut checkout_samples, server.checkout(10_000 + n)).await;
+    }
+    for n in 0..200 {
+        let body = serde_json::json!({"amount": {"currency": "EUR", "value": "14.50"}, "description": format!("bench {n}"), "redirectUrl": "http://127.0.0.1/orders/x", "metadata": {"order_id": "x", "attempt_id": "y"}});
+        let request = server
+            .http
+            .post(format!("{}/mollie/v2/payments", server.base))
+            .header("authorization", KEY)
+            .header("idempotency-key", format!("bench-create-{n}"))
+            .json(&body);
+        timed(&mut create_samples, async {
+            request.send().await.unwrap().bytes().await.unwrap()
+        })
+        .await;
+    }
+    let (checkout, create) = (stats(checkout_samples), stats(create_samples));
+    rows.push([
+        "checkout create p50 (server function, embedded store)".into(),
+        ms(checkout.p50),
+        format!("the emulator's create call alone {}; the rest, {}, is two durable store commits plus our code", ms(create.p50), ms(checkout.p50.saturating_sub(create.p50))),
+        "server overhead <= 2 ms".into(),
+    ]);
+
+    // Webhooks/s with exactly-once transitions, durable.
+    let (orders, payments) = paid_without_webhooks(&server, 500, 20_000).await;
+    let (rate, ack_p99) = webhook_rate(&server, payments, 16).await;
+    for order in orders.iter().step_by(50) {
+        assert_eq!(server.status(order).await, "paid");
+    }
+    let fsync = fsync_rate(data.path());
+    rows.push([
+        "webhooks/s, exactly-once transitions, embedded (acked after the commit), 16 senders"
+            .into(),
+        format!("{rate:.0}/s, ack p99 {}", ms(ack_p99)),
+        format!(
+            "write+fdatasync of this disk, raw: {fsync:.0}/s ({:.2}x)",
+            rate / fsync
+        ),
+        ">= 0.5x, ack p99 < 20 ms".into(),
+    ]);
+
+    // Paid shown after the webhook: emulator "paid" -> status function says paid.
+    let mut shown = Vec::new();
+    for n in 0..30 {
+        let (order, payment) = server.checkout(30_000 + n).await;
+        let started = Instant::now();
+        server.pay_at_emulator(&payment).await;
+        while server.status(&order).await != "paid" {
+            assert!(started.elapsed() < Duration::from_secs(10));
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        shown.push(started.elapsed());
+    }
+    let shown = stats(shown);
+    rows.push([
+        "paid shown after the webhook (status function polled every 2 ms)".into(),
+        format!("p50 {}, p99 {}", ms(shown.p50), ms(shown.p99)),
+        "the emulator posts the webhook at once (time factor 0.01)".into(),
+        "<= 1 s".into(),
+    ]);
+    drop(server);
+
+    // ---- DynamoDB (moto)
+    let table = "bench";
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto_url)
+        .load()
+        .await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    store::TableSetup::create_if_missing(&dynamo, table)
+        .await
+        .unwrap();
+    let dynamo_env = server_env(
+        port,
+        data.path(),
+        &[
+            ("SHOP_STORE", "dynamodb".into()),
+            ("SHOP_DYNAMODB_ENDPOINT", moto_url.clone()),
+            ("SHOP_DYNAMODB_TABLE", table.into()),
+        ],
+    );
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        starts.push(start_server(server_bin, &dynamo_env, port).await.started_in);
+    }
+    let dynamo_start = stats(starts).p50;
+    rows.push([
+        "process start to first 200".into(),
+        format!(
+            "embedded {}, DynamoDB {}",
+            ms(embedded_start),
+            ms(dynamo_start)
+        ),
+        "bare Leptos 0.8: 1.7 ms (TOOLCHAIN.md)".into(),
+        "<= 5 ms embedded, <= 30 ms DynamoDB".into(),
+    ]);
+    let server = start_server(server_bin, &dynamo_env, port).await;
+
+    // Thank-you page and status function vs one raw GetItem.
+    let (open_order, _) = server.checkout(40_000).await;
+    let (paid_order, paid_payment) = server.checkout(40_001).await;
+    server.pay_at_emulator(&paid_payment).await;
+    while server.status(&paid_order).await != "paid" {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut raw = Vec::new();
+    for _ in 0..500 {
+        let get = dynamo
+            .get_item()
+            .table_name(table)
+            .consistent_read(true)
+            .key("pk", AttributeValue::S(format!("ORDER#{open_order}")))
+            .key("sk", AttributeValue::S("ORDER".into()));
+        timed(&mut raw, async { get.send().await.unwrap() }).await;
+    }
+    let raw = stats(raw);
+    for (label, order) in [("non-final", &open_order), ("final (paid)", &paid_order)] {
+        let (mut page, mut function) = (Vec::new(), Vec::new());
+        for _ in 0..500 {
+            timed(&mut page, async {
+                server
+                    .http
+                    .get(format!("{}/orders/{order}", server.base))
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap()
+            })
+            .await;
+            timed(&mut function, server.status(order)).await;
+        }
+        let (page, function) = (stats(page), stats(function));
+        let goal = if label == "non-final" {
+            "<= 1.2x at p50"
+        } else {
+            "<= 0.3x (from memory)"
+        };
+        rows.push([
+            format!("thank-you page / status function, {label} status, DynamoDB"),
+            format!(
+                "page p50 {} p99 {}; function p50 {} p99 {}",
+                ms(page.p50),
+                ms(page.p99),
+                ms(function.p50),
+                ms(function.p99)
+            ),
+            format!(
+                "raw GetItem p50 {} p99 {} (page {}, function {})",
+                ms(raw.p50),
+                ms(raw.p99),
+                ratio(page.p50, raw.p50),
+                ratio(function.p50, raw.p50)
+            ),
+            goal.into(),
+        ]);
+    }
+
+    // Webhooks/s on DynamoDB vs moto's own rate for the same calls.
+    let (_, payments) = paid_without_webhooks(&server, 200, 50_000).await;
+    let (rate, ack_p99) = webhook_rate(&server, payments, 16).await;
+    let raw_rate = raw_get_put_rate(&dynamo, table, 16, 200).await;
+    rows.push([
+        "webhooks/s on DynamoDB (moto), 16 senders".into(),
+        format!("{rate:.0}/s, ack p99 {}", ms(ack_p99)),
+        format!("moto's own rate for a webhook's store calls (consistent GetItem + conditional PutItem), raw: {raw_rate:.0}/s ({:.2}x)", rate / raw_rate),
+        ">= 0.8x".into(),
+    ]);
+    notes.push("A webhook also fetches the payment from the emulator over HTTP (in the same server process), which the raw reference does not.".into());
+    drop(server);
+
+    // ---- write BENCHMARKS.md
+    let mut md = String::new();
+    md.push_str("# Benchmarks\n\nOne run of `./scripts/bench.sh` (release build, loopback, 2 cores shared with the load generator), ");
+    md.push_str(&format!("{}.\n\n", time::OffsetDateTime::now_utc().date()));
+    md.push_str("| figure | measured | reference, same run | goal |\n|---|---|---|---|\n");
+    for [a, b, c, d] in &rows {
+        md.push_str(&format!("| {a} | {b} | {c} | {d} |\n"));
+    }
+    md.push_str("\nNotes:\n");
+    for note in &notes {
+        md.push_str(&format!("- {note}\n"));
+    }
+    std::fs::write(out, md).unwrap();
+    println!("{}", std::fs::read_to_string(out).unwrap());
+}
+
+/// The store calls one webhook makes, raw: a consistent GetItem and a
+/// conditional PutItem on its own item, from `concurrency` workers.
+async fn raw_get_put_rate(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    concurrency: usize,
+    per_worker: usize,
+) -> f64 {
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let (client, table) = (client.clone(), table.to_owned());
+            tokio::spawn(async move {
+                let key = |v: &str| {
+                    HashMap::from([
+                        ("pk".to_owned(), AttributeValue::S(format!("RAW#{w}"))),
+                        ("sk".to_owned(), AttributeValue::S(v.to_owned())),
+                    ])
+                };
+                let mut item = key("RAW");
+                item.insert("version".into(), AttributeValue::N("0".into()));
+                client
+                    .put_item()
+                    .table_name(&table)
+                    .set_item(Some(item))
+                    .send()
+                    .await
+                    .unwrap();
+                for version in 0..per_worker {
+                    client
+                        .get_item()
+                        .table_name(&table)
+                        .consistent_read(true)
+                        .set_key(Some(key("RAW")))
+                        .send()
+                        .await
+                        .unwrap();
+                    let mut next = key("RAW");
+                    next.insert(
+                        "version".into(),
+                        AttributeValue::N((version + 1).to_string()),
+                    );
+                    client
+                        .put_item()
+                        .table_name(&table)
+                        .set_item(Some(next))
+                        .condition_expression("version = :v")
+                        .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    (concurrency * per_worker) as f64 / started.elapsed().as_secs_f64()
+}
