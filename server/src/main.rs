@@ -1,4 +1,9 @@
 use clap::Parser;
+
+/// Server-side rendering allocates and frees many small strings per page;
+/// glibc's malloc took a quarter of the CPU under load, mimalloc far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use server::config::{Cli, Command};
 use server::Shop;
 

@@ -5,7 +5,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -94,7 +94,8 @@ pub struct EmulatorState {
     pub config: EmulatorConfig,
     pub payments: Mutex<HashMap<String, EmulatedPayment>>,
     pub idempotency: Mutex<HashMap<String, IdempotentResponse>>,
-    pub http: reqwest::Client,
+    /// Built on first use (building loads root certificates).
+    http: OnceLock<reqwest::Client>,
     pub faults: Mutex<Faults>,
     created: AtomicU64,
     pub webhook_calls: Arc<AtomicU64>,
@@ -106,11 +107,7 @@ impl EmulatorState {
         Self {
             payments: Mutex::default(),
             idempotency: Mutex::default(),
-            http: reqwest::Client::builder()
-                // Mollie gives a webhook call 15 s.
-                .timeout(std::time::Duration::from_secs(15))
-                .build()
-                .expect("a plain HTTP client builds"),
+            http: OnceLock::new(),
             faults: Mutex::new(config.faults.clone()),
             created: AtomicU64::new(0),
             webhook_calls: Arc::default(),
@@ -127,6 +124,18 @@ impl EmulatorState {
 
     pub fn webhook_calls(&self) -> u64 {
         self.webhook_calls.load(Ordering::Relaxed)
+    }
+
+    pub fn http(&self) -> reqwest::Client {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    // Mollie gives a webhook call 15 s.
+                    .timeout(std::time::Duration::from_secs(15))
+                    .build()
+                    .expect("a plain HTTP client builds")
+            })
+            .clone()
     }
 
     pub fn payments_created(&self) -> u64 {

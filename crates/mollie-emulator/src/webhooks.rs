@@ -38,7 +38,7 @@ pub fn notify(state: &EmulatorState, payment: &EmulatedPayment) {
         let delivery = Delivery {
             url: url.clone(),
             id: payment.id.clone(),
-            http: state.http.clone(),
+            http: state.http(),
             time_factor: state.config.time_factor,
             calls: state.webhook_calls.clone(),
         };

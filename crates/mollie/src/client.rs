@@ -3,6 +3,7 @@ use crate::types::{CreatePayment, ErrorDocument, Payment};
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.mollie.com/v2";
@@ -93,19 +94,32 @@ impl From<reqwest::Error> for MollieError {
 
 #[derive(Clone, Debug)]
 pub struct MollieClient {
-    http: reqwest::Client,
+    /// Built on first use: building loads the platform's root certificates,
+    /// which would otherwise cost every process start several milliseconds.
+    http: Arc<OnceLock<Result<reqwest::Client, MollieError>>>,
     config: MollieConfig,
 }
 
 impl MollieClient {
     pub fn new(config: MollieConfig) -> Result<Self, MollieError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("webshop-mollie/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(MollieError::from)?;
-        Ok(Self { http, config })
+        Ok(Self {
+            http: Arc::default(),
+            config,
+        })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, MollieError> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(self.config.request_timeout)
+                    .connect_timeout(self.config.request_timeout.min(Duration::from_secs(5)))
+                    .user_agent(concat!("webshop-mollie/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(MollieError::from)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     pub fn config(&self) -> &MollieConfig {
@@ -174,7 +188,7 @@ impl MollieClient {
         // Keeps the key out of any HTTP-level debug output.
         authorization.set_sensitive(true);
         let mut request = self
-            .http
+            .http()?
             .request(method, format!("{}{path}", self.config.base_url))
             .header(AUTHORIZATION, authorization);
         if let Some(key) = idempotency_key {

@@ -49,11 +49,19 @@ impl EmbeddedStore {
             std::fs::create_dir_all(dir).map_err(unavailable)?;
         }
         let db = Database::create(path).map_err(unavailable)?;
-        let tx = db.begin_write().map_err(unavailable)?;
-        tx.open_table(ORDERS).map_err(unavailable)?;
-        tx.open_table(ATTEMPTS).map_err(unavailable)?;
-        tx.open_table(CHECKOUTS).map_err(unavailable)?;
-        tx.commit().map_err(unavailable)?;
+        // Creating the tables is a durable commit: only when they are missing.
+        let existing = db.begin_read().map_err(unavailable)?;
+        let missing = [ORDERS, ATTEMPTS, CHECKOUTS]
+            .iter()
+            .any(|table| existing.open_table(*table).is_err());
+        drop(existing);
+        if missing {
+            let tx = db.begin_write().map_err(unavailable)?;
+            tx.open_table(ORDERS).map_err(unavailable)?;
+            tx.open_table(ATTEMPTS).map_err(unavailable)?;
+            tx.open_table(CHECKOUTS).map_err(unavailable)?;
+            tx.commit().map_err(unavailable)?;
+        }
         Ok(Self { db: Arc::new(db) })
     }
 
