@@ -544,7 +544,7 @@ async fn main() {
         ">= 0.8x".into(),
     ]);
     notes.push("A webhook also fetches the payment from the emulator over HTTP (in the same server process), which the raw reference does not.".into());
-    notes.push("What bounds each missed goal, and what would move it: docs/performance.md.".into());
+    notes.push("What bounds each missed goal, and what would move it: the last section, from docs/performance.md.".into());
     drop(server);
 
     // ---- write BENCHMARKS.md
