@@ -91,23 +91,13 @@ pub async fn storefront() -> Result<StorefrontView, ServerFnError> {
 
 #[server(endpoint = "cart/add")]
 pub async fn add_to_cart(article_id: String, quantity: i64) -> Result<CartView, ServerFnError> {
-    let service = ssr::service()?;
-    let mut cart = ssr::cart_from_cookie().await;
-    cart.add(service.catalog(), &article_id, quantity)
-        .map_err(|e| ssr::reject(http::StatusCode::UNPROCESSABLE_ENTITY, e))?;
-    ssr::save_cart(&cart);
-    Ok(ssr::cart_view(&service, &mut cart))
+    ssr::change_cart(|cart, catalog| cart.add(catalog, &article_id, quantity)).await
 }
 
 /// Sets an article's quantity in the cart; 0 removes it.
 #[server(endpoint = "cart/update")]
 pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, ServerFnError> {
-    let service = ssr::service()?;
-    let mut cart = ssr::cart_from_cookie().await;
-    cart.update(service.catalog(), &article_id, quantity)
-        .map_err(|e| ssr::reject(http::StatusCode::UNPROCESSABLE_ENTITY, e))?;
-    ssr::save_cart(&cart);
-    Ok(ssr::cart_view(&service, &mut cart))
+    ssr::change_cart(|cart, catalog| cart.update(catalog, &article_id, quantity)).await
 }
 
 /// Checkout: creates the order and the payment, then sends the browser to
@@ -256,6 +246,19 @@ mod ssr {
             sentence.push('.');
         }
         sentence
+    }
+
+    /// Applies a change to the cart in the cookie, saves it, and answers
+    /// with the priced cart; a refused change (422) saves nothing.
+    pub async fn change_cart(
+        change: impl FnOnce(&mut Cart, &checkout::Catalog) -> Result<(), checkout::CatalogError>,
+    ) -> Result<CartView, ServerFnError> {
+        let service = service()?;
+        let mut cart = cart_from_cookie().await;
+        change(&mut cart, service.catalog())
+            .map_err(|e| reject(http::StatusCode::UNPROCESSABLE_ENTITY, e))?;
+        save_cart(&cart);
+        Ok(cart_view(&service, &mut cart))
     }
 
     pub async fn cart_from_cookie() -> Cart {
