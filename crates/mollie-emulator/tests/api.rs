@@ -43,6 +43,19 @@ async fn create(emulator: &Emulator, body: &Value, key: Option<&str>) -> reqwest
     request.send().await.unwrap()
 }
 
+/// The payment as the API returns it now, through its `_links.self`.
+async fn refetch(payment: &Value) -> Value {
+    reqwest::Client::new()
+        .get(payment["_links"]["self"]["href"].as_str().unwrap())
+        .header("authorization", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn assert_error_document(body: &Value, status: u16) {
     assert_eq!(body["status"], status);
     assert!(
@@ -209,15 +222,7 @@ async fn open_payments_expire_after_the_configured_time() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let now: Value = reqwest::Client::new()
-        .get(body["_links"]["self"]["href"].as_str().unwrap())
-        .header("authorization", KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now = refetch(&body).await;
     assert_eq!(now["status"], "expired");
     assert!(now["expiredAt"].is_string());
     assert!(now["_links"]["checkout"].is_null() && now["isCancelable"].is_null());
@@ -420,14 +425,6 @@ async fn the_checkout_page_offers_each_outcome_and_redirects() {
         answer.headers()["location"],
         "https://shop.example/orders/1"
     );
-    let after: Value = http
-        .get(payment["_links"]["self"]["href"].as_str().unwrap())
-        .header("authorization", KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = refetch(&payment).await;
     assert_eq!(after["status"], "canceled");
 }
