@@ -17,10 +17,12 @@ pub use catalog::{
 pub use idempotency::{CheckoutKey, CheckoutRecord, CHECKOUT_KEY_TTL};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderId, OrderLine, OrderStatus};
-pub use payment::{AttemptId, PaymentAttempt, PaymentStatus, StatusChange};
+pub use payment::{
+    AttemptId, CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
+};
 pub use ports::{
-    NewPayment, OrderRecord, PaymentMetadata, PaymentProvider, ProviderError, ProviderPayment,
-    Store, StoreError,
+    NewPayment, OrderRecord, PaymentMetadata, PaymentMode, PaymentProvider, ProviderError,
+    ProviderPayment, Store, StoreError,
 };
 pub use service::{
     CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, ShopUrls, WebhookError,

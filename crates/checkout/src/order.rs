@@ -103,11 +103,11 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    /// Any paid attempt makes the order paid, even an earlier one (an
-    /// earlier attempt's success must never be missed); otherwise the
-    /// newest attempt decides.
+    /// Any attempt that took money makes the order paid, even an earlier
+    /// one, even one we had given up (the shopper was charged and must not
+    /// be asked to pay again); otherwise the newest attempt decides.
     pub fn derive(attempts: &[PaymentAttempt]) -> Self {
-        if attempts.iter().any(|a| a.status == PaymentStatus::Paid) {
+        if attempts.iter().any(PaymentAttempt::has_taken_money) {
             return Self::Paid;
         }
         let newest = attempts.iter().max_by_key(|a| a.created_at);
@@ -196,6 +196,15 @@ mod tests {
         assert_eq!(
             OrderStatus::derive(&[attempt(Open, 0), attempt(Expired, 1)]),
             OrderStatus::PaymentFailed(Expired)
+        );
+        let mut paid_late = attempt(Expired, 1);
+        paid_late.record_incident(
+            crate::IncidentKind::PaidAfterGivenUp,
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        assert_eq!(
+            OrderStatus::derive(&[attempt(Failed, 0), paid_late]),
+            OrderStatus::Paid
         );
     }
 }

@@ -111,6 +111,61 @@ impl fmt::Display for PaymentStatus {
     }
 }
 
+/// Money the provider took that the shop did not expect. Recorded on the
+/// attempt, shown to the operator, never dropped: someone must ship or refund.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub kind: IncidentKind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    /// The provider says paid, but we had given this attempt up (it is
+    /// final and unpaid in our records): the shopper was charged.
+    PaidAfterGivenUp,
+    /// Another attempt of the same order was paid already (two tabs): the
+    /// shopper paid twice and one payment must be refunded.
+    SecondPayment,
+}
+
+impl IncidentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PaidAfterGivenUp => "paid_after_given_up",
+            Self::SecondPayment => "second_payment",
+        }
+    }
+}
+
+impl fmt::Display for IncidentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When the reconciler asks the provider about an attempt that is not final:
+/// first after `first_check_after`, then ever less often, so attempts that
+/// stay open for days (bank transfers) do not crowd out newer ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckSchedule {
+    pub first_check_after: std::time::Duration,
+    pub max_interval: std::time::Duration,
+}
+
+impl CheckSchedule {
+    /// The delay before check number `checks + 1`: doubling from the first
+    /// delay, at most `max_interval`.
+    pub fn delay_after(&self, checks: u32) -> std::time::Duration {
+        let factor = 2u32.saturating_pow(checks.min(20));
+        self.first_check_after
+            .saturating_mul(factor)
+            .min(self.max_interval)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentAttempt {
     pub id: AttemptId,
@@ -128,6 +183,19 @@ pub struct PaymentAttempt {
     /// Bumped on every write; every write is conditional on the version it
     /// was read with, so concurrent webhooks cannot overwrite each other.
     pub version: u64,
+    /// When the latest create call at the provider began. Until well after
+    /// it, the provider may still create the payment, so the attempt is
+    /// never given up before then. (`None`: the attempt's creation.)
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub create_started_at: Option<OffsetDateTime>,
+    /// When the reconciler should next ask the provider (`None`: now).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_check_at: Option<OffsetDateTime>,
+    /// How often the reconciler has asked so far (its backoff).
+    #[serde(default)]
+    pub checks: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<Incident>,
 }
 
 impl PaymentAttempt {
@@ -142,7 +210,64 @@ impl PaymentAttempt {
             created_at: now,
             updated_at: now,
             version: 1,
+            create_started_at: Some(now),
+            next_check_at: None,
+            checks: 0,
+            incident: None,
         }
+    }
+
+    /// The reconciler's first look, `schedule.first_check_after` from `now`.
+    pub fn with_first_check(mut self, now: OffsetDateTime, schedule: &CheckSchedule) -> Self {
+        self.next_check_at = Some(now + schedule.first_check_after);
+        self
+    }
+
+    /// When the reconciler should look at this attempt next.
+    pub fn due_at(&self) -> OffsetDateTime {
+        self.next_check_at.unwrap_or(self.created_at)
+    }
+
+    /// The reconciler looked: the next look is later, with backoff.
+    pub fn schedule_next_check(&mut self, now: OffsetDateTime, schedule: &CheckSchedule) {
+        self.next_check_at = Some(now + schedule.delay_after(self.checks));
+        self.checks = self.checks.saturating_add(1);
+    }
+
+    /// A create call at the provider is about to begin.
+    pub fn begin_create(&mut self, now: OffsetDateTime) {
+        self.create_started_at = Some(now);
+    }
+
+    /// How long ago the latest create call began.
+    pub fn since_create_started(&self, now: OffsetDateTime) -> time::Duration {
+        now - self.create_started_at.unwrap_or(self.created_at)
+    }
+
+    /// Still payable: the shopper may be sent to its checkout page.
+    pub fn is_live(&self) -> bool {
+        !self.status.is_final()
+    }
+
+    /// The provider took money on this attempt, expected or not.
+    pub fn has_taken_money(&self) -> bool {
+        self.status == PaymentStatus::Paid
+            || self
+                .incident
+                .as_ref()
+                .is_some_and(|i| i.kind == IncidentKind::PaidAfterGivenUp)
+    }
+
+    /// Records money the shop did not expect; false if one is recorded already.
+    pub fn record_incident(&mut self, kind: IncidentKind, now: OffsetDateTime) -> bool {
+        if self.incident.is_some() {
+            return false;
+        }
+        self.incident = Some(Incident {
+            kind,
+            recorded_at: now,
+        });
+        true
     }
 
     /// Marks this as the next version of what was read, to be written
@@ -222,5 +347,43 @@ mod tests {
         assert_eq!(attempt.status, Paid);
         attempt.bump_version(now);
         assert_eq!(attempt.version, 2);
+    }
+
+    #[test]
+    fn checks_back_off_to_the_maximum_interval() {
+        let schedule = CheckSchedule {
+            first_check_after: std::time::Duration::from_secs(60),
+            max_interval: std::time::Duration::from_secs(3600),
+        };
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut attempt = PaymentAttempt::new(
+            OrderId("ord_1".into()),
+            Money::new(100, crate::Currency::EUR),
+            now,
+        )
+        .with_first_check(now, &schedule);
+        assert_eq!(attempt.due_at(), now + time::Duration::minutes(1));
+        let mut delays = Vec::new();
+        for _ in 0..8 {
+            attempt.schedule_next_check(now, &schedule);
+            delays.push((attempt.due_at() - now).whole_minutes());
+        }
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+
+    #[test]
+    fn an_incident_is_recorded_once_and_counts_as_money_taken() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut attempt = PaymentAttempt::new(
+            OrderId("ord_1".into()),
+            Money::new(100, crate::Currency::EUR),
+            now,
+        );
+        attempt.observe(Expired);
+        assert!(!attempt.has_taken_money());
+        assert!(attempt.record_incident(IncidentKind::PaidAfterGivenUp, now));
+        assert!(!attempt.record_incident(IncidentKind::SecondPayment, now));
+        assert!(attempt.has_taken_money());
+        assert_eq!(attempt.status, Expired, "the status machine is untouched");
     }
 }

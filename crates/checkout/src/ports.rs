@@ -4,7 +4,7 @@
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
 use crate::money::Money;
 use crate::order::{Order, OrderId};
-use crate::payment::{AttemptId, PaymentAttempt, PaymentStatus};
+use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,20 @@ use serde::{Deserialize, Serialize};
 pub struct OrderRecord {
     pub order: Order,
     pub attempts: Vec<PaymentAttempt>,
+}
+
+impl OrderRecord {
+    /// Money the provider took that the shop did not expect, by attempt:
+    /// the operator must ship or refund.
+    pub fn incidents(&self) -> impl Iterator<Item = (&PaymentAttempt, &Incident)> {
+        self.attempts
+            .iter()
+            .filter_map(|a| a.incident.as_ref().map(|i| (a, i)))
+    }
+
+    pub fn needs_attention(&self) -> bool {
+        self.incidents().next().is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,16 +58,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds an attempt to an order: writes `order` (its version bumped) only
     /// if the stored order still has version `order.version - 1`, together
-    /// with the new attempt; otherwise [`StoreError::Conflict`].
+    /// with the new attempt; otherwise (or when the attempt exists already)
+    /// [`StoreError::Conflict`].
     async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError>;
 
-    /// Attempts not final yet and created before `created_before`, oldest
-    /// first, at most `limit`: what the reconciler refreshes.
-    async fn stale_attempts(
+    /// Attempts not final yet whose next check is due at `now` (see
+    /// [`PaymentAttempt::due_at`]), the longest overdue first, at most
+    /// `limit`: what the reconciler refreshes.
+    async fn due_attempts(
         &self,
-        created_before: time::OffsetDateTime,
+        now: time::OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<PaymentAttempt>, StoreError>;
+
+    /// The attempt whose provider payment id is this, once recorded.
+    async fn find_attempt_by_provider_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<Option<PaymentAttempt>, StoreError>;
 
     /// The order with its attempts, read consistently.
     async fn load_order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError>;
@@ -87,10 +109,20 @@ pub struct NewPayment {
     pub idempotency_key: String,
 }
 
+/// Test payments are never real money; a shop takes only its own mode's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentMode {
+    Test,
+    Live,
+}
+
 /// A payment as the provider reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderPayment {
     pub id: String,
+    pub mode: PaymentMode,
+    /// The provider account (Mollie: website profile) it was made in.
+    pub profile_id: Option<String>,
     /// `None` for a status this code does not know (a future API addition).
     pub status: Option<PaymentStatus>,
     pub amount: Money,
@@ -108,6 +140,10 @@ pub enum ProviderError {
     /// 5xx, 429, timeouts, connection errors, after bounded retries.
     #[error("the provider is unavailable: {0}")]
     Unavailable(String),
+    /// The provider answered, but with something we cannot read (e.g. an
+    /// amount that does not parse): asking again gives the same answer.
+    #[error("the provider's answer could not be read: {0}")]
+    Malformed(String),
 }
 
 #[async_trait]
@@ -117,4 +153,12 @@ pub trait PaymentProvider: Send + Sync + 'static {
         &self,
         provider_payment_id: &str,
     ) -> Result<ProviderPayment, ProviderError>;
+    /// Cancels an open payment, so that nobody can pay it any more.
+    async fn cancel_payment(&self, provider_payment_id: &str) -> Result<(), ProviderError>;
+    /// The mode this shop's credentials make payments in.
+    fn mode(&self) -> PaymentMode;
+    /// The provider account payments must belong to, when configured.
+    fn profile_id(&self) -> Option<&str> {
+        None
+    }
 }

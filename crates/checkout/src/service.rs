@@ -3,7 +3,9 @@
 use crate::catalog::{CartLine, Catalog, CatalogError};
 use crate::idempotency::{cart_fingerprint, CheckoutKey, CheckoutRecord};
 use crate::order::{Order, OrderId, OrderStatus};
-use crate::payment::{AttemptId, PaymentAttempt, PaymentStatus, StatusChange};
+use crate::payment::{
+    AttemptId, CheckSchedule, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
+};
 use crate::ports::{
     NewPayment, OrderRecord, PaymentMetadata, PaymentProvider, ProviderError, ProviderPayment,
     Store, StoreError,
@@ -45,9 +47,13 @@ pub struct ReconcilePolicy {
     /// At most one refresh per attempt in this interval.
     pub min_refresh_interval: Duration,
     /// An attempt the provider never confirmed (no provider id: the create
-    /// failed or its answer was lost) is given up after this; the shopper
-    /// never saw a checkout page for it, so it can never be paid.
+    /// failed or its answer was lost) is given up this long after its latest
+    /// create call began, far longer than a create with all its retries can
+    /// take, so that no create is still in flight. Should the provider take
+    /// money on it all the same, that is recorded as an incident.
     pub abandon_unconfirmed_after: Duration,
+    /// When the background reconciler looks at attempts that are not final.
+    pub check_schedule: CheckSchedule,
 }
 
 impl Default for ReconcilePolicy {
@@ -56,6 +62,10 @@ impl Default for ReconcilePolicy {
             refresh_after: Duration::from_secs(10),
             min_refresh_interval: Duration::from_secs(5),
             abandon_unconfirmed_after: Duration::from_secs(30 * 60),
+            check_schedule: CheckSchedule {
+                first_check_after: Duration::from_secs(60),
+                max_interval: Duration::from_secs(3600),
+            },
         }
     }
 }
@@ -95,6 +105,8 @@ impl From<StoreError> for CheckoutError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookOutcome {
     Updated(PaymentStatus),
+    /// Money the shop did not expect was recorded for the operator.
+    Incident(IncidentKind),
     Unchanged,
     /// Not ours or not known: answered 200 so nothing leaks; nothing changed.
     Ignored(&'static str),
@@ -172,7 +184,8 @@ impl CheckoutService {
             }
             let now = OffsetDateTime::now_utc();
             let order = Order::new(lines.clone(), now).ok_or(CatalogError::TotalTooLarge)?;
-            let attempt = PaymentAttempt::new(order.id.clone(), order.total, now);
+            let attempt = PaymentAttempt::new(order.id.clone(), order.total, now)
+                .with_first_check(now, &self.policy.check_schedule);
             let record = CheckoutRecord::new(key.clone(), order.id.clone(), &lines, now);
             match self.store.create_order(&order, &attempt, &record).await {
                 Ok(()) => return self.start_payment(&order, attempt).await,
@@ -192,8 +205,9 @@ impl CheckoutService {
     }
 
     /// Where a shopper with this order should go: its open attempt's
-    /// checkout page (starting the provider payment if it never was), a new
-    /// attempt if all failed, or the thank-you page if it is paid.
+    /// checkout page (asking the provider first whether it is still open,
+    /// and starting the provider payment if it never was), a new attempt if
+    /// all failed, or the thank-you page if it is paid.
     async fn continue_payment(&self, order_id: &OrderId) -> Result<CheckoutStarted, CheckoutError> {
         for _ in 0..MAX_WRITE_CONFLICTS {
             let record = self
@@ -208,22 +222,51 @@ impl CheckoutService {
             if OrderStatus::derive(&record.attempts) == OrderStatus::Paid {
                 return Ok(thank_you);
             }
-            if let Some(open) = record.attempts.iter().find(|a| !a.status.is_final()) {
-                return match &open.checkout_url {
-                    Some(url) => Ok(CheckoutStarted {
-                        order_id: order_id.clone(),
-                        redirect_url: url.clone(),
-                    }),
-                    // Pending or authorized: nothing to pay, show the status.
-                    None if open.provider_payment_id.is_some() => Ok(thank_you),
-                    None => self.start_payment(&record.order, open.clone()).await,
+            if let Some(open) = record.attempts.iter().find(|a| a.is_live()) {
+                let Some(provider_id) = open.provider_payment_id.clone() else {
+                    // Never confirmed by the provider: (re)start its create.
+                    let mut next = open.clone();
+                    let now = OffsetDateTime::now_utc();
+                    next.begin_create(now);
+                    next.bump_version(now);
+                    // Conditional: it cannot be given up while this create runs.
+                    match self.store.update_attempt(&next).await {
+                        Ok(()) => return self.start_payment(&record.order, next).await,
+                        Err(StoreError::Conflict) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
                 };
+                if open.checkout_url.is_none() {
+                    // Pending or authorized: nothing to pay, show the status.
+                    return Ok(thank_you);
+                }
+                // The stored checkout link may be stale (expired without a
+                // webhook yet): ask the provider before sending anyone there.
+                let payment = self.provider.get_payment(&provider_id).await.map_err(|e| {
+                    tracing::warn!(%order_id, attempt_id = %open.id, error = %e, "could not refresh the payment before paying again");
+                    provider_checkout_error(e)
+                })?;
+                let applied = self
+                    .apply_provider_payment(order_id, &open.id, &payment)
+                    .await
+                    .map_err(webhook_to_checkout_error)?;
+                match (applied.attempt, payment.checkout_url) {
+                    (Some(attempt), Some(url)) if attempt.is_live() => {
+                        return Ok(CheckoutStarted {
+                            order_id: order_id.clone(),
+                            redirect_url: url,
+                        })
+                    }
+                    // It changed: look again.
+                    _ => continue,
+                }
             }
             // Every attempt is final and none paid: a new attempt.
             let mut order = record.order.clone();
             order.version += 1;
-            let attempt =
-                PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+            let now = OffsetDateTime::now_utc();
+            let attempt = PaymentAttempt::new(order.id.clone(), order.total, now)
+                .with_first_check(now, &self.policy.check_schedule);
             match self.store.add_attempt(&order, &attempt).await {
                 Ok(()) => return self.start_payment(&order, attempt).await,
                 Err(StoreError::Conflict) => continue,
@@ -259,24 +302,40 @@ impl CheckoutService {
                 // The attempt stays `created`: a resubmission retries it,
                 // and the reconciler gives it up if nobody does.
                 tracing::warn!(order_id = %order.id, attempt_id = %attempt.id, error = %e, "could not create the provider payment");
-                match e {
-                    ProviderError::Unavailable(_) => CheckoutError::ProviderUnavailable,
-                    ProviderError::NotFound | ProviderError::Rejected(_) => {
-                        CheckoutError::ProviderRejected
-                    }
-                }
+                provider_checkout_error(e)
             })?;
         let checkout_url = payment
             .checkout_url
             .clone()
             .ok_or(CheckoutError::ProviderRejected)?;
-        match self
+        let applied = self
             .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
             .await
+            .map_err(webhook_to_checkout_error)?;
+        if let WebhookOutcome::Ignored(reason) = applied.outcome {
+            // Not recorded as ours, so no webhook could ever apply it.
+            tracing::error!(order_id = %order.id, provider_payment_id = %payment.id, reason, "the created payment is not the attempt's; canceled");
+            if let Err(error) = self.provider.cancel_payment(&payment.id).await {
+                tracing::warn!(provider_payment_id = %payment.id, %error, "could not cancel the payment");
+            }
+            return Err(CheckoutError::ProviderRejected);
+        }
+        if !applied
+            .attempt
+            .as_ref()
+            .is_some_and(PaymentAttempt::is_live)
         {
-            Ok(_) => {}
-            Err(WebhookError::Store(e)) => return Err(e.into()),
-            Err(WebhookError::Provider(_)) => return Err(CheckoutError::ProviderUnavailable),
+            // Given up (or otherwise final) while the create was under way:
+            // nobody may pay it now. Should the cancel fail and the shopper
+            // pay all the same, the webhook records that as an incident.
+            if let Err(error) = self.provider.cancel_payment(&payment.id).await {
+                tracing::warn!(order_id = %order.id, provider_payment_id = %payment.id, %error, "could not cancel a payment of an attempt no longer live");
+            }
+            tracing::info!(order_id = %order.id, provider_payment_id = %payment.id, "the attempt is no longer live; its checkout page is not shown");
+            return Ok(CheckoutStarted {
+                order_id: order.id.clone(),
+                redirect_url: self.urls.thank_you_page(&order.id),
+            });
         }
         tracing::info!(order_id = %order.id, provider_payment_id = %payment.id, "checkout started");
         Ok(CheckoutStarted {
@@ -353,15 +412,49 @@ impl CheckoutService {
         }
     }
 
-    /// Attempts not final yet, created more than `older_than` ago, oldest
+    /// Attempts not final yet whose next check is due, the longest overdue
     /// first: what the background reconciler refreshes.
-    pub async fn stale_attempts(
+    pub async fn due_attempts(
         &self,
-        older_than: Duration,
+        now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<PaymentAttempt>, StoreError> {
-        let before = OffsetDateTime::now_utc() - older_than;
-        self.store.stale_attempts(before, limit).await
+        self.store.due_attempts(now, limit).await
+    }
+
+    /// The reconciler's look at one attempt: refreshes it from the provider,
+    /// then, if it is still not final, schedules the next look with backoff
+    /// (also when the provider failed), so that long-open attempts make way
+    /// for newer ones.
+    pub async fn reconcile(
+        &self,
+        attempt: &PaymentAttempt,
+    ) -> Result<WebhookOutcome, WebhookError> {
+        let outcome = self.refresh_attempt(attempt).await;
+        self.schedule_next_check(attempt)
+            .await
+            .map_err(WebhookError::Store)?;
+        outcome
+    }
+
+    async fn schedule_next_check(&self, seen: &PaymentAttempt) -> Result<(), StoreError> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let Some(mut next) = self.store.load_attempt(&seen.order_id, &seen.id).await? else {
+                return Ok(());
+            };
+            if !next.is_live() {
+                return Ok(());
+            }
+            let now = OffsetDateTime::now_utc();
+            next.schedule_next_check(now, &self.policy.check_schedule);
+            next.bump_version(now);
+            match self.store.update_attempt(&next).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
     }
 
     /// Asks the provider for an attempt's payment and applies what it says.
@@ -378,21 +471,27 @@ impl CheckoutService {
             .get_payment(provider_id)
             .await
             .map_err(WebhookError::Provider)?;
-        self.apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
-            .await
+        Ok(self
+            .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
+            .await?
+            .outcome)
     }
 
+    /// Gives up an attempt the provider never confirmed, once no create
+    /// call for it can still be in flight. The write is conditional on the
+    /// version read, and a (re)started create bumps it first, so a create
+    /// and a give-up never both win.
     async fn abandon_if_unconfirmed(
         &self,
         attempt: &PaymentAttempt,
     ) -> Result<WebhookOutcome, WebhookError> {
-        let age = OffsetDateTime::now_utc() - attempt.created_at;
-        if age < self.policy.abandon_unconfirmed_after {
+        let now = OffsetDateTime::now_utc();
+        if attempt.since_create_started(now) < self.policy.abandon_unconfirmed_after {
             return Ok(WebhookOutcome::Unchanged);
         }
         let mut next = attempt.clone();
         let change = next.observe(PaymentStatus::Expired);
-        next.bump_version(OffsetDateTime::now_utc());
+        next.bump_version(now);
         match self.store.update_attempt(&next).await {
             Ok(()) => {
                 tracing::info!(attempt_id = %attempt.id, "unconfirmed attempt given up");
@@ -401,41 +500,55 @@ impl CheckoutService {
                     _ => WebhookOutcome::Unchanged,
                 })
             }
-            // Someone else changed it: the next round looks again.
+            // Someone else changed it (a create began): the next round looks again.
             Err(StoreError::Conflict) => Ok(WebhookOutcome::Unchanged),
             Err(e) => Err(WebhookError::Store(e)),
         }
     }
 
     /// The provider says payment `provider_payment_id` changed. The id is all
-    /// we are told, so the payment is fetched and checked against our records.
+    /// we are told. An id we never recorded costs no provider call; a known
+    /// one is fetched and checked against our records.
     pub async fn handle_webhook(
         &self,
         provider_payment_id: &str,
     ) -> Result<WebhookOutcome, WebhookError> {
+        let Some(attempt) = self
+            .store
+            .find_attempt_by_provider_payment(provider_payment_id)
+            .await
+            .map_err(WebhookError::Store)?
+        else {
+            return Ok(WebhookOutcome::Ignored("unknown payment"));
+        };
         let payment = match self.provider.get_payment(provider_payment_id).await {
             Ok(payment) => payment,
             Err(ProviderError::NotFound) => return Ok(WebhookOutcome::Ignored("unknown payment")),
+            Err(ProviderError::Malformed(detail)) => {
+                // Asking again gets the same answer: retries would never end.
+                tracing::error!(%provider_payment_id, order_id = %attempt.order_id, %detail, "the provider's payment could not be read; nothing changed");
+                return Ok(WebhookOutcome::Ignored("unreadable payment"));
+            }
             Err(e) => return Err(WebhookError::Provider(e)),
         };
-        let Some(metadata) = payment.metadata.clone() else {
-            return Ok(WebhookOutcome::Ignored("payment without our metadata"));
-        };
-        self.apply_provider_payment(&metadata.order_id, &metadata.attempt_id, &payment)
-            .await
+        Ok(self
+            .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
+            .await?
+            .outcome)
     }
 
     /// Applies a provider payment to our attempt, after checking that it is
     /// the attempt's payment: same metadata, same provider id (once known),
-    /// same amount and currency. A mismatch changes nothing and is logged as
-    /// a security event. Conditional writes; a lost race is re-read and
-    /// re-applied.
+    /// same amount and currency, the mode and account of our credentials. A
+    /// mismatch changes nothing and is logged as a security event.
+    /// Conditional writes; a lost race is re-read and re-applied. A `paid`
+    /// the shop did not expect is recorded as an incident, never dropped.
     async fn apply_provider_payment(
         &self,
         order_id: &OrderId,
         attempt_id: &AttemptId,
         payment: &ProviderPayment,
-    ) -> Result<WebhookOutcome, WebhookError> {
+    ) -> Result<Applied, WebhookError> {
         for _ in 0..MAX_WRITE_CONFLICTS {
             let Some(attempt) = self
                 .store
@@ -443,59 +556,195 @@ impl CheckoutService {
                 .await
                 .map_err(WebhookError::Store)?
             else {
-                return Ok(WebhookOutcome::Ignored("no such attempt"));
+                return Ok(Applied::ignored("no such attempt", None));
             };
-            let metadata_matches = payment
-                .metadata
-                .as_ref()
-                .is_some_and(|m| m.order_id == attempt.order_id && m.attempt_id == attempt.id);
-            let same_payment = attempt
-                .provider_payment_id
-                .as_deref()
-                .is_none_or(|id| id == payment.id);
-            if !metadata_matches || !same_payment || attempt.amount != payment.amount {
+            if let Some(mismatch) = self.mismatch(&attempt, payment) {
                 tracing::warn!(
                     security_event = true,
                     provider_payment_id = %payment.id,
                     %order_id,
                     %attempt_id,
+                    mismatch,
                     "provider payment does not match the stored attempt; ignored"
                 );
-                return Ok(WebhookOutcome::Ignored(
+                return Ok(Applied::ignored(
                     "payment does not match our attempt",
+                    Some(attempt),
                 ));
             }
             let Some(observed) = payment.status else {
                 tracing::warn!(provider_payment_id = %payment.id, "the provider reported a status we do not know");
-                return Ok(WebhookOutcome::Ignored("unknown status"));
+                return Ok(Applied::ignored("unknown status", Some(attempt)));
             };
 
             let mut next = attempt.clone();
+            let now = OffsetDateTime::now_utc();
             // A webhook can beat the write that records the provider id.
             let records_id = next.provider_payment_id.is_none();
             if records_id {
                 next.record_provider_payment(payment.id.clone(), payment.checkout_url.clone());
             }
             let change = next.observe(observed);
-            if change == StatusChange::Stale {
+            let paid_after_given_up = observed == PaymentStatus::Paid
+                && !attempt.has_taken_money()
+                && change == StatusChange::Stale
+                && next.record_incident(IncidentKind::PaidAfterGivenUp, now);
+            if change == StatusChange::Stale && !paid_after_given_up {
                 tracing::info!(provider_payment_id = %payment.id, stored = %attempt.status, %observed, "stale status ignored");
             }
-            if !records_id && !matches!(change, StatusChange::Advanced(_)) {
-                return Ok(WebhookOutcome::Unchanged);
+            if !records_id && !paid_after_given_up && !matches!(change, StatusChange::Advanced(_)) {
+                return Ok(Applied {
+                    outcome: WebhookOutcome::Unchanged,
+                    attempt: Some(attempt),
+                });
             }
-            next.bump_version(OffsetDateTime::now_utc());
+            next.bump_version(now);
             match self.store.update_attempt(&next).await {
-                Ok(()) => {
-                    tracing::info!(provider_payment_id = %payment.id, status = %next.status, "payment status updated");
-                    return Ok(match change {
-                        StatusChange::Advanced(status) => WebhookOutcome::Updated(status),
-                        _ => WebhookOutcome::Unchanged,
-                    });
-                }
+                Ok(()) => {}
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(WebhookError::Store(e)),
             }
+            let outcome = if paid_after_given_up {
+                tracing::error!(
+                    incident = %IncidentKind::PaidAfterGivenUp,
+                    provider_payment_id = %payment.id,
+                    %order_id,
+                    %attempt_id,
+                    stored = %attempt.status,
+                    "the provider took money on an attempt we had given up; recorded on the order for the operator"
+                );
+                WebhookOutcome::Incident(IncidentKind::PaidAfterGivenUp)
+            } else {
+                tracing::info!(provider_payment_id = %payment.id, status = %next.status, "payment status updated");
+                match change {
+                    StatusChange::Advanced(status) => WebhookOutcome::Updated(status),
+                    _ => WebhookOutcome::Unchanged,
+                }
+            };
+            if next.has_taken_money() && next.incident.is_none() {
+                self.record_second_payment(order_id, attempt_id)
+                    .await
+                    .map_err(WebhookError::Store)?;
+            }
+            return Ok(Applied {
+                outcome,
+                attempt: Some(next),
+            });
         }
         Err(WebhookError::Store(StoreError::Conflict))
+    }
+
+    /// Why `payment` is not the payment of `attempt`, if it is not.
+    fn mismatch(
+        &self,
+        attempt: &PaymentAttempt,
+        payment: &ProviderPayment,
+    ) -> Option<&'static str> {
+        let metadata_matches = payment
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.order_id == attempt.order_id && m.attempt_id == attempt.id);
+        let same_payment = attempt
+            .provider_payment_id
+            .as_deref()
+            .is_none_or(|id| id == payment.id);
+        if !metadata_matches {
+            Some("metadata")
+        } else if !same_payment {
+            Some("provider payment id")
+        } else if attempt.amount != payment.amount {
+            Some("amount")
+        } else if payment.mode != self.provider.mode() {
+            Some("mode")
+        } else if self
+            .provider
+            .profile_id()
+            .is_some_and(|expected| payment.profile_id.as_deref() != Some(expected))
+        {
+            Some("profile")
+        } else {
+            None
+        }
+    }
+
+    /// An attempt that took money while another attempt of the same order
+    /// already had (a checkout left open in a second tab) is recorded as a
+    /// second payment, to be refunded. Run after the write, so that of two
+    /// payments applied at once the later sees the earlier (both may be
+    /// flagged then; none is ever missed).
+    async fn record_second_payment(
+        &self,
+        order_id: &OrderId,
+        attempt_id: &AttemptId,
+    ) -> Result<(), StoreError> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let Some(record) = self.store.load_order(order_id).await? else {
+                return Ok(());
+            };
+            let Some(this) = record.attempts.iter().find(|a| &a.id == attempt_id) else {
+                return Ok(());
+            };
+            let another_paid = record
+                .attempts
+                .iter()
+                .any(|a| &a.id != attempt_id && a.has_taken_money());
+            if !another_paid || this.incident.is_some() {
+                return Ok(());
+            }
+            let mut next = this.clone();
+            let now = OffsetDateTime::now_utc();
+            next.record_incident(IncidentKind::SecondPayment, now);
+            next.bump_version(now);
+            match self.store.update_attempt(&next).await {
+                Ok(()) => {
+                    tracing::error!(
+                        incident = %IncidentKind::SecondPayment,
+                        %order_id,
+                        %attempt_id,
+                        provider_payment_id = next.provider_payment_id.as_deref().unwrap_or_default(),
+                        "a second payment was taken on one order; recorded for the operator to refund"
+                    );
+                    self.paid_orders
+                        .lock()
+                        .expect("cache lock")
+                        .remove(order_id);
+                    return Ok(());
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+}
+
+/// What applying a provider payment did, and the attempt as it now is.
+struct Applied {
+    outcome: WebhookOutcome,
+    attempt: Option<PaymentAttempt>,
+}
+
+impl Applied {
+    fn ignored(reason: &'static str, attempt: Option<PaymentAttempt>) -> Self {
+        Self {
+            outcome: WebhookOutcome::Ignored(reason),
+            attempt,
+        }
+    }
+}
+
+fn provider_checkout_error(e: ProviderError) -> CheckoutError {
+    match e {
+        ProviderError::Unavailable(_) => CheckoutError::ProviderUnavailable,
+        ProviderError::NotFound | ProviderError::Rejected(_) | ProviderError::Malformed(_) => {
+            CheckoutError::ProviderRejected
+        }
+    }
+}
+
+fn webhook_to_checkout_error(e: WebhookError) -> CheckoutError {
+    match e {
+        WebhookError::Store(e) => e.into(),
+        WebhookError::Provider(e) => provider_checkout_error(e),
     }
 }

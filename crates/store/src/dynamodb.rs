@@ -4,7 +4,7 @@
 //! |-----------------|--------------------|---------------------|-------------------------------------------|
 //! | order           | `ORDER#{order}`    | `ORDER`             |                                           |
 //! | payment attempt | `ORDER#{order}`    | `ATTEMPT#{attempt}` | `gsi1pk = PAYMENT#{tr_...}` once known;   |
-//! |                 |                    |                     | `open_shard`, `open_since` while not final |
+//! |                 |                    |                     | `open_shard`, `due_at` while not final     |
 //! | checkout key    | `CHECKOUT#{key}`   | `CHECKOUT`          | `expires_at` (TTL)                        |
 //!
 //! One strongly consistent Query on `pk` reads an order with all its attempts.
@@ -29,8 +29,8 @@ use time::OffsetDateTime;
 
 /// Finds an attempt by the provider's payment id.
 pub const PROVIDER_PAYMENT_INDEX: &str = "by-provider-payment";
-/// Finds attempts that are not final yet, oldest first (sparse: final
-/// attempts drop out of it).
+/// Finds attempts that are not final yet, the longest overdue check first
+/// (sparse: final attempts drop out of it).
 pub const OPEN_ATTEMPTS_INDEX: &str = "open-attempts";
 /// Open attempts are spread over this many index partitions, so that no one
 /// partition takes every write.
@@ -56,9 +56,9 @@ struct AttemptItem {
     gsi1pk: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     open_shard: Option<String>,
-    /// Unix milliseconds of `created_at`, the open index's sort key.
+    /// Unix milliseconds of the attempt's next check, the open index's sort key.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    open_since: Option<i64>,
+    due_at: Option<i64>,
     #[serde(flatten)]
     attempt: PaymentAttempt,
 }
@@ -120,7 +120,7 @@ fn attempt_item(attempt: &PaymentAttempt) -> Result<Item, StoreError> {
             .as_ref()
             .map(|id| format!("PAYMENT#{id}")),
         open_shard: open.then(|| open_shard(&attempt.id)),
-        open_since: open.then(|| unix_millis(attempt.created_at)),
+        due_at: open.then(|| unix_millis(attempt.due_at())),
         attempt: attempt.clone(),
     })
     .map_err(unavailable)
@@ -252,7 +252,7 @@ impl TableSetup {
             .attribute_definitions(attribute("sk", ScalarAttributeType::S)?)
             .attribute_definitions(attribute("gsi1pk", ScalarAttributeType::S)?)
             .attribute_definitions(attribute("open_shard", ScalarAttributeType::S)?)
-            .attribute_definitions(attribute("open_since", ScalarAttributeType::N)?)
+            .attribute_definitions(attribute("due_at", ScalarAttributeType::N)?)
             .key_schema(key("pk", KeyType::Hash)?)
             .key_schema(key("sk", KeyType::Range)?)
             .global_secondary_indexes(
@@ -267,7 +267,7 @@ impl TableSetup {
                 GlobalSecondaryIndex::builder()
                     .index_name(OPEN_ATTEMPTS_INDEX)
                     .key_schema(key("open_shard", KeyType::Hash)?)
-                    .key_schema(key("open_since", KeyType::Range)?)
+                    .key_schema(key("due_at", KeyType::Range)?)
                     .projection(all)
                     .build()
                     .map_err(unavailable)?,
@@ -491,12 +491,12 @@ impl Store for DynamoDbStore {
         }
     }
 
-    async fn stale_attempts(
+    async fn due_attempts(
         &self,
-        created_before: OffsetDateTime,
+        now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<PaymentAttempt>, StoreError> {
-        let mut stale = Vec::new();
+        let mut due = Vec::new();
         // The index is eventually consistent: an attempt that just became
         // final may still be listed; refreshing it again changes nothing.
         for shard in 0..OPEN_SHARDS {
@@ -505,11 +505,11 @@ impl Store for DynamoDbStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(OPEN_ATTEMPTS_INDEX)
-                .key_condition_expression("open_shard = :shard AND open_since < :before")
+                .key_condition_expression("open_shard = :shard AND due_at <= :now")
                 .expression_attribute_values(":shard", AttributeValue::S(format!("OPEN#{shard}")))
                 .expression_attribute_values(
-                    ":before",
-                    AttributeValue::N(unix_millis(created_before).to_string()),
+                    ":now",
+                    AttributeValue::N(unix_millis(now).to_string()),
                 )
                 .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                 .send()
@@ -518,11 +518,42 @@ impl Store for DynamoDbStore {
             for item in page.items() {
                 let parsed: AttemptItem =
                     serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
-                stale.push(parsed.attempt);
+                due.push(parsed.attempt);
             }
         }
-        stale.sort_by_key(|a| a.created_at);
-        stale.truncate(limit);
-        Ok(stale)
+        due.sort_by_key(PaymentAttempt::due_at);
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn find_attempt_by_provider_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<Option<PaymentAttempt>, StoreError> {
+        // DynamoDB keys are at most 2 KB; longer ids were never ours.
+        if provider_payment_id.is_empty() || provider_payment_id.len() > 256 {
+            return Ok(None);
+        }
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(PROVIDER_PAYMENT_INDEX)
+            .key_condition_expression("gsi1pk = :id")
+            .expression_attribute_values(
+                ":id",
+                AttributeValue::S(format!("PAYMENT#{provider_payment_id}")),
+            )
+            .limit(1)
+            .send()
+            .await
+            .map_err(sdk_unavailable)?;
+        let Some(item) = page.items().first() else {
+            return Ok(None);
+        };
+        let indexed: AttemptItem = serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
+        // The index is eventually consistent: read the attempt itself.
+        self.load_attempt(&indexed.attempt.order_id, &indexed.attempt.id)
+            .await
     }
 }

@@ -20,6 +20,9 @@ const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");
 const ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("attempts");
 /// checkout key -> CheckoutRecord (JSON); expired records count as absent.
 const CHECKOUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("checkouts");
+/// provider payment id -> "{order id}/{attempt id}": a webhook for an id we
+/// never recorded is answered from here, without asking the provider.
+const PROVIDER_PAYMENTS: TableDefinition<&str, &str> = TableDefinition::new("provider_payments");
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -53,13 +56,15 @@ impl EmbeddedStore {
         let existing = db.begin_read().map_err(unavailable)?;
         let missing = [ORDERS, ATTEMPTS, CHECKOUTS]
             .iter()
-            .any(|table| existing.open_table(*table).is_err());
+            .any(|table| existing.open_table(*table).is_err())
+            || existing.open_table(PROVIDER_PAYMENTS).is_err();
         drop(existing);
         if missing {
             let tx = db.begin_write().map_err(unavailable)?;
             tx.open_table(ORDERS).map_err(unavailable)?;
             tx.open_table(ATTEMPTS).map_err(unavailable)?;
             tx.open_table(CHECKOUTS).map_err(unavailable)?;
+            tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
             tx.commit().map_err(unavailable)?;
         }
         Ok(Self { db: Arc::new(db) })
@@ -160,12 +165,13 @@ impl Store for EmbeddedStore {
                     .insert(order_key.as_str(), order_bytes.as_slice())
                     .map_err(unavailable)?;
                 let mut attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
+                // The same answer as DynamoDB's conditional transaction.
                 if attempts
                     .get(attempt_key.as_str())
                     .map_err(unavailable)?
                     .is_some()
                 {
-                    return Err(StoreError::AlreadyExists);
+                    return Err(StoreError::Conflict);
                 }
                 attempts
                     .insert(attempt_key.as_str(), attempt_bytes.as_slice())
@@ -176,26 +182,44 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn stale_attempts(
+    async fn due_attempts(
         &self,
-        created_before: OffsetDateTime,
+        now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<PaymentAttempt>, StoreError> {
         self.blocking(move |db| {
             // A scan: fine for the zero-set-up store; DynamoDB uses an index.
             let tx = db.begin_read().map_err(unavailable)?;
             let attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
-            let mut stale = Vec::new();
+            let mut due = Vec::new();
             for entry in attempts.iter().map_err(unavailable)? {
                 let (_, value) = entry.map_err(unavailable)?;
                 let attempt: PaymentAttempt = decode(value.value())?;
-                if !attempt.status.is_final() && attempt.created_at < created_before {
-                    stale.push(attempt);
+                if attempt.is_live() && attempt.due_at() <= now {
+                    due.push(attempt);
                 }
             }
-            stale.sort_by_key(|a| a.created_at);
-            stale.truncate(limit);
-            Ok(stale)
+            due.sort_by_key(PaymentAttempt::due_at);
+            due.truncate(limit);
+            Ok(due)
+        })
+        .await
+    }
+
+    async fn find_attempt_by_provider_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<Option<PaymentAttempt>, StoreError> {
+        let id = provider_payment_id.to_owned();
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let index = tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
+            let Some(key) = index.get(id.as_str()).map_err(unavailable)? else {
+                return Ok(None);
+            };
+            let attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
+            let found = attempts.get(key.value()).map_err(unavailable)?;
+            found.map(|value| decode(value.value())).transpose()
         })
         .await
     }
@@ -245,6 +269,7 @@ impl Store for EmbeddedStore {
         let key = attempt_key(&next.order_id, &next.id);
         let expected_version = next.version.saturating_sub(1);
         let bytes = encode(next)?;
+        let provider_payment_id = next.provider_payment_id.clone();
         self.blocking(move |db| {
             // redb has one writer at a time, so read-compare-write is atomic.
             let tx = db.begin_write().map_err(unavailable)?;
@@ -260,6 +285,12 @@ impl Store for EmbeddedStore {
                 attempts
                     .insert(key.as_str(), bytes.as_slice())
                     .map_err(unavailable)?;
+                if let Some(id) = provider_payment_id {
+                    let mut index = tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
+                    index
+                        .insert(id.as_str(), key.as_str())
+                        .map_err(unavailable)?;
+                }
             }
             tx.commit().map_err(unavailable)
         })

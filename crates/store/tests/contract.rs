@@ -205,16 +205,17 @@ async fn attempts_are_added_one_at_a_time(store: Arc<dyn Store>) {
     assert_eq!(ids, vec![first.id, second.id]);
 }
 
-async fn lists_stale_attempts_that_are_not_final(store: Arc<dyn Store>) {
-    let long_ago = OffsetDateTime::now_utc() - time::Duration::hours(1);
+async fn lists_attempts_due_a_check_longest_overdue_first(store: Arc<dyn Store>) {
+    let now = OffsetDateTime::now_utc();
     let mut created = Vec::new();
-    for status in [
-        PaymentStatus::Open,
-        PaymentStatus::Paid,
-        PaymentStatus::Pending,
+    for (status, overdue_minutes) in [
+        (PaymentStatus::Open, 30),
+        (PaymentStatus::Paid, 50),
+        (PaymentStatus::Pending, 60),
+        (PaymentStatus::Created, 10),
     ] {
         let (order, mut attempt, checkout) = new_order();
-        attempt.created_at = long_ago;
+        attempt.next_check_at = Some(now - time::Duration::minutes(overdue_minutes));
         attempt.status = status;
         store
             .create_order(&order, &attempt, &checkout)
@@ -222,29 +223,130 @@ async fn lists_stale_attempts_that_are_not_final(store: Arc<dyn Store>) {
             .unwrap();
         created.push(attempt);
     }
-    let (order, fresh, checkout) = new_order();
-    store.create_order(&order, &fresh, &checkout).await.unwrap();
+    // Created long ago, but its next check is in the future (backed off).
+    let (order, mut later, checkout) = new_order();
+    later.created_at = now - time::Duration::days(3);
+    later.next_check_at = Some(now + time::Duration::hours(1));
+    store.create_order(&order, &later, &checkout).await.unwrap();
 
-    let before = OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    let stale = store.stale_attempts(before, 1_000).await.unwrap();
-    let ids: Vec<_> = stale.iter().map(|a| &a.id).collect();
-    assert!(ids.contains(&&created[0].id) && ids.contains(&&created[2].id));
-    assert!(
-        !ids.contains(&&created[1].id),
-        "a paid attempt is not stale"
+    let due = store.due_attempts(now, 1_000).await.unwrap();
+    let ids: Vec<_> = due.iter().map(|a| &a.id).collect();
+    let position = |id| ids.iter().position(|x| *x == id);
+    let (pending, open, unconfirmed) = (
+        position(&created[2].id).expect("pending is due"),
+        position(&created[0].id).expect("open is due"),
+        position(&created[3].id).expect("created is due"),
     );
-    assert!(!ids.contains(&&fresh.id), "a fresh attempt is not stale");
-    assert!(stale
-        .iter()
-        .all(|a| !a.status.is_final() && a.created_at < before));
+    assert!(
+        pending < open && open < unconfirmed,
+        "longest overdue first"
+    );
+    assert!(!ids.contains(&&created[1].id), "a paid attempt is not due");
+    assert!(!ids.contains(&&later.id), "a backed-off attempt is not due");
+    assert!(due.iter().all(|a| a.is_live() && a.due_at() <= now));
 
-    // Once final, it drops out.
+    // Once final, it drops out; once rescheduled, it waits.
     let mut paid = created[0].clone();
     paid.observe(PaymentStatus::Paid);
-    paid.bump_version(OffsetDateTime::now_utc());
+    paid.bump_version(now);
     store.update_attempt(&paid).await.unwrap();
-    let stale = store.stale_attempts(before, 1_000).await.unwrap();
-    assert!(stale.iter().all(|a| a.id != paid.id));
+    let mut rescheduled = created[2].clone();
+    rescheduled.next_check_at = Some(now + time::Duration::minutes(5));
+    rescheduled.bump_version(now);
+    store.update_attempt(&rescheduled).await.unwrap();
+    let due = store.due_attempts(now, 1_000).await.unwrap();
+    assert!(due
+        .iter()
+        .all(|a| a.id != paid.id && a.id != rescheduled.id));
+}
+
+async fn finds_an_attempt_by_its_provider_payment_id(store: Arc<dyn Store>) {
+    let (order, attempt, checkout) = new_order();
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    let provider_id = format!("tr_{}", &uuid_like()[..10]);
+    assert_eq!(
+        store
+            .find_attempt_by_provider_payment(&provider_id)
+            .await
+            .unwrap(),
+        None
+    );
+    let mut open = attempt.clone();
+    open.record_provider_payment(provider_id.clone(), Some("https://pay.example/1".into()));
+    open.observe(PaymentStatus::Open);
+    open.bump_version(OffsetDateTime::now_utc());
+    store.update_attempt(&open).await.unwrap();
+    let found = store
+        .find_attempt_by_provider_payment(&provider_id)
+        .await
+        .unwrap();
+    assert_eq!(found, Some(open));
+    // Ids nobody recorded, however long, are simply not found.
+    for unknown in [
+        "tr_unknown00".to_owned(),
+        format!("tr_{}", "x".repeat(5_000)),
+    ] {
+        assert_eq!(
+            store
+                .find_attempt_by_provider_payment(&unknown)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+}
+
+/// Both stores answer every refused write with the same error, so the
+/// service's retry decisions hold whichever store runs.
+async fn refused_writes_get_the_same_error_from_every_store(store: Arc<dyn Store>) {
+    let (order, attempt, checkout) = new_order();
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    // The same order again, under another checkout key.
+    let other_key = CheckoutRecord::new(
+        CheckoutKey::generate(),
+        order.id.clone(),
+        &order.lines,
+        OffsetDateTime::now_utc(),
+    );
+    let again = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+    assert_eq!(
+        store.create_order(&order, &again, &other_key).await,
+        Err(StoreError::AlreadyExists)
+    );
+    // An attempt that exists already, over the right order version.
+    let mut next_order = order.clone();
+    next_order.version += 1;
+    assert_eq!(
+        store.add_attempt(&next_order, &attempt).await,
+        Err(StoreError::Conflict),
+        "adding an existing attempt"
+    );
+    // A stale order version.
+    let mut stale_order = order.clone();
+    stale_order.version += 2;
+    assert_eq!(
+        store.add_attempt(&stale_order, &again).await,
+        Err(StoreError::Conflict),
+        "adding over a stale order version"
+    );
+    // An attempt that was never stored.
+    let mut never = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+    never.bump_version(OffsetDateTime::now_utc());
+    assert_eq!(
+        store.update_attempt(&never).await,
+        Err(StoreError::Conflict),
+        "updating an attempt that does not exist"
+    );
+    // Nothing of the refused writes is there.
+    let record = store.load_order(&order.id).await.unwrap().unwrap();
+    assert_eq!(record.order, order);
+    assert_eq!(record.attempts, vec![attempt]);
 }
 
 macro_rules! contract {
@@ -283,8 +385,18 @@ macro_rules! contract {
             }
 
             #[tokio::test]
-            async fn lists_stale_attempts_that_are_not_final() {
-                super::lists_stale_attempts_that_are_not_final($make).await;
+            async fn lists_attempts_due_a_check_longest_overdue_first() {
+                super::lists_attempts_due_a_check_longest_overdue_first($make).await;
+            }
+
+            #[tokio::test]
+            async fn finds_an_attempt_by_its_provider_payment_id() {
+                super::finds_an_attempt_by_its_provider_payment_id($make).await;
+            }
+
+            #[tokio::test]
+            async fn refused_writes_get_the_same_error_from_every_store() {
+                super::refused_writes_get_the_same_error_from_every_store($make).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
