@@ -76,14 +76,22 @@ pub fn error(status: StatusCode, detail: impl Into<String>, field: Option<&str>)
     .into_response()
 }
 
-fn authorized(headers: &HeaderMap) -> Result<(), ApiError> {
+fn authorized(state: &EmulatorState, headers: &HeaderMap) -> Result<(), ApiError> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|v| v.strip_prefix("test_"));
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let accepted = state.accepted_keys.read().expect("keys lock");
+    let well_formed = |key: &str| {
+        key.strip_prefix("test_")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+    };
     match key {
-        Some(rest) if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()) => Ok(()),
+        Some(key)
+            if well_formed(key) && accepted.as_ref().is_none_or(|keys| keys.contains(key)) =>
+        {
+            Ok(())
+        }
         _ => Err(ApiError {
             status: StatusCode::UNAUTHORIZED,
             detail: "Missing authentication, or failed to authenticate".to_owned(),
@@ -106,10 +114,22 @@ fn valid_url(text: &str) -> bool {
         && !text.contains(char::is_whitespace)
 }
 
-fn optional_url(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+fn optional_url(
+    body: &Map<String, Value>,
+    field: &str,
+    state: &EmulatorState,
+) -> Result<Option<String>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(url)) if valid_url(url) => Ok(Some(url.clone())),
+        Some(Value::String(url)) if valid_url(url) => {
+            if !crate::state::url_allowed(url, &state.config.allowed_origins) {
+                return Err(invalid(
+                    &format!("The {field} must point to a loopback address or an origin this emulator allows"),
+                    field,
+                ));
+            }
+            Ok(Some(url.clone()))
+        }
         Some(_) => Err(invalid(&format!("The {field} is invalid"), field)),
     }
 }
@@ -172,7 +192,7 @@ fn parse_create(
         }
         _ => return Err(invalid("The description is invalid", "description")),
     };
-    let redirect_url = optional_url(body, "redirectUrl")?.ok_or_else(|| {
+    let redirect_url = optional_url(body, "redirectUrl", state)?.ok_or_else(|| {
         invalid(
             "The redirect URL is required for this payment",
             "redirectUrl",
@@ -187,8 +207,8 @@ fn parse_create(
         amount: json!({ "currency": currency, "value": value }),
         description,
         redirect_url,
-        cancel_url: optional_url(body, "cancelUrl")?,
-        webhook_url: optional_url(body, "webhookUrl")?,
+        cancel_url: optional_url(body, "cancelUrl", state)?,
+        webhook_url: optional_url(body, "webhookUrl", state)?,
         metadata: body.get("metadata").cloned().unwrap_or(Value::Null),
         method: body
             .get("method")
@@ -211,7 +231,7 @@ pub async fn create_payment(
 }
 
 fn create_payment_now(state: &EmulatorState, headers: &HeaderMap, body: &str) -> Response {
-    if let Err(denied) = authorized(headers) {
+    if let Err(denied) = authorized(state, headers) {
         return denied.into_response();
     }
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) else {
@@ -279,7 +299,7 @@ pub async fn get_payment(
 }
 
 fn get_payment_now(state: &EmulatorState, id: &str, headers: &HeaderMap) -> Response {
-    if let Err(denied) = authorized(headers) {
+    if let Err(denied) = authorized(state, headers) {
         return denied.into_response();
     }
     match state.get(id) {
@@ -301,7 +321,7 @@ pub async fn cancel_payment(
 }
 
 fn cancel_payment_now(state: &EmulatorState, id: &str, headers: &HeaderMap) -> Response {
-    if let Err(denied) = authorized(headers) {
+    if let Err(denied) = authorized(state, headers) {
         return denied.into_response();
     }
     match state.get(id) {

@@ -9,6 +9,11 @@
 //!   Mollie's schedule, compressed by `time_factor`.
 //! - `GET /_emulator/stats`: counters for tests (payments created, webhook
 //!   calls); `GET`/`PUT /_emulator/faults`: fault injection (see [`Faults`]).
+//!   Both only when `control_endpoints` is set: they have no authentication.
+//!
+//! It is a test tool that marks any payment paid, so it keeps to loopback: it
+//! only calls webhook URLs and redirects to URLs on a loopback address or on
+//! one of `allowed_origins`.
 //!
 //! It serves as a router to mount in another server (`Emulator::router`) or
 //! on its own listener (`Emulator::serve`, port 0 in tests).
@@ -41,6 +46,11 @@ pub struct EmulatorConfig {
     pub payment_ttl: Duration,
     /// Faults in force from the start.
     pub faults: Faults,
+    /// Serve `/_emulator/faults` and `/_emulator/stats` (no authentication).
+    pub control_endpoints: bool,
+    /// Origins (`https://shop.example`) besides loopback addresses that
+    /// webhook, redirect and cancel URLs may point to.
+    pub allowed_origins: Vec<String>,
 }
 
 impl EmulatorConfig {
@@ -50,6 +60,8 @@ impl EmulatorConfig {
             time_factor: 1.0,
             payment_ttl: Duration::from_secs(15 * 60),
             faults: Faults::default(),
+            control_endpoints: false,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -68,7 +80,7 @@ impl Emulator {
 
     /// The emulator's routes, to serve alone or to nest in another router.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        Router::new()
+        let mut router = Router::new()
             .route("/v2/payments", axum::routing::post(api::create_payment))
             .route(
                 "/v2/payments/{id}",
@@ -77,13 +89,34 @@ impl Emulator {
             .route(
                 "/checkout/{id}",
                 get(checkout_page::show).post(checkout_page::choose_outcome),
-            )
-            .route("/_emulator/stats", get(api::stats))
-            .route(
+            );
+        if self.state.config.control_endpoints {
+            router = router.route("/_emulator/stats", get(api::stats)).route(
                 "/_emulator/faults",
                 get(api::get_faults).put(api::put_faults),
-            )
-            .with_state(self.state.clone())
+            );
+        }
+        router.with_state(self.state.clone())
+    }
+
+    /// From now on only these API keys are accepted (any `test_` key until
+    /// this is called), as after a key rotation at Mollie.
+    pub fn accept_only_keys(&self, keys: &[&str]) {
+        *self.state.accepted_keys.write().expect("keys lock") =
+            Some(keys.iter().map(|k| (*k).to_owned()).collect());
+    }
+
+    /// Makes the API report `field` of payment `id` as `value`, whatever it
+    /// is: a payment from another mode or profile, an unreadable amount.
+    /// For tests of what the shop does with answers Mollie should not give.
+    pub fn override_field(&self, id: &str, field: &str, value: serde_json::Value) {
+        self.state
+            .overrides
+            .lock()
+            .expect("overrides lock")
+            .entry(id.to_owned())
+            .or_default()
+            .insert(field.to_owned(), value);
     }
 
     /// The API's base URL for clients, e.g. `http://127.0.0.1:4000/v2`.

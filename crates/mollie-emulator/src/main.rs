@@ -1,12 +1,15 @@
 //! The emulator on its own:
-//! `mollie-emulator [--port 4000] [--time-factor 0.01] [--faults '{"failNext":2}']`
+//! `mollie-emulator [--port 4000] [--time-factor 0.01] [--faults '{"failNext":2}']
+//! [--control] [--allow-origin https://shop.example]`
 //! (or `MOLLIE_EMULATOR_PORT`, `MOLLIE_EMULATOR_TIME_FACTOR`,
-//! `MOLLIE_EMULATOR_FAULTS`). Listens on 127.0.0.1 only.
+//! `MOLLIE_EMULATOR_FAULTS`). Listens on 127.0.0.1 only. `--control` serves
+//! the unauthenticated `/_emulator/*` endpoints; webhooks and redirects go
+//! to loopback addresses and the allowed origins only.
 
 use mollie_emulator::{Emulator, Faults};
 
 fn usage() -> ! {
-    eprintln!("usage: mollie-emulator [--port N] [--time-factor F] [--faults JSON]");
+    eprintln!("usage: mollie-emulator [--port N] [--time-factor F] [--faults JSON] [--control] [--allow-origin ORIGIN]...");
     std::process::exit(2)
 }
 
@@ -21,13 +24,20 @@ async fn main() -> std::io::Result<()> {
     let mut port = env("MOLLIE_EMULATOR_PORT").unwrap_or_else(|| "4000".into());
     let mut factor = env("MOLLIE_EMULATOR_TIME_FACTOR").unwrap_or_else(|| "1".into());
     let mut faults = env("MOLLIE_EMULATOR_FAULTS").unwrap_or_else(|| "{}".into());
+    let mut control = false;
+    let mut allowed_origins = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--control" {
+            control = true;
+            continue;
+        }
         let value = args.next().unwrap_or_else(|| usage());
         match flag.as_str() {
             "--port" => port = value,
             "--time-factor" => factor = value,
             "--faults" => faults = value,
+            "--allow-origin" => allowed_origins.push(value),
             _ => usage(),
         }
     }
@@ -42,6 +52,8 @@ async fn main() -> std::io::Result<()> {
     let (emulator, addr) = Emulator::serve(listener, |config| {
         config.time_factor = factor;
         config.faults = faults;
+        config.control_endpoints = control;
+        config.allowed_origins = allowed_origins;
     })
     .await?;
     tracing::info!(%addr, api = %emulator.api_base_url(), "Mollie emulator listening");

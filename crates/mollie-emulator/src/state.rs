@@ -4,8 +4,9 @@ use crate::EmulatorConfig;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -100,6 +101,10 @@ pub struct EmulatorState {
     created: AtomicU64,
     pub webhook_calls: Arc<AtomicU64>,
     pub api_calls: AtomicU64,
+    /// `None`: any well-formed `test_` key.
+    pub accepted_keys: RwLock<Option<HashSet<String>>>,
+    /// Fields reported instead of the real ones, by payment id.
+    pub overrides: Mutex<HashMap<String, serde_json::Map<String, Value>>>,
 }
 
 impl EmulatorState {
@@ -112,6 +117,8 @@ impl EmulatorState {
             created: AtomicU64::new(0),
             webhook_calls: Arc::default(),
             api_calls: AtomicU64::new(0),
+            accepted_keys: RwLock::new(None),
+            overrides: Mutex::default(),
             config,
         }
     }
@@ -211,6 +218,9 @@ impl EmulatorState {
             },
         });
         let fields = body.as_object_mut().expect("an object");
+        if let Some(overrides) = self.overrides.lock().expect("overrides lock").get(&p.id) {
+            fields.extend(overrides.clone());
+        }
         if let Some(url) = &p.webhook_url {
             fields.insert("webhookUrl".into(), json!(url));
         }
@@ -239,5 +249,60 @@ impl EmulatorState {
                 json!({ "href": format!("{base}/checkout/{}", p.id), "type": "text/html" });
         }
         body
+    }
+}
+
+/// Whether the emulator may send a webhook or a browser to `url`: only to a
+/// loopback address or to an allowed origin, so it can never be made to
+/// call or redirect anywhere else (no SSRF, no open redirect).
+pub fn url_allowed(url: &str, allowed_origins: &[String]) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return false;
+    }
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    let origin = parsed.origin().ascii_serialization();
+    loopback
+        || allowed_origins
+            .iter()
+            .any(|allowed| allowed.trim_end_matches('/') == origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_allowed;
+
+    #[test]
+    fn only_loopback_and_allowed_origins() {
+        let allowed = vec!["https://shop.example".to_owned()];
+        for ok in [
+            "http://127.0.0.1:3000/webhooks/mollie",
+            "http://127.8.0.1/x",
+            "http://localhost:8080/",
+            "http://[::1]:3000/orders/1",
+            "https://shop.example/orders/ord_1",
+        ] {
+            assert!(url_allowed(ok, &allowed), "{ok}");
+        }
+        for bad in [
+            "https://evil.example/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://10.0.0.1/",
+            "https://shop.example.evil.example/",
+            "http://shop.example/",
+            "https://shop.example:8443/",
+            "javascript:alert(1)",
+            "http://127.0.0.1@evil.example/",
+            "not a url",
+        ] {
+            assert!(!url_allowed(bad, &allowed), "{bad}");
+        }
     }
 }

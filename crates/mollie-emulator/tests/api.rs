@@ -16,7 +16,13 @@ const KEY: &str = "Bearer test_emulatortests";
 
 async fn emulator(configure: impl FnOnce(&mut mollie_emulator::EmulatorConfig)) -> Emulator {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    Emulator::serve(listener, configure).await.unwrap().0
+    Emulator::serve(listener, |c| {
+        c.allowed_origins = vec!["https://shop.example".into()];
+        configure(c)
+    })
+    .await
+    .unwrap()
+    .0
 }
 
 fn create_body(webhook: Option<&str>) -> Value {
@@ -341,7 +347,7 @@ async fn faults_drop_duplicate_and_delay_webhooks() {
 
 #[tokio::test]
 async fn faults_are_set_over_http_and_fail_api_calls() {
-    let emulator = emulator(|_| {}).await;
+    let emulator = emulator(|c| c.control_endpoints = true).await;
     let base = emulator.api_base_url().trim_end_matches("/v2").to_owned();
     let http = reqwest::Client::new();
     let response = http
@@ -427,4 +433,56 @@ async fn the_checkout_page_offers_each_outcome_and_redirects() {
     );
     let after = refetch(&payment).await;
     assert_eq!(after["status"], "canceled");
+}
+
+#[tokio::test]
+async fn control_endpoints_are_off_unless_asked_for() {
+    let emulator = emulator(|_| {}).await;
+    let base = emulator.api_base_url().trim_end_matches("/v2").to_owned();
+    let http = reqwest::Client::new();
+    let put = http
+        .put(format!("{base}/_emulator/faults"))
+        .json(&json!({ "failNext": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 404);
+    let stats = http
+        .get(format!("{base}/_emulator/stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stats.status(), 404);
+    // Nothing was set: the next create works.
+    assert_eq!(
+        create(&emulator, &create_body(None), None).await.status(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn webhooks_and_redirects_go_only_to_loopback_or_allowed_origins() {
+    let emulator = emulator(|_| {}).await;
+    let cases = [
+        ("webhookUrl", "http://169.254.169.254/latest/meta-data"),
+        ("webhookUrl", "https://evil.example/hook"),
+        ("redirectUrl", "https://evil.example/phish"),
+        ("cancelUrl", "https://shop.example.evil.example/"),
+    ];
+    for (field, url) in cases {
+        let mut body = create_body(None);
+        body[field] = json!(url);
+        let refused = create(&emulator, &body, None).await;
+        assert_eq!(refused.status(), 422, "{field} {url}");
+        let document: Value = refused.json().await.unwrap();
+        assert_eq!(document["field"], field, "{url}");
+    }
+    assert_eq!(emulator.payments_created(), 0);
+    let allowed = create(
+        &emulator,
+        &create_body(Some("http://127.0.0.1:9/webhooks/mollie")),
+        None,
+    )
+    .await;
+    assert_eq!(allowed.status(), 201);
 }

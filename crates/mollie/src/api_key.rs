@@ -24,6 +24,11 @@ impl ApiKey {
         Ok(Self(SecretString::from(key.to_owned())))
     }
 
+    /// The same key (after a reload: nothing rotated).
+    pub fn same_as(&self, other: &ApiKey) -> bool {
+        self.0.expose_secret() == other.0.expose_secret()
+    }
+
     pub fn is_test_mode(&self) -> bool {
         self.0.expose_secret().starts_with("test_")
     }

@@ -1,10 +1,20 @@
 use crate::api_key::ApiKey;
 use crate::types::{CreatePayment, ErrorDocument, Payment};
+use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// Where the API key can be read again after Mollie refused it (401):
+/// a rotated secret then takes effect without a restart.
+#[async_trait]
+pub trait ApiKeySource: Send + Sync + 'static {
+    /// Where the key comes from, for the log (never the key).
+    fn describe(&self) -> String;
+    async fn read_key(&self) -> Result<ApiKey, String>;
+}
 
 pub const DEFAULT_BASE_URL: &str = "https://api.mollie.com/v2";
 
@@ -19,6 +29,10 @@ pub struct MollieConfig {
     pub max_retries: usize,
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+    /// The website profile (`pfl_...`) payments must belong to, if set.
+    pub profile_id: Option<String>,
+    /// At most one re-read of the key from its source in this time.
+    pub key_reload_min_interval: Duration,
 }
 
 impl MollieConfig {
@@ -30,6 +44,8 @@ impl MollieConfig {
             max_retries: 3,
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(3),
+            profile_id: None,
+            key_reload_min_interval: Duration::from_secs(30),
         }
     }
 
@@ -92,20 +108,77 @@ impl From<reqwest::Error> for MollieError {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct MollieClient {
     /// Built on first use: building loads the platform's root certificates,
     /// which would otherwise cost every process start several milliseconds.
     http: Arc<OnceLock<Result<reqwest::Client, MollieError>>>,
     config: MollieConfig,
+    /// The key in use: the configured one until a reload replaces it.
+    key: Arc<RwLock<ApiKey>>,
+    key_source: Option<Arc<dyn ApiKeySource>>,
+    last_key_reload: Arc<Mutex<Option<Instant>>>,
+}
+
+impl std::fmt::Debug for MollieClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MollieClient")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MollieClient {
     pub fn new(config: MollieConfig) -> Result<Self, MollieError> {
         Ok(Self {
             http: Arc::default(),
+            key: Arc::new(RwLock::new(config.api_key.clone())),
             config,
+            key_source: None,
+            last_key_reload: Arc::default(),
         })
+    }
+
+    /// Re-reads the key from `source` when Mollie answers 401 (at most once
+    /// per `key_reload_min_interval`), and retries the call once with it.
+    pub fn with_key_source(mut self, source: Arc<dyn ApiKeySource>) -> Self {
+        self.key_source = Some(source);
+        self
+    }
+
+    /// After a 401: true when a new key of the same mode was read, so the
+    /// call is worth one more try.
+    async fn reload_key(&self) -> bool {
+        let Some(source) = &self.key_source else {
+            return false;
+        };
+        {
+            let mut last = self.last_key_reload.lock().expect("reload lock");
+            if last.is_some_and(|at| at.elapsed() < self.config.key_reload_min_interval) {
+                return false;
+            }
+            *last = Some(Instant::now());
+        }
+        let from = source.describe();
+        let fresh = match source.read_key().await {
+            Ok(key) => key,
+            Err(error) => {
+                tracing::error!(%from, %error, "Mollie refused the API key (401) and it could not be read again");
+                return false;
+            }
+        };
+        let mut key = self.key.write().expect("key lock");
+        if fresh.is_test_mode() != key.is_test_mode() {
+            tracing::error!(%from, "Mollie refused the API key (401); the key read again is of another mode ({fresh}), so it is not used");
+            return false;
+        }
+        if fresh.same_as(&key) {
+            tracing::error!(%from, "Mollie refused the API key (401); the key read again is the same");
+            return false;
+        }
+        *key = fresh;
+        tracing::warn!(%from, "Mollie refused the API key (401); a new key was read (rotated) and is used from now on");
+        true
     }
 
     fn http(&self) -> Result<&reqwest::Client, MollieError> {
@@ -155,7 +228,7 @@ impl MollieClient {
         self.call(Method::DELETE, &path, None, None).await
     }
 
-    async fn call(
+    async fn call_with_retries(
         &self,
         method: Method,
         path: &str,
@@ -176,6 +249,25 @@ impl MollieClient {
             .await
     }
 
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Payment, MollieError> {
+        match self
+            .call_with_retries(method.clone(), path, body, idempotency_key)
+            .await
+        {
+            Err(MollieError::Api { status: 401, .. }) if self.reload_key().await => {
+                self.call_with_retries(method, path, body, idempotency_key)
+                    .await
+            }
+            answer => answer,
+        }
+    }
+
     async fn call_once(
         &self,
         method: Method,
@@ -183,7 +275,8 @@ impl MollieClient {
         body: Option<&serde_json::Value>,
         idempotency_key: Option<&str>,
     ) -> Result<Payment, MollieError> {
-        let mut authorization = HeaderValue::from_str(&self.config.api_key.bearer())
+        let bearer = self.key.read().expect("key lock").bearer();
+        let mut authorization = HeaderValue::from_str(&bearer)
             .map_err(|_| MollieError::Decode("the API key is not a valid header".into()))?;
         // Keeps the key out of any HTTP-level debug output.
         authorization.set_sensitive(true);
@@ -234,12 +327,17 @@ impl MollieError {
     }
 }
 
+/// Whether `id` has the form of a Mollie payment id (`tr_` and up to 64
+/// letters and digits).
+pub fn is_payment_id(id: &str) -> bool {
+    id.strip_prefix("tr_").is_some_and(|rest| {
+        !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
 /// Only `tr_` ids go into a URL path.
 fn checked_payment_id(id: &str) -> Result<&str, MollieError> {
-    let valid = id.strip_prefix("tr_").is_some_and(|rest| {
-        !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    });
-    if valid {
+    if is_payment_id(id) {
         Ok(id)
     } else {
         Err(MollieError::InvalidPaymentId(id.chars().take(64).collect()))

@@ -14,6 +14,10 @@ mod secrets;
 mod types;
 
 pub use api_key::{ApiKey, InvalidApiKey};
-pub use client::{MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL};
-pub use secrets::{api_key_from_secrets_manager, secrets_manager_client, SecretError};
+pub use client::{
+    is_payment_id, ApiKeySource, MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL,
+};
+pub use secrets::{
+    api_key_from_secrets_manager, secrets_manager_client, SecretError, SecretsManagerKey,
+};
 pub use types::{Amount, CreatePayment, Link, Payment, PaymentLinks, PaymentStatus};

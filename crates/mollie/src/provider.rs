@@ -4,7 +4,8 @@ use crate::client::{MollieClient, MollieError};
 use crate::types::{Amount, CreatePayment, Payment, PaymentStatus as MollieStatus};
 use async_trait::async_trait;
 use checkout::{
-    NewPayment, PaymentMetadata, PaymentProvider, PaymentStatus, ProviderError, ProviderPayment,
+    NewPayment, PaymentMetadata, PaymentMode, PaymentProvider, PaymentStatus, ProviderError,
+    ProviderPayment,
 };
 
 fn provider_error(e: MollieError) -> ProviderError {
@@ -12,6 +13,7 @@ fn provider_error(e: MollieError) -> ProviderError {
         MollieError::Api { status: 404, .. } | MollieError::InvalidPaymentId(_) => {
             ProviderError::NotFound
         }
+        MollieError::Decode(_) => ProviderError::Malformed(e.to_string()),
         e if e.is_retryable() => ProviderError::Unavailable(e.to_string()),
         e => ProviderError::Rejected(e.to_string()),
     }
@@ -32,14 +34,26 @@ fn domain_status(status: MollieStatus) -> Option<PaymentStatus> {
 
 fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> {
     let amount = payment.amount.to_money().map_err(|e| {
-        ProviderError::Rejected(format!("payment {} has a bad amount: {e}", payment.id))
+        ProviderError::Malformed(format!("payment {} has a bad amount: {e}", payment.id))
     })?;
+    let mode = match payment.mode.as_str() {
+        "live" => PaymentMode::Live,
+        "test" => PaymentMode::Test,
+        _ => {
+            return Err(ProviderError::Malformed(format!(
+                "payment {} has an unknown mode",
+                payment.id
+            )))
+        }
+    };
     // Payments made by other software on the same account carry other metadata.
     let metadata = payment
         .metadata
         .clone()
         .and_then(|m| serde_json::from_value::<PaymentMetadata>(m).ok());
     Ok(ProviderPayment {
+        mode,
+        profile_id: payment.profile_id.clone(),
         checkout_url: payment.checkout_url().map(str::to_owned),
         status: domain_status(payment.status),
         id: payment.id,
@@ -78,5 +92,24 @@ impl PaymentProvider for MollieClient {
             .await
             .map_err(provider_error)?;
         provider_payment(payment)
+    }
+
+    async fn cancel_payment(&self, provider_payment_id: &str) -> Result<(), ProviderError> {
+        MollieClient::cancel_payment(self, provider_payment_id)
+            .await
+            .map(|_| ())
+            .map_err(provider_error)
+    }
+
+    fn mode(&self) -> PaymentMode {
+        if self.config().api_key.is_test_mode() {
+            PaymentMode::Test
+        } else {
+            PaymentMode::Live
+        }
+    }
+
+    fn profile_id(&self) -> Option<&str> {
+        self.config().profile_id.as_deref()
     }
 }

@@ -56,3 +56,23 @@ pub async fn api_key_from_secrets_manager(
 pub async fn secrets_manager_client() -> Client {
     Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
 }
+
+/// The key's secret in Secrets Manager, read again when Mollie refuses the
+/// key in use (it was rotated).
+pub struct SecretsManagerKey {
+    pub client: Client,
+    pub secret_id: String,
+}
+
+#[async_trait::async_trait]
+impl crate::client::ApiKeySource for SecretsManagerKey {
+    fn describe(&self) -> String {
+        format!("Secrets Manager secret {}", self.secret_id)
+    }
+
+    async fn read_key(&self) -> Result<ApiKey, String> {
+        api_key_from_secrets_manager(&self.client, &self.secret_id)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

@@ -11,10 +11,13 @@ use std::time::Duration;
 
 async fn emulator() -> Emulator {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    Emulator::serve(listener, |c| c.time_factor = 0.001)
-        .await
-        .unwrap()
-        .0
+    Emulator::serve(listener, |c| {
+        c.time_factor = 0.001;
+        c.allowed_origins = vec!["https://shop.example".into()];
+    })
+    .await
+    .unwrap()
+    .0
 }
 
 fn client_for(base_url: String, key: &str) -> MollieClient {

@@ -38,9 +38,12 @@ async fn the_api_key_never_reaches_logs_or_errors() {
     let key = ApiKey::new(key_text.clone()).unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (emulator, _) = Emulator::serve(listener, |c| c.time_factor = 0.001)
-        .await
-        .unwrap();
+    let (emulator, _) = Emulator::serve(listener, |c| {
+        c.time_factor = 0.001;
+        c.allowed_origins = vec!["https://shop.example".into()];
+    })
+    .await
+    .unwrap();
     let mut config = MollieConfig::new(key.clone()).with_base_url(emulator.api_base_url());
     config.request_timeout = Duration::from_millis(300);
     config.min_backoff = Duration::from_millis(5);

@@ -55,3 +55,48 @@ async fn errors_name_the_secret_but_never_its_value() {
         Err(SecretError::NotFound(_))
     ));
 }
+
+/// A rotated key: Mollie (the emulator) refuses the old one with 401, the
+/// client reads the secret again once and carries on with the new key.
+#[tokio::test]
+async fn a_rotated_key_is_read_again_after_a_401() {
+    use std::sync::Arc;
+    let client = client().await;
+    let arn = secret(&client, "test_beforerotation1").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (emulator, _) = mollie_emulator::Emulator::serve(listener, |_| {})
+        .await
+        .unwrap();
+    let key = api_key_from_secrets_manager(&client, &arn).await.unwrap();
+    let mut config = mollie::MollieConfig::new(key).with_base_url(emulator.api_base_url());
+    config.key_reload_min_interval = std::time::Duration::from_secs(60);
+    let mollie = mollie::MollieClient::new(config)
+        .unwrap()
+        .with_key_source(Arc::new(mollie::SecretsManagerKey {
+            client: client.clone(),
+            secret_id: arn.clone(),
+        }));
+    // An unknown payment: 404 while the key is accepted.
+    let before = mollie.get_payment("tr_unknown123").await.unwrap_err();
+    assert_eq!(before.status(), Some(404));
+
+    client
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string("test_afterrotation2")
+        .send()
+        .await
+        .unwrap();
+    emulator.accept_only_keys(&["test_afterrotation2"]);
+    let after = mollie.get_payment("tr_unknown123").await.unwrap_err();
+    assert_eq!(
+        after.status(),
+        Some(404),
+        "the new key was not used: {after}"
+    );
+
+    // Rotated again too soon: the re-read is bounded, the 401 is returned.
+    emulator.accept_only_keys(&["test_thirdkey3"]);
+    let refused = mollie.get_payment("tr_unknown123").await.unwrap_err();
+    assert_eq!(refused.status(), Some(401));
+}
