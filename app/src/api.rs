@@ -279,11 +279,13 @@ mod ssr {
         let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
             return;
         };
+        let secure = use_context::<crate::security::CookiePolicy>().is_some_and(|p| p.secure);
         // Only the server reads it (HttpOnly); a month, like most shops.
         let cookie = format!(
-            "{CART_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax",
+            "{CART_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
             cart.to_cookie(),
-            if cart.is_empty() { 0 } else { 30 * 24 * 3600 }
+            if cart.is_empty() { 0 } else { 30 * 24 * 3600 },
+            if secure { "; Secure" } else { "" }
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.append_header(SET_COOKIE, value);

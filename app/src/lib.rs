@@ -91,6 +91,13 @@ pub mod security {
     #[derive(Clone, Debug, Default)]
     pub struct PaymentPageOrigin(pub String);
 
+    /// How cookies are set: `secure` behind https (then browsers send them
+    /// over https only).
+    #[derive(Clone, Debug, Default)]
+    pub struct CookiePolicy {
+        pub secure: bool,
+    }
+
     /// Every page's Content-Security-Policy, with this response's nonce for
     /// Leptos' inline hydration script. `form-action` names the provider:
     /// a checkout form post without JavaScript is redirected there.

@@ -1,9 +1,18 @@
 //! Configuration from the environment (or flags). Secrets are read only from
 //! the environment, never from flags, so they stay out of `ps` and `--help`.
+//!
+//! [`Config::resolve`] checks every setting before anything starts and
+//! lists every one that cannot work: a forgotten setting fails closed (the
+//! emulator, which marks any payment paid, never serves a public shop by
+//! accident).
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Mollie gives a webhook call 15 s; we answer well within it.
+const MOLLIE_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,9 +44,10 @@ pub enum StoreKind {
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
-    /// The Mollie emulator, mounted in this server at /mollie.
+    /// The Mollie emulator, mounted in this server at /mollie. It marks any
+    /// payment paid: for local runs and tests only.
     Emulator,
-    /// Mollie's API, with MOLLIE_API_KEY.
+    /// Mollie's API, with MOLLIE_API_KEY or MOLLIE_API_KEY_SECRET_ARN.
     Mollie,
 }
 
@@ -62,11 +72,60 @@ pub struct Config {
     #[arg(long, env = "SHOP_DYNAMODB_ENDPOINT")]
     pub dynamodb_endpoint: Option<String>,
 
-    #[arg(long, env = "SHOP_PAYMENT_PROVIDER", value_enum, default_value_t = ProviderKind::Emulator)]
-    pub provider: ProviderKind,
+    /// No default: the emulator runs only when chosen, or when the public
+    /// URL is a loopback address (a local run).
+    #[arg(long, env = "SHOP_PAYMENT_PROVIDER", value_enum)]
+    pub provider: Option<ProviderKind>,
 
     #[arg(long, env = "MOLLIE_API_URL", default_value = mollie::DEFAULT_BASE_URL)]
     pub mollie_api_url: String,
+
+    /// Take Mollie test payments (a `test_` key). Without it, Mollie mode
+    /// needs a `live_` key.
+    #[arg(long, env = "SHOP_MOLLIE_TEST_MODE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub mollie_test_mode: bool,
+
+    /// The website profile (`pfl_...`) payments must belong to; others are
+    /// ignored. Unset: not compared.
+    #[arg(long, env = "MOLLIE_PROFILE_ID")]
+    pub mollie_profile_id: Option<String>,
+
+    /// Serve the mounted emulator's unauthenticated control endpoints
+    /// (`/mollie/_emulator/faults`, `/stats`), for end-to-end tests.
+    #[arg(long, env = "SHOP_EMULATOR_CONTROL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub emulator_control: bool,
+
+    /// Take the client address for rate limits from the last
+    /// X-Forwarded-For entry: only behind a proxy that sets it (API
+    /// Gateway, CloudFront, a load balancer).
+    #[arg(long, env = "SHOP_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+
+    /// Checkouts and "pay again"s per minute per client address.
+    #[arg(long, env = "SHOP_CHECKOUT_RATE_PER_MINUTE", default_value_t = 30)]
+    pub checkout_rate_per_minute: u32,
+
+    /// Webhook calls per second per client address (Mollie calls from few
+    /// addresses: generous).
+    #[arg(long, env = "SHOP_WEBHOOK_RATE_PER_SECOND", default_value_t = 50)]
+    pub webhook_rate_per_second: u32,
+
+    /// A webhook's work is cut off after this and answered 503, so Mollie
+    /// retries instead of timing out (milliseconds, under Mollie's 15 s).
+    #[arg(long, env = "SHOP_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+
+    /// Any request's handling is cut off after this (milliseconds).
+    #[arg(long, env = "SHOP_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+
+    /// A connection must send its request headers within this (milliseconds).
+    #[arg(long, env = "SHOP_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
+
+    /// Most connections served at once; more wait to be accepted.
+    #[arg(long, env = "SHOP_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
 
     /// A payment still open this long after creation is refreshed from the
     /// provider when its thank-you page asks (milliseconds).
@@ -77,13 +136,26 @@ pub struct Config {
     #[arg(long, env = "SHOP_REFRESH_MIN_INTERVAL_MS", default_value_t = 5_000)]
     pub refresh_min_interval_ms: u64,
 
-    /// How often the background reconciler looks for stale payments (milliseconds).
+    /// How often the background reconciler looks for payments due a check (milliseconds).
     #[arg(long, env = "SHOP_RECONCILE_INTERVAL_MS", default_value_t = 30_000)]
     pub reconcile_interval_ms: u64,
 
-    /// Payments not final this long after creation are reconciled (milliseconds).
-    #[arg(long, env = "SHOP_RECONCILE_STALE_AFTER_MS", default_value_t = 60_000)]
-    pub reconcile_stale_after_ms: u64,
+    /// The reconciler first checks a payment this long after its creation;
+    /// then ever less often (milliseconds).
+    #[arg(
+        long,
+        env = "SHOP_RECONCILE_FIRST_CHECK_AFTER_MS",
+        default_value_t = 60_000
+    )]
+    pub reconcile_first_check_after_ms: u64,
+
+    /// The longest time between two checks of one payment (milliseconds).
+    #[arg(
+        long,
+        env = "SHOP_RECONCILE_MAX_INTERVAL_MS",
+        default_value_t = 3_600_000
+    )]
+    pub reconcile_max_interval_ms: u64,
 
     /// Most provider calls per second the reconciler makes.
     #[arg(long, env = "SHOP_RECONCILE_RATE", default_value_t = 10)]
@@ -94,11 +166,205 @@ pub struct Config {
     pub emulator_time_factor: f64,
 }
 
+/// Where the Mollie API key comes from: read from the environment only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySetting {
+    None,
+    /// `MOLLIE_API_KEY` (the value is not kept here).
+    Environment,
+    /// `MOLLIE_API_KEY_SECRET_ARN`.
+    SecretArn(String),
+    Both,
+}
+
+impl KeySetting {
+    pub fn from_env() -> Self {
+        let key = std::env::var_os("MOLLIE_API_KEY").is_some();
+        match (key, std::env::var("MOLLIE_API_KEY_SECRET_ARN").ok()) {
+            (true, Some(_)) => Self::Both,
+            (true, None) => Self::Environment,
+            (false, Some(arn)) => Self::SecretArn(arn),
+            (false, None) => Self::None,
+        }
+    }
+}
+
+/// The provider after resolution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Provider {
+    Emulator { control_endpoints: bool },
+    Mollie { test_mode: bool, key: KeySetting },
+}
+
+/// Settings that were checked and can work.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// e.g. `https://shop.example` (no trailing slash).
+    pub public_url: String,
+    pub https: bool,
+    pub provider: Provider,
+}
+
+/// Every setting that cannot work, one per line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the configuration cannot work:\n  - {}", .problems.join("\n  - "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+    }
+}
+
 impl Config {
+    /// Checks the configuration for this server listening on `site_addr`.
+    pub fn resolve(&self, site_addr: SocketAddr, key: KeySetting) -> Result<Settings, ConfigError> {
+        let mut problems = Vec::new();
+        let explicit_url = self.public_url.is_some();
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{site_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let mut loopback = false;
+        let mut https = false;
+        match url::Url::parse(&public_url) {
+            Ok(url) => {
+                https = url.scheme() == "https";
+                loopback = url.host().as_ref().is_some_and(is_loopback);
+                if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                    problems.push(format!(
+                        "SHOP_PUBLIC_URL ({public_url}) must be an http or https address"
+                    ));
+                } else if url.path() != "/"
+                    || url.query().is_some()
+                    || url.fragment().is_some()
+                    || !url.username().is_empty()
+                {
+                    problems.push(format!(
+                        "SHOP_PUBLIC_URL ({public_url}) must be an origin only, like https://shop.example: the shop serves from /"
+                    ));
+                }
+            }
+            Err(e) => problems.push(format!("SHOP_PUBLIC_URL ({public_url}) is not a URL: {e}")),
+        }
+
+        let provider = match self.provider {
+            Some(ProviderKind::Emulator) => Some(Provider::Emulator {
+                control_endpoints: self.emulator_control,
+            }),
+            None if loopback => Some(Provider::Emulator {
+                control_endpoints: self.emulator_control,
+            }),
+            None => {
+                problems.push(format!(
+                    "no payment provider is chosen and the public URL ({public_url}) is not a loopback address: \
+                     set SHOP_PAYMENT_PROVIDER=mollie (with MOLLIE_API_KEY or MOLLIE_API_KEY_SECRET_ARN) for a real shop, \
+                     or SHOP_PAYMENT_PROVIDER=emulator to run the emulator, which marks any payment paid, on purpose"
+                ));
+                None
+            }
+            Some(ProviderKind::Mollie) => {
+                if !explicit_url {
+                    problems.push(format!(
+                        "SHOP_PUBLIC_URL is required with SHOP_PAYMENT_PROVIDER=mollie: Mollie sends shoppers back \
+                         and calls the webhook there (without it they would go to http://{site_addr})"
+                    ));
+                } else if loopback {
+                    problems.push(format!(
+                        "SHOP_PUBLIC_URL ({public_url}) is a loopback address, which Mollie cannot reach"
+                    ));
+                } else if !https && !self.mollie_test_mode {
+                    problems.push(format!(
+                        "SHOP_PUBLIC_URL ({public_url}) must be https for live payments"
+                    ));
+                }
+                match &key {
+                    KeySetting::None => problems.push(
+                        "SHOP_PAYMENT_PROVIDER=mollie needs MOLLIE_API_KEY or MOLLIE_API_KEY_SECRET_ARN".to_owned(),
+                    ),
+                    KeySetting::Both => problems.push(
+                        "both MOLLIE_API_KEY and MOLLIE_API_KEY_SECRET_ARN are set: set one, so that it is clear which key is used".to_owned(),
+                    ),
+                    KeySetting::Environment | KeySetting::SecretArn(_) => {}
+                }
+                Some(Provider::Mollie {
+                    test_mode: self.mollie_test_mode,
+                    key,
+                })
+            }
+        };
+
+        let positive = [
+            ("SHOP_RECONCILE_INTERVAL_MS", self.reconcile_interval_ms),
+            (
+                "SHOP_RECONCILE_FIRST_CHECK_AFTER_MS",
+                self.reconcile_first_check_after_ms,
+            ),
+            (
+                "SHOP_RECONCILE_MAX_INTERVAL_MS",
+                self.reconcile_max_interval_ms,
+            ),
+            ("SHOP_RECONCILE_RATE", u64::from(self.reconcile_rate)),
+            ("SHOP_REFRESH_MIN_INTERVAL_MS", self.refresh_min_interval_ms),
+            (
+                "SHOP_CHECKOUT_RATE_PER_MINUTE",
+                u64::from(self.checkout_rate_per_minute),
+            ),
+            (
+                "SHOP_WEBHOOK_RATE_PER_SECOND",
+                u64::from(self.webhook_rate_per_second),
+            ),
+            ("SHOP_WEBHOOK_TIMEOUT_MS", self.webhook_timeout_ms),
+            ("SHOP_REQUEST_TIMEOUT_MS", self.request_timeout_ms),
+            ("SHOP_HEADER_READ_TIMEOUT_MS", self.header_read_timeout_ms),
+            ("SHOP_MAX_CONNECTIONS", self.max_connections as u64),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                problems.push(format!("{name} must be greater than 0"));
+            }
+        }
+        if self.reconcile_max_interval_ms < self.reconcile_first_check_after_ms {
+            problems.push(
+                "SHOP_RECONCILE_MAX_INTERVAL_MS must be at least SHOP_RECONCILE_FIRST_CHECK_AFTER_MS"
+                    .to_owned(),
+            );
+        }
+        if Duration::from_millis(self.webhook_timeout_ms) >= MOLLIE_WEBHOOK_TIMEOUT {
+            problems.push(format!(
+                "SHOP_WEBHOOK_TIMEOUT_MS ({}) must be under Mollie's {} s webhook timeout",
+                self.webhook_timeout_ms,
+                MOLLIE_WEBHOOK_TIMEOUT.as_secs()
+            ));
+        }
+        if !(self.emulator_time_factor.is_finite() && self.emulator_time_factor > 0.0) {
+            problems.push("SHOP_EMULATOR_TIME_FACTOR must be a number greater than 0".to_owned());
+        }
+
+        match provider {
+            Some(provider) if problems.is_empty() => Ok(Settings {
+                public_url,
+                https,
+                provider,
+            }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
     pub fn reconcile_policy(&self) -> checkout::ReconcilePolicy {
         checkout::ReconcilePolicy {
             refresh_after: Duration::from_millis(self.refresh_on_read_after_ms),
             min_refresh_interval: Duration::from_millis(self.refresh_min_interval_ms),
+            check_schedule: checkout::CheckSchedule {
+                first_check_after: Duration::from_millis(self.reconcile_first_check_after_ms),
+                max_interval: Duration::from_millis(self.reconcile_max_interval_ms),
+            },
             ..checkout::ReconcilePolicy::default()
         }
     }
@@ -106,9 +372,177 @@ impl Config {
     pub fn reconciler(&self) -> crate::reconciler::ReconcilerConfig {
         crate::reconciler::ReconcilerConfig {
             interval: Duration::from_millis(self.reconcile_interval_ms),
-            stale_after: Duration::from_millis(self.reconcile_stale_after_ms),
             batch: 100,
             max_per_second: self.reconcile_rate,
         }
+    }
+
+    pub fn serve_limits(&self) -> crate::serve::ServeLimits {
+        crate::serve::ServeLimits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            max_connections: self.max_connections,
+        }
+    }
+}
+
+/// A Mollie key of the mode the configuration asks for: a `test_` key only
+/// with test mode chosen, a `live_` key only without.
+pub fn check_key_mode(key: &mollie::ApiKey, test_mode: bool) -> Result<(), String> {
+    match (key.is_test_mode(), test_mode) {
+        (true, false) => Err(
+            "the Mollie API key is a test key: set SHOP_MOLLIE_TEST_MODE=true to take test payments, or use a live_ key".to_owned(),
+        ),
+        (false, true) => Err(
+            "SHOP_MOLLIE_TEST_MODE=true but the Mollie API key is a live key: use a test_ key for test payments".to_owned(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCAL: &str = "127.0.0.1:3000";
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["server"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).unwrap().config
+    }
+
+    fn resolve(args: &[&str], key: KeySetting) -> Result<Settings, ConfigError> {
+        config(args).resolve(LOCAL.parse().unwrap(), key)
+    }
+
+    #[test]
+    fn a_local_run_with_no_configuration_uses_the_emulator() {
+        let settings = resolve(&[], KeySetting::None).unwrap();
+        assert_eq!(settings.public_url, "http://127.0.0.1:3000");
+        assert_eq!(
+            settings.provider,
+            Provider::Emulator {
+                control_endpoints: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_public_shop_never_gets_the_emulator_by_accident() {
+        let problems = resolve(&["--public-url", "https://shop.example"], KeySetting::None)
+            .unwrap_err()
+            .problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("no payment provider is chosen"));
+        // Listening on every interface is not a local run either.
+        let everywhere = config(&[]).resolve("0.0.0.0:3000".parse().unwrap(), KeySetting::None);
+        assert!(everywhere.is_err());
+        // Chosen on purpose, it runs.
+        let chosen = resolve(
+            &[
+                "--public-url",
+                "https://shop.example",
+                "--provider",
+                "emulator",
+            ],
+            KeySetting::None,
+        )
+        .unwrap();
+        assert!(matches!(chosen.provider, Provider::Emulator { .. }));
+        assert!(chosen.https);
+    }
+
+    #[test]
+    fn mollie_needs_a_public_https_url_and_exactly_one_key() {
+        let error = resolve(&["--provider", "mollie"], KeySetting::None).unwrap_err();
+        assert_eq!(error.problems.len(), 2, "{error}");
+        assert!(error.to_string().contains("SHOP_PUBLIC_URL is required"));
+        assert!(error.to_string().contains("needs MOLLIE_API_KEY"));
+        for (url, expected) in [
+            ("http://localhost:3000", "loopback"),
+            ("http://shop.example", "must be https"),
+            ("https://shop.example/shop", "origin only"),
+            ("ftp://shop.example", "http or https"),
+        ] {
+            let error = resolve(
+                &["--provider", "mollie", "--public-url", url],
+                KeySetting::Environment,
+            )
+            .unwrap_err();
+            assert!(error.to_string().contains(expected), "{url}: {error}");
+        }
+        let both = resolve(
+            &[
+                "--provider",
+                "mollie",
+                "--public-url",
+                "https://shop.example",
+            ],
+            KeySetting::Both,
+        )
+        .unwrap_err();
+        assert!(both.to_string().contains("both MOLLIE_API_KEY"));
+        let ok = resolve(
+            &[
+                "--provider",
+                "mollie",
+                "--public-url",
+                "https://shop.example",
+            ],
+            KeySetting::SecretArn("arn:aws:secretsmanager:eu-west-1:1:secret:k".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.provider,
+            Provider::Mollie {
+                test_mode: false,
+                key: KeySetting::SecretArn("arn:aws:secretsmanager:eu-west-1:1:secret:k".into())
+            }
+        );
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_all_listed() {
+        let error = resolve(
+            &[
+                "--reconcile-interval-ms",
+                "0",
+                "--reconcile-rate",
+                "0",
+                "--webhook-timeout-ms",
+                "20000",
+                "--emulator-time-factor",
+                "NaN",
+                "--reconcile-max-interval-ms",
+                "10",
+                "--max-connections",
+                "0",
+            ],
+            KeySetting::None,
+        )
+        .unwrap_err();
+        let text = error.to_string();
+        for expected in [
+            "SHOP_RECONCILE_INTERVAL_MS must be greater than 0",
+            "SHOP_RECONCILE_RATE must be greater than 0",
+            "under Mollie's 15 s",
+            "SHOP_EMULATOR_TIME_FACTOR",
+            "SHOP_RECONCILE_MAX_INTERVAL_MS must be at least",
+            "SHOP_MAX_CONNECTIONS must be greater than 0",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn the_key_must_match_the_chosen_mode() {
+        let test_key = mollie::ApiKey::new("test_abc").unwrap();
+        let live_key = mollie::ApiKey::new("live_abc").unwrap();
+        assert!(check_key_mode(&test_key, false)
+            .unwrap_err()
+            .contains("test key"));
+        assert!(check_key_mode(&live_key, true).is_err());
+        assert!(check_key_mode(&test_key, true).is_ok());
+        assert!(check_key_mode(&live_key, false).is_ok());
     }
 }

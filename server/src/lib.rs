@@ -3,12 +3,13 @@
 pub mod config;
 pub mod reconciler;
 pub mod security;
+pub mod serve;
 pub mod webhook;
 
 use axum::routing::get;
 use axum::Router;
 use checkout::{Catalog, CheckoutService, PaymentProvider, ShopUrls, Store};
-use config::{Config, ProviderKind, StoreKind};
+use config::{Config, KeySetting, Provider, StoreKind};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use mollie::{ApiKey, MollieClient, MollieConfig};
@@ -30,6 +31,8 @@ pub struct Shop {
     pub payment_page_origin: String,
     /// Mounted at [`EMULATOR_PATH`] when the provider is the emulator.
     pub emulator: Option<Emulator>,
+    /// What every request is held to: origins, rate limits, time limits.
+    pub http: security::HttpPolicy,
 }
 
 pub async fn store_from(config: &Config) -> Result<Arc<dyn Store>, String> {
@@ -48,38 +51,76 @@ pub async fn store_from(config: &Config) -> Result<Arc<dyn Store>, String> {
     })
 }
 
-/// `MOLLIE_API_KEY`, or else the secret `MOLLIE_API_KEY_SECRET_ARN` names
-/// in AWS Secrets Manager. Errors never include the key.
-async fn mollie_api_key() -> Result<ApiKey, String> {
-    if let Ok(key) = std::env::var("MOLLIE_API_KEY") {
-        return ApiKey::new(key).map_err(|e| format!("MOLLIE_API_KEY: {e}"));
+/// `MOLLIE_API_KEY`, or the secret `MOLLIE_API_KEY_SECRET_ARN` names in
+/// AWS Secrets Manager (then re-read when Mollie refuses it: rotation).
+/// Errors never include the key.
+async fn mollie_client(
+    config: &Config,
+    key: &KeySetting,
+    test_mode: bool,
+) -> Result<MollieClient, String> {
+    let (api_key, source): (ApiKey, Option<Arc<dyn mollie::ApiKeySource>>) = match key {
+        KeySetting::Environment => {
+            let text = std::env::var("MOLLIE_API_KEY").unwrap_or_default();
+            (
+                ApiKey::new(text).map_err(|e| format!("MOLLIE_API_KEY: {e}"))?,
+                None,
+            )
+        }
+        KeySetting::SecretArn(secret_arn) => {
+            let client = mollie::secrets_manager_client().await;
+            let api_key = mollie::api_key_from_secrets_manager(&client, secret_arn)
+                .await
+                .map_err(|e| e.to_string())?;
+            let source = mollie::SecretsManagerKey {
+                client,
+                secret_id: secret_arn.clone(),
+            };
+            (api_key, Some(Arc::new(source)))
+        }
+        KeySetting::None | KeySetting::Both => {
+            return Err("set exactly one of MOLLIE_API_KEY and MOLLIE_API_KEY_SECRET_ARN".into())
+        }
+    };
+    config::check_key_mode(&api_key, test_mode)?;
+    tracing::warn!(
+        api_key = %api_key,
+        url = %config.mollie_api_url,
+        mode = if test_mode { "TEST: payments are not real money" } else { "live" },
+        "PAYMENT PROVIDER: Mollie"
+    );
+    let mut mollie_config = MollieConfig::new(api_key).with_base_url(&config.mollie_api_url);
+    mollie_config.profile_id = config.mollie_profile_id.clone();
+    let mut client = MollieClient::new(mollie_config).map_err(|e| e.to_string())?;
+    if let Some(source) = source {
+        client = client.with_key_source(source);
     }
-    if let Ok(secret_arn) = std::env::var("MOLLIE_API_KEY_SECRET_ARN") {
-        let client = mollie::secrets_manager_client().await;
-        return mollie::api_key_from_secrets_manager(&client, &secret_arn)
-            .await
-            .map_err(|e| e.to_string());
-    }
-    Err("set MOLLIE_API_KEY or MOLLIE_API_KEY_SECRET_ARN to use Mollie".to_owned())
+    Ok(client)
 }
 
 impl Shop {
     /// `site_addr` is where this server listens: the emulator is called
-    /// there, over real HTTP, like any provider.
+    /// there, over real HTTP, like any provider. The configuration is
+    /// checked first; every setting that cannot work is listed in the error.
     pub async fn from_config(config: &Config, site_addr: SocketAddr) -> Result<Self, String> {
-        let public_url = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{site_addr}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let settings = config
+            .resolve(site_addr, KeySetting::from_env())
+            .map_err(|e| e.to_string())?;
+        let public_url = settings.public_url.clone();
         let store = store_from(config).await?;
         let (provider, emulator, payment_page_origin): (Arc<dyn PaymentProvider>, _, _) =
-            match config.provider {
-                ProviderKind::Emulator => {
+            match &settings.provider {
+                Provider::Emulator { control_endpoints } => {
+                    tracing::warn!(
+                        public_url = %public_url,
+                        control_endpoints,
+                        "PAYMENT PROVIDER: the built-in Mollie EMULATOR at {EMULATOR_PATH}: any payment can be marked paid, no money moves. Never for a real shop."
+                    );
                     let mut emulator_config =
                         EmulatorConfig::new(format!("{public_url}{EMULATOR_PATH}"));
                     emulator_config.time_factor = config.emulator_time_factor;
+                    emulator_config.control_endpoints = *control_endpoints;
+                    emulator_config.allowed_origins = vec![public_url.clone()];
                     let emulator = Emulator::new(emulator_config);
                     let key = ApiKey::new(EMULATOR_API_KEY).expect("a well-formed test key");
                     let mollie_config = MollieConfig::new(key)
@@ -87,13 +128,8 @@ impl Shop {
                     let client = MollieClient::new(mollie_config).map_err(|e| e.to_string())?;
                     (Arc::new(client), Some(emulator), "'self'".to_owned())
                 }
-                ProviderKind::Mollie => {
-                    let key = mollie_api_key().await?;
-                    tracing::info!(api_key = %key, url = %config.mollie_api_url, "using Mollie");
-                    let client = MollieClient::new(
-                        MollieConfig::new(key).with_base_url(&config.mollie_api_url),
-                    )
-                    .map_err(|e| e.to_string())?;
+                Provider::Mollie { test_mode, key } => {
+                    let client = mollie_client(config, key, *test_mode).await?;
                     (Arc::new(client), None, MOLLIE_CHECKOUT_ORIGIN.to_owned())
                 }
             };
@@ -102,7 +138,7 @@ impl Shop {
             store,
             provider,
             ShopUrls {
-                public_base_url: public_url,
+                public_base_url: public_url.clone(),
             },
         )
         .with_reconcile_policy(config.reconcile_policy());
@@ -110,6 +146,7 @@ impl Shop {
             service: Arc::new(service),
             payment_page_origin,
             emulator,
+            http: security::HttpPolicy::from_config(config, &settings),
         })
     }
 
@@ -119,8 +156,14 @@ impl Shop {
         let routes = generate_route_list(app::App);
         let service = self.service.clone();
         let origin = app::security::PaymentPageOrigin(self.payment_page_origin.clone());
+        let cookies = app::security::CookiePolicy {
+            secure: self.http.https,
+        };
         let mut router = Router::<LeptosOptions>::new()
-            .merge(webhook::routes(self.service.clone()))
+            .merge(webhook::routes(
+                self.service.clone(),
+                self.http.webhook_timeout,
+            ))
             .route("/health", get(|| async { "ok" }));
         if let Some(emulator) = &self.emulator {
             router = router.nest(EMULATOR_PATH, emulator.router());
@@ -132,6 +175,7 @@ impl Shop {
                 move || {
                     provide_context(service.clone());
                     provide_context(origin.clone());
+                    provide_context(cookies.clone());
                 },
                 {
                     let options = leptos_options.clone();
@@ -140,6 +184,6 @@ impl Shop {
             )
             .fallback(leptos_axum::file_and_error_handler(app::shell))
             .with_state(leptos_options);
-        security::harden(router)
+        security::harden(router, &self.http)
     }
 }

@@ -47,13 +47,16 @@ async fn run(cli: Cli) -> Result<(), String> {
     let reconciler =
         server::reconciler::spawn(shop.service.clone(), cli.config.reconciler(), stopped);
     tracing::info!("listening on http://{addr}");
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string());
+    server::serve::serve(
+        listener,
+        router,
+        cli.config.serve_limits(),
+        shutdown_signal(),
+    )
+    .await;
     let _ = stop.send(true);
     let _ = reconciler.await;
-    served
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish what is in flight.

@@ -1,8 +1,10 @@
-//! The background reconciler: every interval, refreshes from the provider
-//! each attempt that is still not final well after it was created, so a
-//! lost webhook (or a shopper who never returns) cannot leave an order
-//! stuck. Bounded: a batch per round, a maximum rate, and it stops between
-//! two refreshes when the server shuts down.
+//! The background reconciler: every interval, one bounded pass refreshes
+//! from the provider each attempt whose next check is due, so a lost webhook
+//! (or a shopper who never returns) cannot leave an order stuck. Each check
+//! pushes the attempt's next one back with backoff, so attempts that stay
+//! open for days never crowd out newer ones. Bounded: a batch per pass, a
+//! maximum rate, and it stops between two refreshes when the server shuts
+//! down.
 
 use checkout::CheckoutService;
 use std::sync::Arc;
@@ -13,12 +15,56 @@ use tokio::task::JoinHandle;
 #[derive(Clone, Debug)]
 pub struct ReconcilerConfig {
     pub interval: Duration,
-    /// Attempts younger than this are left to their webhooks.
-    pub stale_after: Duration,
-    /// Most attempts refreshed in one round.
+    /// Most attempts refreshed in one pass.
     pub batch: usize,
     /// Most provider calls per second.
     pub max_per_second: u32,
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub checked: usize,
+    pub failed: usize,
+}
+
+/// One bounded pass over the attempts due a check; stops early when
+/// `shutdown` turns true.
+pub async fn run_once(
+    service: &CheckoutService,
+    config: &ReconcilerConfig,
+    shutdown: &mut watch::Receiver<bool>,
+) -> PassReport {
+    let mut report = PassReport::default();
+    let pause = Duration::from_secs(1) / config.max_per_second.max(1);
+    let now = time::OffsetDateTime::now_utc();
+    let due = match service.due_attempts(now, config.batch).await {
+        Ok(due) => due,
+        Err(error) => {
+            tracing::warn!(%error, "reconciler could not list the attempts due");
+            return report;
+        }
+    };
+    for (index, attempt) in due.iter().enumerate() {
+        if *shutdown.borrow() {
+            break;
+        }
+        if index > 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        report.checked += 1;
+        match service.reconcile(attempt).await {
+            Ok(outcome) => tracing::debug!(attempt_id = %attempt.id, ?outcome, "reconciled"),
+            Err(error) => {
+                report.failed += 1;
+                tracing::warn!(attempt_id = %attempt.id, %error, "reconcile failed; a later pass retries")
+            }
+        }
+    }
+    report
 }
 
 pub fn spawn(
@@ -27,38 +73,14 @@ pub fn spawn(
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let pause = Duration::from_secs(1) / config.max_per_second.max(1);
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(config.interval) => {}
                 _ = shutdown.changed() => return,
             }
-            let stale = match service
-                .stale_attempts(config.stale_after, config.batch)
-                .await
-            {
-                Ok(stale) => stale,
-                Err(error) => {
-                    tracing::warn!(%error, "reconciler could not list stale attempts");
-                    continue;
-                }
-            };
-            for attempt in stale {
-                if *shutdown.borrow() {
-                    return;
-                }
-                match service.refresh_attempt(&attempt).await {
-                    Ok(outcome) => {
-                        tracing::debug!(attempt_id = %attempt.id, ?outcome, "reconciled")
-                    }
-                    Err(error) => {
-                        tracing::warn!(attempt_id = %attempt.id, %error, "reconcile failed; next round retries")
-                    }
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = shutdown.changed() => return,
-                }
+            run_once(&service, &config, &mut shutdown).await;
+            if *shutdown.borrow() {
+                return;
             }
         }
     })

@@ -18,18 +18,23 @@ struct Site {
 }
 
 async fn site() -> Site {
+    site_with(&[]).await
+}
+
+/// The whole server as `main` serves it, configured by `args` (flags).
+async fn site_with(args: &[&str]) -> Site {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let cli = Cli::parse_from([
+    let mut all = vec![
         "server",
         "--data-dir",
         data.path().to_str().unwrap(),
         "--store",
         "embedded",
-        "--provider",
-        "emulator",
-    ]);
+    ];
+    all.extend_from_slice(args);
+    let cli = Cli::parse_from(all);
     let shop = Arc::new(Shop::from_config(&cli.config, addr).await.unwrap());
     let options = LeptosOptions::builder()
         .output_name("shop")
@@ -37,7 +42,13 @@ async fn site() -> Site {
         .env(Env::PROD)
         .build();
     let router = shop.router(options);
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let limits = cli.config.serve_limits();
+    tokio::spawn(server::serve::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
     Site {
         base: format!("http://{addr}"),
         shop,
@@ -70,6 +81,25 @@ impl Site {
         (status, headers, response.text().await.unwrap())
     }
 
+    async fn post_with(
+        &self,
+        path: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, String) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, FORM)
+            .body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.text().await.unwrap())
+    }
+
     async fn get(&self, path: &str) -> (StatusCode, HeaderMap, String) {
         let response = self
             .http
@@ -85,11 +115,12 @@ impl Site {
     /// What a bad request must not change: attempts not final yet (every
     /// checkout makes one) and payments at the provider.
     async fn footprint(&self) -> (usize, u64) {
-        let far_future = std::time::Duration::from_secs(0);
+        // Every attempt not final is due a check by then.
+        let far_future = time::OffsetDateTime::now_utc() + time::Duration::days(3650);
         let open = self
             .shop
             .service
-            .stale_attempts(far_future, 100_000)
+            .due_attempts(far_future, 100_000)
             .await
             .unwrap()
             .len();
@@ -395,4 +426,195 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     // The real order is untouched: its checkout page still answers.
     let (status, _, _) = site.get(checkout_url.trim_start_matches(&site.base)).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_shopper_pages_are_never_cached_and_https_gets_hsts_and_secure_cookies() {
+    let site = site().await;
+    for path in ["/", "/orders/ord_00000000000000000000000000000000"] {
+        let (_, headers, _) = site.get(path).await;
+        assert_eq!(headers["cache-control"], "no-store, private", "{path}");
+        assert!(headers.get("strict-transport-security").is_none(), "{path}");
+    }
+    let (_, headers, _) = site
+        .post("/api/cart/add", FORM, "article_id=mug&quantity=1", None)
+        .await;
+    assert_eq!(headers["cache-control"], "no-store, private");
+    let cookie = headers["set-cookie"].to_str().unwrap();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+
+    let behind_https = site_with(&[
+        "--public-url",
+        "https://shop.example",
+        "--provider",
+        "emulator",
+    ])
+    .await;
+    let (_, headers, _) = behind_https.get("/").await;
+    assert!(headers["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+    let (_, headers, _) = behind_https
+        .post("/api/cart/add", FORM, "article_id=mug&quantity=1", None)
+        .await;
+    let cookie = headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cross_site_state_changes_are_refused() {
+    let site = site().await;
+    let cases: [&[(&str, &str)]; 4] = [
+        &[("sec-fetch-site", "cross-site")],
+        &[("sec-fetch-site", "same-site")],
+        &[("origin", "https://evil.example")],
+        &[("origin", "null")],
+    ];
+    for headers in cases {
+        for path in ["/api/cart/add", "/api/checkout", "/api/pay_again"] {
+            let body = match path {
+                "/api/cart/add" => "article_id=mug&quantity=1".to_owned(),
+                "/api/checkout" => format!("checkout_key={}", "c".repeat(32)),
+                _ => "order_id=ord_00000000000000000000000000000000".to_owned(),
+            };
+            let (status, response_headers, _) = site.post_with(path, &body, headers).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path} {headers:?}");
+            assert!(response_headers.get("set-cookie").is_none(), "{path}");
+        }
+    }
+    assert_eq!(
+        site.footprint().await,
+        (0, 0),
+        "a refused request changed something"
+    );
+    // Our own pages' forms, with or without the fetch metadata.
+    for headers in [
+        &[("sec-fetch-site", "same-origin")][..],
+        &[("origin", site.base.as_str())][..],
+        &[][..],
+    ] {
+        let (status, response_headers, _) = site
+            .post_with("/api/cart/add", "article_id=mug&quantity=1", headers)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{headers:?}");
+        assert!(response_headers.get("set-cookie").is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkouts_and_webhooks_are_rate_limited_per_client() {
+    let site = site_with(&[
+        "--checkout-rate-per-minute",
+        "3",
+        "--webhook-rate-per-second",
+        "5",
+    ])
+    .await;
+    let mut statuses = Vec::new();
+    for n in 0..5 {
+        let (status, headers, text) = site
+            .post(
+                "/api/checkout",
+                FORM,
+                format!("checkout_key={}", format!("{n}").repeat(32)),
+                Some("cart=mug.1"),
+            )
+            .await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=20).contains(&wait), "{wait}");
+            assert!(text.contains("Too many requests"), "{text}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    assert_eq!(
+        site.footprint().await,
+        (3, 3),
+        "refused checkouts made payments"
+    );
+    // Pay-again shares the checkout budget.
+    let (status, _, _) = site
+        .post(
+            "/api/pay_again",
+            FORM,
+            "order_id=ord_00000000000000000000000000000000",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Pages and the cart are not limited.
+    assert_eq!(site.get("/").await.0, StatusCode::OK);
+
+    let mut webhook = Vec::new();
+    for _ in 0..8 {
+        let (status, _, _) = site
+            .post("/webhooks/mollie", FORM, "id=tr_unknown0000", None)
+            .await;
+        webhook.push(status);
+    }
+    let limited = webhook
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!((1..=3).contains(&limited), "{webhook:?}");
+    assert!(
+        webhook[..5].iter().all(|s| *s == StatusCode::OK),
+        "{webhook:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_emulator_control_endpoints_are_off_unless_asked_for() {
+    let site = site().await;
+    assert_eq!(
+        site.get("/mollie/_emulator/stats").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, _, _) = site.post_with("/mollie/_emulator/faults", "{}", &[]).await;
+    assert!(status.is_client_error(), "{status}");
+    let with_control = site_with(&["--emulator-control", "true"]).await;
+    assert_eq!(
+        with_control.get("/mollie/_emulator/stats").await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_that_never_finishes_its_headers_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let site = site_with(&["--header-read-timeout-ms", "300"]).await;
+    let mut slow = tokio::net::TcpStream::connect(site.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buffer = Vec::new();
+    // Without the timeout this read would wait forever.
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow.read_to_end(&mut buffer),
+    )
+    .await
+    .expect("the server closed the connection");
+    assert!(read.is_ok() || buffer.is_empty());
+    let answer = String::from_utf8_lossy(&buffer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    // Others are still served.
+    assert_eq!(site.get("/").await.0, StatusCode::OK);
 }

@@ -92,6 +92,18 @@ impl Switch {
 }
 
 pub async fn harness(kind: StoreKind, policy: ReconcilePolicy) -> Harness {
+    harness_with(kind, policy, |_| {}).await
+}
+
+/// The webhook's time bound in the harness (production: SHOP_WEBHOOK_TIMEOUT_MS).
+pub const WEBHOOK_TIMEOUT: Duration = Duration::from_millis(1_500);
+
+/// A harness whose Mollie client is configured further by `configure`.
+pub async fn harness_with(
+    kind: StoreKind,
+    policy: ReconcilePolicy,
+    configure: impl FnOnce(&mut MollieConfig),
+) -> Harness {
     let emulator_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (emulator, _) = Emulator::serve(emulator_listener, |c| c.time_factor = 0.001)
         .await
@@ -105,6 +117,7 @@ pub async fn harness(kind: StoreKind, policy: ReconcilePolicy) -> Harness {
     let mut config = MollieConfig::new(key).with_base_url(emulator.api_base_url());
     config.min_backoff = Duration::from_millis(5);
     config.max_backoff = Duration::from_millis(20);
+    configure(&mut config);
     let provider = Arc::new(MollieClient::new(config).unwrap());
     let service = Arc::new(
         CheckoutService::new(
@@ -117,7 +130,7 @@ pub async fn harness(kind: StoreKind, policy: ReconcilePolicy) -> Harness {
         )
         .with_reconcile_policy(policy),
     );
-    let router: axum::Router = server::webhook::routes(service.clone());
+    let router: axum::Router = server::webhook::routes(service.clone(), WEBHOOK_TIMEOUT);
     tokio::spawn(async move { axum::serve(shop_listener, router).await.unwrap() });
     Harness {
         service,
@@ -151,6 +164,10 @@ impl Harness {
         assert_eq!(status, OrderStatus::AwaitingPayment);
         let provider_id = record.attempts[0].provider_payment_id.clone().unwrap();
         (started.order_id, provider_id)
+    }
+
+    pub async fn record(&self, order_id: &OrderId) -> checkout::OrderRecord {
+        self.service.order(order_id).await.unwrap().unwrap().0
     }
 
     pub async fn status(&self, order_id: &OrderId) -> OrderStatus {
