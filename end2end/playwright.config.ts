@@ -14,7 +14,9 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],
   use: {
-    baseURL: "http://127.0.0.1:3000",
+    // The plain server by default; scripts/test.sh points it at the same
+    // shop running as a Lambda function under cargo lambda watch.
+    baseURL: process.env.SHOP_BASE_URL ?? "http://127.0.0.1:3000",
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {

@@ -2,7 +2,8 @@
 # Installs the tools the project needs, skipping what is already there at the
 # right version, so running it again costs seconds.
 #   scripts/setup.sh        what building and running the shop needs
-#   scripts/setup.sh test   that, plus chromium, Playwright and moto server
+#   scripts/setup.sh test   that, plus chromium, Playwright, moto server,
+#                           cargo-lambda and the infra/ (CDK) packages
 #   scripts/setup.sh bench  that, plus moto server, wrk and brotli
 set -euo pipefail
 MODE=${1:-run}
@@ -55,6 +56,23 @@ if [ "$MODE" != run ] && [ ! -x "$VENV/bin/moto_server" ]; then
   log "installing moto server into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "moto[server]==5.2.5"
+fi
+
+# cargo-lambda from PyPI (a prebuilt binary with zig for cross builds): the
+# Lambda runtime's local emulation (cargo lambda watch / invoke).
+CARGO_LAMBDA_VERSION=1.9.2
+LAMBDA_VENV="$ROOT/target/tools/lambda-venv"
+if [ "$MODE" = test ] && [ "$("$LAMBDA_VENV/bin/cargo-lambda" lambda --version 2>/dev/null | cut -d' ' -f2)" != "$CARGO_LAMBDA_VERSION" ]; then
+  log "installing cargo-lambda $CARGO_LAMBDA_VERSION into $LAMBDA_VENV"
+  python3 -m venv "$LAMBDA_VENV"
+  "$LAMBDA_VENV/bin/pip" install -q "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+
+# The CDK app and its tests (infra/).
+if [ "$MODE" = test ] && { [ ! -d infra/node_modules/aws-cdk-lib ] \
+   || [ infra/package-lock.json -nt infra/node_modules/.package-lock.json ]; }; then
+  log "installing infra npm packages"
+  (cd infra && npm ci --no-audit --no-fund)
 fi
 
 if [ "$MODE" = bench ] && { ! command -v wrk >/dev/null || ! command -v brotli >/dev/null; }; then

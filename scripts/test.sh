@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test: unit, integration (DynamoDB store against moto server, the
-# Mollie client against the emulator, the webhook route), and the Playwright
-# end-to-end tests in Chromium against the release build.
+# Mollie client against the emulator, the webhook route), the AWS stack's
+# tests (infra/, CDK assertions and cdk-nag), the Playwright end-to-end tests
+# in Chromium against the release build, and the purchases again against the
+# same shop running as a Lambda function in cargo lambda's emulation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -14,7 +16,13 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 mkdir -p target/logs
 target/tools/venv/bin/moto_server -H 127.0.0.1 -p "$port" >target/logs/moto.log 2>&1 &
 moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+watch_pid=
+cleanup() {
+  kill "$moto_pid" 2>/dev/null || true
+  # cargo lambda watch runs the function as a child: stop the whole group.
+  [ -n "$watch_pid" ] && kill -- -"$watch_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
 for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
   kill -0 "$moto_pid" 2>/dev/null || { cat target/logs/moto.log; exit 1; }
@@ -26,8 +34,13 @@ export SHOP_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
 # moto accepts any credentials; these are not secrets.
 export AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=eu-west-1
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 log "unit and integration tests"
 cargo test --workspace --exclude frontend
+
+log "the AWS stack (infra/): type check, assertions, cdk-nag"
+(cd infra && npx tsc --noEmit && node --import tsx --test test/*.test.ts)
 
 log "end-to-end tests (release build, Chromium)"
 # A fresh embedded store for every run, reconciliation quick enough for the
@@ -39,3 +52,33 @@ export SHOP_DATA_DIR SHOP_REFRESH_ON_READ_AFTER_MS=4000 SHOP_REFRESH_MIN_INTERVA
   SHOP_RECONCILE_INTERVAL_MS=2000 SHOP_RECONCILE_FIRST_CHECK_AFTER_MS=8000 \
   SHOP_EMULATOR_CONTROL=true SHOP_CHECKOUT_RATE_PER_MINUTE=600
 cargo leptos end-to-end --release
+
+log "the same shop as an AWS Lambda function (cargo lambda watch), DynamoDB on moto"
+CARGO_LAMBDA="$PWD/target/tools/lambda-venv/bin/cargo-lambda"
+lambda_port=$(free_port)
+table="lambda-e2e-$(date +%s)"
+SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="$SHOP_TEST_AWS_ENDPOINT" SHOP_DYNAMODB_TABLE="$table" \
+  target/release/server create-table
+# The function reads its settings from the environment, as on Lambda. Only
+# the scheduled event reconciles here (no refresh on read, first check 1 s).
+set -m  # its own process group, so that cleanup stops the function too
+env LEPTOS_OUTPUT_NAME=shop LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD \
+  LEPTOS_SITE_ADDR="127.0.0.1:$lambda_port" \
+  SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="$SHOP_TEST_AWS_ENDPOINT" SHOP_DYNAMODB_TABLE="$table" \
+  SHOP_REFRESH_ON_READ_AFTER_MS=600000 SHOP_RECONCILE_FIRST_CHECK_AFTER_MS=1000 \
+  SHOP_EMULATOR_CONTROL=true SHOP_CHECKOUT_RATE_PER_MINUTE=600 \
+  "$CARGO_LAMBDA" lambda watch --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
+  --release --ignore-changes --disable-cors --package server --bin server \
+  >target/logs/lambda-watch.log 2>&1 &
+watch_pid=$!
+set +m
+# The first request builds the function (host cargo, release) and starts it.
+if ! curl -sf --retry 120 --retry-delay 1 --retry-connrefused -m 1500 -o /dev/null \
+  "http://127.0.0.1:$lambda_port/health"; then
+  tail -50 target/logs/lambda-watch.log
+  exit 1
+fi
+log "cargo lambda watch on 127.0.0.1:$lambda_port"
+(cd end2end && SHOP_BASE_URL="http://127.0.0.1:$lambda_port" SHOP_LAMBDA_PORT="$lambda_port" \
+  SHOP_LAMBDA_INVOKE="$CARGO_LAMBDA" \
+  npx playwright test --grep "paid: the thank-you page|failed, then try again|without JavaScript|scheduled event")

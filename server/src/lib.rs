@@ -1,6 +1,7 @@
 //! Wiring: configuration -> adapters -> checkout service -> routes.
 
 pub mod config;
+pub mod lambda;
 pub mod reconciler;
 pub mod security;
 pub mod serve;
@@ -33,6 +34,8 @@ pub struct Shop {
     pub emulator: Option<Emulator>,
     /// What every request is held to: origins, rate limits, time limits.
     pub http: security::HttpPolicy,
+    /// One reconcile pass: the background loop's and the scheduled event's.
+    pub reconciler: reconciler::ReconcilerConfig,
 }
 
 pub async fn store_from(config: &Config) -> Result<Arc<dyn Store>, String> {
@@ -98,10 +101,31 @@ async fn mollie_client(
     Ok(client)
 }
 
+/// The emulator's API on its own loopback port, for our Mollie client: the
+/// same emulator (same payments) as the one mounted at [`EMULATOR_PATH`]
+/// for browsers. A port of its own works the same on the plain server and
+/// on Lambda, where no listener of ours takes requests.
+async fn serve_emulator_api(emulator: &Emulator) -> Result<SocketAddr, String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("cannot start the emulator's API: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot start the emulator's API: {e}"))?;
+    let router: Router = emulator.router();
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "the emulator's API stopped");
+        }
+    });
+    Ok(addr)
+}
+
 impl Shop {
-    /// `site_addr` is where this server listens: the emulator is called
-    /// there, over real HTTP, like any provider. The configuration is
-    /// checked first; every setting that cannot work is listed in the error.
+    /// `site_addr` is where this server listens: the default public URL.
+    /// The emulator, when chosen, is called over real HTTP like any
+    /// provider. The configuration is checked first; every setting that
+    /// cannot work is listed in the error.
     pub async fn from_config(config: &Config, site_addr: SocketAddr) -> Result<Self, String> {
         let settings = config
             .resolve(site_addr, KeySetting::from_env())
@@ -122,9 +146,10 @@ impl Shop {
                     emulator_config.control_endpoints = *control_endpoints;
                     emulator_config.allowed_origins = vec![public_url.clone()];
                     let emulator = Emulator::new(emulator_config);
+                    let api = serve_emulator_api(&emulator).await?;
                     let key = ApiKey::new(EMULATOR_API_KEY).expect("a well-formed test key");
-                    let mollie_config = MollieConfig::new(key)
-                        .with_base_url(format!("http://{site_addr}{EMULATOR_PATH}/v2"));
+                    let mollie_config =
+                        MollieConfig::new(key).with_base_url(format!("http://{api}/v2"));
                     let client = MollieClient::new(mollie_config).map_err(|e| e.to_string())?;
                     (Arc::new(client), Some(emulator), "'self'".to_owned())
                 }
@@ -147,6 +172,7 @@ impl Shop {
             payment_page_origin,
             emulator,
             http: security::HttpPolicy::from_config(config, &settings),
+            reconciler: config.reconciler(),
         })
     }
 
@@ -163,6 +189,10 @@ impl Shop {
             .merge(webhook::routes(
                 self.service.clone(),
                 self.http.webhook_timeout,
+            ))
+            .merge(lambda::events_route(
+                self.service.clone(),
+                self.reconciler.clone(),
             ))
             .route("/health", get(|| async { "ok" }));
         if let Some(emulator) = &self.emulator {

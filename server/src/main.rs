@@ -40,6 +40,12 @@ async fn run(cli: Cli) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     let shop = Shop::from_config(&cli.config, addr).await?;
     let router = shop.router(leptos_options);
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // On Lambda: the same router; the reconciler runs as a scheduled
+        // event (POST /events), not as a background loop.
+        tracing::info!("serving as an AWS Lambda function");
+        return server::lambda::run(router).await;
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

@@ -218,15 +218,16 @@ impl DynamoDbStore {
 pub struct TableSetup;
 
 impl TableSetup {
-    /// Returns true when it created the table.
-    pub async fn create_if_missing(client: &Client, table: &str) -> Result<bool, StoreError> {
-        match client.describe_table().table_name(table).send().await {
-            Ok(_) => return Ok(false),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-            Err(e) => return Err(sdk_unavailable(e)),
-        }
+    /// The CreateTable request: keys, attribute types, both indexes (the
+    /// same as `crates/store/table.json`, which the CDK stack reads; a test
+    /// keeps the two equal). TTL is set after creation.
+    pub fn create_table_request(
+        client: &Client,
+        table: &str,
+    ) -> Result<
+        aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder,
+        StoreError,
+    > {
         let key = |name: &str, key_type| {
             KeySchemaElement::builder()
                 .attribute_name(name)
@@ -244,7 +245,7 @@ impl TableSetup {
         let all = Projection::builder()
             .projection_type(ProjectionType::All)
             .build();
-        let created = client
+        Ok(client
             .create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
@@ -271,9 +272,19 @@ impl TableSetup {
                     .projection(all)
                     .build()
                     .map_err(unavailable)?,
-            )
-            .send()
-            .await;
+            ))
+    }
+
+    /// Returns true when it created the table.
+    pub async fn create_if_missing(client: &Client, table: &str) -> Result<bool, StoreError> {
+        match client.describe_table().table_name(table).send().await {
+            Ok(_) => return Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+            Err(e) => return Err(sdk_unavailable(e)),
+        }
+        let created = Self::create_table_request(client, table)?.send().await;
         match created {
             Ok(_) => {}
             // Someone else created it between our describe and create.

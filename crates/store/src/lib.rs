@@ -3,5 +3,5 @@
 pub mod dynamodb;
 pub mod embedded;
 
-pub use dynamodb::{DynamoDbStore, TableSetup};
+pub use dynamodb::{DynamoDbStore, TableSetup, TTL_ATTRIBUTE};
 pub use embedded::EmbeddedStore;

@@ -1,0 +1,52 @@
+import { test, expect } from "@playwright/test";
+import { execFileSync } from "child_process";
+
+// Only against the shop running as a Lambda function (scripts/test.sh sets
+// SHOP_LAMBDA_INVOKE to the cargo-lambda binary): the reconciler there is a
+// scheduled EventBridge invocation, not a background loop.
+const cargoLambda = process.env.SHOP_LAMBDA_INVOKE;
+
+test("a scheduled event reconciles a payment whose webhook was dropped", async ({ page, request }) => {
+  test.skip(!cargoLambda, "runs only against cargo lambda watch");
+  const faults = await request.put("/mollie/_emulator/faults", { data: { dropNextWebhooks: 1 } });
+  expect(faults.status()).toBe(204);
+  await page.goto("/");
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  const card = page.locator('.card[data-article="mug"]');
+  await card.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.locator('.cart-line[data-article="mug"]')).toBeVisible();
+  await page.getByRole("button", { name: "Checkout" }).click();
+  await expect(page).toHaveURL(/\/mollie\/checkout\/tr_[A-Za-z0-9]{10}$/);
+  await page.locator("input[name=outcome][value=paid]").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page).toHaveURL(/\/orders\/ord_[0-9a-f]{32}$/);
+  // The webhook was dropped, and refresh-on-read is off in this run: only
+  // the scheduled event can find out.
+  await expect(page.getByTestId("status")).toHaveText("awaiting_payment");
+  await page.waitForTimeout(1_500); // the first check is due 1 s after creation
+  const answer = execFileSync(
+    cargoLambda!,
+    [
+      "lambda",
+      "invoke",
+      "--invoke-address",
+      "127.0.0.1",
+      "--invoke-port",
+      process.env.SHOP_LAMBDA_PORT ?? "9000",
+      "--data-file",
+      "fixtures/scheduled-event.json",
+      // "_": the function that serves the HTTP requests (one process, the
+      // emulator's payments in its memory).
+      "_",
+    ],
+    { encoding: "utf8" },
+  );
+  expect(JSON.parse(answer).checked).toBeGreaterThanOrEqual(1);
+  await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
+});
+
+test("a public request cannot trigger the scheduled event", async ({ request }) => {
+  test.skip(!cargoLambda, "runs only against cargo lambda watch");
+  const response = await request.post("/events", { data: { source: "aws.events" } });
+  expect(response.status()).toBe(404);
+});

@@ -1,0 +1,37 @@
+// `npx cdk synth -c publicUrl=https://shop.example` (offline, no credentials).
+// The function's code is the folder `cargo lambda build --release --arm64
+// --lambda-dir target/lambda-arm64` leaves; the static files are
+// `target/site` from `cargo leptos build --release` (README, "Deploy to AWS").
+
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { App, Validations } from "aws-cdk-lib";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { ShopStack } from "../lib/shop-stack.ts";
+
+const app = new App();
+const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const context = (key: string): string | undefined => app.node.tryGetContext(key);
+
+const publicUrl = context("publicUrl");
+if (!publicUrl) {
+  throw new Error(
+    "set the shop's public URL: npx cdk synth -c publicUrl=https://shop.example (where Mollie sends shoppers back and calls the webhook)",
+  );
+}
+const functionDir = context("functionDir") ?? fromRoot("target/lambda-arm64/server");
+if (!existsSync(`${functionDir}/bootstrap`)) {
+  throw new Error(
+    `no ${functionDir}/bootstrap: build it first with cargo lambda build --release --arm64 --bin server --lambda-dir target/lambda-arm64 (or pass -c functionDir=...)`,
+  );
+}
+const siteDir = context("siteDir") ?? fromRoot("target/site");
+
+new ShopStack(app, "Shop", {
+  publicUrl,
+  functionCode: lambda.Code.fromAsset(functionDir),
+  siteDir: existsSync(siteDir) ? siteDir : undefined,
+  mollieTestMode: context("mollieTestMode") === "true",
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,322 @@
+// The shop on AWS: one DynamoDB table, one Lambda function (the same server
+// binary, built by cargo lambda), an HTTP API in front of it, static files
+// on S3 behind CloudFront, the Mollie key in Secrets Manager, the
+// reconciler as a scheduled invocation, and alarms. See docs/deployment.md.
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from "aws-cdk-lib";
+import { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
+import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import type { Construct } from "constructs";
+
+/** The table's keys, indexes and TTL: the same file `server create-table` is tested against. */
+export interface TableSchema {
+  partitionKey: { name: string; type: "S" | "N" };
+  sortKey: { name: string; type: "S" | "N" };
+  globalSecondaryIndexes: {
+    indexName: string;
+    partitionKey: { name: string; type: "S" | "N" };
+    sortKey?: { name: string; type: "S" | "N" };
+  }[];
+  timeToLiveAttribute: string;
+}
+
+export const TABLE_SCHEMA_PATH = fileURLToPath(
+  new URL("../../crates/store/table.json", import.meta.url),
+);
+
+export function readTableSchema(path = TABLE_SCHEMA_PATH): TableSchema {
+  return JSON.parse(readFileSync(path, "utf8")) as TableSchema;
+}
+
+export interface ShopStackProps extends StackProps {
+  /** Where shoppers and Mollie reach the shop (the CloudFront distribution's domain or yours), e.g. https://shop.example. */
+  readonly publicUrl: string;
+  /** The folder holding `bootstrap`, as `cargo lambda build --release --arm64` leaves it. */
+  readonly functionCode: lambda.Code;
+  /** The site's static files (`target/site`: `pkg/`, `images/`, `favicon.svg`), uploaded to the bucket. */
+  readonly siteDir?: string;
+  /** Take Mollie test payments (a `test_` key). */
+  readonly mollieTestMode?: boolean;
+}
+
+/** Paths CloudFront serves from the bucket; everything else goes to the function. */
+export const STATIC_PATHS = ["/pkg/*", "/images/*", "/favicon.svg"];
+
+const attributeType = (type: "S" | "N") =>
+  type === "S" ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
+
+export class ShopStack extends Stack {
+  public readonly table: dynamodb.Table;
+  public readonly function: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: ShopStackProps) {
+    super(scope, id, props);
+    const schema = readTableSchema();
+
+    this.table = new dynamodb.Table(this, "Table", {
+      partitionKey: {
+        name: schema.partitionKey.name,
+        type: attributeType(schema.partitionKey.type),
+      },
+      sortKey: {
+        name: schema.sortKey.name,
+        type: attributeType(schema.sortKey.type),
+      },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      timeToLiveAttribute: schema.timeToLiveAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of schema.globalSecondaryIndexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: {
+          name: index.partitionKey.name,
+          type: attributeType(index.partitionKey.type),
+        },
+        sortKey: index.sortKey && {
+          name: index.sortKey.name,
+          type: attributeType(index.sortKey.type),
+        },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    // Its value is set once after deploy (README): never in code or template.
+    const mollieKey = new secretsmanager.Secret(this, "MollieApiKey", {
+      description:
+        "The Mollie API key (live_... or, in test mode, test_...). Rotate it in the Mollie dashboard, then here: the function re-reads it after a 401.",
+    });
+    Validations.of(mollieKey).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "Mollie API keys are issued and rotated in Mollie's dashboard, not by a Secrets Manager rotation Lambda; the function re-reads the secret after a 401, so a manual rotation takes effect without a deploy.",
+    });
+
+    const logGroup = new logs.LogGroup(this, "FunctionLogs", {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Its own role, so that it carries only what the function needs.
+    const role = new iam.Role(this, "FunctionRole", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "The shop function: its log group, its table and indexes, its secret.",
+    });
+    logGroup.grantWrite(role);
+
+    this.function = new lambda.Function(this, "Function", {
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "bootstrap",
+      code: props.functionCode,
+      memorySize: 512,
+      // API Gateway's HTTP API waits 30 s at most.
+      timeout: Duration.seconds(29),
+      role,
+      logGroup,
+      environment: {
+        SHOP_PUBLIC_URL: props.publicUrl,
+        SHOP_STORE: "dynamodb",
+        SHOP_DYNAMODB_TABLE: this.table.tableName,
+        SHOP_PAYMENT_PROVIDER: "mollie",
+        SHOP_MOLLIE_TEST_MODE: String(props.mollieTestMode ?? false),
+        MOLLIE_API_KEY_SECRET_ARN: mollieKey.secretArn,
+        // CloudFront and API Gateway append the client's address.
+        SHOP_TRUST_FORWARDED_FOR: "true",
+        LEPTOS_OUTPUT_NAME: "shop",
+        LEPTOS_SITE_ROOT: "site",
+        LEPTOS_SITE_PKG_DIR: "pkg",
+        LEPTOS_ENV: "PROD",
+        RUST_LOG: "info",
+      },
+    });
+    this.table.grantReadWriteData(this.function);
+    mollieKey.grantRead(this.function);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.table.node.defaultChild as CfnElement)}.Arn>/index/*]`,
+      reason:
+        "The wildcard covers only the indexes of the shop's own table (by provider payment id, open attempts), which the function queries.",
+    });
+
+    const api = new HttpApi(this, "Api", {
+      description: "Pages, server functions and the Mollie webhook, all served by the function.",
+      defaultIntegration: new HttpLambdaIntegration("Function", this.function),
+    });
+    Validations.of(api).acknowledge(
+      {
+        id: "AwsSolutions-APIG4",
+        reason:
+          "A public shop: shoppers are anonymous and Mollie's webhook carries no credentials; the function checks every webhook against Mollie and rate-limits per client.",
+      },
+      {
+        id: "AwsSolutions-APIG1",
+        reason:
+          "Requests are logged by CloudFront's standard logs in front of it and by the function (JSON logs with a request line each).",
+      },
+    );
+
+    // The reconciler: one bounded pass a minute. The event reaches the
+    // function as a non-HTTP payload, which no public request can forge.
+    new events.Rule(this, "ReconcileSchedule", {
+      description: "Refreshes payments whose webhook may have been lost.",
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
+    });
+
+    const accessLogs = new s3.Bucket(this, "AccessLogs", {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: "AwsSolutions-S1",
+      reason: "This is the access log bucket itself; logging it into itself would loop.",
+    });
+
+    const site = new s3.Bucket(this, "Site", {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: "site/",
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: false,
+    });
+
+    const fromBucket: cloudfront.BehaviorOptions = {
+      origin: origins.S3BucketOrigin.withOriginAccessControl(site),
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+    };
+    const apiDomain = `${api.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    const distribution = new cloudfront.Distribution(this, "Distribution", {
+      comment: "The shop: static files from S3, everything else from the function",
+      defaultBehavior: {
+        origin: new origins.HttpOrigin(apiDomain, {
+          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+        }),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+        // Pages are per shopper (cart, checkout key): never cached.
+        cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      },
+      additionalBehaviors: Object.fromEntries(STATIC_PATHS.map((path) => [path, fromBucket])),
+      enableLogging: true,
+      logBucket: accessLogs,
+      logFilePrefix: "cloudfront/",
+    });
+    Validations.of(distribution).acknowledge(
+      {
+        id: "AwsSolutions-CFR4",
+        reason:
+          "With CloudFront's default certificate the viewer policy cannot be raised; a deployment with its own domain passes a certificate and gets TLSv1.2_2021 (docs/deployment.md).",
+      },
+      {
+        id: "AwsSolutions-CFR1",
+        reason: "A shop that sells everywhere it can take payments: no geo restriction.",
+      },
+      {
+        id: "AwsSolutions-CFR2",
+        reason:
+          "A WAF web ACL costs more than this shop's whole stack at small scale; abuse is bounded by per-client rate limits in the function. Add one for large shops (docs/deployment.md).",
+      },
+    );
+
+    if (props.siteDir) {
+      // File names under pkg/ are not hashed: the deployment invalidates them.
+      new s3deploy.BucketDeployment(this, "SiteFiles", {
+        sources: [s3deploy.Source.asset(props.siteDir)],
+        destinationBucket: site,
+        distribution,
+        distributionPaths: STATIC_PATHS,
+        memoryLimit: 512,
+      });
+      // CDK's deploy-time handler for it is a stack-level singleton: its
+      // findings are acknowledged on it alone, never stack-wide.
+      const handler = this.node.children.find((child) =>
+        child.node.id.startsWith("Custom::CDKBucketDeployment"),
+      );
+      if (!handler) {
+        throw new Error("CDK's BucketDeployment handler was not found");
+      }
+      const why =
+        "CDK's own BucketDeployment handler, which runs only at deploy time: it must read the CDK asset bucket and write, list and invalidate the site bucket and distribution it is given";
+      Validations.of(handler).acknowledge(
+        ...[
+          "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+          "AwsSolutions-IAM5[Action::s3:Abort*]",
+          "AwsSolutions-IAM5[Action::s3:DeleteObject*]",
+          "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+          "AwsSolutions-IAM5[Action::s3:GetObject*]",
+          "AwsSolutions-IAM5[Action::s3:List*]",
+          "AwsSolutions-IAM5[Resource::*]",
+          `AwsSolutions-IAM5[Resource::<${this.getLogicalId(site.node.defaultChild as CfnElement)}.Arn>/*]`,
+          "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
+          "AwsSolutions-L1",
+        ].map((id) => ({ id, reason: why })),
+      );
+    }
+
+    // Alarms: the function failing, webhooks answered 503 (Mollie will
+    // retry, but a streak means the provider or the store is down), and
+    // reconciliation passes failing.
+    new cloudwatch.Alarm(this, "FunctionErrors", {
+      alarmDescription: "The shop function failed (crashed or timed out).",
+      metric: this.function.metricErrors({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const logAlarm = (id: string, phrase: string, description: string) => {
+      const filter = new logs.MetricFilter(this, `${id}Filter`, {
+        logGroup,
+        filterPattern: logs.FilterPattern.anyTerm(phrase),
+        metricNamespace: "Shop",
+        metricName: id,
+        metricValue: "1",
+      });
+      new cloudwatch.Alarm(this, `${id}Alarm`, {
+        alarmDescription: description,
+        metric: filter.metric({ period: Duration.minutes(5), statistic: "Sum" }),
+        threshold: 5,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    };
+    logAlarm("WebhookErrors", "webhook failed", "Webhooks answered 503: Mollie or the table is failing.");
+    logAlarm("ReconcileFailures", "reconcile failed", "Reconciliation passes are failing.");
+
+    new CfnOutput(this, "ShopUrl", { value: `https://${distribution.distributionDomainName}` });
+    new CfnOutput(this, "ApiUrl", { value: api.apiEndpoint });
+    new CfnOutput(this, "MollieApiKeySecret", { value: mollieKey.secretArn });
+    new CfnOutput(this, "TableName", { value: this.table.tableName });
+  }
+}

@@ -1,0 +1,182 @@
+// The stack's resources and their settings, checked on the synthesized
+// template, and cdk-nag's AwsSolutions checks with no unacknowledged finding.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { App, Validations } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { readTableSchema, ShopStack, STATIC_PATHS } from "../lib/shop-stack.ts";
+
+/** A stand-in function folder and site folder: the template is what is tested, not the binary. */
+function fixtures(): { functionDir: string; siteDir: string } {
+  const root = mkdtempSync(join(tmpdir(), "shop-infra-"));
+  const functionDir = join(root, "function");
+  mkdirSync(functionDir);
+  writeFileSync(join(functionDir, "bootstrap"), "#!/bin/sh\n");
+  const siteDir = join(root, "site");
+  mkdirSync(join(siteDir, "pkg"), { recursive: true });
+  writeFileSync(join(siteDir, "pkg", "shop.js"), "");
+  return { functionDir, siteDir };
+}
+
+function synth(): { app: App; stack: ShopStack; template: Template } {
+  const app = new App();
+  const { functionDir, siteDir } = fixtures();
+  const stack = new ShopStack(app, "Shop", {
+    publicUrl: "https://shop.example",
+    functionCode: lambda.Code.fromAsset(functionDir),
+    siteDir,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const { stack, template } = synth();
+
+test("the table is the one server create-table makes", () => {
+  const schema = readTableSchema();
+  const indexes = schema.globalSecondaryIndexes.map((index) => ({
+    IndexName: index.indexName,
+    KeySchema: [
+      { AttributeName: index.partitionKey.name, KeyType: "HASH" },
+      ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: "RANGE" }] : []),
+    ],
+    Projection: { ProjectionType: "ALL" },
+  }));
+  template.resourceCountIs("AWS::DynamoDB::Table", 1);
+  template.hasResourceProperties("AWS::DynamoDB::Table", {
+    KeySchema: [
+      { AttributeName: schema.partitionKey.name, KeyType: "HASH" },
+      { AttributeName: schema.sortKey.name, KeyType: "RANGE" },
+    ],
+    GlobalSecondaryIndexes: indexes,
+    TimeToLiveSpecification: { AttributeName: schema.timeToLiveAttribute, Enabled: true },
+    BillingMode: "PAY_PER_REQUEST",
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    DeletionProtectionEnabled: true,
+  });
+  template.hasResource("AWS::DynamoDB::Table", {
+    DeletionPolicy: "Retain",
+    UpdateReplacePolicy: "Retain",
+  });
+});
+
+test("the function runs the server binary on arm64 with its configuration", () => {
+  template.hasResourceProperties("AWS::Lambda::Function", {
+    Runtime: "provided.al2023",
+    Architectures: ["arm64"],
+    Handler: "bootstrap",
+    Environment: {
+      Variables: Match.objectLike({
+        SHOP_PUBLIC_URL: "https://shop.example",
+        SHOP_STORE: "dynamodb",
+        SHOP_DYNAMODB_TABLE: { Ref: Match.stringLikeRegexp("^Table") },
+        SHOP_PAYMENT_PROVIDER: "mollie",
+        SHOP_MOLLIE_TEST_MODE: "false",
+        MOLLIE_API_KEY_SECRET_ARN: { Ref: Match.stringLikeRegexp("^MollieApiKey") },
+        SHOP_TRUST_FORWARDED_FOR: "true",
+        LEPTOS_OUTPUT_NAME: "shop",
+        LEPTOS_ENV: "PROD",
+      }),
+    },
+    LoggingConfig: Match.objectLike({ LogGroup: { Ref: Match.stringLikeRegexp("^FunctionLogs") } }),
+  });
+  template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+});
+
+test("the function may touch only its table, its indexes, its secret and its logs", () => {
+  const policies = template.findResources("AWS::IAM::Policy");
+  const functionPolicies = Object.entries(policies).filter(([id]) =>
+    id.startsWith("FunctionRole"),
+  );
+  assert.equal(functionPolicies.length, 1);
+  const statements = (functionPolicies[0][1] as any).Properties.PolicyDocument.Statement as any[];
+  const resources = JSON.stringify(statements.map((s) => s.Resource));
+  for (const statement of statements) {
+    const actions: string[] = [statement.Action].flat();
+    assert.ok(
+      actions.every((a) => /^(dynamodb|secretsmanager|logs):/.test(a)),
+      `unexpected actions ${actions}`,
+    );
+    assert.ok(!JSON.stringify(statement.Resource).includes('"*"'), `wildcard resource in ${resources}`);
+  }
+  assert.match(resources, /Table/);
+  assert.match(resources, /\/index\/\*/);
+  assert.match(resources, /MollieApiKey/);
+  // No managed policies on the function's role.
+  template.hasResourceProperties("AWS::IAM::Role", {
+    AssumeRolePolicyDocument: Match.objectLike({
+      Statement: [Match.objectLike({ Principal: { Service: "lambda.amazonaws.com" } })],
+    }),
+    ManagedPolicyArns: Match.absent(),
+  });
+});
+
+test("pages go to the HTTP API, static files to a private bucket through CloudFront", () => {
+  template.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
+  template.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP" });
+  template.hasResourceProperties("AWS::S3::Bucket", {
+    PublicAccessBlockConfiguration: {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    },
+    LoggingConfiguration: Match.objectLike({ LogFilePrefix: "site/" }),
+  });
+  template.resourceCountIs("AWS::CloudFront::OriginAccessControl", 1);
+  const distribution = Object.values(template.findResources("AWS::CloudFront::Distribution"))[0] as any;
+  const config = distribution.Properties.DistributionConfig;
+  assert.deepEqual(
+    config.CacheBehaviors.map((b: any) => b.PathPattern).sort(),
+    [...STATIC_PATHS].sort(),
+  );
+  // Pages are per shopper: the default behaviour caches nothing.
+  assert.equal(config.DefaultCacheBehavior.CachePolicyId, "4135ea2d-6df8-44a3-9df3-4b5a84be39ad");
+  assert.equal(config.DefaultCacheBehavior.ViewerProtocolPolicy, "redirect-to-https");
+  assert.ok(config.Logging, "CloudFront logs");
+  template.resourceCountIs("Custom::CDKBucketDeployment", 1);
+});
+
+test("the Mollie key is a secret that only the function may read", () => {
+  template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+  template.hasResourceProperties("AWS::SecretsManager::Secret", {
+    GenerateSecretString: Match.anyValue(),
+  });
+});
+
+test("the reconciler runs every minute as a scheduled invocation", () => {
+  template.hasResourceProperties("AWS::Events::Rule", {
+    ScheduleExpression: "rate(1 minute)",
+    State: "ENABLED",
+    Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^Function"), "Arn"] } })],
+  });
+  template.hasResourceProperties("AWS::Lambda::Permission", {
+    Principal: "events.amazonaws.com",
+  });
+});
+
+test("alarms on function errors, webhook failures and failed reconciliation", () => {
+  template.resourceCountIs("AWS::CloudWatch::Alarm", 3);
+  for (const phrase of ["webhook failed", "reconcile failed"]) {
+    template.hasResourceProperties("AWS::Logs::MetricFilter", {
+      FilterPattern: Match.stringLikeRegexp(phrase),
+    });
+  }
+});
+
+test("cdk-nag finds nothing that is not acknowledged with a reason", () => {
+  const findings = Annotations.fromStack(stack).findError(
+    "*",
+    Match.stringLikeRegexp("AwsSolutions-.*"),
+  );
+  assert.deepEqual(
+    findings.map((f) => `${f.id}: ${f.entry.data}`),
+    [],
+  );
+});
