@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
 CARGO_LAMBDA="$PWD/target/tools/lambda-venv/bin/cargo-lambda"
+# Its Python has the ziglang package, which cross builds link with.
+export PATH="$PWD/target/tools/lambda-venv/bin:$PATH"
 rustup target add aarch64-unknown-linux-gnu
 
 "$CARGO_LAMBDA" lambda build --release --arm64 --bin server --lambda-dir target/lambda-arm64-zip \
