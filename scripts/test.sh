@@ -14,7 +14,8 @@ log() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
 # A DynamoDB-compatible server on a free loopback port, stopped on exit.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p target/logs
-target/tools/venv/bin/moto_server -H 127.0.0.1 -p "$port" >target/logs/moto.log 2>&1 &
+# Requests one at a time, as DynamoDB applies conflicting writes (see the script).
+target/tools/venv/bin/python scripts/moto_server.py 127.0.0.1 "$port" >target/logs/moto.log 2>&1 &
 moto_pid=$!
 watch_pid=
 cleanup() {

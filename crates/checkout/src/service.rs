@@ -225,16 +225,24 @@ impl CheckoutService {
             if let Some(open) = record.attempts.iter().find(|a| a.is_live()) {
                 let Some(provider_id) = open.provider_payment_id.clone() else {
                     // Never confirmed by the provider: (re)start its create.
-                    let mut next = open.clone();
+                    // It is given up only `abandon_unconfirmed_after` after
+                    // its latest create began; a create that began within
+                    // half that still covers this one, so concurrent
+                    // submissions write nothing. An older one is renewed
+                    // first, conditionally, so a give-up and this create
+                    // never both win.
+                    let mut attempt = open.clone();
                     let now = OffsetDateTime::now_utc();
-                    next.begin_create(now);
-                    next.bump_version(now);
-                    // Conditional: it cannot be given up while this create runs.
-                    match self.store.update_attempt(&next).await {
-                        Ok(()) => return self.start_payment(&record.order, next).await,
-                        Err(StoreError::Conflict) => continue,
-                        Err(e) => return Err(e.into()),
+                    if open.since_create_started(now) >= self.policy.abandon_unconfirmed_after / 2 {
+                        attempt.begin_create(now);
+                        attempt.bump_version(now);
+                        match self.store.update_attempt(&attempt).await {
+                            Ok(()) => {}
+                            Err(StoreError::Conflict) => continue,
+                            Err(e) => return Err(e.into()),
+                        }
                     }
+                    return self.start_payment(&record.order, attempt).await;
                 };
                 if open.checkout_url.is_none() {
                     // Pending or authorized: nothing to pay, show the status.
