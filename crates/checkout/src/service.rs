@@ -129,8 +129,9 @@ pub struct CheckoutService {
     policy: ReconcilePolicy,
     /// When each attempt was last refreshed on read (rate limit).
     last_refresh: Mutex<HashMap<AttemptId, Instant>>,
-    /// A paid order never changes again (its paid attempt is final, and no
-    /// attempt is added to a paid order), so it is served from memory.
+    /// A paid order stays paid (its paid attempt is final, and no attempt is
+    /// added to a paid order), so it is served from memory. Only an incident
+    /// recorded later changes its record; that write drops it from here.
     paid_orders: Mutex<HashMap<OrderId, OrderRecord>>,
 }
 
