@@ -87,4 +87,4 @@ log "cargo lambda watch on 127.0.0.1:$lambda_port"
 (cd end2end && SHOP_BASE_URL="http://127.0.0.1:$lambda_port" SHOP_LAMBDA_PORT="$lambda_port" \
   SHOP_LAMBDA_INVOKE="$CARGO_LAMBDA" \
   npx playwright test --retries 1 \
-  --grep "paid: the thank-you page|failed, then try again|without JavaScript|scheduled event")
+  --grep "paid: the thank-you page|failed, then try again|without JavaScript|double click|scheduled event|behind the Lambda adapter")

@@ -50,3 +50,41 @@ test("a public request cannot trigger the scheduled event", async ({ request }) 
   const response = await request.post("/events", { data: { source: "aws.events" } });
   expect(response.status()).toBe(404);
 });
+
+test("security headers, the cart cookie and the webhook's checks hold behind the Lambda adapter", async ({ request }) => {
+  test.skip(!cargoLambda, "runs only against cargo lambda watch");
+  const page = await request.get("/");
+  expect(page.status()).toBe(200);
+  const headers = page.headers();
+  expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  expect(headers["x-frame-options"]).toBe("DENY");
+  expect(headers["cache-control"]).toContain("no-store");
+
+  // A server function's Set-Cookie crosses the API Gateway payload (its
+  // `cookies` field) with every attribute.
+  const added = await request.post("/api/cart/add", {
+    form: { article_id: "mug", quantity: "2" },
+    headers: { accept: "application/json" },
+  });
+  expect(added.status()).toBe(200);
+  const cookies = added.headersArray().filter((h) => h.name.toLowerCase() === "set-cookie");
+  expect(cookies).toHaveLength(1);
+  expect(cookies[0].value).toMatch(/^cart=[^;]+; Path=\/; Max-Age=2592000; HttpOnly; SameSite=Lax$/);
+  const refused = await request.post("/api/cart/add", {
+    form: { article_id: "unicorn", quantity: "1" },
+    headers: { accept: "application/json" },
+  });
+  expect(refused.status()).toBe(422);
+  expect(refused.headersArray().some((h) => h.name.toLowerCase() === "set-cookie")).toBe(false);
+
+  // The webhook: an id we never issued is 200 and costs no provider call;
+  // a body without an id is refused.
+  const stats = async () => (await (await request.get("/mollie/_emulator/stats")).json()).apiCalls;
+  const callsBefore = await stats();
+  const unknown = await request.post("/webhooks/mollie", { form: { id: "tr_unknown0000" } });
+  expect(unknown.status()).toBe(200);
+  expect(await stats()).toBe(callsBefore);
+  const empty = await request.post("/webhooks/mollie", { form: { nothing: "here" } });
+  expect(empty.status()).toBe(422);
+});

@@ -164,6 +164,32 @@ pub struct Config {
     /// The mounted emulator's webhook schedule is Mollie's times this.
     #[arg(long, env = "SHOP_EMULATOR_TIME_FACTOR", default_value_t = 0.01)]
     pub emulator_time_factor: f64,
+
+    /// Not a flag: see [`Timing`].
+    #[arg(skip)]
+    pub timing: Timing,
+}
+
+/// Durations a deployment has no reason to change, so they are neither
+/// flags nor environment variables. Tests shorten them (half an hour of
+/// waiting in a second) and otherwise run the same wiring as production.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    /// See [`checkout::ReconcilePolicy::abandon_unconfirmed_after`].
+    pub abandon_unconfirmed_after: Duration,
+    /// The Mollie client's retry backoff, least and most (`None`: the
+    /// client's own, see [`mollie::MollieConfig`]).
+    pub provider_backoff: Option<(Duration, Duration)>,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            abandon_unconfirmed_after: checkout::ReconcilePolicy::default()
+                .abandon_unconfirmed_after,
+            provider_backoff: None,
+        }
+    }
 }
 
 /// Where the Mollie API key comes from: read from the environment only.
@@ -365,7 +391,7 @@ impl Config {
                 first_check_after: Duration::from_millis(self.reconcile_first_check_after_ms),
                 max_interval: Duration::from_millis(self.reconcile_max_interval_ms),
             },
-            ..checkout::ReconcilePolicy::default()
+            abandon_unconfirmed_after: self.timing.abandon_unconfirmed_after,
         }
     }
 

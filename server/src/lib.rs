@@ -92,13 +92,33 @@ async fn mollie_client(
         mode = if test_mode { "TEST: payments are not real money" } else { "live" },
         "PAYMENT PROVIDER: Mollie"
     );
-    let mut mollie_config = MollieConfig::new(api_key).with_base_url(&config.mollie_api_url);
-    mollie_config.profile_id = config.mollie_profile_id.clone();
-    let mut client = MollieClient::new(mollie_config).map_err(|e| e.to_string())?;
+    let mut client = MollieClient::new(mollie_config(config, api_key, &config.mollie_api_url))
+        .map_err(|e| e.to_string())?;
     if let Some(source) = source {
         client = client.with_key_source(source);
     }
     Ok(client)
+}
+
+/// The client's settings for either provider: the emulator is called over
+/// HTTP and held to the same checks (profile, retries) as Mollie.
+fn mollie_config(config: &Config, key: ApiKey, base_url: &str) -> MollieConfig {
+    let mut mollie_config = MollieConfig::new(key).with_base_url(base_url);
+    mollie_config.profile_id = config.mollie_profile_id.clone();
+    if let Some((least, most)) = config.timing.provider_backoff {
+        mollie_config.min_backoff = least;
+        mollie_config.max_backoff = most;
+    }
+    mollie_config
+}
+
+/// `server create-table`: the DynamoDB table and its indexes, if missing.
+/// Returns whether it was created.
+pub async fn create_table(config: &Config) -> Result<bool, String> {
+    let client = store::DynamoDbStore::client_from_env(config.dynamodb_endpoint.as_deref()).await;
+    store::TableSetup::create_if_missing(&client, &config.dynamodb_table)
+        .await
+        .map_err(|e| format!("cannot create table {}: {e}", config.dynamodb_table))
 }
 
 /// The emulator's API on its own loopback port, for our Mollie client: the
@@ -148,9 +168,9 @@ impl Shop {
                     let emulator = Emulator::new(emulator_config);
                     let api = serve_emulator_api(&emulator).await?;
                     let key = ApiKey::new(EMULATOR_API_KEY).expect("a well-formed test key");
-                    let mollie_config =
-                        MollieConfig::new(key).with_base_url(format!("http://{api}/v2"));
-                    let client = MollieClient::new(mollie_config).map_err(|e| e.to_string())?;
+                    let client =
+                        MollieClient::new(mollie_config(config, key, &format!("http://{api}/v2")))
+                            .map_err(|e| e.to_string())?;
                     (Arc::new(client), Some(emulator), "'self'".to_owned())
                 }
                 Provider::Mollie { test_mode, key } => {

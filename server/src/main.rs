@@ -24,11 +24,7 @@ async fn main() {
 
 async fn run(cli: Cli) -> Result<(), String> {
     if cli.command == Some(Command::CreateTable) {
-        let client =
-            store::DynamoDbStore::client_from_env(cli.config.dynamodb_endpoint.as_deref()).await;
-        let created = store::TableSetup::create_if_missing(&client, &cli.config.dynamodb_table)
-            .await
-            .map_err(|e| format!("cannot create table {}: {e}", cli.config.dynamodb_table))?;
+        let created = server::create_table(&cli.config).await?;
         let verb = if created { "created" } else { "exists already" };
         println!("table {}: {verb}", cli.config.dynamodb_table);
         return Ok(());
@@ -50,8 +46,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let reconciler =
-        server::reconciler::spawn(shop.service.clone(), cli.config.reconciler(), stopped);
+    let reconciler = server::reconciler::spawn(shop.service.clone(), shop.reconciler, stopped);
     tracing::info!("listening on http://{addr}");
     server::serve::serve(
         listener,

@@ -2,11 +2,11 @@
 //! over real HTTP: security headers, body limits, and bad input that must
 //! get a clear 4xx and change nothing.
 
-use clap::Parser;
-use leptos::config::{Env, LeptosOptions};
+mod common;
+
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE};
 use reqwest::StatusCode;
-use server::config::Cli;
+use server::config::Timing;
 use server::Shop;
 use std::sync::Arc;
 
@@ -23,40 +23,17 @@ async fn site() -> Site {
 
 /// The whole server as `main` serves it, configured by `args` (flags).
 async fn site_with(args: &[&str]) -> Site {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let mut all = vec![
-        "server",
-        "--data-dir",
-        data.path().to_str().unwrap(),
-        "--store",
-        "embedded",
-    ];
+    let mut all = vec!["--store", "embedded"];
     all.extend_from_slice(args);
-    let cli = Cli::parse_from(all);
-    let shop = Arc::new(Shop::from_config(&cli.config, addr).await.unwrap());
-    let options = LeptosOptions::builder()
-        .output_name("shop")
-        .site_addr(addr)
-        .env(Env::PROD)
-        .build();
-    let router = shop.router(options);
-    let limits = cli.config.serve_limits();
-    tokio::spawn(server::serve::serve(
-        listener,
-        router,
-        limits,
-        std::future::pending(),
-    ));
+    let served = common::serve(&all, Timing::default()).await;
     Site {
-        base: format!("http://{addr}"),
-        shop,
+        base: served.base_url,
+        shop: served.shop,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
-        _data: data,
+        _data: served.data,
     }
 }
 

@@ -102,9 +102,11 @@ async fn a_payment_of_another_mode_or_profile_changes_nothing() {
     assert_eq!(shop.status(&order_id).await, OrderStatus::AwaitingPayment);
 
     // A shop that names its profile ignores payments of any other.
-    let shop = harness_with(StoreKind::Embedded, ReconcilePolicy::default(), |c| {
-        c.profile_id = Some("pfl_emulator00".into())
-    })
+    let shop = harness_with(
+        StoreKind::Embedded,
+        ReconcilePolicy::default(),
+        &["--mollie-profile-id", "pfl_emulator00"],
+    )
     .await;
     let (order_id, provider_id) = shop.buy().await;
     shop.emulator

@@ -1,14 +1,15 @@
-//! A shop wired to real components for integration tests: the emulator on
-//! its own port, our webhook route on another, over real HTTP; the embedded
-//! store in a temporary folder, or DynamoDB on moto server.
+//! The shop for integration tests, built by the same path as `main`
+//! ([`Shop::from_config`]) and served over real HTTP on loopback: the
+//! emulator as its provider, the embedded store in a temporary folder or
+//! DynamoDB on moto server.
 #![allow(dead_code)]
 
-use checkout::{
-    CartLine, Catalog, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy,
-    ShopUrls, Store,
-};
-use mollie::{ApiKey, MollieClient, MollieConfig};
+use checkout::{CartLine, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy};
+use clap::Parser;
+use leptos::config::{Env, LeptosOptions};
 use mollie_emulator::Emulator;
+use server::config::{Cli, Config, Timing};
+use server::Shop;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,26 +21,51 @@ pub enum StoreKind {
 }
 
 pub struct Harness {
+    pub shop: Arc<Shop>,
     pub service: Arc<CheckoutService>,
     pub emulator: Emulator,
     pub shop_url: String,
     _data: tempfile::TempDir,
 }
 
-pub async fn store(kind: StoreKind, data: &tempfile::TempDir) -> Arc<dyn Store> {
-    match kind {
-        StoreKind::Embedded => {
-            Arc::new(store::EmbeddedStore::open(&data.path().join("shop.redb")).unwrap())
-        }
-        StoreKind::DynamoDb => Box::pin(store(StoreKind::DynamoDbAt(moto_endpoint()), data)).await,
-        StoreKind::DynamoDbAt(endpoint) => {
-            let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
-            let table = format!("server-{}", CheckoutKey::generate());
-            store::TableSetup::create_if_missing(&client, &table)
-                .await
-                .unwrap();
-            Arc::new(store::DynamoDbStore::new(client, table))
-        }
+/// The shop as `main` builds and serves it (configuration -> [`Shop`] ->
+/// router -> server), from `args` (flags) and `timing`, on a loopback port.
+pub struct Served {
+    pub shop: Arc<Shop>,
+    pub config: Config,
+    pub base_url: String,
+    pub data: tempfile::TempDir,
+}
+
+pub async fn serve(args: &[&str], timing: Timing) -> Served {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut all = vec!["server", "--data-dir", data.path().to_str().unwrap()];
+    all.extend_from_slice(args);
+    let mut config = Cli::parse_from(all).config;
+    config.timing = timing;
+    if config.store == server::config::StoreKind::Dynamodb {
+        server::create_table(&config).await.unwrap();
+    }
+    let shop = Arc::new(Shop::from_config(&config, addr).await.unwrap());
+    let options = LeptosOptions::builder()
+        .output_name("shop")
+        .site_addr(addr)
+        .env(Env::PROD)
+        .build();
+    let router = shop.router(options);
+    tokio::spawn(server::serve::serve(
+        listener,
+        router,
+        config.serve_limits(),
+        std::future::pending(),
+    ));
+    Served {
+        shop,
+        config,
+        base_url: format!("http://{addr}"),
+        data,
     }
 }
 
@@ -92,51 +118,75 @@ impl Switch {
 }
 
 pub async fn harness(kind: StoreKind, policy: ReconcilePolicy) -> Harness {
-    harness_with(kind, policy, |_| {}).await
+    harness_with(kind, policy, &[]).await
 }
 
 /// The webhook's time bound in the harness (production: SHOP_WEBHOOK_TIMEOUT_MS).
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_millis(1_500);
 
-/// A harness whose Mollie client is configured further by `configure`.
-pub async fn harness_with(
-    kind: StoreKind,
-    policy: ReconcilePolicy,
-    configure: impl FnOnce(&mut MollieConfig),
-) -> Harness {
-    let emulator_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (emulator, _) = Emulator::serve(emulator_listener, |c| c.time_factor = 0.001)
-        .await
-        .unwrap();
-    let shop_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let shop_url = format!("http://{}", shop_listener.local_addr().unwrap());
-
-    let data = tempfile::tempdir().unwrap();
-    let store = store(kind, &data).await;
-    let key = ApiKey::new("test_servertests").unwrap();
-    let mut config = MollieConfig::new(key).with_base_url(emulator.api_base_url());
-    config.min_backoff = Duration::from_millis(5);
-    config.max_backoff = Duration::from_millis(20);
-    configure(&mut config);
-    let provider = Arc::new(MollieClient::new(config).unwrap());
-    let service = Arc::new(
-        CheckoutService::new(
-            Catalog::demo(),
-            store,
-            provider,
-            ShopUrls {
-                public_base_url: shop_url.clone(),
-            },
-        )
-        .with_reconcile_policy(policy),
-    );
-    let router: axum::Router = server::webhook::routes(service.clone(), WEBHOOK_TIMEOUT);
-    tokio::spawn(async move { axum::serve(shop_listener, router).await.unwrap() });
+/// The whole shop with the emulator as its provider (webhooks at a
+/// thousandth of Mollie's schedule), `policy`'s timings, rate limits out of
+/// the way of load tests, and more flags in `args`.
+pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str]) -> Harness {
+    let table = format!("server-{}", CheckoutKey::generate());
+    let endpoint = match &kind {
+        StoreKind::Embedded => None,
+        StoreKind::DynamoDb => Some(moto_endpoint()),
+        StoreKind::DynamoDbAt(endpoint) => Some(endpoint.clone()),
+    };
+    let millis = |d: Duration| d.as_millis().to_string();
+    let webhook_timeout = millis(WEBHOOK_TIMEOUT);
+    let refresh_after = millis(policy.refresh_after);
+    let refresh_interval = millis(policy.min_refresh_interval);
+    let first_check = millis(policy.check_schedule.first_check_after);
+    let max_interval = millis(policy.check_schedule.max_interval);
+    let mut all = vec![
+        "--provider",
+        "emulator",
+        "--emulator-time-factor",
+        "0.001",
+        "--webhook-timeout-ms",
+        &webhook_timeout,
+        "--checkout-rate-per-minute",
+        "1000000",
+        "--webhook-rate-per-second",
+        "1000000",
+        "--refresh-on-read-after-ms",
+        &refresh_after,
+        "--refresh-min-interval-ms",
+        &refresh_interval,
+        "--reconcile-first-check-after-ms",
+        &first_check,
+        "--reconcile-max-interval-ms",
+        &max_interval,
+    ];
+    match &endpoint {
+        None => all.extend(["--store", "embedded"]),
+        Some(endpoint) => all.extend([
+            "--store",
+            "dynamodb",
+            "--dynamodb-endpoint",
+            endpoint,
+            "--dynamodb-table",
+            &table,
+        ]),
+    }
+    all.extend_from_slice(args);
+    let timing = Timing {
+        abandon_unconfirmed_after: policy.abandon_unconfirmed_after,
+        provider_backoff: Some((Duration::from_millis(5), Duration::from_millis(20))),
+    };
+    let served = serve(&all, timing).await;
     Harness {
-        service,
-        emulator,
-        shop_url,
-        _data: data,
+        service: served.shop.service.clone(),
+        emulator: served
+            .shop
+            .emulator
+            .clone()
+            .expect("the emulator is the provider"),
+        shop: served.shop,
+        shop_url: served.base_url,
+        _data: served.data,
     }
 }
 
