@@ -2,10 +2,8 @@
 //! webhook route over HTTP): a webhook storm, and the store going away while
 //! webhooks arrive. Bounded in requests and time; loopback only.
 
-mod common;
-
+use crate::common::{harness, StoreKind};
 use checkout::{OrderId, OrderStatus, PaymentStatus as Status, ReconcilePolicy};
-use common::{harness, StoreKind};
 use mollie_emulator::{Faults, PaymentStatus};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

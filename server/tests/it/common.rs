@@ -2,13 +2,12 @@
 //! ([`Shop::from_config`]) and served over real HTTP on loopback: the
 //! emulator as its provider, the embedded store in a temporary folder or
 //! DynamoDB on moto server.
-#![allow(dead_code)]
 
 use checkout::{CartLine, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy};
 use clap::Parser;
 use leptos::config::{Env, LeptosOptions};
 use mollie_emulator::Emulator;
-use server::config::{Cli, Config, Timing};
+use server::config::{Cli, Timing};
 use server::Shop;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +20,6 @@ pub enum StoreKind {
 }
 
 pub struct Harness {
-    pub shop: Arc<Shop>,
     pub service: Arc<CheckoutService>,
     pub emulator: Emulator,
     pub shop_url: String,
@@ -32,7 +30,6 @@ pub struct Harness {
 /// router -> server), from `args` (flags) and `timing`, on a loopback port.
 pub struct Served {
     pub shop: Arc<Shop>,
-    pub config: Config,
     pub base_url: String,
     pub data: tempfile::TempDir,
 }
@@ -63,7 +60,6 @@ pub async fn serve(args: &[&str], timing: Timing) -> Served {
     ));
     Served {
         shop,
-        config,
         base_url: format!("http://{addr}"),
         data,
     }
@@ -184,7 +180,6 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
             .emulator
             .clone()
             .expect("the emulator is the provider"),
-        shop: served.shop,
         shop_url: served.base_url,
         _data: served.data,
     }

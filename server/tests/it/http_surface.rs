@@ -2,8 +2,6 @@
 //! over real HTTP: security headers, body limits, and bad input that must
 //! get a clear 4xx and change nothing.
 
-mod common;
-
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE};
 use reqwest::StatusCode;
 use server::config::Timing;
@@ -25,7 +23,7 @@ async fn site() -> Site {
 async fn site_with(args: &[&str]) -> Site {
     let mut all = vec!["--store", "embedded"];
     all.extend_from_slice(args);
-    let served = common::serve(&all, Timing::default()).await;
+    let served = crate::common::serve(&all, Timing::default()).await;
     Site {
         base: served.base_url,
         shop: served.shop,

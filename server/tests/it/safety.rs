@@ -7,20 +7,18 @@
 //! its time bound. Real components: the emulator over HTTP, our webhook
 //! route over HTTP, the embedded store.
 
-mod common;
-
+use crate::common::{cart, harness, harness_with, StoreKind, WEBHOOK_TIMEOUT};
 use checkout::{
     CheckSchedule, CheckoutKey, IncidentKind, OrderStatus, PaymentStatus as Ours, ReconcilePolicy,
     WebhookOutcome,
 };
-use common::{cart, harness, harness_with, StoreKind, WEBHOOK_TIMEOUT};
 use mollie_emulator::{Faults, PaymentStatus};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// An order whose payment expired, as our records say: given up.
-async fn buy_and_expire(shop: &common::Harness) -> (checkout::OrderId, String) {
+async fn buy_and_expire(shop: &crate::common::Harness) -> (checkout::OrderId, String) {
     let (order_id, provider_id) = shop.buy().await;
     assert!(shop
         .emulator

@@ -2,10 +2,8 @@
 //! forgery, against real components (emulator over HTTP; embedded store and
 //! DynamoDB on moto server).
 
-mod common;
-
+use crate::common::{cart, harness, StoreKind};
 use checkout::{CheckoutKey, OrderStatus, PaymentMetadata, PaymentProvider, ReconcilePolicy};
-use common::{cart, harness, StoreKind};
 use mollie::{ApiKey, MollieClient, MollieConfig};
 use mollie_emulator::{Faults, PaymentStatus};
 use std::collections::HashSet;

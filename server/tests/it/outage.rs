@@ -2,10 +2,8 @@
 //! the emulator redelivers on Mollie's schedule, and once the store is back
 //! the status ends right. Nothing is lost.
 
-mod common;
-
+use crate::common::{harness, moto_endpoint, StoreKind, Switch};
 use checkout::{OrderStatus, ReconcilePolicy};
-use common::{harness, moto_endpoint, StoreKind, Switch};
 use mollie_emulator::PaymentStatus;
 use std::time::{Duration, Instant};
 

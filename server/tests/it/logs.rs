@@ -1,10 +1,8 @@
 //! What reaches the logs from a caller is bounded: a webhook with a huge
 //! id must not write it out (log volume and log injection).
 
-mod common;
-
+use crate::common::{harness, StoreKind};
 use checkout::ReconcilePolicy;
-use common::{harness, StoreKind};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -21,15 +19,19 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
+/// A current-thread runtime polls the whole shop's tasks on this thread, so
+/// this test's own subscriber (`set_default`) sees them, and the other tests
+/// in this binary log elsewhere.
+#[tokio::test]
 async fn a_webhook_with_a_huge_id_logs_only_a_bounded_part_of_it() {
     let captured = Captured::default();
     let writer = captured.clone();
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .with_writer(move || writer.clone())
-        .init();
+        .finish();
+    let _scope = tracing::subscriber::set_default(subscriber);
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let huge = format!("tr_{}", "A".repeat(10_000));
     let forged_line = format!("tr_x\nERROR forged log line {}", "B".repeat(5_000));

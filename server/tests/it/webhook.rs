@@ -2,10 +2,8 @@
 //! HTTP: the emulator notifies our route, which fetches the payment and
 //! updates the stored status.
 
-mod common;
-
+use crate::common::{harness, StoreKind};
 use checkout::{OrderStatus, PaymentStatus as Status, ReconcilePolicy};
-use common::{harness, StoreKind};
 use mollie_emulator::PaymentStatus;
 use std::time::Duration;
 

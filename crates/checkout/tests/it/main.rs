@@ -1,0 +1,4 @@
+//! The crate's integration tests: one binary (one link step), a module
+//! each.
+
+mod status_properties;

@@ -1,0 +1,7 @@
+//! The crate's integration tests: one binary (one link step), a module
+//! each.
+
+mod against_emulator;
+mod fixtures;
+mod no_secret_in_logs;
+mod secrets_manager;

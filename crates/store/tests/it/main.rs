@@ -1,0 +1,5 @@
+//! The crate's integration tests: one binary (one link step), a module
+//! each.
+
+mod contract;
+mod table_definition;

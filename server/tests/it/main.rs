@@ -1,0 +1,11 @@
+//! The crate's integration tests: one binary (one link step), a module
+//! each.
+
+mod common;
+mod guarantees;
+mod http_surface;
+mod logs;
+mod outage;
+mod safety;
+mod storm;
+mod webhook;
