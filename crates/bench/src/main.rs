@@ -315,116 +315,65 @@ async fn timed<F: std::future::Future>(samples: &mut Vec<Duration>, f: F) -> F::
     out
 }
 
+/// The figures of one run, written out as BENCHMARKS.md.
+#[derive(Default)]
+struct Report {
+    rows: Vec<[String; 4]>,
+    notes: Vec<String>,
+}
+
+impl Report {
+    fn row(
+        &mut self,
+        figure: impl Into<String>,
+        measured: impl Into<String>,
+        reference: impl Into<String>,
+        goal: impl Into<String>,
+    ) {
+        self.rows.push([
+            figure.into(),
+            measured.into(),
+            reference.into(),
+            goal.into(),
+        ]);
+    }
+
+    fn write(&self, out: &str) {
+        let mut md = String::new();
+        md.push_str("# Benchmarks\n\nOne run of `./scripts/bench.sh` (release build, loopback, 2 cores shared with the load generator), ");
+        md.push_str(&format!("{}.\n\n", time::OffsetDateTime::now_utc().date()));
+        md.push_str("| figure | measured | reference, same run | goal |\n|---|---|---|---|\n");
+        for [a, b, c, d] in &self.rows {
+            md.push_str(&format!("| {a} | {b} | {c} | {d} |\n"));
+        }
+        md.push_str("\nNotes:\n");
+        for note in &self.notes {
+            md.push_str(&format!("- {note}\n"));
+        }
+        std::fs::write(out, md).unwrap();
+        println!("{}", std::fs::read_to_string(out).unwrap());
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, server_bin, moto_bin, out] = args.as_slice() else {
         panic!("usage: bench SERVER_BIN MOTO_BIN OUT.md")
     };
-    let mut rows: Vec<[String; 4]> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-
-    // moto server, for DynamoDB mode and the raw references.
-    let moto_port = free_port();
-    let _moto = Process(
-        Command::new(moto_bin)
-            .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server runs"),
-    );
-    let moto_url = format!("http://127.0.0.1:{moto_port}");
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", moto_port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    // ---- embedded store
+    let mut report = Report::default();
+    let (_moto, moto_url) = start_moto(moto_bin).await;
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
+
+    // ---- embedded store
     let env = server_env(port, data.path(), &[("SHOP_STORE", "embedded".into())]);
-    let mut starts = Vec::new();
-    for _ in 0..15 {
-        let server = start_server(server_bin, &env, port).await;
-        starts.push(server.started_in);
-    }
-    let embedded_start = stats(starts).p50;
+    let embedded_start = median_start(server_bin, &env, port).await;
     let server = start_server(server_bin, &env, port).await;
-
-    let storefront_rps = wrk(&format!("{}/", server.base));
-    rows.push([
-        "storefront `GET /` requests/s (wrk -t1 -c10 -d5s)".into(),
-        format!("{storefront_rps:.0}/s"),
-        "none; bare Leptos 0.8 serves ~34,000/s here (TOOLCHAIN.md)".into(),
-        ">= 25,000/s".into(),
-    ]);
-
-    // Checkout create: the whole server function vs the emulator call alone.
-    let (mut checkout_samples, mut create_samples) = (Vec::new(), Vec::new());
-    for n in 0..200 {
-        timed(&mut checkout_samples, server.checkout(10_000 + n)).await;
-    }
-    for n in 0..200 {
-        let body = serde_json::json!({"amount": {"currency": "EUR", "value": "14.50"}, "description": format!("bench {n}"), "redirectUrl": "http://127.0.0.1/orders/x", "metadata": {"order_id": "x", "attempt_id": "y"}});
-        let request = server
-            .http
-            .post(format!("{}/mollie/v2/payments", server.base))
-            .header("authorization", KEY)
-            .header("idempotency-key", format!("bench-create-{n}"))
-            .json(&body);
-        timed(&mut create_samples, async {
-            request.send().await.unwrap().bytes().await.unwrap()
-        })
-        .await;
-    }
-    let (checkout, create) = (stats(checkout_samples), stats(create_samples));
-    rows.push([
-        "checkout create p50 (server function, embedded store)".into(),
-        ms(checkout.p50),
-        format!("the emulator's create call alone {}; the rest, {}, is two durable store commits plus our code", ms(create.p50), ms(checkout.p50.saturating_sub(create.p50))),
-        "server overhead <= 2 ms".into(),
-    ]);
-
-    // Webhooks/s with exactly-once transitions, durable.
-    let (orders, payments) = paid_without_webhooks(&server, 500, 20_000).await;
-    let (rate, ack_p99) = webhook_rate(&server, payments, 16).await;
-    for order in orders.iter().step_by(50) {
-        assert_eq!(server.status(order).await, "paid");
-    }
-    let fsync = fsync_rate(data.path());
-    rows.push([
-        "webhooks/s, exactly-once transitions, embedded (acked after the commit), 16 senders"
-            .into(),
-        format!("{rate:.0}/s, ack p99 {}", ms(ack_p99)),
-        format!(
-            "write+fdatasync of this disk, raw: {fsync:.0}/s ({:.2}x)",
-            rate / fsync
-        ),
-        ">= 0.5x, ack p99 < 20 ms".into(),
-    ]);
-
-    // Paid shown after the webhook: emulator "paid" -> status function says paid.
-    let mut shown = Vec::new();
-    for n in 0..30 {
-        let (order, payment) = server.checkout(30_000 + n).await;
-        let started = Instant::now();
-        server.pay_at_emulator(&payment).await;
-        while server.status(&order).await != "paid" {
-            assert!(started.elapsed() < Duration::from_secs(10));
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        shown.push(started.elapsed());
-    }
-    let shown = stats(shown);
-    rows.push([
-        "paid shown after the webhook (status function polled every 2 ms)".into(),
-        format!("p50 {}, p99 {}", ms(shown.p50), ms(shown.p99)),
-        "the emulator posts the webhook at once (time factor 0.01)".into(),
-        "<= 1 s".into(),
-    ]);
+    storefront_throughput(&mut report, &server);
+    checkout_latency(&mut report, &server).await;
+    embedded_webhook_rate(&mut report, &server, data.path()).await;
+    paid_shown_latency(&mut report, &server).await;
     drop(server);
 
     // ---- DynamoDB (moto)
@@ -446,53 +395,182 @@ async fn main() {
             ("SHOP_DYNAMODB_TABLE", table.into()),
         ],
     );
-    let mut starts = Vec::new();
-    for _ in 0..15 {
-        starts.push(start_server(server_bin, &dynamo_env, port).await.started_in);
-    }
-    let dynamo_start = stats(starts).p50;
-    rows.push([
-        "process start to first 200".into(),
+    let dynamo_start = median_start(server_bin, &dynamo_env, port).await;
+    report.row(
+        "process start to first 200",
         format!(
             "embedded {}, DynamoDB {}",
             ms(embedded_start),
             ms(dynamo_start)
         ),
-        "bare Leptos 0.8: 1.7 ms (TOOLCHAIN.md)".into(),
-        "<= 5 ms embedded, <= 30 ms DynamoDB".into(),
-    ]);
+        "bare Leptos 0.8: 1.7 ms (TOOLCHAIN.md)",
+        "<= 5 ms embedded, <= 30 ms DynamoDB",
+    );
     let server = start_server(server_bin, &dynamo_env, port).await;
+    status_reads(&mut report, &server, &dynamo, table).await;
+    dynamodb_webhook_rate(&mut report, &server, &dynamo, table).await;
+    drop(server);
 
-    // Thank-you page and status function vs one raw GetItem.
+    report.notes.push("What bounds each missed goal, and what would move it: the last section, from docs/performance.md.".into());
+    report.write(out);
+}
+
+/// moto server, for DynamoDB mode and the raw references; its URL.
+async fn start_moto(moto_bin: &str) -> (Process, String) {
+    let moto_port = free_port();
+    let moto = Process(
+        Command::new(moto_bin)
+            .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server runs"),
+    );
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", moto_port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (moto, format!("http://127.0.0.1:{moto_port}"))
+}
+
+/// Process start to first 200, median of 15 starts.
+async fn median_start(server_bin: &str, env: &[(String, String)], port: u16) -> Duration {
+    let mut starts = Vec::new();
+    for _ in 0..15 {
+        starts.push(start_server(server_bin, env, port).await.started_in);
+    }
+    stats(starts).p50
+}
+
+fn storefront_throughput(report: &mut Report, server: &Server) {
+    let storefront_rps = wrk(&format!("{}/", server.base));
+    report.row(
+        "storefront `GET /` requests/s (wrk -t1 -c10 -d5s)",
+        format!("{storefront_rps:.0}/s"),
+        "none; bare Leptos 0.8 serves ~34,000/s here (TOOLCHAIN.md)",
+        ">= 25,000/s",
+    );
+}
+
+/// Checkout create: the whole server function vs the emulator call alone.
+async fn checkout_latency(report: &mut Report, server: &Server) {
+    let (mut checkout_samples, mut create_samples) = (Vec::new(), Vec::new());
+    for n in 0..200 {
+        timed(&mut checkout_samples, server.checkout(10_000 + n)).await;
+    }
+    for n in 0..200 {
+        let body = serde_json::json!({"amount": {"currency": "EUR", "value": "14.50"}, "description": format!("bench {n}"), "redirectUrl": "http://127.0.0.1/orders/x", "metadata": {"order_id": "x", "attempt_id": "y"}});
+        let request = server
+            .http
+            .post(format!("{}/mollie/v2/payments", server.base))
+            .header("authorization", KEY)
+            .header("idempotency-key", format!("bench-create-{n}"))
+            .json(&body);
+        timed(&mut create_samples, async {
+            request.send().await.unwrap().bytes().await.unwrap()
+        })
+        .await;
+    }
+    let (checkout, create) = (stats(checkout_samples), stats(create_samples));
+    report.row(
+        "checkout create p50 (server function, embedded store)",
+        ms(checkout.p50),
+        format!("the emulator's create call alone {}; the rest, {}, is two durable store commits plus our code", ms(create.p50), ms(checkout.p50.saturating_sub(create.p50))),
+        "server overhead <= 2 ms",
+    );
+}
+
+/// Webhooks/s with exactly-once transitions, durable, against this disk's
+/// raw write+fdatasync rate.
+async fn embedded_webhook_rate(report: &mut Report, server: &Server, data: &std::path::Path) {
+    let (orders, payments) = paid_without_webhooks(server, 500, 20_000).await;
+    let (rate, ack_p99) = webhook_rate(server, payments, 16).await;
+    for order in orders.iter().step_by(50) {
+        assert_eq!(server.status(order).await, "paid");
+    }
+    let fsync = fsync_rate(data);
+    report.row(
+        "webhooks/s, exactly-once transitions, embedded (acked after the commit), 16 senders",
+        format!("{rate:.0}/s, ack p99 {}", ms(ack_p99)),
+        format!(
+            "write+fdatasync of this disk, raw: {fsync:.0}/s ({:.2}x)",
+            rate / fsync
+        ),
+        ">= 0.5x, ack p99 < 20 ms",
+    );
+}
+
+/// Paid shown after the webhook: emulator "paid" -> status function says paid.
+async fn paid_shown_latency(report: &mut Report, server: &Server) {
+    let mut shown = Vec::new();
+    for n in 0..30 {
+        let (order, payment) = server.checkout(30_000 + n).await;
+        let started = Instant::now();
+        server.pay_at_emulator(&payment).await;
+        while server.status(&order).await != "paid" {
+            assert!(started.elapsed() < Duration::from_secs(10));
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        shown.push(started.elapsed());
+    }
+    let shown = stats(shown);
+    report.row(
+        "paid shown after the webhook (status function polled every 2 ms)",
+        format!("p50 {}, p99 {}", ms(shown.p50), ms(shown.p99)),
+        "the emulator posts the webhook at once (time factor 0.01)",
+        "<= 1 s",
+    );
+}
+
+/// `samples` consistent reads of the order's items, raw: GetItem of the
+/// order, or the Query a status read makes.
+async fn raw_reads(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    order: &str,
+    whole_order: bool,
+) -> Stats {
+    let mut samples = Vec::new();
+    for _ in 0..500 {
+        let pk = AttributeValue::S(format!("ORDER#{order}"));
+        if whole_order {
+            let query = dynamo
+                .query()
+                .table_name(table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", pk);
+            timed(&mut samples, async { query.send().await.unwrap() }).await;
+        } else {
+            let get = dynamo
+                .get_item()
+                .table_name(table)
+                .consistent_read(true)
+                .key("pk", pk)
+                .key("sk", AttributeValue::S("ORDER".into()));
+            timed(&mut samples, async { get.send().await.unwrap() }).await;
+        }
+    }
+    stats(samples)
+}
+
+/// Thank-you page and status function vs one raw GetItem.
+async fn status_reads(
+    report: &mut Report,
+    server: &Server,
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+) {
     let (open_order, _) = server.checkout(40_000).await;
     let (paid_order, paid_payment) = server.checkout(40_001).await;
     server.pay_at_emulator(&paid_payment).await;
     while server.status(&paid_order).await != "paid" {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let mut raw = Vec::new();
-    for _ in 0..500 {
-        let get = dynamo
-            .get_item()
-            .table_name(table)
-            .consistent_read(true)
-            .key("pk", AttributeValue::S(format!("ORDER#{open_order}")))
-            .key("sk", AttributeValue::S("ORDER".into()));
-        timed(&mut raw, async { get.send().await.unwrap() }).await;
-    }
-    let raw = stats(raw);
-    // What the status read really needs: the order and its attempts, one Query.
-    let mut raw_query = Vec::new();
-    for _ in 0..500 {
-        let query = dynamo
-            .query()
-            .table_name(table)
-            .consistent_read(true)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(format!("ORDER#{open_order}")));
-        timed(&mut raw_query, async { query.send().await.unwrap() }).await;
-    }
-    let raw_query = stats(raw_query);
+    let raw = raw_reads(dynamo, table, &open_order, false).await;
+    let raw_query = raw_reads(dynamo, table, &open_order, true).await;
     for (label, order) in [("non-final", &open_order), ("final (paid)", &paid_order)] {
         let (mut page, mut function) = (Vec::new(), Vec::new());
         for _ in 0..500 {
@@ -516,7 +594,7 @@ async fn main() {
         } else {
             "<= 0.3x (from memory)"
         };
-        rows.push([
+        report.row(
             format!("thank-you page / status function, {label} status, DynamoDB"),
             format!(
                 "page p50 {} p99 {}; function p50 {} p99 {}",
@@ -534,38 +612,28 @@ async fn main() {
                 ms(raw_query.p50),
                 ratio(function.p50, raw_query.p50)
             ),
-            goal.into(),
-        ]);
+            goal,
+        );
     }
+}
 
-    // Webhooks/s on DynamoDB vs moto's own rate for the same calls.
-    let (_, payments) = paid_without_webhooks(&server, 200, 50_000).await;
-    let (rate, ack_p99) = webhook_rate(&server, payments, 16).await;
-    let raw_rate = raw_get_put_rate(&dynamo, table, 16, 200).await;
-    rows.push([
-        "webhooks/s on DynamoDB (moto), 16 senders".into(),
+/// Webhooks/s on DynamoDB vs moto's own rate for the same calls.
+async fn dynamodb_webhook_rate(
+    report: &mut Report,
+    server: &Server,
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+) {
+    let (_, payments) = paid_without_webhooks(server, 200, 50_000).await;
+    let (rate, ack_p99) = webhook_rate(server, payments, 16).await;
+    let raw_rate = raw_get_put_rate(dynamo, table, 16, 200).await;
+    report.row(
+        "webhooks/s on DynamoDB (moto), 16 senders",
         format!("{rate:.0}/s, ack p99 {}", ms(ack_p99)),
         format!("moto's own rate for a webhook's store calls (consistent GetItem + conditional PutItem), raw: {raw_rate:.0}/s ({:.2}x)", rate / raw_rate),
-        ">= 0.8x".into(),
-    ]);
-    notes.push("A webhook also fetches the payment from the emulator over HTTP (in the same server process), which the raw reference does not.".into());
-    notes.push("What bounds each missed goal, and what would move it: the last section, from docs/performance.md.".into());
-    drop(server);
-
-    // ---- write BENCHMARKS.md
-    let mut md = String::new();
-    md.push_str("# Benchmarks\n\nOne run of `./scripts/bench.sh` (release build, loopback, 2 cores shared with the load generator), ");
-    md.push_str(&format!("{}.\n\n", time::OffsetDateTime::now_utc().date()));
-    md.push_str("| figure | measured | reference, same run | goal |\n|---|---|---|---|\n");
-    for [a, b, c, d] in &rows {
-        md.push_str(&format!("| {a} | {b} | {c} | {d} |\n"));
-    }
-    md.push_str("\nNotes:\n");
-    for note in &notes {
-        md.push_str(&format!("- {note}\n"));
-    }
-    std::fs::write(out, md).unwrap();
-    println!("{}", std::fs::read_to_string(out).unwrap());
+        ">= 0.8x",
+    );
+    report.notes.push("A webhook also fetches the payment from the emulator over HTTP (in the same server process), which the raw reference does not.".into());
 }
 
 /// The store calls one webhook makes, raw: a consistent GetItem and a
