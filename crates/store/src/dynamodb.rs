@@ -1,11 +1,6 @@
-//! The production store: one DynamoDB table (docs/dynamodb.md).
-//!
-//! | item            | pk                 | sk                  | indexed                                   |
-//! |-----------------|--------------------|---------------------|-------------------------------------------|
-//! | order           | `ORDER#{order}`    | `ORDER`             |                                           |
-//! | payment attempt | `ORDER#{order}`    | `ATTEMPT#{attempt}` | `gsi1pk = PAYMENT#{tr_...}` once known;   |
-//! |                 |                    |                     | `open_shard`, `due_at` while not final     |
-//! | checkout key    | `CHECKOUT#{key}`   | `CHECKOUT`          | `expires_at` (TTL)                        |
+//! The production store: one DynamoDB table. Its items, keys, indexes and
+//! access patterns are described once, in docs/dynamodb.md; the table's
+//! definition is `crates/store/table.json` (shared with infra/).
 //!
 //! One strongly consistent Query on `pk` reads an order with all its attempts.
 
