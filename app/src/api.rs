@@ -294,7 +294,7 @@ mod ssr {
 
     pub fn cart_view(service: &CheckoutService, cart: &mut Cart) -> CartView {
         let catalog = service.catalog();
-        let priced = cart.priced(catalog);
+        let priced = cart.remove_unsold_and_price(catalog);
         CartView {
             lines: priced
                 .lines

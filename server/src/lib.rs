@@ -26,7 +26,7 @@ const MOLLIE_CHECKOUT_ORIGIN: &str = "https://www.mollie.com";
 const EMULATOR_API_KEY: &str = "test_emulator";
 
 /// Everything the routes need, built once at start-up.
-pub struct Shop {
+pub struct Application {
     pub service: Arc<CheckoutService>,
     /// Where checkout pages are served, for the pages' form-action policy.
     pub payment_page_origin: String,
@@ -141,12 +141,12 @@ async fn serve_emulator_api(emulator: &Emulator) -> Result<SocketAddr, String> {
     Ok(addr)
 }
 
-impl Shop {
+impl Application {
     /// `site_addr` is where this server listens: the default public URL.
     /// The emulator, when chosen, is called over real HTTP like any
     /// provider. The configuration is checked first; every setting that
     /// cannot work is listed in the error.
-    pub async fn from_config(config: &Config, site_addr: SocketAddr) -> Result<Self, String> {
+    pub async fn build(config: &Config, site_addr: SocketAddr) -> Result<Self, String> {
         let settings = config
             .resolve(site_addr, KeySetting::from_env())
             .map_err(|e| e.to_string())?;

@@ -5,7 +5,7 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use server::config::{Cli, Command};
-use server::Shop;
+use server::Application;
 
 #[tokio::main]
 async fn main() {
@@ -34,7 +34,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| format!("Leptos configuration: {e}"))?
         .leptos_options;
     let addr = leptos_options.site_addr;
-    let shop = Shop::from_config(&cli.config, addr).await?;
+    let shop = Application::build(&cli.config, addr).await?;
     let router = shop.router(leptos_options);
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         // On Lambda: the same router; the reconciler runs as a scheduled

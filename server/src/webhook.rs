@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Form, Router};
-use checkout::{CheckoutService, WebhookOutcome};
+use checkout::{CheckoutService, SyncOutcome};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,7 +54,7 @@ async fn mollie_webhook(
     }
     let id = body.id.as_str();
     match tokio::time::timeout(state.timeout, state.service.handle_webhook(id)).await {
-        Ok(Ok(WebhookOutcome::Ignored(reason))) => {
+        Ok(Ok(SyncOutcome::Ignored(reason))) => {
             tracing::info!(provider_payment_id = id, reason, "webhook ignored");
             StatusCode::OK
         }

@@ -117,7 +117,7 @@ impl Cart {
     }
 
     /// Prices what the catalog still sells; drops (and reports) the rest.
-    pub fn priced(&mut self, catalog: &Catalog) -> PricedCart {
+    pub fn remove_unsold_and_price(&mut self, catalog: &Catalog) -> PricedCart {
         let mut unavailable = Vec::new();
         self.lines.retain(|l| {
             let sold = catalog.price_line(&l.article_id, l.quantity).is_ok();
@@ -190,13 +190,16 @@ mod tests {
     fn prices_with_the_catalog_and_drops_what_it_no_longer_sells() {
         let catalog = Catalog::demo();
         let mut cart = Cart::from_cookie("mug.2-discontinued.1-tote.1");
-        let priced = cart.priced(&catalog);
+        let priced = cart.remove_unsold_and_price(&catalog);
         assert_eq!(
             priced.total,
             Some(Money::new(2 * 1450 + 1800, Currency::EUR))
         );
         assert_eq!(priced.unavailable, vec!["discontinued".to_owned()]);
         assert_eq!(cart.to_cookie(), "mug.2-tote.1");
-        assert_eq!(Cart::default().priced(&catalog).total, None);
+        assert_eq!(
+            Cart::default().remove_unsold_and_price(&catalog).total,
+            None
+        );
     }
 }

@@ -25,6 +25,6 @@ pub use ports::{
     ProviderPayment, Store, StoreError,
 };
 pub use service::{
-    CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, ShopUrls, WebhookError,
-    WebhookOutcome,
+    CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, ShopUrls, SyncError,
+    SyncOutcome,
 };

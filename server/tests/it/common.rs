@@ -1,5 +1,5 @@
 //! The shop for integration tests, built by the same path as `main`
-//! ([`Shop::from_config`]) and served over real HTTP on loopback: the
+//! ([`Application::build`]) and served over real HTTP on loopback: the
 //! emulator as its provider, the embedded store in a temporary folder or
 //! DynamoDB on moto server.
 
@@ -8,7 +8,7 @@ use clap::Parser;
 use leptos::config::{Env, LeptosOptions};
 use mollie_emulator::Emulator;
 use server::config::{Cli, Timing};
-use server::Shop;
+use server::Application;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,10 +26,10 @@ pub struct Harness {
     _data: tempfile::TempDir,
 }
 
-/// The shop as `main` builds and serves it (configuration -> [`Shop`] ->
+/// The shop as `main` builds and serves it (configuration -> [`Application`] ->
 /// router -> server), from `args` (flags) and `timing`, on a loopback port.
 pub struct Served {
-    pub shop: Arc<Shop>,
+    pub shop: Arc<Application>,
     pub base_url: String,
     pub data: tempfile::TempDir,
 }
@@ -45,7 +45,7 @@ pub async fn serve(args: &[&str], timing: Timing) -> Served {
     if config.store == server::config::StoreKind::Dynamodb {
         server::create_table(&config).await.unwrap();
     }
-    let shop = Arc::new(Shop::from_config(&config, addr).await.unwrap());
+    let shop = Arc::new(Application::build(&config, addr).await.unwrap());
     let options = LeptosOptions::builder()
         .output_name("shop")
         .site_addr(addr)

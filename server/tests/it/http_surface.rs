@@ -5,12 +5,12 @@
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE};
 use reqwest::StatusCode;
 use server::config::Timing;
-use server::Shop;
+use server::Application;
 use std::sync::Arc;
 
 struct Site {
     base: String,
-    shop: Arc<Shop>,
+    shop: Arc<Application>,
     http: reqwest::Client,
     _data: tempfile::TempDir,
 }

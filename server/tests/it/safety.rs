@@ -10,7 +10,7 @@
 use crate::common::{cart, harness, harness_with, StoreKind, WEBHOOK_TIMEOUT};
 use checkout::{
     CheckSchedule, CheckoutKey, IncidentKind, OrderStatus, PaymentStatus as Ours, ReconcilePolicy,
-    WebhookOutcome,
+    SyncOutcome,
 };
 use mollie_emulator::{Faults, PaymentStatus};
 use reqwest::StatusCode;
@@ -227,7 +227,7 @@ async fn an_attempt_is_not_given_up_while_its_create_is_in_flight() {
         .unwrap();
     assert_eq!(due.len(), 1);
     let outcome = shop.service.reconcile(&due[0]).await.unwrap();
-    assert_eq!(outcome, WebhookOutcome::Unchanged, "given up mid-create");
+    assert_eq!(outcome, SyncOutcome::Unchanged, "given up mid-create");
 
     let started = resubmitted.await.unwrap().unwrap();
     let record = shop.record(&started.order_id).await;
@@ -268,7 +268,7 @@ async fn a_create_that_returns_after_the_attempt_was_given_up_is_canceled_not_sh
         .unwrap();
     assert_eq!(
         shop.service.reconcile(&due[0]).await.unwrap(),
-        WebhookOutcome::Updated(Ours::Expired)
+        SyncOutcome::Updated(Ours::Expired)
     );
     let started = checkout.await.unwrap().unwrap();
     assert!(

@@ -1,0 +1,216 @@
+//! Starting a payment: checkout, pay again, and the provider create call.
+
+use super::{
+    CheckoutError, CheckoutService, CheckoutStarted, SyncError, SyncOutcome, MAX_WRITE_CONFLICTS,
+};
+use crate::catalog::{CartLine, CatalogError};
+use crate::idempotency::{cart_fingerprint, CheckoutKey, CheckoutRecord};
+use crate::order::{Order, OrderId, OrderStatus};
+use crate::payment::PaymentAttempt;
+use crate::ports::{NewPayment, PaymentMetadata, ProviderError, StoreError};
+use time::OffsetDateTime;
+
+impl CheckoutService {
+    /// Buys a cart. The same `key` always yields the same order, however
+    /// often and however concurrently it is submitted. The order and its
+    /// attempt are stored before the provider is called.
+    pub async fn checkout(
+        &self,
+        cart: &[CartLine],
+        key: &CheckoutKey,
+    ) -> Result<CheckoutStarted, CheckoutError> {
+        let lines = self.catalog.price_cart(cart)?;
+        let fingerprint = cart_fingerprint(&lines);
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            if let Some(record) = self.store.find_checkout(key).await? {
+                if record.cart_fingerprint != fingerprint {
+                    return Err(CheckoutError::KeyReusedWithAnotherCart);
+                }
+                return self.continue_payment(&record.order_id).await;
+            }
+            let now = OffsetDateTime::now_utc();
+            let order = Order::new(lines.clone(), now).ok_or(CatalogError::TotalTooLarge)?;
+            let attempt = PaymentAttempt::new(order.id.clone(), order.total, now)
+                .with_first_check(now, &self.policy.check_schedule);
+            let record = CheckoutRecord::new(key.clone(), order.id.clone(), &lines, now);
+            match self.store.create_order(&order, &attempt, &record).await {
+                Ok(()) => return self.start_payment(&order, attempt).await,
+                // Another submission with this key won (or is writing):
+                // continue its order.
+                Err(StoreError::AlreadyExists | StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CheckoutError::StoreUnavailable)
+    }
+
+    /// "Pay again" on an order: continues its open attempt, or starts a new
+    /// one when every attempt failed, was canceled or expired.
+    pub async fn pay_again(&self, order_id: &OrderId) -> Result<CheckoutStarted, CheckoutError> {
+        self.continue_payment(order_id).await
+    }
+
+    /// Where a shopper with this order should go: its open attempt's
+    /// checkout page (asking the provider first whether it is still open,
+    /// and starting the provider payment if it never was), a new attempt if
+    /// all failed, or the thank-you page if it is paid.
+    async fn continue_payment(&self, order_id: &OrderId) -> Result<CheckoutStarted, CheckoutError> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let record = self
+                .store
+                .load_order(order_id)
+                .await?
+                .ok_or(CheckoutError::UnknownOrder)?;
+            let thank_you = CheckoutStarted {
+                order_id: order_id.clone(),
+                redirect_url: self.urls.thank_you_page(order_id),
+            };
+            if OrderStatus::derive(&record.attempts) == OrderStatus::Paid {
+                return Ok(thank_you);
+            }
+            if let Some(open) = record.attempts.iter().find(|a| a.is_live()) {
+                let Some(provider_id) = open.provider_payment_id.clone() else {
+                    // Never confirmed by the provider: (re)start its create.
+                    // It is given up only `abandon_unconfirmed_after` after
+                    // its latest create began; a create that began within
+                    // half that still covers this one, so concurrent
+                    // submissions write nothing. An older one is renewed
+                    // first, conditionally, so a give-up and this create
+                    // never both win.
+                    let mut attempt = open.clone();
+                    let now = OffsetDateTime::now_utc();
+                    if open.since_create_started(now) >= self.policy.abandon_unconfirmed_after / 2 {
+                        attempt.begin_create(now);
+                        attempt.bump_version(now);
+                        match self.store.update_attempt(&attempt).await {
+                            Ok(()) => {}
+                            Err(StoreError::Conflict) => continue,
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    return self.start_payment(&record.order, attempt).await;
+                };
+                if open.checkout_url.is_none() {
+                    // Pending or authorized: nothing to pay, show the status.
+                    return Ok(thank_you);
+                }
+                // The stored checkout link may be stale (expired without a
+                // webhook yet): ask the provider before sending anyone there.
+                let payment = self.provider.get_payment(&provider_id).await.map_err(|e| {
+                    tracing::warn!(%order_id, attempt_id = %open.id, error = %e, "could not refresh the payment before paying again");
+                    provider_checkout_error(e)
+                })?;
+                let applied = self
+                    .apply_provider_payment(order_id, &open.id, &payment)
+                    .await
+                    .map_err(webhook_to_checkout_error)?;
+                match (applied.attempt, payment.checkout_url) {
+                    (Some(attempt), Some(url)) if attempt.is_live() => {
+                        return Ok(CheckoutStarted {
+                            order_id: order_id.clone(),
+                            redirect_url: url,
+                        })
+                    }
+                    // It changed: look again.
+                    _ => continue,
+                }
+            }
+            // Every attempt is final and none paid: a new attempt.
+            let mut order = record.order.clone();
+            order.version += 1;
+            let now = OffsetDateTime::now_utc();
+            let attempt = PaymentAttempt::new(order.id.clone(), order.total, now)
+                .with_first_check(now, &self.policy.check_schedule);
+            match self.store.add_attempt(&order, &attempt).await {
+                Ok(()) => return self.start_payment(&order, attempt).await,
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CheckoutError::StoreUnavailable)
+    }
+
+    /// Creates the provider payment of a stored attempt (idempotently: its
+    /// id is the idempotency key) and records the provider's id and
+    /// checkout page.
+    async fn start_payment(
+        &self,
+        order: &Order,
+        attempt: PaymentAttempt,
+    ) -> Result<CheckoutStarted, CheckoutError> {
+        let payment = self
+            .provider
+            .create_payment(&NewPayment {
+                amount: attempt.amount,
+                description: order.description(),
+                redirect_url: self.urls.thank_you_page(&order.id),
+                webhook_url: self.urls.webhook(),
+                metadata: PaymentMetadata {
+                    order_id: order.id.clone(),
+                    attempt_id: attempt.id.clone(),
+                },
+                idempotency_key: attempt.id.0.clone(),
+            })
+            .await
+            .map_err(|e| {
+                // The attempt stays `created`: a resubmission retries it,
+                // and the reconciler gives it up if nobody does.
+                tracing::warn!(order_id = %order.id, attempt_id = %attempt.id, error = %e, "could not create the provider payment");
+                provider_checkout_error(e)
+            })?;
+        let checkout_url = payment
+            .checkout_url
+            .clone()
+            .ok_or(CheckoutError::ProviderRejected)?;
+        let applied = self
+            .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
+            .await
+            .map_err(webhook_to_checkout_error)?;
+        if let SyncOutcome::Ignored(reason) = applied.outcome {
+            // Not recorded as ours, so no webhook could ever apply it.
+            tracing::error!(order_id = %order.id, provider_payment_id = %payment.id, reason, "the created payment is not the attempt's; canceled");
+            if let Err(error) = self.provider.cancel_payment(&payment.id).await {
+                tracing::warn!(provider_payment_id = %payment.id, %error, "could not cancel the payment");
+            }
+            return Err(CheckoutError::ProviderRejected);
+        }
+        if !applied
+            .attempt
+            .as_ref()
+            .is_some_and(PaymentAttempt::is_live)
+        {
+            // Given up (or otherwise final) while the create was under way:
+            // nobody may pay it now. Should the cancel fail and the shopper
+            // pay all the same, the webhook records that as an incident.
+            if let Err(error) = self.provider.cancel_payment(&payment.id).await {
+                tracing::warn!(order_id = %order.id, provider_payment_id = %payment.id, %error, "could not cancel a payment of an attempt no longer live");
+            }
+            tracing::info!(order_id = %order.id, provider_payment_id = %payment.id, "the attempt is no longer live; its checkout page is not shown");
+            return Ok(CheckoutStarted {
+                order_id: order.id.clone(),
+                redirect_url: self.urls.thank_you_page(&order.id),
+            });
+        }
+        tracing::info!(order_id = %order.id, provider_payment_id = %payment.id, "checkout started");
+        Ok(CheckoutStarted {
+            order_id: order.id.clone(),
+            redirect_url: checkout_url,
+        })
+    }
+}
+
+fn provider_checkout_error(e: ProviderError) -> CheckoutError {
+    match e {
+        ProviderError::Unavailable(_) => CheckoutError::ProviderUnavailable,
+        ProviderError::NotFound | ProviderError::Rejected(_) | ProviderError::Malformed(_) => {
+            CheckoutError::ProviderRejected
+        }
+    }
+}
+
+fn webhook_to_checkout_error(e: SyncError) -> CheckoutError {
+    match e {
+        SyncError::Store(e) => e.into(),
+        SyncError::Provider(e) => provider_checkout_error(e),
+    }
+}

@@ -1,0 +1,169 @@
+//! The checkout workflow, over the two ports: [`checkout`] starts payments,
+//! [`payment_sync`] moves them forward from what the provider says (webhook,
+//! reconciler, refresh on read).
+
+mod checkout;
+mod payment_sync;
+
+use crate::catalog::{Catalog, CatalogError};
+use crate::order::OrderId;
+use crate::payment::{AttemptId, CheckSchedule, IncidentKind, PaymentStatus};
+use crate::ports::{OrderRecord, PaymentProvider, ProviderError, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often a write is retried after losing a race to another writer.
+const MAX_WRITE_CONFLICTS: usize = 8;
+/// Paid orders kept in memory; past this the cache starts afresh.
+const PAID_ORDERS_CACHED: usize = 100_000;
+
+/// The public addresses the provider needs: where to send the shopper back
+/// and where to notify us.
+#[derive(Clone, Debug)]
+pub struct ShopUrls {
+    /// e.g. `https://shop.example` (no trailing slash).
+    pub public_base_url: String,
+}
+
+impl ShopUrls {
+    pub fn thank_you_page(&self, order_id: &OrderId) -> String {
+        format!("{}/orders/{order_id}", self.public_base_url)
+    }
+
+    pub fn webhook(&self) -> String {
+        format!("{}/webhooks/mollie", self.public_base_url)
+    }
+}
+
+/// When the server asks the provider itself instead of waiting for a webhook.
+#[derive(Clone, Debug)]
+pub struct ReconcilePolicy {
+    /// A status still open or pending this long after the attempt was
+    /// created is refreshed from the provider when read.
+    pub refresh_after: Duration,
+    /// At most one refresh per attempt in this interval.
+    pub min_refresh_interval: Duration,
+    /// An attempt the provider never confirmed (no provider id: the create
+    /// failed or its answer was lost) is given up this long after its latest
+    /// create call began, far longer than a create with all its retries can
+    /// take, so that no create is still in flight. Should the provider take
+    /// money on it all the same, that is recorded as an incident.
+    pub abandon_unconfirmed_after: Duration,
+    /// When the background reconciler looks at attempts that are not final.
+    pub check_schedule: CheckSchedule,
+}
+
+impl Default for ReconcilePolicy {
+    fn default() -> Self {
+        Self {
+            refresh_after: Duration::from_secs(10),
+            min_refresh_interval: Duration::from_secs(5),
+            abandon_unconfirmed_after: Duration::from_secs(30 * 60),
+            check_schedule: CheckSchedule {
+                first_check_after: Duration::from_secs(60),
+                max_interval: Duration::from_secs(3600),
+            },
+        }
+    }
+}
+
+/// Where to send the shopper after a checkout submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutStarted {
+    pub order_id: OrderId,
+    /// The provider's checkout page, or our thank-you page when there is
+    /// nothing left to pay (already paid) or to show what happened.
+    pub redirect_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckoutError {
+    #[error(transparent)]
+    InvalidCart(#[from] CatalogError),
+    #[error("this checkout was already submitted with another cart; please reload the page")]
+    KeyReusedWithAnotherCart,
+    #[error("we could not find that order")]
+    UnknownOrder,
+    #[error("the payment provider is not reachable right now; please try again")]
+    ProviderUnavailable,
+    #[error("the payment could not be started; please try again later")]
+    ProviderRejected,
+    #[error("the shop cannot take orders right now; please try again")]
+    StoreUnavailable,
+}
+
+impl From<StoreError> for CheckoutError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failure during checkout");
+        Self::StoreUnavailable
+    }
+}
+
+/// What syncing one payment from the provider did: the webhook, the
+/// reconciler, refresh on read and a create's answer all apply it alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    Updated(PaymentStatus),
+    /// Money the shop did not expect was recorded for the operator.
+    Incident(IncidentKind),
+    Unchanged,
+    /// Not ours or not known: answered 200 so nothing leaks; nothing changed.
+    Ignored(&'static str),
+}
+
+/// A sync that could not finish: a webhook answers it 5xx, so that the
+/// provider retries; the reconciler tries again on its schedule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    #[error("payment provider: {0}")]
+    Provider(ProviderError),
+    #[error("store: {0}")]
+    Store(StoreError),
+}
+
+pub struct CheckoutService {
+    catalog: Catalog,
+    store: Arc<dyn Store>,
+    provider: Arc<dyn PaymentProvider>,
+    urls: ShopUrls,
+    policy: ReconcilePolicy,
+    /// When each attempt was last refreshed on read (rate limit).
+    last_refresh: Mutex<HashMap<AttemptId, Instant>>,
+    /// A paid order stays paid (its paid attempt is final, and no attempt is
+    /// added to a paid order), so it is served from memory. Only an incident
+    /// recorded later changes its record; that write drops it from here.
+    paid_orders: Mutex<HashMap<OrderId, OrderRecord>>,
+}
+
+impl CheckoutService {
+    pub fn new(
+        catalog: Catalog,
+        store: Arc<dyn Store>,
+        provider: Arc<dyn PaymentProvider>,
+        urls: ShopUrls,
+    ) -> Self {
+        Self {
+            catalog,
+            store,
+            provider,
+            urls,
+            policy: ReconcilePolicy::default(),
+            last_refresh: Mutex::default(),
+            paid_orders: Mutex::default(),
+        }
+    }
+
+    pub fn with_reconcile_policy(mut self, policy: ReconcilePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn reconcile_policy(&self) -> &ReconcilePolicy {
+        &self.policy
+    }
+}

@@ -1,0 +1,396 @@
+//! Moving payments forward from what the provider says: the webhook, the
+//! reconciler and refresh on read all fetch the payment and apply it here.
+
+use super::{CheckoutService, SyncError, SyncOutcome, MAX_WRITE_CONFLICTS, PAID_ORDERS_CACHED};
+use crate::order::{OrderId, OrderStatus};
+use crate::payment::{AttemptId, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange};
+use crate::ports::{OrderRecord, ProviderError, ProviderPayment, StoreError};
+use std::time::Instant;
+use time::OffsetDateTime;
+
+impl CheckoutService {
+    /// The order with its attempts and derived status, as stored.
+    pub async fn order(
+        &self,
+        id: &OrderId,
+    ) -> Result<Option<(OrderRecord, OrderStatus)>, StoreError> {
+        if let Some(record) = self.paid_orders.lock().expect("cache lock").get(id) {
+            return Ok(Some((record.clone(), OrderStatus::Paid)));
+        }
+        let Some(record) = self.store.load_order(id).await? else {
+            return Ok(None);
+        };
+        let status = OrderStatus::derive(&record.attempts);
+        if status == OrderStatus::Paid {
+            let mut cache = self.paid_orders.lock().expect("cache lock");
+            if cache.len() >= PAID_ORDERS_CACHED {
+                cache.clear();
+            }
+            cache.insert(id.clone(), record.clone());
+        }
+        Ok(Some((record, status)))
+    }
+
+    /// Like [`Self::order`], but a payment still open or pending past the
+    /// policy's threshold is first refreshed from the provider (at most once
+    /// per interval per attempt), so a lost webhook cannot leave the
+    /// shopper waiting. A provider failure is logged and the stored status
+    /// shown.
+    pub async fn order_refreshed(
+        &self,
+        id: &OrderId,
+    ) -> Result<Option<(OrderRecord, OrderStatus)>, StoreError> {
+        let Some((record, status)) = self.order(id).await? else {
+            return Ok(None);
+        };
+        let now = OffsetDateTime::now_utc();
+        let due: Vec<_> = record
+            .attempts
+            .iter()
+            .filter(|a| !a.status.is_final() && now - a.created_at >= self.policy.refresh_after)
+            .filter(|a| self.refresh_allowed(&a.id))
+            .cloned()
+            .collect();
+        if due.is_empty() {
+            return Ok(Some((record, status)));
+        }
+        for attempt in &due {
+            if let Err(error) = self.refresh_attempt(attempt).await {
+                tracing::warn!(attempt_id = %attempt.id, %error, "refresh on read failed");
+            }
+        }
+        self.order(id).await
+    }
+
+    fn refresh_allowed(&self, attempt_id: &AttemptId) -> bool {
+        let mut last = self.last_refresh.lock().expect("refresh lock");
+        let now = Instant::now();
+        if last.len() > 10_000 {
+            last.retain(|_, at| now.duration_since(*at) < self.policy.min_refresh_interval);
+        }
+        match last.get(attempt_id) {
+            Some(at) if now.duration_since(*at) < self.policy.min_refresh_interval => false,
+            _ => {
+                last.insert(attempt_id.clone(), now);
+                true
+            }
+        }
+    }
+
+    /// Attempts not final yet whose next check is due, the longest overdue
+    /// first: what the background reconciler refreshes.
+    pub async fn due_attempts(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PaymentAttempt>, StoreError> {
+        self.store.due_attempts(now, limit).await
+    }
+
+    /// The reconciler's look at one attempt: refreshes it from the provider,
+    /// then, if it is still not final, schedules the next look with backoff
+    /// (also when the provider failed), so that long-open attempts make way
+    /// for newer ones.
+    pub async fn reconcile(&self, attempt: &PaymentAttempt) -> Result<SyncOutcome, SyncError> {
+        let outcome = self.refresh_attempt(attempt).await;
+        self.schedule_next_check(attempt)
+            .await
+            .map_err(SyncError::Store)?;
+        outcome
+    }
+
+    async fn schedule_next_check(&self, seen: &PaymentAttempt) -> Result<(), StoreError> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let Some(mut next) = self.store.load_attempt(&seen.order_id, &seen.id).await? else {
+                return Ok(());
+            };
+            if !next.is_live() {
+                return Ok(());
+            }
+            let now = OffsetDateTime::now_utc();
+            next.schedule_next_check(now, &self.policy.check_schedule);
+            next.bump_version(now);
+            match self.store.update_attempt(&next).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    /// Asks the provider for an attempt's payment and applies what it says.
+    /// Used by reconciliation (on read and in the background).
+    pub async fn refresh_attempt(
+        &self,
+        attempt: &PaymentAttempt,
+    ) -> Result<SyncOutcome, SyncError> {
+        let Some(provider_id) = attempt.provider_payment_id.as_deref() else {
+            return self.abandon_if_unconfirmed(attempt).await;
+        };
+        let payment = self
+            .provider
+            .get_payment(provider_id)
+            .await
+            .map_err(SyncError::Provider)?;
+        Ok(self
+            .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
+            .await?
+            .outcome)
+    }
+
+    /// Gives up an attempt the provider never confirmed, once no create
+    /// call for it can still be in flight. The write is conditional on the
+    /// version read, and a (re)started create bumps it first, so a create
+    /// and a give-up never both win.
+    async fn abandon_if_unconfirmed(
+        &self,
+        attempt: &PaymentAttempt,
+    ) -> Result<SyncOutcome, SyncError> {
+        let now = OffsetDateTime::now_utc();
+        if attempt.since_create_started(now) < self.policy.abandon_unconfirmed_after {
+            return Ok(SyncOutcome::Unchanged);
+        }
+        let mut next = attempt.clone();
+        let change = next.observe(PaymentStatus::Expired);
+        next.bump_version(now);
+        match self.store.update_attempt(&next).await {
+            Ok(()) => {
+                tracing::info!(attempt_id = %attempt.id, "unconfirmed attempt given up");
+                Ok(match change {
+                    StatusChange::Advanced(status) => SyncOutcome::Updated(status),
+                    _ => SyncOutcome::Unchanged,
+                })
+            }
+            // Someone else changed it (a create began): the next round looks again.
+            Err(StoreError::Conflict) => Ok(SyncOutcome::Unchanged),
+            Err(e) => Err(SyncError::Store(e)),
+        }
+    }
+
+    /// The provider says payment `provider_payment_id` changed. The id is all
+    /// we are told. An id we never recorded costs no provider call; a known
+    /// one is fetched and checked against our records.
+    pub async fn handle_webhook(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<SyncOutcome, SyncError> {
+        let Some(attempt) = self
+            .store
+            .find_attempt_by_provider_payment(provider_payment_id)
+            .await
+            .map_err(SyncError::Store)?
+        else {
+            return Ok(SyncOutcome::Ignored("unknown payment"));
+        };
+        let payment = match self.provider.get_payment(provider_payment_id).await {
+            Ok(payment) => payment,
+            Err(ProviderError::NotFound) => return Ok(SyncOutcome::Ignored("unknown payment")),
+            Err(ProviderError::Malformed(detail)) => {
+                // Asking again gets the same answer: retries would never end.
+                tracing::error!(%provider_payment_id, order_id = %attempt.order_id, %detail, "the provider's payment could not be read; nothing changed");
+                return Ok(SyncOutcome::Ignored("unreadable payment"));
+            }
+            Err(e) => return Err(SyncError::Provider(e)),
+        };
+        Ok(self
+            .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
+            .await?
+            .outcome)
+    }
+
+    /// Applies a provider payment to our attempt, after checking that it is
+    /// the attempt's payment: same metadata, same provider id (once known),
+    /// same amount and currency, the mode and account of our credentials. A
+    /// mismatch changes nothing and is logged as a security event.
+    /// Conditional writes; a lost race is re-read and re-applied. A `paid`
+    /// the shop did not expect is recorded as an incident, never dropped.
+    pub(super) async fn apply_provider_payment(
+        &self,
+        order_id: &OrderId,
+        attempt_id: &AttemptId,
+        payment: &ProviderPayment,
+    ) -> Result<Applied, SyncError> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let Some(attempt) = self
+                .store
+                .load_attempt(order_id, attempt_id)
+                .await
+                .map_err(SyncError::Store)?
+            else {
+                return Ok(Applied::ignored("no such attempt", None));
+            };
+            if let Some(mismatch) = self.mismatch(&attempt, payment) {
+                tracing::warn!(
+                    security_event = true,
+                    provider_payment_id = %payment.id,
+                    %order_id,
+                    %attempt_id,
+                    mismatch,
+                    "provider payment does not match the stored attempt; ignored"
+                );
+                return Ok(Applied::ignored(
+                    "payment does not match our attempt",
+                    Some(attempt),
+                ));
+            }
+            let Some(observed) = payment.status else {
+                tracing::warn!(provider_payment_id = %payment.id, "the provider reported a status we do not know");
+                return Ok(Applied::ignored("unknown status", Some(attempt)));
+            };
+
+            let mut next = attempt.clone();
+            let now = OffsetDateTime::now_utc();
+            // A webhook can beat the write that records the provider id.
+            let records_id = next.provider_payment_id.is_none();
+            if records_id {
+                next.record_provider_payment(payment.id.clone(), payment.checkout_url.clone());
+            }
+            let change = next.observe(observed);
+            let paid_after_given_up = observed == PaymentStatus::Paid
+                && !attempt.has_taken_money()
+                && change == StatusChange::Stale
+                && next.record_incident(IncidentKind::PaidAfterGivenUp, now);
+            if change == StatusChange::Stale && !paid_after_given_up {
+                tracing::info!(provider_payment_id = %payment.id, stored = %attempt.status, %observed, "stale status ignored");
+            }
+            if !records_id && !paid_after_given_up && !matches!(change, StatusChange::Advanced(_)) {
+                return Ok(Applied {
+                    outcome: SyncOutcome::Unchanged,
+                    attempt: Some(attempt),
+                });
+            }
+            next.bump_version(now);
+            match self.store.update_attempt(&next).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(SyncError::Store(e)),
+            }
+            let outcome = if paid_after_given_up {
+                tracing::error!(
+                    incident = %IncidentKind::PaidAfterGivenUp,
+                    provider_payment_id = %payment.id,
+                    %order_id,
+                    %attempt_id,
+                    stored = %attempt.status,
+                    "the provider took money on an attempt we had given up; recorded on the order for the operator"
+                );
+                SyncOutcome::Incident(IncidentKind::PaidAfterGivenUp)
+            } else {
+                tracing::info!(provider_payment_id = %payment.id, status = %next.status, "payment status updated");
+                match change {
+                    StatusChange::Advanced(status) => SyncOutcome::Updated(status),
+                    _ => SyncOutcome::Unchanged,
+                }
+            };
+            if next.has_taken_money() && next.incident.is_none() {
+                self.record_second_payment(order_id, attempt_id)
+                    .await
+                    .map_err(SyncError::Store)?;
+            }
+            return Ok(Applied {
+                outcome,
+                attempt: Some(next),
+            });
+        }
+        Err(SyncError::Store(StoreError::Conflict))
+    }
+
+    /// Why `payment` is not the payment of `attempt`, if it is not.
+    fn mismatch(
+        &self,
+        attempt: &PaymentAttempt,
+        payment: &ProviderPayment,
+    ) -> Option<&'static str> {
+        let metadata_matches = payment
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.order_id == attempt.order_id && m.attempt_id == attempt.id);
+        let same_payment = attempt
+            .provider_payment_id
+            .as_deref()
+            .is_none_or(|id| id == payment.id);
+        if !metadata_matches {
+            Some("metadata")
+        } else if !same_payment {
+            Some("provider payment id")
+        } else if attempt.amount != payment.amount {
+            Some("amount")
+        } else if payment.mode != self.provider.mode() {
+            Some("mode")
+        } else if self
+            .provider
+            .profile_id()
+            .is_some_and(|expected| payment.profile_id.as_deref() != Some(expected))
+        {
+            Some("profile")
+        } else {
+            None
+        }
+    }
+
+    /// An attempt that took money while another attempt of the same order
+    /// already had (a checkout left open in a second tab) is recorded as a
+    /// second payment, to be refunded. Run after the write, so that of two
+    /// payments applied at once the later sees the earlier (both may be
+    /// flagged then; none is ever missed).
+    async fn record_second_payment(
+        &self,
+        order_id: &OrderId,
+        attempt_id: &AttemptId,
+    ) -> Result<(), StoreError> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let Some(record) = self.store.load_order(order_id).await? else {
+                return Ok(());
+            };
+            let Some(this) = record.attempts.iter().find(|a| &a.id == attempt_id) else {
+                return Ok(());
+            };
+            let another_paid = record
+                .attempts
+                .iter()
+                .any(|a| &a.id != attempt_id && a.has_taken_money());
+            if !another_paid || this.incident.is_some() {
+                return Ok(());
+            }
+            let mut next = this.clone();
+            let now = OffsetDateTime::now_utc();
+            next.record_incident(IncidentKind::SecondPayment, now);
+            next.bump_version(now);
+            match self.store.update_attempt(&next).await {
+                Ok(()) => {
+                    tracing::error!(
+                        incident = %IncidentKind::SecondPayment,
+                        %order_id,
+                        %attempt_id,
+                        provider_payment_id = next.provider_payment_id.as_deref().unwrap_or_default(),
+                        "a second payment was taken on one order; recorded for the operator to refund"
+                    );
+                    self.paid_orders
+                        .lock()
+                        .expect("cache lock")
+                        .remove(order_id);
+                    return Ok(());
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+}
+
+/// What applying a provider payment did, and the attempt as it now is.
+pub(super) struct Applied {
+    pub(super) outcome: SyncOutcome,
+    pub(super) attempt: Option<PaymentAttempt>,
+}
+
+impl Applied {
+    fn ignored(reason: &'static str, attempt: Option<PaymentAttempt>) -> Self {
+        Self {
+            outcome: SyncOutcome::Ignored(reason),
+            attempt,
+        }
+    }
+}
