@@ -5,6 +5,7 @@ pub mod lambda;
 pub mod reconciler;
 pub mod security;
 pub mod serve;
+pub mod telemetry;
 pub mod webhook;
 
 use axum::routing::get;
@@ -234,6 +235,6 @@ impl Application {
             )
             .fallback(leptos_axum::file_and_error_handler(app::shell))
             .with_state(leptos_options);
-        security::harden(router, &self.http)
+        telemetry::trace_requests(security::harden(router, &self.http))
     }
 }

@@ -9,12 +9,7 @@ use server::Application;
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .init();
+    server::telemetry::init(server::telemetry::LogFormat::from_env());
     let cli = Cli::parse();
     if let Err(message) = run(cli).await {
         tracing::error!("{message}");

@@ -12,9 +12,6 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// At most this much of a caller's id reaches the logs.
-const LOGGED_ID_CHARS: usize = 40;
-
 #[derive(Deserialize)]
 struct WebhookBody {
     id: String,
@@ -35,21 +32,12 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         .with_state(WebhookState { service, timeout })
 }
 
-/// A caller's id as it may be logged: bounded, and escaped by `{:?}`.
-fn loggable(id: &str) -> String {
-    let mut shown: String = id.chars().take(LOGGED_ID_CHARS).collect();
-    if shown.len() < id.len() {
-        shown.push('…');
-    }
-    shown
-}
-
 async fn mollie_webhook(
     State(state): State<WebhookState>,
     Form(body): Form<WebhookBody>,
 ) -> StatusCode {
     if !mollie::is_payment_id(&body.id) {
-        tracing::info!(id = ?loggable(&body.id), "webhook ignored: not a Mollie payment id");
+        tracing::info!(id = ?crate::telemetry::loggable(&body.id), "webhook ignored: not a Mollie payment id");
         return StatusCode::OK;
     }
     let id = body.id.as_str();

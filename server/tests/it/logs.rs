@@ -3,6 +3,7 @@
 
 use crate::common::{harness, StoreKind};
 use checkout::ReconcilePolicy;
+use mollie_emulator::{Faults, PaymentStatus};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -49,4 +50,59 @@ async fn a_webhook_with_a_huge_id_logs_only_a_bounded_part_of_it() {
         !text.lines().any(|line| line.starts_with("ERROR forged")),
         "a caller wrote a log line"
     );
+}
+
+/// Every log line of a webhook carries the request's id (also in the
+/// response) and the order, attempt and provider payment it is about.
+#[tokio::test]
+async fn a_webhooks_log_lines_carry_the_request_id_and_the_order() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _scope = tracing::subscriber::set_default(subscriber);
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let (order_id, provider_id) = shop.buy().await;
+    let attempt_id = shop.record(&order_id).await.attempts[0].id.clone();
+    shop.emulator.set_faults(Faults {
+        drop_next_webhooks: 1,
+        ..Faults::default()
+    });
+    assert!(shop
+        .emulator
+        .complete_payment(&provider_id, PaymentStatus::Paid));
+
+    let response = reqwest::Client::new()
+        .post(format!("{}/webhooks/mollie", shop.shop_url))
+        .header("x-request-id", "chosen-by-the-caller")
+        .form(&[("id", provider_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        request_id.len() == 32 && request_id.chars().all(|c| c.is_ascii_hexdigit()),
+        "our own id, not the caller's: {request_id}"
+    );
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.contains("payment status updated") && line.contains("status=paid"))
+        .unwrap_or_else(|| panic!("no status change was logged: {text}"));
+    for field in [
+        format!("request_id={request_id}"),
+        format!("order_id={order_id}"),
+        format!("attempt_id={attempt_id}"),
+        format!("provider_payment_id={provider_id}"),
+    ] {
+        assert!(line.contains(&field), "{field} missing from: {line}");
+    }
 }

@@ -54,6 +54,7 @@ impl CheckoutService {
     /// checkout page (asking the provider first whether it is still open,
     /// and starting the provider payment if it never was), a new attempt if
     /// all failed, or the thank-you page if it is paid.
+    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
     async fn continue_payment(&self, order_id: &OrderId) -> Result<CheckoutStarted, CheckoutError> {
         for _ in 0..MAX_WRITE_CONFLICTS {
             let record = self
@@ -133,6 +134,7 @@ impl CheckoutService {
     /// Creates the provider payment of a stored attempt (idempotently: its
     /// id is the idempotency key) and records the provider's id and
     /// checkout page.
+    #[tracing::instrument(skip_all, fields(order_id = %order.id, attempt_id = %attempt.id))]
     async fn start_payment(
         &self,
         order: &Order,

@@ -36,6 +36,7 @@ impl CheckoutService {
     /// per interval per attempt), so a lost webhook cannot leave the
     /// shopper waiting. A provider failure is logged and the stored status
     /// shown.
+    #[tracing::instrument(skip_all, fields(order_id = %id))]
     pub async fn order_refreshed(
         &self,
         id: &OrderId,
@@ -121,6 +122,11 @@ impl CheckoutService {
 
     /// Asks the provider for an attempt's payment and applies what it says.
     /// Used by reconciliation (on read and in the background).
+    #[tracing::instrument(skip_all, fields(
+        order_id = %attempt.order_id,
+        attempt_id = %attempt.id,
+        provider_payment_id = attempt.provider_payment_id.as_deref(),
+    ))]
     pub async fn refresh_attempt(
         &self,
         attempt: &PaymentAttempt,
@@ -171,6 +177,7 @@ impl CheckoutService {
     /// The provider says payment `provider_payment_id` changed. The id is all
     /// we are told. An id we never recorded costs no provider call; a known
     /// one is fetched and checked against our records.
+    #[tracing::instrument(skip_all, fields(%provider_payment_id, order_id = tracing::field::Empty))]
     pub async fn handle_webhook(
         &self,
         provider_payment_id: &str,
@@ -183,6 +190,7 @@ impl CheckoutService {
         else {
             return Ok(SyncOutcome::Ignored("unknown payment"));
         };
+        tracing::Span::current().record("order_id", tracing::field::display(&attempt.order_id));
         let payment = match self.provider.get_payment(provider_payment_id).await {
             Ok(payment) => payment,
             Err(ProviderError::NotFound) => return Ok(SyncOutcome::Ignored("unknown payment")),
@@ -205,6 +213,7 @@ impl CheckoutService {
     /// mismatch changes nothing and is logged as a security event.
     /// Conditional writes; a lost race is re-read and re-applied. A `paid`
     /// the shop did not expect is recorded as an incident, never dropped.
+    #[tracing::instrument(skip_all, fields(%order_id, %attempt_id, provider_payment_id = %payment.id))]
     pub(super) async fn apply_provider_payment(
         &self,
         order_id: &OrderId,
