@@ -55,11 +55,44 @@ pub struct OrderView {
     pub id: String,
     pub lines: Vec<OrderLineView>,
     pub total: String,
-    /// One of `awaiting_payment`, `payment_pending`, `paid`, `failed`,
-    /// `canceled`, `expired`.
-    pub status: String,
+    pub status: ShopperStatus,
+}
+
+/// An order's status as the shopper sees it: one type on the server and in
+/// the browser (the islands), sent as its [`code`](Self::code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShopperStatus {
+    AwaitingPayment,
+    PaymentPending,
+    Paid,
+    Failed,
+    Canceled,
+    Expired,
+}
+
+impl ShopperStatus {
+    /// As pages and tests show it: `awaiting_payment`, `paid`, ...
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AwaitingPayment => "awaiting_payment",
+            Self::PaymentPending => "payment_pending",
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+            Self::Expired => "expired",
+        }
+    }
+
     /// Nothing more happens without the shopper: stop polling.
-    pub is_final: bool,
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::AwaitingPayment | Self::PaymentPending)
+    }
+
+    /// No money was taken and the order can be paid again.
+    pub fn can_pay_again(self) -> bool {
+        matches!(self, Self::Failed | Self::Canceled | Self::Expired)
+    }
 }
 
 #[server(endpoint = "storefront")]
@@ -70,7 +103,7 @@ pub async fn storefront() -> Result<StorefrontView, ServerFnError> {
         .articles()
         .iter()
         .map(|a| ArticleView {
-            id: a.id.0.clone(),
+            id: a.id.to_string(),
             name: a.name.clone(),
             description: a.description.clone(),
             price: a.price.to_string(),
@@ -85,7 +118,7 @@ pub async fn storefront() -> Result<StorefrontView, ServerFnError> {
     Ok(StorefrontView {
         articles,
         cart: view,
-        checkout_key: checkout::CheckoutKey::generate().0,
+        checkout_key: checkout::CheckoutKey::generate().to_string(),
     })
 }
 
@@ -158,7 +191,7 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerF
         ssr::set_status(http::StatusCode::NOT_FOUND);
     }
     Ok(found.map(|(record, status)| OrderView {
-        id: record.order.id.0.clone(),
+        id: record.order.id.to_string(),
         lines: record
             .order
             .lines
@@ -171,15 +204,13 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerF
             .collect(),
         total: record.order.total.to_string(),
         status: match status {
-            OrderStatus::AwaitingPayment => "awaiting_payment",
-            OrderStatus::PaymentPending => "payment_pending",
-            OrderStatus::Paid => "paid",
-            OrderStatus::PaymentFailed(PaymentStatus::Canceled) => "canceled",
-            OrderStatus::PaymentFailed(PaymentStatus::Expired) => "expired",
-            OrderStatus::PaymentFailed(_) => "failed",
-        }
-        .to_owned(),
-        is_final: status.is_final(),
+            OrderStatus::AwaitingPayment => ShopperStatus::AwaitingPayment,
+            OrderStatus::PaymentPending => ShopperStatus::PaymentPending,
+            OrderStatus::Paid => ShopperStatus::Paid,
+            OrderStatus::PaymentFailed(PaymentStatus::Canceled) => ShopperStatus::Canceled,
+            OrderStatus::PaymentFailed(PaymentStatus::Expired) => ShopperStatus::Expired,
+            OrderStatus::PaymentFailed(_) => ShopperStatus::Failed,
+        },
     }))
 }
 
@@ -300,7 +331,7 @@ mod ssr {
                 .lines
                 .iter()
                 .map(|l| CartLineView {
-                    article_id: l.article_id.0.clone(),
+                    article_id: l.article_id.to_string(),
                     name: l.name.clone(),
                     quantity: l.quantity,
                     unit_price: l.unit_price.to_string(),

@@ -1,4 +1,4 @@
-use crate::api::{order_status, OrderView, PayAgain};
+use crate::api::{order_status, OrderView, PayAgain, ShopperStatus};
 use crate::storefront::error_text;
 use crate::NotFound;
 use leptos::prelude::*;
@@ -32,29 +32,31 @@ pub fn ThankYou() -> impl IntoView {
     }
 }
 
-fn status_message(status: &str) -> (&'static str, &'static str) {
+fn status_message(status: ShopperStatus) -> (&'static str, &'static str) {
     match status {
-        "paid" => (
+        ShopperStatus::Paid => (
             "Thank you! Your payment was received.",
             "We are packing your order.",
         ),
-        "failed" => (
+        ShopperStatus::Failed => (
             "The payment failed.",
             "No money was taken. You can try again.",
         ),
-        "canceled" => (
+        ShopperStatus::Canceled => (
             "The payment was canceled.",
             "No money was taken. You can try again.",
         ),
-        "expired" => (
+        ShopperStatus::Expired => (
             "The payment expired.",
             "No money was taken. You can try again.",
         ),
-        "payment_pending" => (
+        ShopperStatus::PaymentPending => (
             "Your payment is being processed…",
             "This page updates by itself.",
         ),
-        _ => ("Waiting for your payment…", "This page updates by itself."),
+        ShopperStatus::AwaitingPayment => {
+            ("Waiting for your payment…", "This page updates by itself.")
+        }
     }
 }
 
@@ -70,7 +72,7 @@ pub fn OrderLive(order: OrderView) -> impl IntoView {
     let next_delay = StoredValue::new(FIRST_POLL_DELAY);
     let poll_id = id.clone();
     Effect::new(move |_| {
-        if order.with(|o| o.is_final) {
+        if order.with(|o| o.status.is_final()) {
             return;
         }
         // Re-runs whenever a poll lands (or fails, through the flag).
@@ -95,11 +97,11 @@ pub fn OrderLive(order: OrderView) -> impl IntoView {
         );
     });
 
-    let status = move || order.with(|o| o.status.clone());
-    let is_final = move || order.with(|o| o.is_final);
-    let can_pay_again = move || matches!(status().as_str(), "failed" | "canceled" | "expired");
+    let status = move || order.with(|o| o.status);
+    let is_final = move || status().is_final();
+    let can_pay_again = move || status().can_pay_again();
     view! {
-        <section class="panel order" data-status=status>
+        <section class="panel order" data-status=move || status().code()>
             {move || (!is_final()).then(|| view! {
                 <noscript>
                     <meta http-equiv="refresh" content=NO_SCRIPT_REFRESH_SECONDS.to_string()/>
@@ -109,9 +111,9 @@ pub fn OrderLive(order: OrderView) -> impl IntoView {
                 {move || (!is_final()).then(|| view! {
                     <span class="spinner" aria-hidden="true"></span>
                 })}
-                <h1 data-testid="status-headline">{move || status_message(&status()).0}</h1>
-                <p>{move || status_message(&status()).1}</p>
-                <p class="status-code">"Status: " <strong data-testid="status">{status}</strong></p>
+                <h1 data-testid="status-headline">{move || status_message(status()).0}</h1>
+                <p>{move || status_message(status()).1}</p>
+                <p class="status-code">"Status: " <strong data-testid="status">{move || status().code()}</strong></p>
                 {move || connection_trouble.get().then(|| view! {
                     <p class="note">"We are having trouble reaching the shop; still trying…"</p>
                 })}

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Form, Router};
-use checkout::{CheckoutService, SyncOutcome};
+use checkout::{CheckoutService, ProviderPaymentId, SyncOutcome};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,24 +36,24 @@ async fn mollie_webhook(
     State(state): State<WebhookState>,
     Form(body): Form<WebhookBody>,
 ) -> StatusCode {
-    if !mollie::is_payment_id(&body.id) {
+    let Some(id) = ProviderPaymentId::parse(&body.id).filter(|_| mollie::is_payment_id(&body.id))
+    else {
         tracing::info!(id = ?crate::telemetry::loggable(&body.id), "webhook ignored: not a Mollie payment id");
         return StatusCode::OK;
-    }
-    let id = body.id.as_str();
-    match tokio::time::timeout(state.timeout, state.service.handle_webhook(id)).await {
+    };
+    match tokio::time::timeout(state.timeout, state.service.handle_webhook(&id)).await {
         Ok(Ok(SyncOutcome::Ignored(reason))) => {
-            tracing::info!(provider_payment_id = id, reason, "webhook ignored");
+            tracing::info!(provider_payment_id = %id, reason, "webhook ignored");
             StatusCode::OK
         }
         Ok(Ok(_)) => StatusCode::OK,
         Ok(Err(error)) => {
-            tracing::warn!(provider_payment_id = id, %error, "webhook failed; Mollie will retry");
+            tracing::warn!(provider_payment_id = %id, %error, "webhook failed; Mollie will retry");
             StatusCode::SERVICE_UNAVAILABLE
         }
         // Every write is conditional, so work cut off half way is safe to redo.
         Err(_) => {
-            tracing::warn!(provider_payment_id = id, timeout = ?state.timeout, "webhook took too long; Mollie will retry");
+            tracing::warn!(provider_payment_id = %id, timeout = ?state.timeout, "webhook took too long; Mollie will retry");
             StatusCode::SERVICE_UNAVAILABLE
         }
     }

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Most of one article a single order may hold.
 pub const MAX_QUANTITY: u32 = 99;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ArticleId(pub String);
+pub use crate::ids::ArticleId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
@@ -59,7 +58,7 @@ impl Catalog {
     /// The demo shop's articles.
     pub fn demo() -> Self {
         let article = |id: &str, name: &str, description: &str, cents: i64| Article {
-            id: ArticleId(id.into()),
+            id: ArticleId::parse(id).expect("a well-formed demo article id"),
             name: name.into(),
             description: description.into(),
             price: Money::new(cents, Currency::EUR),
@@ -92,7 +91,7 @@ impl Catalog {
     }
 
     pub fn find(&self, id: &str) -> Option<&Article> {
-        self.articles.iter().find(|a| a.id.0 == id)
+        self.articles.iter().find(|a| a.id.as_str() == id)
     }
 
     /// Checks an article id and quantity from the outside world and prices
@@ -180,7 +179,7 @@ mod tests {
             .unwrap();
         let summary: Vec<_> = lines
             .iter()
-            .map(|l| (l.article_id.0.as_str(), l.quantity))
+            .map(|l| (l.article_id.as_str(), l.quantity))
             .collect();
         assert_eq!(summary, [("mug", 3), ("tote", 1)]);
         assert_eq!(catalog.price_cart(&[]), Err(CatalogError::EmptyCart));

@@ -5,35 +5,12 @@
 
 use crate::order::{OrderId, OrderLine};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use time::{Duration, OffsetDateTime};
 
 /// How long a key is remembered.
 pub const CHECKOUT_KEY_TTL: Duration = Duration::hours(24);
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CheckoutKey(pub String);
-
-impl CheckoutKey {
-    pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string())
-    }
-
-    /// 16 to 64 letters, digits, `-` or `_`.
-    pub fn parse(text: &str) -> Option<Self> {
-        let valid = (16..=64).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        valid.then(|| Self(text.to_owned()))
-    }
-}
-
-impl fmt::Display for CheckoutKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::ids::CheckoutKey;
 
 /// What a key was first used for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +50,7 @@ impl CheckoutRecord {
 pub fn cart_fingerprint(lines: &[OrderLine]) -> String {
     lines
         .iter()
-        .map(|l| format!("{}:{}", l.article_id.0, l.quantity))
+        .map(|l| format!("{}:{}", l.article_id, l.quantity))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -85,7 +62,7 @@ mod tests {
     #[test]
     fn keys_are_checked() {
         let key = CheckoutKey::generate();
-        assert_eq!(CheckoutKey::parse(&key.0), Some(key));
+        assert_eq!(CheckoutKey::parse(key.as_str()), Some(key));
         for bad in [
             "",
             "short",

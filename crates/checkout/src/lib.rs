@@ -4,6 +4,7 @@
 pub mod cart;
 pub mod catalog;
 pub mod idempotency;
+pub mod ids;
 pub mod money;
 pub mod order;
 pub mod payment;
@@ -11,14 +12,13 @@ pub mod ports;
 pub mod service;
 
 pub use cart::{Cart, PricedCart};
-pub use catalog::{
-    Article, ArticleId, CartLine, Catalog, CatalogError, MAX_CART_LINES, MAX_QUANTITY,
-};
-pub use idempotency::{CheckoutKey, CheckoutRecord, CHECKOUT_KEY_TTL};
+pub use catalog::{Article, CartLine, Catalog, CatalogError, MAX_CART_LINES, MAX_QUANTITY};
+pub use idempotency::{CheckoutRecord, CHECKOUT_KEY_TTL};
+pub use ids::{ArticleId, AttemptId, CheckoutKey, InvalidId, OrderId, ProviderPaymentId};
 pub use money::{Currency, Money, MoneyError};
-pub use order::{Order, OrderId, OrderLine, OrderStatus};
+pub use order::{Order, OrderLine, OrderStatus};
 pub use payment::{
-    AttemptId, CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
+    CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
 };
 pub use ports::{
     NewPayment, OrderRecord, PaymentMetadata, PaymentMode, PaymentProvider, ProviderError,

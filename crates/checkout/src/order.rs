@@ -5,38 +5,9 @@ use crate::catalog::ArticleId;
 use crate::money::Money;
 use crate::payment::{PaymentAttempt, PaymentStatus};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use time::OffsetDateTime;
 
-/// Unguessable (122 random bits): the thank-you page URL is the only key
-/// a shopper has to their order.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct OrderId(pub String);
-
-impl OrderId {
-    const PREFIX: &'static str = "ord_";
-
-    pub fn generate() -> Self {
-        Self(format!("{}{}", Self::PREFIX, uuid::Uuid::new_v4().simple()))
-    }
-
-    /// Accepts only ids of the form we generate, so malformed input never
-    /// reaches the store.
-    pub fn parse(text: &str) -> Option<Self> {
-        let hex = text.strip_prefix(Self::PREFIX)?;
-        (hex.len() == 32
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-        .then(|| Self(text.to_owned()))
-    }
-}
-
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::ids::OrderId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
@@ -83,7 +54,7 @@ impl Order {
 
     /// One line for the provider's payment description.
     pub fn description(&self) -> String {
-        let short_id = &self.id.0[OrderId::PREFIX.len()..][..8];
+        let short_id = &self.id.as_str()[OrderId::PREFIX.len()..][..8];
         format!("Order {short_id}")
     }
 }
@@ -146,7 +117,7 @@ mod tests {
     #[test]
     fn order_ids_are_unguessable_and_strictly_parsed() {
         let id = OrderId::generate();
-        assert_eq!(OrderId::parse(&id.0), Some(id.clone()));
+        assert_eq!(OrderId::parse(id.as_str()), Some(id.clone()));
         assert_ne!(id, OrderId::generate());
         for bad in [
             "",
@@ -154,8 +125,8 @@ mod tests {
             "ord_123",
             "x",
             "../etc/passwd",
-            &id.0.to_uppercase(),
-            &format!("{}0", id.0),
+            &id.as_str().to_uppercase(),
+            &format!("{id}0"),
         ] {
             assert_eq!(OrderId::parse(bad), None, "{bad}");
         }

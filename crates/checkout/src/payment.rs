@@ -6,22 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
 
-/// Our id of one attempt to pay an order. Also the provider idempotency key
-/// of its create call, so a retried create never makes a second payment.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct AttemptId(pub String);
-
-impl AttemptId {
-    pub fn generate() -> Self {
-        Self(format!("pay_{}", uuid::Uuid::new_v4().simple()))
-    }
-}
-
-impl fmt::Display for AttemptId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::ids::{AttemptId, ProviderPaymentId};
 
 /// created -> open -> (pending | authorized) -> paid | failed | canceled | expired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -173,7 +158,7 @@ pub struct PaymentAttempt {
     pub amount: Money,
     pub status: PaymentStatus,
     /// The provider's payment id (`tr_...`), once the provider created it.
-    pub provider_payment_id: Option<String>,
+    pub provider_payment_id: Option<ProviderPaymentId>,
     /// Where the shopper pays, while the payment is open.
     pub checkout_url: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -280,7 +265,7 @@ impl PaymentAttempt {
     /// The provider accepted the payment: remember its id and checkout page.
     pub fn record_provider_payment(
         &mut self,
-        provider_payment_id: String,
+        provider_payment_id: ProviderPaymentId,
         checkout_url: Option<String>,
     ) {
         self.provider_payment_id = Some(provider_payment_id);
@@ -334,11 +319,14 @@ mod tests {
     fn observing_drops_the_checkout_link_when_final() {
         let now = OffsetDateTime::UNIX_EPOCH;
         let mut attempt = PaymentAttempt::new(
-            OrderId("ord_1".into()),
+            OrderId::generate(),
             Money::new(100, crate::Currency::EUR),
             now,
         );
-        attempt.record_provider_payment("tr_1".into(), Some("https://pay".into()));
+        attempt.record_provider_payment(
+            ProviderPaymentId::parse("tr_1").unwrap(),
+            Some("https://pay".into()),
+        );
         assert_eq!(attempt.observe(Open), StatusChange::Advanced(Open));
         assert_eq!(attempt.checkout_url.as_deref(), Some("https://pay"));
         assert_eq!(attempt.observe(Paid), StatusChange::Advanced(Paid));
@@ -357,7 +345,7 @@ mod tests {
         };
         let now = OffsetDateTime::UNIX_EPOCH;
         let mut attempt = PaymentAttempt::new(
-            OrderId("ord_1".into()),
+            OrderId::generate(),
             Money::new(100, crate::Currency::EUR),
             now,
         )
@@ -375,7 +363,7 @@ mod tests {
     fn an_incident_is_recorded_once_and_counts_as_money_taken() {
         let now = OffsetDateTime::UNIX_EPOCH;
         let mut attempt = PaymentAttempt::new(
-            OrderId("ord_1".into()),
+            OrderId::generate(),
             Money::new(100, crate::Currency::EUR),
             now,
         );

@@ -4,7 +4,7 @@
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
 use crate::money::Money;
 use crate::order::{Order, OrderId};
-use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus};
+use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +74,7 @@ pub trait Store: Send + Sync + 'static {
     /// The attempt whose provider payment id is this, once recorded.
     async fn find_attempt_by_provider_payment(
         &self,
-        provider_payment_id: &str,
+        provider_payment_id: &ProviderPaymentId,
     ) -> Result<Option<PaymentAttempt>, StoreError>;
 
     /// The order with its attempts, read consistently.
@@ -119,7 +119,7 @@ pub enum PaymentMode {
 /// A payment as the provider reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderPayment {
-    pub id: String,
+    pub id: ProviderPaymentId,
     pub mode: PaymentMode,
     /// The provider account (Mollie: website profile) it was made in.
     pub profile_id: Option<String>,
@@ -151,10 +151,13 @@ pub trait PaymentProvider: Send + Sync + 'static {
     async fn create_payment(&self, payment: &NewPayment) -> Result<ProviderPayment, ProviderError>;
     async fn get_payment(
         &self,
-        provider_payment_id: &str,
+        provider_payment_id: &ProviderPaymentId,
     ) -> Result<ProviderPayment, ProviderError>;
     /// Cancels an open payment, so that nobody can pay it any more.
-    async fn cancel_payment(&self, provider_payment_id: &str) -> Result<(), ProviderError>;
+    async fn cancel_payment(
+        &self,
+        provider_payment_id: &ProviderPaymentId,
+    ) -> Result<(), ProviderError>;
     /// The mode this shop's credentials make payments in.
     fn mode(&self) -> PaymentMode;
     /// The provider account payments must belong to, when configured.

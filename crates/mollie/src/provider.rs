@@ -5,7 +5,7 @@ use crate::types::{Amount, CreatePayment, Payment, PaymentStatus as MollieStatus
 use async_trait::async_trait;
 use checkout::{
     NewPayment, PaymentMetadata, PaymentMode, PaymentProvider, PaymentStatus, ProviderError,
-    ProviderPayment,
+    ProviderPayment, ProviderPaymentId,
 };
 
 fn provider_error(e: MollieError) -> ProviderError {
@@ -33,6 +33,10 @@ fn domain_status(status: MollieStatus) -> Option<PaymentStatus> {
 }
 
 fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> {
+    let id = crate::is_payment_id(&payment.id)
+        .then(|| ProviderPaymentId::parse(&payment.id))
+        .flatten()
+        .ok_or_else(|| ProviderError::Malformed("a payment id not of Mollie's form".into()))?;
     let amount = payment.amount.to_money().map_err(|e| {
         ProviderError::Malformed(format!("payment {} has a bad amount: {e}", payment.id))
     })?;
@@ -56,7 +60,7 @@ fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> 
         profile_id: payment.profile_id.clone(),
         checkout_url: payment.checkout_url().map(str::to_owned),
         status: domain_status(payment.status),
-        id: payment.id,
+        id,
         amount,
         metadata,
     })
@@ -86,16 +90,19 @@ impl PaymentProvider for MollieClient {
 
     async fn get_payment(
         &self,
-        provider_payment_id: &str,
+        provider_payment_id: &ProviderPaymentId,
     ) -> Result<ProviderPayment, ProviderError> {
-        let payment = MollieClient::get_payment(self, provider_payment_id)
+        let payment = MollieClient::get_payment(self, provider_payment_id.as_str())
             .await
             .map_err(provider_error)?;
         provider_payment(payment)
     }
 
-    async fn cancel_payment(&self, provider_payment_id: &str) -> Result<(), ProviderError> {
-        MollieClient::cancel_payment(self, provider_payment_id)
+    async fn cancel_payment(
+        &self,
+        provider_payment_id: &ProviderPaymentId,
+    ) -> Result<(), ProviderError> {
+        MollieClient::cancel_payment(self, provider_payment_id.as_str())
             .await
             .map(|_| ())
             .map_err(provider_error)

@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use checkout::{
-    AttemptId, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt, Store,
-    StoreError,
+    AttemptId, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt,
+    ProviderPaymentId, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -90,7 +90,7 @@ fn unix_millis(t: OffsetDateTime) -> i64 {
 
 fn open_shard(id: &AttemptId) -> String {
     // FNV-1a: stable across processes, unlike the std hasher.
-    let hash = id.0.bytes().fold(0x811c9dc5u32, |h, b| {
+    let hash = id.as_str().bytes().fold(0x811c9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x01000193)
     });
     format!("OPEN#{}", hash % OPEN_SHARDS)
@@ -534,12 +534,8 @@ impl Store for DynamoDbStore {
 
     async fn find_attempt_by_provider_payment(
         &self,
-        provider_payment_id: &str,
+        provider_payment_id: &ProviderPaymentId,
     ) -> Result<Option<PaymentAttempt>, StoreError> {
-        // DynamoDB keys are at most 2 KB; longer ids were never ours.
-        if provider_payment_id.is_empty() || provider_payment_id.len() > 256 {
-            return Ok(None);
-        }
         let page = self
             .client
             .query()

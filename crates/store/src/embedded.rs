@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 use checkout::{
-    AttemptId, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt, Store,
-    StoreError,
+    AttemptId, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt,
+    ProviderPaymentId, Store, StoreError,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
@@ -90,9 +90,9 @@ impl Store for EmbeddedStore {
         attempt: &PaymentAttempt,
         checkout: &CheckoutRecord,
     ) -> Result<(), StoreError> {
-        let order_key = order.id.0.clone();
+        let order_key = order.id.to_string();
         let attempt_key = attempt_key(&attempt.order_id, &attempt.id);
-        let checkout_key = checkout.key.0.clone();
+        let checkout_key = checkout.key.to_string();
         let (order_bytes, attempt_bytes, checkout_bytes) =
             (encode(order)?, encode(attempt)?, encode(checkout)?);
         self.blocking(move |db| {
@@ -132,7 +132,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn find_checkout(&self, key: &CheckoutKey) -> Result<Option<CheckoutRecord>, StoreError> {
-        let key = key.0.clone();
+        let key = key.to_string();
         self.blocking(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let checkouts = tx.open_table(CHECKOUTS).map_err(unavailable)?;
@@ -146,7 +146,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError> {
-        let order_key = order.id.0.clone();
+        let order_key = order.id.to_string();
         let expected_version = order.version.saturating_sub(1);
         let attempt_key = attempt_key(&attempt.order_id, &attempt.id);
         let (order_bytes, attempt_bytes) = (encode(order)?, encode(attempt)?);
@@ -208,9 +208,9 @@ impl Store for EmbeddedStore {
 
     async fn find_attempt_by_provider_payment(
         &self,
-        provider_payment_id: &str,
+        provider_payment_id: &ProviderPaymentId,
     ) -> Result<Option<PaymentAttempt>, StoreError> {
-        let id = provider_payment_id.to_owned();
+        let id = provider_payment_id.to_string();
         self.blocking(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let index = tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
@@ -225,7 +225,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn load_order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
-        let order_key = id.0.clone();
+        let order_key = id.to_string();
         self.blocking(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let orders = tx.open_table(ORDERS).map_err(unavailable)?;

@@ -208,7 +208,7 @@ impl Harness {
             .unwrap();
         assert_eq!(status, OrderStatus::AwaitingPayment);
         let provider_id = record.attempts[0].provider_payment_id.clone().unwrap();
-        (started.order_id, provider_id)
+        (started.order_id, provider_id.to_string())
     }
 
     pub async fn record(&self, order_id: &OrderId) -> checkout::OrderRecord {

@@ -256,15 +256,15 @@ async fn forged_webhooks_change_nothing() {
                 redirect_url: "http://127.0.0.1:9/attacker".into(),
                 webhook_url: format!("{}/webhooks/mollie", shop.shop_url),
                 metadata: metadata.clone(),
-                idempotency_key: CheckoutKey::generate().0,
+                idempotency_key: CheckoutKey::generate().to_string(),
             },
         )
         .await
         .unwrap();
         assert!(shop
             .emulator
-            .complete_payment(&forged.id, PaymentStatus::Paid));
-        assert_eq!(shop.post_webhook(&forged.id).await, 200);
+            .complete_payment(forged.id.as_str(), PaymentStatus::Paid));
+        assert_eq!(shop.post_webhook(forged.id.as_str()).await, 200);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (after, status) = shop.service.order(&victim).await.unwrap().unwrap();
@@ -304,7 +304,9 @@ async fn a_failed_attempt_can_be_paid_again_on_the_same_order() {
     assert_eq!(status, OrderStatus::AwaitingPayment);
 
     let second = record.attempts[1].provider_payment_id.clone().unwrap();
-    assert!(shop.emulator.complete_payment(&second, PaymentStatus::Paid));
+    assert!(shop
+        .emulator
+        .complete_payment(second.as_str(), PaymentStatus::Paid));
     shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(5))
         .await;
     // Paid: paying again only shows the thank-you page.

@@ -64,20 +64,22 @@ async fn a_second_paid_attempt_on_one_order_is_recorded_for_a_refund() {
         .override_field(&first, "status", json!("paid"));
     assert_eq!(shop.post_webhook(&first).await, StatusCode::OK);
     // and then the second tab pays too.
-    assert!(shop.emulator.complete_payment(&second, PaymentStatus::Paid));
+    assert!(shop
+        .emulator
+        .complete_payment(second.as_str(), PaymentStatus::Paid));
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         let record = shop.record(&order_id).await;
         let incidents: Vec<_> = record
             .incidents()
-            .map(|(a, i)| (a.provider_payment_id.clone().unwrap(), i.kind))
+            .map(|(a, i)| (a.provider_payment_id.clone().unwrap().to_string(), i.kind))
             .collect();
         if incidents.len() == 2 {
             assert_eq!(
                 incidents,
                 [
                     (first.clone(), IncidentKind::PaidAfterGivenUp),
-                    (second.clone(), IncidentKind::SecondPayment)
+                    (second.to_string(), IncidentKind::SecondPayment)
                 ]
             );
             break;
@@ -283,7 +285,7 @@ async fn a_create_that_returns_after_the_attempt_was_given_up_is_canceled_not_sh
     // Canceled at the provider: nobody can pay it now.
     let canceled = shop
         .emulator
-        .complete_payment(&provider_id, PaymentStatus::Paid);
+        .complete_payment(provider_id.as_str(), PaymentStatus::Paid);
     assert!(!canceled, "the payment could still be paid");
 }
 

@@ -151,7 +151,7 @@ impl CheckoutService {
                     order_id: order.id.clone(),
                     attempt_id: attempt.id.clone(),
                 },
-                idempotency_key: attempt.id.0.clone(),
+                idempotency_key: attempt.id.to_string(),
             })
             .await
             .map_err(|e| {

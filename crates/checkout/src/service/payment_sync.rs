@@ -3,7 +3,9 @@
 
 use super::{CheckoutService, SyncError, SyncOutcome, MAX_WRITE_CONFLICTS, PAID_ORDERS_CACHED};
 use crate::order::{OrderId, OrderStatus};
-use crate::payment::{AttemptId, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange};
+use crate::payment::{
+    AttemptId, IncidentKind, PaymentAttempt, PaymentStatus, ProviderPaymentId, StatusChange,
+};
 use crate::ports::{OrderRecord, ProviderError, ProviderPayment, StoreError};
 use std::time::Instant;
 use time::OffsetDateTime;
@@ -125,13 +127,13 @@ impl CheckoutService {
     #[tracing::instrument(skip_all, fields(
         order_id = %attempt.order_id,
         attempt_id = %attempt.id,
-        provider_payment_id = attempt.provider_payment_id.as_deref(),
+        provider_payment_id = attempt.provider_payment_id.as_ref().map(ProviderPaymentId::as_str),
     ))]
     pub async fn refresh_attempt(
         &self,
         attempt: &PaymentAttempt,
     ) -> Result<SyncOutcome, SyncError> {
-        let Some(provider_id) = attempt.provider_payment_id.as_deref() else {
+        let Some(provider_id) = attempt.provider_payment_id.as_ref() else {
             return self.abandon_if_unconfirmed(attempt).await;
         };
         let payment = self
@@ -180,7 +182,7 @@ impl CheckoutService {
     #[tracing::instrument(skip_all, fields(%provider_payment_id, order_id = tracing::field::Empty))]
     pub async fn handle_webhook(
         &self,
-        provider_payment_id: &str,
+        provider_payment_id: &ProviderPaymentId,
     ) -> Result<SyncOutcome, SyncError> {
         let Some(attempt) = self
             .store
@@ -317,8 +319,8 @@ impl CheckoutService {
             .is_some_and(|m| m.order_id == attempt.order_id && m.attempt_id == attempt.id);
         let same_payment = attempt
             .provider_payment_id
-            .as_deref()
-            .is_none_or(|id| id == payment.id);
+            .as_ref()
+            .is_none_or(|id| *id == payment.id);
         if !metadata_matches {
             Some("metadata")
         } else if !same_payment {
@@ -372,7 +374,7 @@ impl CheckoutService {
                         incident = %IncidentKind::SecondPayment,
                         %order_id,
                         %attempt_id,
-                        provider_payment_id = next.provider_payment_id.as_deref().unwrap_or_default(),
+                        provider_payment_id = next.provider_payment_id.as_ref().map(ProviderPaymentId::as_str),
                         "a second payment was taken on one order; recorded for the operator to refund"
                     );
                     self.paid_orders

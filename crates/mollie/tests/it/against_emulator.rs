@@ -2,6 +2,7 @@
 
 use checkout::{
     Currency, Money, NewPayment, OrderId, PaymentMetadata, PaymentProvider, ProviderError,
+    ProviderPaymentId,
 };
 use mollie::{
     Amount, ApiKey, CreatePayment, MollieClient, MollieConfig, MollieError, PaymentStatus,
@@ -176,7 +177,7 @@ async fn implements_the_payment_provider_port() {
         redirect_url: "https://shop.example/orders/abc".into(),
         webhook_url: "https://shop.example/webhooks/mollie".into(),
         metadata: metadata.clone(),
-        idempotency_key: metadata.attempt_id.0.clone(),
+        idempotency_key: metadata.attempt_id.to_string(),
     };
     let created = PaymentProvider::create_payment(&client, &new)
         .await
@@ -185,14 +186,18 @@ async fn implements_the_payment_provider_port() {
     assert_eq!(created.metadata, Some(metadata));
     assert_eq!(created.status, Some(checkout::PaymentStatus::Open));
 
-    assert!(emulator.complete_payment(&created.id, mollie_emulator::PaymentStatus::Paid));
+    assert!(emulator.complete_payment(created.id.as_str(), mollie_emulator::PaymentStatus::Paid));
     let paid = PaymentProvider::get_payment(&client, &created.id)
         .await
         .unwrap();
     assert_eq!(paid.status, Some(checkout::PaymentStatus::Paid));
     assert_eq!(paid.checkout_url, None);
     assert_eq!(
-        PaymentProvider::get_payment(&client, "tr_unknown1234").await,
+        PaymentProvider::get_payment(
+            &client,
+            &ProviderPaymentId::parse("tr_unknown1234").unwrap()
+        )
+        .await,
         Err(ProviderError::NotFound)
     );
 }

@@ -39,7 +39,7 @@ async fn the_api_key_never_reaches_logs_or_errors() {
     let _ = tracing_log::LogTracer::init();
 
     // Made at run time, so no key-like string is committed.
-    let secret_part: String = checkout::AttemptId::generate().0.replace("pay_", "");
+    let secret_part: String = checkout::AttemptId::generate().as_str().replace("pay_", "");
     let key_text = format!("test_{secret_part}");
     let key = ApiKey::new(key_text.clone()).unwrap();
 

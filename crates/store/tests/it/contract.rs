@@ -3,7 +3,8 @@
 //! scripts/test.sh, its URL in SHOP_TEST_AWS_ENDPOINT).
 
 use checkout::{
-    Catalog, CheckoutKey, CheckoutRecord, Order, PaymentAttempt, PaymentStatus, Store, StoreError,
+    Catalog, CheckoutKey, CheckoutRecord, Order, PaymentAttempt, PaymentStatus, ProviderPaymentId,
+    Store, StoreError,
 };
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -74,7 +75,10 @@ async fn writes_attempts_only_over_the_version_they_were_read_with(store: Arc<dy
         .unwrap();
 
     let mut open = attempt.clone();
-    open.record_provider_payment("tr_contract1".into(), Some("https://pay.example/1".into()));
+    open.record_provider_payment(
+        ProviderPaymentId::parse("tr_contract1").unwrap(),
+        Some("https://pay.example/1".into()),
+    );
     open.observe(PaymentStatus::Open);
     open.bump_version(OffsetDateTime::now_utc());
     store.update_attempt(&open).await.unwrap();
@@ -266,7 +270,7 @@ async fn finds_an_attempt_by_its_provider_payment_id(store: Arc<dyn Store>) {
         .create_order(&order, &attempt, &checkout)
         .await
         .unwrap();
-    let provider_id = format!("tr_{}", &uuid_like()[..10]);
+    let provider_id = ProviderPaymentId::parse(&format!("tr_{}", &uuid_like()[..10])).unwrap();
     assert_eq!(
         store
             .find_attempt_by_provider_payment(&provider_id)
@@ -284,19 +288,20 @@ async fn finds_an_attempt_by_its_provider_payment_id(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(found, Some(open));
-    // Ids nobody recorded, however long, are simply not found.
-    for unknown in [
-        "tr_unknown00".to_owned(),
-        format!("tr_{}", "x".repeat(5_000)),
-    ] {
-        assert_eq!(
-            store
-                .find_attempt_by_provider_payment(&unknown)
-                .await
-                .unwrap(),
-            None
-        );
-    }
+    // An id nobody recorded is simply not found; one too long for a key
+    // cannot even be made.
+    let unknown = ProviderPaymentId::parse("tr_unknown00").unwrap();
+    assert_eq!(
+        store
+            .find_attempt_by_provider_payment(&unknown)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        ProviderPaymentId::parse(&format!("tr_{}", "x".repeat(5_000))),
+        None
+    );
 }
 
 /// Both stores answer every refused write with the same error, so the
@@ -428,7 +433,7 @@ async fn dynamodb() -> Arc<dyn Store> {
 }
 
 fn uuid_like() -> String {
-    checkout::OrderId::generate().0.replace("ord_", "")
+    checkout::OrderId::generate().as_str().replace("ord_", "")
 }
 
 contract!(embedded_store, embedded());
