@@ -181,7 +181,7 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerF
     // Refreshes from the provider a payment open for too long: a lost
     // webhook must not leave the shopper waiting.
     let found = service.order_refreshed(&id).await.map_err(|e| {
-        tracing::error!(error = %e, "could not read an order");
+        tracing::error!(error = %checkout::error_report(&e), "could not read an order");
         ssr::reject(
             http::StatusCode::SERVICE_UNAVAILABLE,
             "We cannot show your order right now; please try again in a moment.",
@@ -232,7 +232,7 @@ mod ssr {
     /// A refusal: the message for shoppers, and an HTTP status for scripts
     /// and API clients. (A plain form post is sent back to its page
     /// instead, by leptos_axum, so its status is left alone.)
-    pub fn reject(status: http::StatusCode, message: impl std::fmt::Display) -> ServerFnError {
+    pub fn reject(status: http::StatusCode, message: impl Into<String>) -> ServerFnError {
         let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
             parts
                 .headers
@@ -243,7 +243,7 @@ mod ssr {
         if !plain_form_post {
             set_status(status);
         }
-        ServerFnError::new(sentence(message))
+        ServerFnError::new(message.into())
     }
 
     pub fn set_status(status: http::StatusCode) {
@@ -252,31 +252,58 @@ mod ssr {
         }
     }
 
+    /// A checkout or "pay again" that did not start a payment: logged here,
+    /// once, with its causes when it is our fault or the provider's; the
+    /// shopper gets plain words and a status.
     pub fn checkout_failed(error: checkout::CheckoutError) -> ServerFnError {
         use checkout::CheckoutError::*;
         use http::StatusCode;
-        let status = match &error {
-            InvalidCart(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            KeyReusedWithAnotherCart => StatusCode::CONFLICT,
-            UnknownOrder => StatusCode::NOT_FOUND,
-            ProviderRejected => StatusCode::BAD_GATEWAY,
-            ProviderUnavailable | StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        let (status, message) = match &error {
+            InvalidCart(e) => (StatusCode::UNPROCESSABLE_ENTITY, cart_refused(e)),
+            KeyReusedWithAnotherCart => (
+                StatusCode::CONFLICT,
+                "This checkout was already submitted with another cart; please reload the page."
+                    .into(),
+            ),
+            UnknownOrder => (
+                StatusCode::NOT_FOUND,
+                "We could not find that order.".into(),
+            ),
+            ProviderRejected(_) => (
+                StatusCode::BAD_GATEWAY,
+                "The payment could not be started; please try again later.".into(),
+            ),
+            ProviderUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The payment provider is not reachable right now; please try again.".into(),
+            ),
+            StoreUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The shop cannot take orders right now; please try again.".into(),
+            ),
         };
-        reject(status, error)
+        if status.is_server_error() {
+            tracing::error!(error = %checkout::error_report(&error), "checkout failed");
+        }
+        reject(status, message)
     }
 
-    /// An error as a sentence for shoppers: capitalized, with a full stop.
-    pub fn sentence(error: impl std::fmt::Display) -> String {
-        let text = error.to_string();
-        let mut chars = text.chars();
-        let mut sentence: String = match chars.next() {
-            Some(first) => first.to_uppercase().chain(chars).collect(),
-            None => return text,
-        };
-        if !sentence.ends_with(['.', '!', '?']) {
-            sentence.push('.');
+    /// A cart change or checkout the catalog refuses, in the shopper's words.
+    pub fn cart_refused(error: &checkout::CatalogError) -> String {
+        use checkout::CatalogError::*;
+        match error {
+            UnknownArticle(_) => "We do not sell that article.".into(),
+            InvalidQuantity(quantity) => format!(
+                "Quantity must be between 1 and {}, not {quantity}.",
+                checkout::MAX_QUANTITY
+            ),
+            TotalTooLarge => "The order total is too large.".into(),
+            EmptyCart => "The cart is empty.".into(),
+            TooManyLines => format!(
+                "A cart holds at most {} different articles.",
+                checkout::MAX_CART_LINES
+            ),
         }
-        sentence
     }
 
     /// Applies a change to the cart in the cookie, saves it, and answers
@@ -287,7 +314,7 @@ mod ssr {
         let service = service()?;
         let mut cart = cart_from_cookie().await;
         change(&mut cart, service.catalog())
-            .map_err(|e| reject(http::StatusCode::UNPROCESSABLE_ENTITY, e))?;
+            .map_err(|e| reject(http::StatusCode::UNPROCESSABLE_ENTITY, cart_refused(&e)))?;
         save_cart(&cart);
         Ok(cart_view(&service, &mut cart))
     }

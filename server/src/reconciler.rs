@@ -41,7 +41,7 @@ pub async fn run_once(
     let due = match service.due_attempts(now, config.batch).await {
         Ok(due) => due,
         Err(error) => {
-            tracing::warn!(%error, "reconciler could not list the attempts due");
+            tracing::warn!(error = %checkout::error_report(&error), "reconciler could not list the attempts due");
             return report;
         }
     };
@@ -60,7 +60,7 @@ pub async fn run_once(
             Ok(outcome) => tracing::debug!(attempt_id = %attempt.id, ?outcome, "reconciled"),
             Err(error) => {
                 report.failed += 1;
-                tracing::warn!(attempt_id = %attempt.id, %error, "reconcile failed; a later pass retries")
+                tracing::warn!(attempt_id = %attempt.id, error = %checkout::error_report(&error), "reconcile failed; a later pass retries")
             }
         }
     }

@@ -48,7 +48,7 @@ async fn mollie_webhook(
         }
         Ok(Ok(_)) => StatusCode::OK,
         Ok(Err(error)) => {
-            tracing::warn!(provider_payment_id = %id, %error, "webhook failed; Mollie will retry");
+            tracing::warn!(provider_payment_id = %id, error = %checkout::error_report(&error), "webhook failed; Mollie will retry");
             StatusCode::SERVICE_UNAVAILABLE
         }
         // Every write is conditional, so work cut off half way is safe to redo.

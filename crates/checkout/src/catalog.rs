@@ -23,15 +23,15 @@ pub struct Article {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
     // The id is not repeated: it is the caller's input, echoed nowhere.
-    #[error("we do not sell that article")]
+    #[error("unknown article")]
     UnknownArticle(String),
-    #[error("quantity must be between 1 and {MAX_QUANTITY}, not {0}")]
+    #[error("quantity {0} is not between 1 and {MAX_QUANTITY}")]
     InvalidQuantity(i64),
-    #[error("the order total is too large")]
+    #[error("the order total overflows")]
     TotalTooLarge,
-    #[error("the cart is empty")]
+    #[error("empty cart")]
     EmptyCart,
-    #[error("a cart holds at most {MAX_CART_LINES} different articles")]
+    #[error("more than {MAX_CART_LINES} different articles")]
     TooManyLines,
 }
 

@@ -21,8 +21,8 @@ pub use payment::{
     CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
 };
 pub use ports::{
-    NewPayment, OrderRecord, PaymentMetadata, PaymentMode, PaymentProvider, ProviderError,
-    ProviderPayment, Store, StoreError,
+    error_report, Cause, NewPayment, OrderRecord, PaymentMetadata, PaymentMode, PaymentProvider,
+    ProviderError, ProviderPayment, Store, StoreError,
 };
 pub use service::{
     CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, ShopUrls, SyncError,

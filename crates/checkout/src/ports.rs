@@ -7,6 +7,8 @@ use crate::order::{Order, OrderId};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
 
 /// An order with all its payment attempts, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +31,67 @@ impl OrderRecord {
     }
 }
 
+/// The error underneath a store or provider failure (an SDK's, a client's),
+/// kept whole for the log at the edge, which prints its `source()` chain.
+/// Shared, so that the errors that carry it stay `Clone`; two are equal
+/// when they are the same cause.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+
+    /// A cause we describe ourselves (no underlying error to keep).
+    pub fn message(text: impl Into<String>) -> Self {
+        Self::new(Message(text.into()))
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Cause {}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Message(String);
+
+/// An error and its causes on one line, for the log at the edge:
+/// `the store is unavailable: connection refused: ...`.
+pub fn error_report(error: &dyn std::error::Error) -> String {
+    let mut report = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        report.push_str(": ");
+        report.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    report
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// A conditional write found another version than the one it was read with.
@@ -37,8 +100,8 @@ pub enum StoreError {
     /// The item to create exists already.
     #[error("the record exists already")]
     AlreadyExists,
-    #[error("the store is unavailable: {0}")]
-    Unavailable(String),
+    #[error("the store is unavailable")]
+    Unavailable(#[source] Cause),
 }
 
 #[async_trait]
@@ -135,15 +198,15 @@ pub enum ProviderError {
     #[error("the provider does not know this payment")]
     NotFound,
     /// A 4xx other than 404: our request was wrong; retrying will not help.
-    #[error("the provider rejected the request: {0}")]
-    Rejected(String),
+    #[error("the provider rejected the request")]
+    Rejected(#[source] Cause),
     /// 5xx, 429, timeouts, connection errors, after bounded retries.
-    #[error("the provider is unavailable: {0}")]
-    Unavailable(String),
+    #[error("the provider is unavailable")]
+    Unavailable(#[source] Cause),
     /// The provider answered, but with something we cannot read (e.g. an
     /// amount that does not parse): asking again gives the same answer.
-    #[error("the provider's answer could not be read: {0}")]
-    Malformed(String),
+    #[error("the provider's answer could not be read")]
+    Malformed(#[source] Cause),
 }
 
 #[async_trait]
@@ -163,5 +226,26 @@ pub trait PaymentProvider: Send + Sync + 'static {
     /// The provider account payments must belong to, when configured.
     fn profile_id(&self) -> Option<&str> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CheckoutError;
+
+    #[test]
+    fn an_error_keeps_its_causes_for_the_log() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let store = StoreError::Unavailable(Cause::new(refused));
+        let error = CheckoutError::from(store.clone());
+        assert_eq!(
+            error_report(&error),
+            "the order could not be stored or read: the store is unavailable: refused"
+        );
+        // Clones share the cause; another cause with the same text differs.
+        assert_eq!(error, CheckoutError::StoreUnavailable(store));
+        let other = StoreError::Unavailable(Cause::message("refused"));
+        assert_ne!(error, CheckoutError::StoreUnavailable(other));
     }
 }

@@ -67,8 +67,8 @@ pub enum MollieError {
     },
     #[error("Mollie did not answer within the request timeout")]
     Timeout,
-    #[error("could not reach Mollie: {0}")]
-    Connection(String),
+    #[error("could not reach Mollie")]
+    Connection(#[source] checkout::Cause),
     #[error("unexpected answer from Mollie: {0}")]
     Decode(String),
     #[error("'{0}' is not a Mollie payment id")]
@@ -103,7 +103,8 @@ impl From<reqwest::Error> for MollieError {
         } else if e.is_decode() {
             Self::Decode(e.without_url().to_string())
         } else {
-            Self::Connection(e.without_url().to_string())
+            // Without the URL: an error's text must not grow with input.
+            Self::Connection(checkout::Cause::new(e.without_url()))
         }
     }
 }
@@ -244,7 +245,7 @@ impl MollieClient {
             .retry(policy)
             .when(MollieError::is_retryable)
             .notify(|error, delay| {
-                tracing::warn!(%method, path, %error, ?delay, "Mollie call failed; retrying");
+                tracing::warn!(%method, path, error = %checkout::error_report(&error), ?delay, "Mollie call failed; retrying");
             })
             .await
     }

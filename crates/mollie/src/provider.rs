@@ -4,7 +4,7 @@ use crate::client::{MollieClient, MollieError};
 use crate::types::{Amount, CreatePayment, Payment, PaymentStatus as MollieStatus};
 use async_trait::async_trait;
 use checkout::{
-    NewPayment, PaymentMetadata, PaymentMode, PaymentProvider, PaymentStatus, ProviderError,
+    Cause, NewPayment, PaymentMetadata, PaymentMode, PaymentProvider, PaymentStatus, ProviderError,
     ProviderPayment, ProviderPaymentId,
 };
 
@@ -13,9 +13,9 @@ fn provider_error(e: MollieError) -> ProviderError {
         MollieError::Api { status: 404, .. } | MollieError::InvalidPaymentId(_) => {
             ProviderError::NotFound
         }
-        MollieError::Decode(_) => ProviderError::Malformed(e.to_string()),
-        e if e.is_retryable() => ProviderError::Unavailable(e.to_string()),
-        e => ProviderError::Rejected(e.to_string()),
+        MollieError::Decode(_) => ProviderError::Malformed(Cause::new(e)),
+        e if e.is_retryable() => ProviderError::Unavailable(Cause::new(e)),
+        e => ProviderError::Rejected(Cause::new(e)),
     }
 }
 
@@ -36,18 +36,23 @@ fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> 
     let id = crate::is_payment_id(&payment.id)
         .then(|| ProviderPaymentId::parse(&payment.id))
         .flatten()
-        .ok_or_else(|| ProviderError::Malformed("a payment id not of Mollie's form".into()))?;
+        .ok_or_else(|| {
+            ProviderError::Malformed(Cause::message("a payment id not of Mollie's form"))
+        })?;
     let amount = payment.amount.to_money().map_err(|e| {
-        ProviderError::Malformed(format!("payment {} has a bad amount: {e}", payment.id))
+        ProviderError::Malformed(Cause::message(format!(
+            "payment {} has a bad amount: {e}",
+            payment.id
+        )))
     })?;
     let mode = match payment.mode.as_str() {
         "live" => PaymentMode::Live,
         "test" => PaymentMode::Test,
         _ => {
-            return Err(ProviderError::Malformed(format!(
+            return Err(ProviderError::Malformed(Cause::message(format!(
                 "payment {} has an unknown mode",
                 payment.id
-            )))
+            ))))
         }
     };
     // Payments made by other software on the same account carry other metadata.
@@ -77,7 +82,7 @@ impl PaymentProvider for MollieClient {
             webhook_url: Some(new.webhook_url.clone()),
             metadata: Some(
                 serde_json::to_value(&new.metadata)
-                    .map_err(|e| ProviderError::Rejected(e.to_string()))?,
+                    .map_err(|e| ProviderError::Rejected(Cause::new(e)))?,
             ),
             locale: None,
             method: None,

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use checkout::{
-    AttemptId, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt,
+    AttemptId, Cause, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt,
     ProviderPaymentId, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
@@ -133,16 +133,16 @@ fn checkout_item(record: &CheckoutRecord) -> Result<Item, StoreError> {
     .map_err(unavailable)
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Cause::new(e))
 }
 
 fn sdk_unavailable<E, R>(e: SdkError<E, R>) -> StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    StoreError::Unavailable(DisplayErrorContext(e).to_string())
+    StoreError::Unavailable(Cause::new(e))
 }
 
 fn put(table: &str, item: Item, condition: &str) -> Result<Put, StoreError> {
@@ -156,7 +156,7 @@ fn put(table: &str, item: Item, condition: &str) -> Result<Put, StoreError> {
 
 /// A canceled transaction whose condition failed becomes `on_condition`.
 fn transaction_error(
-    e: SdkError<TransactWriteItemsError, impl std::fmt::Debug>,
+    e: SdkError<TransactWriteItemsError, impl std::fmt::Debug + Send + Sync + 'static>,
     on_condition: StoreError,
 ) -> StoreError {
     if let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) =

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use checkout::{
-    AttemptId, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt,
+    AttemptId, Cause, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt,
     ProviderPaymentId, Store, StoreError,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -29,8 +29,8 @@ pub struct EmbeddedStore {
     db: Arc<Database>,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Cause::new(e))
 }
 
 fn attempt_key(order_id: &OrderId, attempt_id: &AttemptId) -> String {

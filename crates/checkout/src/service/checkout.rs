@@ -7,7 +7,7 @@ use crate::catalog::{CartLine, CatalogError};
 use crate::idempotency::{cart_fingerprint, CheckoutKey, CheckoutRecord};
 use crate::order::{Order, OrderId, OrderStatus};
 use crate::payment::PaymentAttempt;
-use crate::ports::{NewPayment, PaymentMetadata, ProviderError, StoreError};
+use crate::ports::{Cause, NewPayment, PaymentMetadata, ProviderError, StoreError};
 use time::OffsetDateTime;
 
 impl CheckoutService {
@@ -41,7 +41,8 @@ impl CheckoutService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CheckoutError::StoreUnavailable)
+        // Lost every race: another writer keeps winning.
+        Err(CheckoutError::StoreUnavailable(StoreError::Conflict))
     }
 
     /// "Pay again" on an order: continues its open attempt, or starts a new
@@ -97,10 +98,11 @@ impl CheckoutService {
                 }
                 // The stored checkout link may be stale (expired without a
                 // webhook yet): ask the provider before sending anyone there.
-                let payment = self.provider.get_payment(&provider_id).await.map_err(|e| {
-                    tracing::warn!(%order_id, attempt_id = %open.id, error = %e, "could not refresh the payment before paying again");
-                    provider_checkout_error(e)
-                })?;
+                let payment = self
+                    .provider
+                    .get_payment(&provider_id)
+                    .await
+                    .map_err(provider_checkout_error)?;
                 let applied = self
                     .apply_provider_payment(order_id, &open.id, &payment)
                     .await
@@ -128,7 +130,8 @@ impl CheckoutService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CheckoutError::StoreUnavailable)
+        // Lost every race: another writer keeps winning.
+        Err(CheckoutError::StoreUnavailable(StoreError::Conflict))
     }
 
     /// Creates the provider payment of a stored attempt (idempotently: its
@@ -154,16 +157,14 @@ impl CheckoutService {
                 idempotency_key: attempt.id.to_string(),
             })
             .await
-            .map_err(|e| {
-                // The attempt stays `created`: a resubmission retries it,
-                // and the reconciler gives it up if nobody does.
-                tracing::warn!(order_id = %order.id, attempt_id = %attempt.id, error = %e, "could not create the provider payment");
-                provider_checkout_error(e)
-            })?;
-        let checkout_url = payment
-            .checkout_url
-            .clone()
-            .ok_or(CheckoutError::ProviderRejected)?;
+            // The attempt stays `created`: a resubmission retries it, and
+            // the reconciler gives it up if nobody does.
+            .map_err(provider_checkout_error)?;
+        let checkout_url = payment.checkout_url.clone().ok_or_else(|| {
+            CheckoutError::ProviderRejected(ProviderError::Malformed(Cause::message(
+                "a new payment without a checkout link",
+            )))
+        })?;
         let applied = self
             .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
             .await
@@ -172,9 +173,13 @@ impl CheckoutService {
             // Not recorded as ours, so no webhook could ever apply it.
             tracing::error!(order_id = %order.id, provider_payment_id = %payment.id, reason, "the created payment is not the attempt's; canceled");
             if let Err(error) = self.provider.cancel_payment(&payment.id).await {
-                tracing::warn!(provider_payment_id = %payment.id, %error, "could not cancel the payment");
+                tracing::warn!(provider_payment_id = %payment.id, error = %crate::error_report(&error), "could not cancel the payment");
             }
-            return Err(CheckoutError::ProviderRejected);
+            return Err(CheckoutError::ProviderRejected(ProviderError::Malformed(
+                Cause::message(format!(
+                    "the created payment is not the attempt's ({reason})"
+                )),
+            )));
         }
         if !applied
             .attempt
@@ -185,7 +190,7 @@ impl CheckoutService {
             // nobody may pay it now. Should the cancel fail and the shopper
             // pay all the same, the webhook records that as an incident.
             if let Err(error) = self.provider.cancel_payment(&payment.id).await {
-                tracing::warn!(order_id = %order.id, provider_payment_id = %payment.id, %error, "could not cancel a payment of an attempt no longer live");
+                tracing::warn!(order_id = %order.id, provider_payment_id = %payment.id, error = %crate::error_report(&error), "could not cancel a payment of an attempt no longer live");
             }
             tracing::info!(order_id = %order.id, provider_payment_id = %payment.id, "the attempt is no longer live; its checkout page is not shown");
             return Ok(CheckoutStarted {
@@ -203,9 +208,9 @@ impl CheckoutService {
 
 fn provider_checkout_error(e: ProviderError) -> CheckoutError {
     match e {
-        ProviderError::Unavailable(_) => CheckoutError::ProviderUnavailable,
+        ProviderError::Unavailable(_) => CheckoutError::ProviderUnavailable(e),
         ProviderError::NotFound | ProviderError::Rejected(_) | ProviderError::Malformed(_) => {
-            CheckoutError::ProviderRejected
+            CheckoutError::ProviderRejected(e)
         }
     }
 }

@@ -77,26 +77,27 @@ pub struct CheckoutStarted {
     pub redirect_url: String,
 }
 
+/// Why a checkout or "pay again" did not start a payment. The messages
+/// are for logs; the app words them for shoppers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckoutError {
     #[error(transparent)]
     InvalidCart(#[from] CatalogError),
-    #[error("this checkout was already submitted with another cart; please reload the page")]
+    #[error("the checkout key was used before with another cart")]
     KeyReusedWithAnotherCart,
-    #[error("we could not find that order")]
+    #[error("no such order")]
     UnknownOrder,
-    #[error("the payment provider is not reachable right now; please try again")]
-    ProviderUnavailable,
-    #[error("the payment could not be started; please try again later")]
-    ProviderRejected,
-    #[error("the shop cannot take orders right now; please try again")]
-    StoreUnavailable,
+    #[error("the payment could not be started now")]
+    ProviderUnavailable(#[source] ProviderError),
+    #[error("the payment provider did not start the payment")]
+    ProviderRejected(#[source] ProviderError),
+    #[error("the order could not be stored or read")]
+    StoreUnavailable(#[source] StoreError),
 }
 
 impl From<StoreError> for CheckoutError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store failure during checkout");
-        Self::StoreUnavailable
+        Self::StoreUnavailable(e)
     }
 }
 

@@ -59,7 +59,7 @@ impl CheckoutService {
         }
         for attempt in &due {
             if let Err(error) = self.refresh_attempt(attempt).await {
-                tracing::warn!(attempt_id = %attempt.id, %error, "refresh on read failed");
+                tracing::warn!(attempt_id = %attempt.id, error = %crate::error_report(&error), "refresh on read failed");
             }
         }
         self.order(id).await
@@ -198,7 +198,7 @@ impl CheckoutService {
             Err(ProviderError::NotFound) => return Ok(SyncOutcome::Ignored("unknown payment")),
             Err(ProviderError::Malformed(detail)) => {
                 // Asking again gets the same answer: retries would never end.
-                tracing::error!(%provider_payment_id, order_id = %attempt.order_id, %detail, "the provider's payment could not be read; nothing changed");
+                tracing::error!(%provider_payment_id, order_id = %attempt.order_id, detail = %crate::error_report(&detail), "the provider's payment could not be read; nothing changed");
                 return Ok(SyncOutcome::Ignored("unreadable payment"));
             }
             Err(e) => return Err(SyncError::Provider(e)),
