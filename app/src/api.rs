@@ -3,7 +3,41 @@
 //! Every function also works as a plain HTML form post (no JavaScript).
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+
+/// What a server function answers when it does not succeed: one type on the
+/// server and in the browser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ShopError {
+    /// The shop refused, or cannot do it now; the words are for shoppers.
+    #[error("{0}")]
+    Refused(String),
+    /// The call itself failed: the network, or arguments or an answer that
+    /// do not parse.
+    #[error(transparent)]
+    Call(ServerFnErrorErr),
+}
+
+impl FromServerFnError for ShopError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        // On the server: arguments that do not parse (`quantity=two`, a
+        // missing field) are the caller's mistake, not ours.
+        #[cfg(feature = "ssr")]
+        if matches!(
+            error,
+            ServerFnErrorErr::Args(_)
+                | ServerFnErrorErr::MissingArg(_)
+                | ServerFnErrorErr::Deserialization(_)
+        ) {
+            ssr::refusal_status(http::StatusCode::BAD_REQUEST);
+        }
+        Self::Call(error)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArticleView {
@@ -96,7 +130,7 @@ impl ShopperStatus {
 }
 
 #[server(endpoint = "storefront")]
-pub async fn storefront() -> Result<StorefrontView, ServerFnError> {
+pub async fn storefront() -> Result<StorefrontView, ShopError> {
     let service = ssr::service()?;
     let articles = service
         .catalog()
@@ -123,13 +157,13 @@ pub async fn storefront() -> Result<StorefrontView, ServerFnError> {
 }
 
 #[server(endpoint = "cart/add")]
-pub async fn add_to_cart(article_id: String, quantity: i64) -> Result<CartView, ServerFnError> {
+pub async fn add_to_cart(article_id: String, quantity: i64) -> Result<CartView, ShopError> {
     ssr::change_cart(|cart, catalog| cart.add(catalog, &article_id, quantity)).await
 }
 
 /// Sets an article's quantity in the cart; 0 removes it.
 #[server(endpoint = "cart/update")]
-pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, ServerFnError> {
+pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, ShopError> {
     ssr::change_cart(|cart, catalog| cart.update(catalog, &article_id, quantity)).await
 }
 
@@ -137,7 +171,7 @@ pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, 
 /// the provider's checkout page. The same `checkout_key` always yields the
 /// same order.
 #[server(endpoint = "checkout")]
-pub async fn checkout_cart(checkout_key: String) -> Result<(), ServerFnError> {
+pub async fn checkout_cart(checkout_key: String) -> Result<(), ShopError> {
     let key = checkout::CheckoutKey::parse(&checkout_key).ok_or_else(|| {
         ssr::reject(
             http::StatusCode::BAD_REQUEST,
@@ -158,7 +192,7 @@ pub async fn checkout_cart(checkout_key: String) -> Result<(), ServerFnError> {
 /// "Try again" on a failed, canceled or expired payment: a new attempt on
 /// the same order (or the open one, if a payment is already under way).
 #[server(endpoint = "pay_again")]
-pub async fn pay_again(order_id: String) -> Result<(), ServerFnError> {
+pub async fn pay_again(order_id: String) -> Result<(), ShopError> {
     let id = checkout::OrderId::parse(&order_id)
         .ok_or_else(|| ssr::reject(http::StatusCode::NOT_FOUND, "We could not find that order."))?;
     let started = ssr::service()?
@@ -171,7 +205,7 @@ pub async fn pay_again(order_id: String) -> Result<(), ServerFnError> {
 
 /// The order and its payment status; `None` for an unknown or malformed id.
 #[server(endpoint = "order_status")]
-pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerFnError> {
+pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ShopError> {
     use checkout::{OrderId, OrderStatus, PaymentStatus};
     let Some(id) = OrderId::parse(&order_id) else {
         ssr::set_status(http::StatusCode::NOT_FOUND);
@@ -216,7 +250,7 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ServerF
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{CartLineView, CartView};
+    use super::{CartLineView, CartView, ShopError};
     use checkout::{Cart, CheckoutService};
     use http::header::{HeaderValue, COOKIE, SET_COOKIE};
     use leptos::prelude::*;
@@ -224,15 +258,24 @@ mod ssr {
 
     const CART_COOKIE: &str = "cart";
 
-    pub fn service() -> Result<Arc<CheckoutService>, ServerFnError> {
+    pub fn service() -> Result<Arc<CheckoutService>, ShopError> {
         use_context::<Arc<CheckoutService>>()
-            .ok_or_else(|| ServerFnError::new("the checkout service is not configured"))
+            .ok_or_else(|| {
+                tracing::error!("the checkout service is not in the server functions' context");
+                ShopError::Refused("The shop is not available right now.".into())
+            })
     }
 
     /// A refusal: the message for shoppers, and an HTTP status for scripts
-    /// and API clients. (A plain form post is sent back to its page
-    /// instead, by leptos_axum, so its status is left alone.)
-    pub fn reject(status: http::StatusCode, message: impl Into<String>) -> ServerFnError {
+    /// and API clients.
+    pub fn reject(status: http::StatusCode, message: impl Into<String>) -> ShopError {
+        refusal_status(status);
+        ShopError::Refused(message.into())
+    }
+
+    /// A refusal's status, except for a plain form post, which leptos_axum
+    /// sends back to its page with the error (a redirect) instead.
+    pub fn refusal_status(status: http::StatusCode) {
         let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
             parts
                 .headers
@@ -243,7 +286,6 @@ mod ssr {
         if !plain_form_post {
             set_status(status);
         }
-        ServerFnError::new(message.into())
     }
 
     pub fn set_status(status: http::StatusCode) {
@@ -255,7 +297,7 @@ mod ssr {
     /// A checkout or "pay again" that did not start a payment: logged here,
     /// once, with its causes when it is our fault or the provider's; the
     /// shopper gets plain words and a status.
-    pub fn checkout_failed(error: checkout::CheckoutError) -> ServerFnError {
+    pub fn checkout_failed(error: checkout::CheckoutError) -> ShopError {
         use checkout::CheckoutError::*;
         use http::StatusCode;
         let (status, message) = match &error {
@@ -310,7 +352,7 @@ mod ssr {
     /// with the priced cart; a refused change (422) saves nothing.
     pub async fn change_cart(
         change: impl FnOnce(&mut Cart, &checkout::Catalog) -> Result<(), checkout::CatalogError>,
-    ) -> Result<CartView, ServerFnError> {
+    ) -> Result<CartView, ShopError> {
         let service = service()?;
         let mut cart = cart_from_cookie().await;
         change(&mut cart, service.catalog())

@@ -1,4 +1,6 @@
-use crate::api::{storefront, AddToCart, ArticleView, CartView, CheckoutCart, UpdateCart};
+use crate::api::{
+    storefront, AddToCart, ArticleView, CartView, CheckoutCart, ShopError, UpdateCart,
+};
 use leptos::prelude::*;
 
 /// The storefront, rendered on the server; [`Shop`] is the island that makes
@@ -25,14 +27,14 @@ pub fn Storefront() -> impl IntoView {
 }
 
 /// A server function's error in plain words for shoppers.
-pub(crate) fn error_text(error: ServerFnError) -> String {
+pub(crate) fn error_text(error: ShopError) -> String {
     match error {
-        ServerFnError::ServerError(message) => message,
+        ShopError::Refused(message) => message,
         _ => "We could not reach the shop; please check your connection and try again.".to_owned(),
     }
 }
 
-fn alert(error: Option<ServerFnError>) -> Option<impl IntoView> {
+fn alert(error: Option<ShopError>) -> Option<impl IntoView> {
     error.map(|e| view! { <p class="alert" role="alert">{error_text(e)}</p> })
 }
 

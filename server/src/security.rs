@@ -6,7 +6,6 @@
 //! cross-origin reads.)
 
 use crate::config::{Config, Settings};
-use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::{Method, StatusCode};
@@ -78,7 +77,6 @@ pub fn harden<S: Clone + Send + Sync + 'static>(
     ];
     let limits = Arc::new(RateLimits::new(policy));
     let mut router = router
-        .layer(middleware::from_fn(unparsable_arguments_are_400))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             policy.request_timeout,
@@ -106,26 +104,6 @@ pub fn harden<S: Clone + Send + Sync + 'static>(
         ));
     }
     router
-}
-
-/// Leptos answers a server function call whose arguments do not parse
-/// (`quantity=two`, a missing field, a wrong content type) with a 500 and an
-/// `Args|...` or `Deserialization|...` body. That is the caller's mistake,
-/// not ours: 400.
-async fn unparsable_arguments_are_400(request: Request, next: Next) -> Response {
-    let is_server_fn = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
-    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .unwrap_or_default();
-    if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
-        parts.status = StatusCode::BAD_REQUEST;
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Pages and server function answers are per shopper (the cart, a checkout
