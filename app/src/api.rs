@@ -259,11 +259,10 @@ mod ssr {
     const CART_COOKIE: &str = "cart";
 
     pub fn service() -> Result<Arc<CheckoutService>, ShopError> {
-        use_context::<Arc<CheckoutService>>()
-            .ok_or_else(|| {
-                tracing::error!("the checkout service is not in the server functions' context");
-                ShopError::Refused("The shop is not available right now.".into())
-            })
+        use_context::<Arc<CheckoutService>>().ok_or_else(|| {
+            tracing::error!("the checkout service is not in the server functions' context");
+            ShopError::Refused("The shop is not available right now.".into())
+        })
     }
 
     /// A refusal: the message for shoppers, and an HTTP status for scripts
@@ -367,10 +366,10 @@ mod ssr {
             .get_all(COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == CART_COOKIE)
-            .map(|(_, value)| value.to_owned())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == CART_COOKIE)
+            .map(|c| c.value().to_owned())
             .unwrap_or_default();
         Cart::from_cookie(&value)
     }
@@ -381,13 +380,19 @@ mod ssr {
         };
         let secure = use_context::<crate::security::CookiePolicy>().is_some_and(|p| p.secure);
         // Only the server reads it (HttpOnly); a month, like most shops.
-        let cookie = format!(
-            "{CART_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
-            cart.to_cookie(),
-            if cart.is_empty() { 0 } else { 30 * 24 * 3600 },
-            if secure { "; Secure" } else { "" }
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
+        let max_age = if cart.is_empty() {
+            cookie::time::Duration::ZERO
+        } else {
+            cookie::time::Duration::days(30)
+        };
+        let cookie = cookie::Cookie::build((CART_COOKIE, cart.to_cookie()))
+            .path("/")
+            .max_age(max_age)
+            .http_only(true)
+            .same_site(cookie::SameSite::Lax)
+            .secure(secure)
+            .build();
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
             response.append_header(SET_COOKIE, value);
         }
     }

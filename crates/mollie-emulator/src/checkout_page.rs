@@ -9,12 +9,12 @@ use axum::Form;
 use serde::Deserialize;
 use std::sync::Arc;
 
-const OUTCOMES: [(&str, &str); 5] = [
-    ("paid", "Paid"),
-    ("failed", "Failed"),
-    ("canceled", "Canceled"),
-    ("expired", "Expired"),
-    ("open", "Leave open (come back later)"),
+const OUTCOMES: [(PaymentStatus, &str); 5] = [
+    (PaymentStatus::Paid, "Paid"),
+    (PaymentStatus::Failed, "Failed"),
+    (PaymentStatus::Canceled, "Canceled"),
+    (PaymentStatus::Expired, "Expired"),
+    (PaymentStatus::Open, "Leave open (come back later)"),
 ];
 
 fn escape(text: &str) -> String {
@@ -60,7 +60,7 @@ pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String
     if payment.status != PaymentStatus::Open {
         let body = format!(
             r#"<h1>This payment is {status}</h1><p>{description}</p><p><a href="{back}">Back to the shop</a></p>"#,
-            status = payment.status.as_str(),
+            status = payment.status,
             back = escape(&payment.redirect_url),
         );
         return page("Payment", &body);

@@ -2,9 +2,11 @@ use crate::faults::{ApiFault, Faults};
 use crate::webhooks;
 use crate::EmulatorConfig;
 use rand::distr::{Alphanumeric, SampleString};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use time::format_description::FormatItem;
@@ -19,7 +21,10 @@ fn mollie_time(t: OffsetDateTime) -> String {
     t.format(MOLLIE_TIME).expect("a UTC time always formats")
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Named as Mollie names them, by the serde rename alone: JSON, the
+/// checkout page and `Display` all use it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PaymentStatus {
     Open,
     Pending,
@@ -30,31 +35,20 @@ pub enum PaymentStatus {
     Expired,
 }
 
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Pending => "pending",
-            Self::Authorized => "authorized",
-            Self::Paid => "paid",
-            Self::Failed => "failed",
-            Self::Canceled => "canceled",
-            Self::Expired => "expired",
-        }
+impl fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // serde's Formatter serializer writes a unit variant's name.
+        self.serialize(f)
     }
+}
 
+impl PaymentStatus {
+    /// A status by Mollie's name for it.
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Open,
-            Self::Pending,
-            Self::Authorized,
-            Self::Paid,
-            Self::Failed,
-            Self::Canceled,
-            Self::Expired,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        use serde::de::IntoDeserializer;
+        let name: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            text.into_deserializer();
+        Self::deserialize(name).ok()
     }
 
     pub fn is_final(self) -> bool {
@@ -207,7 +201,7 @@ impl EmulatorState {
             "description": p.description,
             "method": p.method,
             "metadata": p.metadata,
-            "status": p.status.as_str(),
+            "status": p.status,
             "profileId": "pfl_emulator00",
             "sequenceType": "oneoff",
             "redirectUrl": p.redirect_url,
@@ -277,7 +271,22 @@ pub fn url_allowed(url: &str, allowed_origins: &[String]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::url_allowed;
+    use super::{url_allowed, PaymentStatus};
+
+    #[test]
+    fn a_status_has_one_name_in_json_pages_and_forms() {
+        for (status, name) in [
+            (PaymentStatus::Open, "open"),
+            (PaymentStatus::Authorized, "authorized"),
+            (PaymentStatus::Canceled, "canceled"),
+        ] {
+            assert_eq!(status.to_string(), name);
+            assert_eq!(serde_json::json!(status), name);
+            assert_eq!(PaymentStatus::parse(name), Some(status));
+        }
+        assert_eq!(PaymentStatus::parse("Paid"), None);
+        assert_eq!(PaymentStatus::parse("refunded"), None);
+    }
 
     #[test]
     fn only_loopback_and_allowed_origins() {

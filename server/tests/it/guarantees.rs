@@ -6,6 +6,8 @@ use crate::common::{cart, harness, StoreKind};
 use checkout::{CheckoutKey, OrderStatus, PaymentMetadata, PaymentProvider, ReconcilePolicy};
 use mollie::{ApiKey, MollieClient, MollieConfig};
 use mollie_emulator::{Faults, PaymentStatus};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -54,18 +56,6 @@ async fn concurrent_submissions_dynamodb() {
     twenty_submissions_with_one_key_make_one_order_and_one_payment(StoreKind::DynamoDb).await;
 }
 
-/// xorshift: deterministic per seed, no dependency.
-struct Seeded(u64);
-
-impl Seeded {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % below
-    }
-}
-
 async fn racing_webhooks_end_at_the_providers_status(kind: StoreKind, seeds: u64) {
     let shop = harness(kind, ReconcilePolicy::default()).await;
     let finals = [
@@ -74,19 +64,23 @@ async fn racing_webhooks_end_at_the_providers_status(kind: StoreKind, seeds: u64
         PaymentStatus::Expired,
     ];
     for seed in 1..=seeds {
-        let mut rng = Seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = StdRng::seed_from_u64(seed);
         let (order_id, provider_id) = shop.buy().await;
         shop.emulator.set_faults(Faults {
             duplicate_webhooks: true,
             reorder_window_ms: 30,
             ..Faults::default()
         });
-        let last = finals[rng.next(3) as usize];
+        let last = finals[rng.random_range(0..3)];
         // Our own webhook posts, concurrent with the emulator's duplicated
         // and reordered deliveries, some before and some after the change.
         let mut posts = Vec::new();
         for _ in 0..4 {
-            let (url, id, delay) = (shop.shop_url.clone(), provider_id.clone(), rng.next(25));
+            let (url, id, delay) = (
+                shop.shop_url.clone(),
+                provider_id.clone(),
+                rng.random_range(0..25),
+            );
             posts.push(tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
                 reqwest::Client::new()
@@ -98,11 +92,11 @@ async fn racing_webhooks_end_at_the_providers_status(kind: StoreKind, seeds: u64
                     .status()
             }));
         }
-        if rng.next(2) == 0 {
+        if rng.random_bool(0.5) {
             assert!(shop
                 .emulator
                 .complete_payment(&provider_id, PaymentStatus::Authorized));
-            tokio::time::sleep(Duration::from_millis(rng.next(10))).await;
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..10))).await;
         }
         assert!(shop.emulator.complete_payment(&provider_id, last));
         for post in posts {

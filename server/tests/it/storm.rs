@@ -5,6 +5,9 @@
 use crate::common::{harness, StoreKind};
 use checkout::{OrderId, OrderStatus, PaymentStatus as Status, ReconcilePolicy};
 use mollie_emulator::{Faults, PaymentStatus};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,13 +53,7 @@ async fn a_webhook_storm_leaves_every_status_right_and_applies_each_change_once(
         .iter()
         .flat_map(|(_, id)| std::iter::repeat_n(id.clone(), 10))
         .collect();
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    for i in (1..storm.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        storm.swap(i, (state % (i as u64 + 1)) as usize);
-    }
+    storm.shuffle(&mut StdRng::seed_from_u64(0x2545_F491_4F6C_DD1D));
     let storm = Arc::new(tokio::sync::Mutex::new(storm));
     let started = Instant::now();
     let senders: Vec<_> = (0..32)

@@ -9,14 +9,16 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::order::OrderId;
 use crate::payment::{AttemptId, CheckSchedule, IncidentKind, PaymentStatus};
 use crate::ports::{OrderRecord, PaymentProvider, ProviderError, Store, StoreError};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often a write is retried after losing a race to another writer.
 const MAX_WRITE_CONFLICTS: usize = 8;
-/// Paid orders kept in memory; past this the cache starts afresh.
+/// Paid orders kept in memory.
 const PAID_ORDERS_CACHED: usize = 100_000;
+/// Attempts whose last refresh on read is remembered (a forgotten one may
+/// be refreshed again sooner: one more provider call, nothing worse).
+const REFRESHES_REMEMBERED: usize = 10_000;
 
 /// The public addresses the provider needs: where to send the shopper back
 /// and where to notify us.
@@ -117,10 +119,10 @@ pub enum SyncOutcome {
 /// provider retries; the reconciler tries again on its schedule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
-    #[error("payment provider: {0}")]
-    Provider(ProviderError),
-    #[error("store: {0}")]
-    Store(StoreError),
+    #[error("could not ask the payment provider")]
+    Provider(#[source] ProviderError),
+    #[error("could not read or write the store")]
+    Store(#[source] StoreError),
 }
 
 pub struct CheckoutService {
@@ -129,12 +131,14 @@ pub struct CheckoutService {
     provider: Arc<dyn PaymentProvider>,
     urls: ShopUrls,
     policy: ReconcilePolicy,
-    /// When each attempt was last refreshed on read (rate limit).
-    last_refresh: Mutex<HashMap<AttemptId, Instant>>,
+    /// When each attempt was last refreshed on read (rate limit): bounded,
+    /// the least recently used go first; check-and-set under the lock.
+    last_refresh: Mutex<quick_cache::unsync::Cache<AttemptId, Instant>>,
     /// A paid order stays paid (its paid attempt is final, and no attempt is
     /// added to a paid order), so it is served from memory. Only an incident
     /// recorded later changes its record; that write drops it from here.
-    paid_orders: Mutex<HashMap<OrderId, OrderRecord>>,
+    /// Bounded: the least recently used go first.
+    paid_orders: quick_cache::sync::Cache<OrderId, OrderRecord>,
 }
 
 impl CheckoutService {
@@ -150,8 +154,8 @@ impl CheckoutService {
             provider,
             urls,
             policy: ReconcilePolicy::default(),
-            last_refresh: Mutex::default(),
-            paid_orders: Mutex::default(),
+            last_refresh: Mutex::new(quick_cache::unsync::Cache::new(REFRESHES_REMEMBERED)),
+            paid_orders: quick_cache::sync::Cache::new(PAID_ORDERS_CACHED),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Moving payments forward from what the provider says: the webhook, the
 //! reconciler and refresh on read all fetch the payment and apply it here.
 
-use super::{CheckoutService, SyncError, SyncOutcome, MAX_WRITE_CONFLICTS, PAID_ORDERS_CACHED};
+use super::{CheckoutService, SyncError, SyncOutcome, MAX_WRITE_CONFLICTS};
 use crate::order::{OrderId, OrderStatus};
 use crate::payment::{
     AttemptId, IncidentKind, PaymentAttempt, PaymentStatus, ProviderPaymentId, StatusChange,
@@ -16,19 +16,15 @@ impl CheckoutService {
         &self,
         id: &OrderId,
     ) -> Result<Option<(OrderRecord, OrderStatus)>, StoreError> {
-        if let Some(record) = self.paid_orders.lock().expect("cache lock").get(id) {
-            return Ok(Some((record.clone(), OrderStatus::Paid)));
+        if let Some(record) = self.paid_orders.get(id) {
+            return Ok(Some((record, OrderStatus::Paid)));
         }
         let Some(record) = self.store.load_order(id).await? else {
             return Ok(None);
         };
         let status = OrderStatus::derive(&record.attempts);
         if status == OrderStatus::Paid {
-            let mut cache = self.paid_orders.lock().expect("cache lock");
-            if cache.len() >= PAID_ORDERS_CACHED {
-                cache.clear();
-            }
-            cache.insert(id.clone(), record.clone());
+            self.paid_orders.insert(id.clone(), record.clone());
         }
         Ok(Some((record, status)))
     }
@@ -68,9 +64,6 @@ impl CheckoutService {
     fn refresh_allowed(&self, attempt_id: &AttemptId) -> bool {
         let mut last = self.last_refresh.lock().expect("refresh lock");
         let now = Instant::now();
-        if last.len() > 10_000 {
-            last.retain(|_, at| now.duration_since(*at) < self.policy.min_refresh_interval);
-        }
         match last.get(attempt_id) {
             Some(at) if now.duration_since(*at) < self.policy.min_refresh_interval => false,
             _ => {
@@ -377,10 +370,7 @@ impl CheckoutService {
                         provider_payment_id = next.provider_payment_id.as_ref().map(ProviderPaymentId::as_str),
                         "a second payment was taken on one order; recorded for the operator to refund"
                     );
-                    self.paid_orders
-                        .lock()
-                        .expect("cache lock")
-                        .remove(order_id);
+                    self.paid_orders.remove(order_id);
                     return Ok(());
                 }
                 Err(StoreError::Conflict) => continue,

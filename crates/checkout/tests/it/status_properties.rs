@@ -5,6 +5,9 @@
 
 use checkout::{PaymentStatus, StatusChange};
 use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 
 fn any_status() -> impl Strategy<Value = PaymentStatus> {
     prop::sample::select(PaymentStatus::ALL.to_vec())
@@ -80,13 +83,7 @@ proptest! {
         let final_status = *history.last().unwrap();
         observations.push(final_status);
         // A deterministic shuffle from the seed.
-        let mut state = seed | 1;
-        for i in (1..observations.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            observations.swap(i, (state % (i as u64 + 1)) as usize);
-        }
+        observations.shuffle(&mut StdRng::seed_from_u64(seed));
         let (status, _) = apply_all(&observations);
         prop_assert_eq!(status, final_status);
     }
