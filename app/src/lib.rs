@@ -102,10 +102,9 @@ pub mod security {
     /// Leptos' inline hydration script. `form-action` names the provider:
     /// a checkout form post without JavaScript is redirected there.
     pub fn set_content_security_policy() {
-        let (Some(nonce), Some(response)) = (
-            leptos::nonce::use_nonce(),
-            use_context::<leptos_axum::ResponseOptions>(),
-        ) else {
+        let (Some(nonce), Some(response)) =
+            (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+        else {
             return;
         };
         let provider = use_context::<PaymentPageOrigin>().unwrap_or_default().0;

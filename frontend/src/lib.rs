@@ -5,7 +5,7 @@ pub fn hydrate() {
     // A server-function redirect (checkout, pay again) goes to the provider's
     // checkout page: load it as a whole page. Islands have no client-side
     // router to do it.
-    let _ = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
+    let _ = server_fn::redirect::set_redirect_hook(|location: &str| {
         if window().location().set_href(location).is_err() {
             leptos::logging::error!("could not redirect to the checkout page");
         }

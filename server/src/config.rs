@@ -248,6 +248,10 @@ fn is_loopback(host: &url::Host<&str>) -> bool {
 
 impl Config {
     /// Checks the configuration for this server listening on `site_addr`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] listing every setting that cannot work.
     pub fn resolve(&self, site_addr: SocketAddr, key: KeySetting) -> Result<Settings, ConfigError> {
         let mut problems = Vec::new();
         let explicit_url = self.public_url.is_some();
@@ -413,6 +417,10 @@ impl Config {
 
 /// A Mollie key of the mode the configuration asks for: a `test_` key only
 /// with test mode chosen, a `live_` key only without.
+///
+/// # Errors
+///
+/// Which setting to change, when the key's mode is not the one chosen.
 pub fn check_key_mode(key: &mollie::ApiKey, test_mode: bool) -> Result<(), String> {
     match (key.is_test_mode(), test_mode) {
         (true, false) => Err(

@@ -58,6 +58,10 @@ async fn scheduled_event(State(reconcile): State<Reconcile>, request: Request) -
 }
 
 /// Serves `router` as a Lambda function until the runtime stops it.
+///
+/// # Errors
+///
+/// The Lambda runtime's error when it stops.
 pub async fn run(router: Router) -> Result<(), String> {
     lambda_http::run(router).await.map_err(|e| e.to_string())
 }

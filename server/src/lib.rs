@@ -39,6 +39,9 @@ pub struct Application {
     pub reconciler: reconciler::ReconcilerConfig,
 }
 
+/// # Errors
+///
+/// The embedded store's file when it cannot be opened.
 pub async fn store_from(config: &Config) -> Result<Arc<dyn Store>, String> {
     Ok(match config.store {
         StoreKind::Embedded => {
@@ -115,6 +118,10 @@ fn mollie_config(config: &Config, key: ApiKey, base_url: &str) -> MollieConfig {
 
 /// `server create-table`: the DynamoDB table and its indexes, if missing.
 /// Returns whether it was created.
+///
+/// # Errors
+///
+/// What DynamoDB said, when it could not.
 pub async fn create_table(config: &Config) -> Result<bool, String> {
     let client = store::DynamoDbStore::client_from_env(config.dynamodb_endpoint.as_deref()).await;
     store::TableSetup::create_if_missing(&client, &config.dynamodb_table)
@@ -147,6 +154,11 @@ impl Application {
     /// The emulator, when chosen, is called over real HTTP like any
     /// provider. The configuration is checked first; every setting that
     /// cannot work is listed in the error.
+    ///
+    /// # Errors
+    ///
+    /// Every setting that cannot work, or the store, key or emulator that
+    /// could not be set up.
     pub async fn build(config: &Config, site_addr: SocketAddr) -> Result<Self, String> {
         let settings = config
             .resolve(site_addr, KeySetting::from_env())

@@ -60,6 +60,11 @@ impl Cart {
     }
 
     /// Adds `quantity` of an article the catalog sells.
+    ///
+    /// # Errors
+    ///
+    /// What [`Catalog::price_line`] refuses for the new quantity; the cart is
+    /// then unchanged.
     pub fn add(
         &mut self,
         catalog: &Catalog,
@@ -71,6 +76,11 @@ impl Cart {
     }
 
     /// Sets the quantity of an article; 0 removes it.
+    ///
+    /// # Errors
+    ///
+    /// What [`Catalog::price_line`] refuses for the quantity; the cart is then
+    /// unchanged.
     pub fn update(
         &mut self,
         catalog: &Catalog,

@@ -96,6 +96,11 @@ impl Catalog {
 
     /// Checks an article id and quantity from the outside world and prices
     /// the line from the catalog.
+    ///
+    /// # Errors
+    ///
+    /// An article the catalog does not sell, or a quantity outside
+    /// 1..=[`MAX_QUANTITY`]: [`CatalogError`].
     pub fn price_line(&self, article_id: &str, quantity: i64) -> Result<OrderLine, CatalogError> {
         let article = self
             .find(article_id)
@@ -121,6 +126,11 @@ impl Catalog {
 impl Catalog {
     /// Checks and prices a whole cart. Lines for the same article are merged
     /// (and their total quantity checked); the result is sorted by article.
+    ///
+    /// # Errors
+    ///
+    /// The first line the catalog refuses (unknown article, quantity), an empty
+    /// cart, too many lines, or a total that overflows: [`CatalogError`].
     pub fn price_cart(&self, cart: &[CartLine]) -> Result<Vec<OrderLine>, CatalogError> {
         if cart.is_empty() {
             return Err(CatalogError::EmptyCart);

@@ -52,6 +52,11 @@ impl Money {
     }
 
     /// Parses a decimal string that has exactly the currency's decimals.
+    ///
+    /// # Errors
+    ///
+    /// [`MoneyError::Malformed`] for anything but digits with exactly the
+    /// currency's decimals, or an amount that does not fit.
     pub fn parse_decimal(value: &str, currency: Currency) -> Result<Self, MoneyError> {
         let malformed = || MoneyError::Malformed(value.to_owned());
         let places = u32::from(currency.exponent().unwrap_or(0));

@@ -155,6 +155,10 @@ impl Emulator {
     /// Serves the emulator on its own on `listener` (port 0 picks a free
     /// port) until the task is dropped; the config's public URL is the
     /// listener's address.
+    ///
+    /// # Errors
+    ///
+    /// The listener's error when its address cannot be read.
     pub async fn serve(
         listener: tokio::net::TcpListener,
         configure: impl FnOnce(&mut EmulatorConfig),

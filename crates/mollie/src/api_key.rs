@@ -11,6 +11,9 @@ pub struct ApiKey(SecretString);
 pub struct InvalidApiKey;
 
 impl ApiKey {
+    /// # Errors
+    ///
+    /// [`InvalidApiKey`] unless it is `test_` or `live_` and letters and digits.
     pub fn new(key: impl Into<String>) -> Result<Self, InvalidApiKey> {
         let key: String = key.into();
         let key = key.trim();

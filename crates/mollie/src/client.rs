@@ -130,6 +130,9 @@ impl std::fmt::Debug for MollieClient {
 }
 
 impl MollieClient {
+    /// # Errors
+    ///
+    /// [`MollieError`] when the configuration cannot make an HTTP client.
     pub fn new(config: MollieConfig) -> Result<Self, MollieError> {
         Ok(Self {
             http: Arc::default(),
@@ -203,6 +206,11 @@ impl MollieClient {
     /// POST /payments, with an idempotency key so that a retry (ours, or a
     /// shopper's double click) replays the first payment instead of making
     /// another.
+    ///
+    /// # Errors
+    ///
+    /// [`MollieError`]: Mollie's error document (typed), or a timeout or
+    /// connection error after the bounded retries.
     pub async fn create_payment(
         &self,
         request: &CreatePayment,
@@ -218,12 +226,21 @@ impl MollieClient {
         .await
     }
 
+    /// # Errors
+    ///
+    /// [`MollieError::InvalidPaymentId`] for an id not of Mollie's form (no
+    /// call is made), else as [`MollieClient::create_payment`].
     pub async fn get_payment(&self, id: &str) -> Result<Payment, MollieError> {
         let path = format!("/payments/{}", checked_payment_id(id)?);
         self.call(Method::GET, &path, None, None).await
     }
 
     /// DELETE /payments/{id}: only while Mollie says `isCancelable`.
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`]; Mollie answers 422 when the payment
+    /// cannot be canceled any more.
     pub async fn cancel_payment(&self, id: &str) -> Result<Payment, MollieError> {
         let path = format!("/payments/{}", checked_payment_id(id)?);
         self.call(Method::DELETE, &path, None, None).await

@@ -18,6 +18,10 @@ pub enum SecretError {
     Unavailable(String),
 }
 
+/// # Errors
+///
+/// [`SecretError`] when Secrets Manager cannot be reached or the secret is
+/// not a Mollie key; the message never holds the secret.
 pub async fn api_key_from_secrets_manager(
     client: &Client,
     secret_id: &str,

@@ -19,6 +19,9 @@ impl Amount {
         }
     }
 
+    /// # Errors
+    ///
+    /// [`MoneyError`] for a currency we do not take or a malformed value.
     pub fn to_money(&self) -> Result<Money, MoneyError> {
         let currency = Currency::from_code(&self.currency)
             .ok_or_else(|| MoneyError::Malformed(self.currency.clone()))?;

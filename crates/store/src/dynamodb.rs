@@ -216,6 +216,10 @@ impl TableSetup {
     /// The CreateTable request: keys, attribute types, both indexes (the
     /// same as `crates/store/table.json`, which the CDK stack reads; a test
     /// keeps the two equal). TTL is set after creation.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] when the request cannot be built.
     pub fn create_table_request(
         client: &Client,
         table: &str,
@@ -271,6 +275,10 @@ impl TableSetup {
     }
 
     /// Returns true when it created the table.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when DynamoDB cannot be reached or refuses.
     pub async fn create_if_missing(client: &Client, table: &str) -> Result<bool, StoreError> {
         match client.describe_table().table_name(table).send().await {
             Ok(_) => return Ok(false),

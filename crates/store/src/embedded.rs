@@ -47,6 +47,11 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError>
 
 impl EmbeddedStore {
     /// Opens (or creates) the database file, creating its tables.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the folder or file cannot be created or
+    /// opened (another process may hold it).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(unavailable)?;

@@ -14,6 +14,12 @@ impl CheckoutService {
     /// Buys a cart. The same `key` always yields the same order, however
     /// often and however concurrently it is submitted. The order and its
     /// attempt are stored before the provider is called.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckoutError`]: the cart refused, the key used before with another
+    /// cart, or the store or provider failing (nothing is lost: a resubmission
+    /// with the same key continues the same order).
     pub async fn checkout(
         &self,
         cart: &[CartLine],
@@ -47,6 +53,10 @@ impl CheckoutService {
 
     /// "Pay again" on an order: continues its open attempt, or starts a new
     /// one when every attempt failed, was canceled or expired.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckoutError::UnknownOrder`], or the store or provider failing.
     pub async fn pay_again(&self, order_id: &OrderId) -> Result<CheckoutStarted, CheckoutError> {
         self.continue_payment(order_id).await
     }

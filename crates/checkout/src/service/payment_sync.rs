@@ -12,6 +12,10 @@ use time::OffsetDateTime;
 
 impl CheckoutService {
     /// The order with its attempts and derived status, as stored.
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read.
     pub async fn order(
         &self,
         id: &OrderId,
@@ -34,6 +38,11 @@ impl CheckoutService {
     /// per interval per attempt), so a lost webhook cannot leave the
     /// shopper waiting. A provider failure is logged and the stored status
     /// shown.
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read (a provider failure is not an
+    /// error here).
     #[tracing::instrument(skip_all, fields(order_id = %id))]
     pub async fn order_refreshed(
         &self,
@@ -75,6 +84,10 @@ impl CheckoutService {
 
     /// Attempts not final yet whose next check is due, the longest overdue
     /// first: what the background reconciler refreshes.
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read.
     pub async fn due_attempts(
         &self,
         now: OffsetDateTime,
@@ -87,6 +100,11 @@ impl CheckoutService {
     /// then, if it is still not final, schedules the next look with backoff
     /// (also when the provider failed), so that long-open attempts make way
     /// for newer ones.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError`] when the provider or the store failed; the next look is
+    /// scheduled all the same when the store allows.
     pub async fn reconcile(&self, attempt: &PaymentAttempt) -> Result<SyncOutcome, SyncError> {
         let outcome = self.refresh_attempt(attempt).await;
         self.schedule_next_check(attempt)
@@ -117,6 +135,10 @@ impl CheckoutService {
 
     /// Asks the provider for an attempt's payment and applies what it says.
     /// Used by reconciliation (on read and in the background).
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError`] when the provider or the store failed; nothing changed then.
     #[tracing::instrument(skip_all, fields(
         order_id = %attempt.order_id,
         attempt_id = %attempt.id,
@@ -172,6 +194,11 @@ impl CheckoutService {
     /// The provider says payment `provider_payment_id` changed. The id is all
     /// we are told. An id we never recorded costs no provider call; a known
     /// one is fetched and checked against our records.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError`] when the provider or the store failed: worth a retry
+    /// (the webhook answers 5xx). Ids not ours are `Ok(Ignored)`.
     #[tracing::instrument(skip_all, fields(%provider_payment_id, order_id = tracing::field::Empty))]
     pub async fn handle_webhook(
         &self,
