@@ -6,7 +6,7 @@
 use checkout::{CartLine, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy};
 use clap::Parser;
 use leptos::config::{Env, LeptosOptions};
-use mollie_emulator::Emulator;
+use mollie_emulator::{Emulator, Faults, PaymentStatus};
 use server::config::{Cli, Timing};
 use server::Application;
 use std::sync::Arc;
@@ -232,6 +232,15 @@ impl Harness {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// The payment reaches `status` at the provider, and its webhook is lost.
+    pub fn complete_without_webhook(&self, provider_id: &str, status: PaymentStatus) {
+        self.emulator.set_faults(Faults {
+            drop_next_webhooks: 1,
+            ..Faults::default()
+        });
+        assert!(self.emulator.complete_payment(provider_id, status));
     }
 
     pub async fn post_webhook(&self, id: &str) -> reqwest::StatusCode {

@@ -146,14 +146,8 @@ async fn a_dropped_webhook_is_reconciled_in_the_background() {
     let reconciler = server::reconciler::spawn(shop.service.clone(), config, stopped);
 
     let (order_id, provider_id) = shop.buy().await;
-    shop.emulator.set_faults(Faults {
-        drop_next_webhooks: 1,
-        ..Faults::default()
-    });
     let paid_at = Instant::now();
-    assert!(shop
-        .emulator
-        .complete_payment(&provider_id, PaymentStatus::Paid));
+    shop.complete_without_webhook(&provider_id, PaymentStatus::Paid);
     // The bound: first checked 300 ms after creation, looked at every 100 ms.
     shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(2))
         .await;
@@ -180,13 +174,7 @@ async fn a_dropped_webhook_is_reconciled_when_the_thank_you_page_asks() {
     };
     let shop = harness(StoreKind::Embedded, policy).await;
     let (order_id, provider_id) = shop.buy().await;
-    shop.emulator.set_faults(Faults {
-        drop_next_webhooks: 1,
-        ..Faults::default()
-    });
-    assert!(shop
-        .emulator
-        .complete_payment(&provider_id, PaymentStatus::Paid));
+    shop.complete_without_webhook(&provider_id, PaymentStatus::Paid);
     let api_calls_before = shop.emulator.api_calls();
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {

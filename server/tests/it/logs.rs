@@ -3,7 +3,7 @@
 
 use crate::common::{harness, StoreKind};
 use checkout::ReconcilePolicy;
-use mollie_emulator::{Faults, PaymentStatus};
+use mollie_emulator::PaymentStatus;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -20,19 +20,24 @@ impl Write for Captured {
     }
 }
 
-/// A current-thread runtime polls the whole shop's tasks on this thread, so
-/// this test's own subscriber (`set_default`) sees them, and the other tests
+/// Captures this thread's logs at `level` and above while the guard lives.
+/// The tests run on a current-thread runtime, which polls the whole shop's
+/// tasks on this thread, so this subscriber sees them and the other tests
 /// in this binary log elsewhere.
-#[tokio::test]
-async fn a_webhook_with_a_huge_id_logs_only_a_bounded_part_of_it() {
+fn capture(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+        .with_max_level(level)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _scope = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn a_webhook_with_a_huge_id_logs_only_a_bounded_part_of_it() {
+    let (captured, _scope) = capture(tracing::Level::TRACE);
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let huge = format!("tr_{}", "A".repeat(10_000));
     let forged_line = format!("tr_x\nERROR forged log line {}", "B".repeat(5_000));
@@ -56,24 +61,11 @@ async fn a_webhook_with_a_huge_id_logs_only_a_bounded_part_of_it() {
 /// response) and the order, attempt and provider payment it is about.
 #[tokio::test]
 async fn a_webhooks_log_lines_carry_the_request_id_and_the_order() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _scope = tracing::subscriber::set_default(subscriber);
+    let (captured, _scope) = capture(tracing::Level::INFO);
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let (order_id, provider_id) = shop.buy().await;
     let attempt_id = shop.record(&order_id).await.attempts[0].id.clone();
-    shop.emulator.set_faults(Faults {
-        drop_next_webhooks: 1,
-        ..Faults::default()
-    });
-    assert!(shop
-        .emulator
-        .complete_payment(&provider_id, PaymentStatus::Paid));
+    shop.complete_without_webhook(&provider_id, PaymentStatus::Paid);
 
     let response = reqwest::Client::new()
         .post(format!("{}/webhooks/mollie", shop.shop_url))
