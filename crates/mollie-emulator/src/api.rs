@@ -2,7 +2,7 @@
 
 use crate::faults::{ApiFault, Faults};
 use crate::state::{EmulatedPayment, EmulatorState, IdempotentResponse, PaymentStatus};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
@@ -36,7 +36,7 @@ const CURRENCIES: [(&str, usize); 12] = [
     ("JPY", 0),
 ];
 
-fn hal(status: StatusCode, body: Value) -> Response {
+pub(crate) fn hal(status: StatusCode, body: Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response
         .headers_mut()
@@ -45,6 +45,7 @@ fn hal(status: StatusCode, body: Value) -> Response {
 }
 
 /// An error answered with Mollie's error document.
+#[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     detail: String,
@@ -66,6 +67,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            field: None,
+        }
+    }
+}
+
 /// Mollie's error document.
 pub fn error(status: StatusCode, detail: impl Into<String>, field: Option<&str>) -> Response {
     ApiError {
@@ -76,7 +87,7 @@ pub fn error(status: StatusCode, detail: impl Into<String>, field: Option<&str>)
     .into_response()
 }
 
-fn authorized(state: &EmulatorState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn authorized(state: &EmulatorState, headers: &HeaderMap) -> Result<(), ApiError> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -100,7 +111,7 @@ fn authorized(state: &EmulatorState, headers: &HeaderMap) -> Result<(), ApiError
     }
 }
 
-fn invalid(detail: &str, field: &str) -> ApiError {
+pub(crate) fn invalid(detail: &str, field: &str) -> ApiError {
     ApiError {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         detail: detail.to_owned(),
@@ -148,43 +159,7 @@ fn parse_create(
             unknown,
         ));
     }
-    let amount = body
-        .get("amount")
-        .and_then(Value::as_object)
-        .ok_or_else(|| invalid("The amount is required", "amount"))?;
-    let currency = amount
-        .get("currency")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let Some(&(_, decimals)) = CURRENCIES.iter().find(|(code, _)| *code == currency) else {
-        return Err(invalid(
-            "The amount contains an invalid currency",
-            "amount.currency",
-        ));
-    };
-    let value = amount
-        .get("value")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let well_formed = match value.split_once('.') {
-        Some((whole, fraction)) => {
-            decimals > 0
-                && fraction.len() == decimals
-                && fraction.bytes().all(|b| b.is_ascii_digit())
-                && !whole.is_empty()
-                && whole.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => decimals == 0 && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
-    };
-    if !well_formed {
-        return Err(invalid(
-            "The amount contains an invalid value",
-            "amount.value",
-        ));
-    }
-    if value.bytes().all(|b| b == b'0' || b == b'.') {
-        return Err(invalid("The amount is lower than the minimum", "amount"));
-    }
+    let amount = parse_amount(body)?;
     let description = match body.get("description") {
         Some(Value::String(d)) if !d.trim().is_empty() && d.chars().count() <= 255 => d.clone(),
         Some(Value::String(d)) if !d.trim().is_empty() => {
@@ -204,7 +179,7 @@ fn parse_create(
         created_at: now,
         expires_at: now + state.config.payment_ttl,
         changed_at: None,
-        amount: json!({ "currency": currency, "value": value }),
+        amount: amount.json(),
         description,
         redirect_url,
         cancel_url: optional_url(body, "cancelUrl", state)?,
@@ -219,7 +194,94 @@ fn parse_create(
             .and_then(Value::as_str)
             .map(str::to_owned),
         status: PaymentStatus::Open,
+        refunds: Vec::new(),
     })
+}
+
+/// An amount as Mollie checks it: a currency it takes, a value with
+/// exactly that currency's decimals; kept in minor units for arithmetic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireAmount {
+    pub currency: String,
+    pub decimals: usize,
+    pub minor: i64,
+}
+
+impl WireAmount {
+    /// The amount of a request or of a stored resource (`{currency, value}`).
+    fn parse(amount: &Map<String, Value>) -> Result<Self, ApiError> {
+        let currency = amount
+            .get("currency")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(&(_, decimals)) = CURRENCIES.iter().find(|(code, _)| *code == currency) else {
+            return Err(invalid(
+                "The amount contains an invalid currency",
+                "amount.currency",
+            ));
+        };
+        let value = amount
+            .get("value")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+        let (whole, fraction) = match value.split_once('.') {
+            Some((whole, fraction)) if decimals > 0 && fraction.len() == decimals => {
+                (whole, fraction)
+            }
+            None if decimals == 0 => (value, ""),
+            _ => ("", ""),
+        };
+        let minor = (digits(whole) && (decimals == 0 || digits(fraction)))
+            .then(|| format!("{whole}{fraction}").parse::<i64>().ok())
+            .flatten()
+            .ok_or_else(|| invalid("The amount contains an invalid value", "amount.value"))?;
+        Ok(Self {
+            currency: currency.to_owned(),
+            decimals,
+            minor,
+        })
+    }
+
+    /// A stored resource's amount (valid by construction).
+    pub fn of(amount: &Value) -> Self {
+        Self::parse(amount.as_object().expect("an amount object")).expect("a valid stored amount")
+    }
+
+    pub fn with_minor(&self, minor: i64) -> Self {
+        Self {
+            minor,
+            ..self.clone()
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        let scale = 10_i64.pow(self.decimals as u32);
+        let value = if self.decimals == 0 {
+            self.minor.to_string()
+        } else {
+            format!(
+                "{}.{:0width$}",
+                self.minor / scale,
+                self.minor % scale,
+                width = self.decimals
+            )
+        };
+        json!({ "currency": self.currency, "value": value })
+    }
+}
+
+/// The request's `amount`, required and above zero.
+pub(crate) fn parse_amount(body: &Map<String, Value>) -> Result<WireAmount, ApiError> {
+    let amount = body
+        .get("amount")
+        .and_then(Value::as_object)
+        .ok_or_else(|| invalid("The amount is required", "amount"))?;
+    let amount = WireAmount::parse(amount)?;
+    if amount.minor == 0 {
+        return Err(invalid("The amount is lower than the minimum", "amount"));
+    }
+    Ok(amount)
 }
 
 pub async fn create_payment(
@@ -290,20 +352,46 @@ fn create_payment_now(state: &EmulatorState, headers: &HeaderMap, body: &str) ->
     hal(status, body)
 }
 
+#[derive(serde::Deserialize)]
+pub struct GetPaymentQuery {
+    /// `refunds` (comma-separated list): embed them in `_embedded`.
+    #[serde(default)]
+    embed: String,
+}
+
 pub async fn get_payment(
     State(state): State<Arc<EmulatorState>>,
     Path(id): Path<String>,
+    Query(query): Query<GetPaymentQuery>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || get_payment_now(&state, &id, &headers)).await
+    let embed_refunds = query.embed.split(',').any(|e| e == "refunds");
+    with_faults(&state, || {
+        get_payment_now(&state, &id, &headers, embed_refunds)
+    })
+    .await
 }
 
-fn get_payment_now(state: &EmulatorState, id: &str, headers: &HeaderMap) -> Response {
+fn get_payment_now(
+    state: &EmulatorState,
+    id: &str,
+    headers: &HeaderMap,
+    embed_refunds: bool,
+) -> Response {
     if let Err(denied) = authorized(state, headers) {
         return denied.into_response();
     }
     match state.get(id) {
-        Some(payment) => hal(StatusCode::OK, state.resource(&payment)),
+        Some(payment) => {
+            let mut body = state.resource(&payment);
+            if embed_refunds {
+                let base = &state.config.public_base_url;
+                let refunds: Vec<Value> =
+                    payment.refunds.iter().map(|r| r.resource(base)).collect();
+                body["_embedded"] = json!({ "refunds": refunds });
+            }
+            hal(StatusCode::OK, body)
+        }
         None => error(
             StatusCode::NOT_FOUND,
             format!("No payment exists with token {id}."),
@@ -344,7 +432,10 @@ fn cancel_payment_now(state: &EmulatorState, id: &str, headers: &HeaderMap) -> R
 }
 
 /// Injected faults: fail before doing anything, or do the work and answer late.
-async fn with_faults(state: &EmulatorState, work: impl FnOnce() -> Response) -> Response {
+pub(crate) async fn with_faults(
+    state: &EmulatorState,
+    work: impl FnOnce() -> Response,
+) -> Response {
     match state.take_api_fault() {
         Some(ApiFault::Fail(code)) => error(
             StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),

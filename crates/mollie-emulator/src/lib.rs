@@ -3,6 +3,9 @@
 //! - `POST /v2/payments`, `GET /v2/payments/{id}`, `DELETE /v2/payments/{id}`
 //!   with Mollie's shapes, status codes and error documents, and
 //!   `Idempotency-Key` replay.
+//! - Refunds: `POST`/`GET /v2/payments/{id}/refunds`, `GET`/`DELETE
+//!   /v2/payments/{id}/refunds/{re_id}`, `GET /v2/refunds`; the payment's
+//!   `amountRefunded`/`amountRemaining`, `?embed=refunds`.
 //! - `GET /checkout/{id}`: the hosted checkout page, where the tester picks
 //!   the outcome; it then notifies the webhook and sends the browser back.
 //! - Webhooks: form-encoded `id=tr_...`, retried on anything but 200 on
@@ -21,6 +24,7 @@
 mod api;
 mod checkout_page;
 mod faults;
+mod refunds;
 mod state;
 mod webhooks;
 
@@ -31,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use faults::Faults;
+pub use refunds::RefundStatus;
 pub use state::PaymentStatus;
 
 #[derive(Clone, Debug)]
@@ -51,6 +56,8 @@ pub struct EmulatorConfig {
     /// Origins (`https://shop.example`) besides loopback addresses that
     /// webhook, redirect and cancel URLs may point to.
     pub allowed_origins: Vec<String>,
+    /// A `pending` refund becomes `refunded` after this, times `time_factor`.
+    pub refund_settles_after: Duration,
 }
 
 impl EmulatorConfig {
@@ -62,6 +69,7 @@ impl EmulatorConfig {
             faults: Faults::default(),
             control_endpoints: false,
             allowed_origins: Vec::new(),
+            refund_settles_after: Duration::from_secs(60),
         }
     }
 }
@@ -87,14 +95,29 @@ impl Emulator {
                 get(api::get_payment).delete(api::cancel_payment),
             )
             .route(
+                "/v2/payments/{id}/refunds",
+                get(refunds::list_payment_refunds).post(refunds::create_refund),
+            )
+            .route(
+                "/v2/payments/{id}/refunds/{refund_id}",
+                get(refunds::get_refund).delete(refunds::cancel_refund),
+            )
+            .route("/v2/refunds", get(refunds::list_all_refunds))
+            .route(
                 "/checkout/{id}",
                 get(checkout_page::show).post(checkout_page::choose_outcome),
             );
         if self.state.config.control_endpoints {
-            router = router.route("/_emulator/stats", get(api::stats)).route(
-                "/_emulator/faults",
-                get(api::get_faults).put(api::put_faults),
-            );
+            router = router
+                .route("/_emulator/stats", get(api::stats))
+                .route(
+                    "/_emulator/faults",
+                    get(api::get_faults).put(api::put_faults),
+                )
+                .route(
+                    "/_emulator/refunds/{refund_id}",
+                    axum::routing::put(refunds::put_refund_status),
+                );
         }
         router.with_state(self.state.clone())
     }
@@ -150,6 +173,13 @@ impl Emulator {
     /// webhook. For tests that do not drive a browser.
     pub fn complete_payment(&self, id: &str, status: PaymentStatus) -> bool {
         self.state.complete(id, status)
+    }
+
+    /// Moves a refund to `status` as Mollie's processing would (`failed`,
+    /// `refunded`), notifying the payment's webhook. False when it is
+    /// unknown or already has that status.
+    pub fn set_refund_status(&self, refund_id: &str, status: RefundStatus) -> bool {
+        self.state.set_refund_status(refund_id, status, |_| true)
     }
 
     /// Serves the emulator on its own on `listener` (port 0 picks a free

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 const MOLLIE_TIME: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+00:00");
 
-fn mollie_time(t: OffsetDateTime) -> String {
+pub(crate) fn mollie_time(t: OffsetDateTime) -> String {
     t.format(MOLLIE_TIME).expect("a UTC time always formats")
 }
 
@@ -75,6 +75,8 @@ pub struct EmulatedPayment {
     pub method: Option<String>,
     pub locale: Option<String>,
     pub status: PaymentStatus,
+    /// Oldest first.
+    pub refunds: Vec<crate::refunds::EmulatedRefund>,
 }
 
 /// A response kept for an idempotency key, with the request it answered.
@@ -223,6 +225,21 @@ impl EmulatorState {
         }
         if let Some(locale) = &p.locale {
             fields.insert("locale".into(), json!(locale));
+        }
+        if p.status == PaymentStatus::Paid {
+            let paid = crate::api::WireAmount::of(&p.amount);
+            let refunded = crate::refunds::refunded_minor(&p.refunds);
+            fields.insert("amountRefunded".into(), paid.with_minor(refunded).json());
+            fields.insert(
+                "amountRemaining".into(),
+                paid.with_minor(paid.minor - refunded).json(),
+            );
+        }
+        if !p.refunds.is_empty() {
+            fields["_links"]["refunds"] = json!({
+                "href": format!("{base}/v2/payments/{}/refunds", p.id),
+                "type": "application/hal+json",
+            });
         }
         if p.status.is_final() {
             let stamp = match p.status {

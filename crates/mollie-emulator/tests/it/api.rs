@@ -12,9 +12,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "Bearer test_emulatortests";
+pub(crate) const KEY: &str = "Bearer test_emulatortests";
 
-async fn emulator(configure: impl FnOnce(&mut mollie_emulator::EmulatorConfig)) -> Emulator {
+pub(crate) async fn emulator(
+    configure: impl FnOnce(&mut mollie_emulator::EmulatorConfig),
+) -> Emulator {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     Emulator::serve(listener, |c| {
         c.allowed_origins = vec!["https://shop.example".into()];
@@ -25,7 +27,7 @@ async fn emulator(configure: impl FnOnce(&mut mollie_emulator::EmulatorConfig)) 
     .0
 }
 
-fn create_body(webhook: Option<&str>) -> Value {
+pub(crate) fn create_body(webhook: Option<&str>) -> Value {
     let mut body = json!({
         "amount": { "currency": "EUR", "value": "10.00" },
         "description": "Order 1",
@@ -38,7 +40,11 @@ fn create_body(webhook: Option<&str>) -> Value {
     body
 }
 
-async fn create(emulator: &Emulator, body: &Value, key: Option<&str>) -> reqwest::Response {
+pub(crate) async fn create(
+    emulator: &Emulator,
+    body: &Value,
+    key: Option<&str>,
+) -> reqwest::Response {
     let mut request = reqwest::Client::new()
         .post(format!("{}/payments", emulator.api_base_url()))
         .header("authorization", KEY)
@@ -62,7 +68,7 @@ async fn refetch(payment: &Value) -> Value {
         .unwrap()
 }
 
-fn assert_error_document(body: &Value, status: u16) {
+pub(crate) fn assert_error_document(body: &Value, status: u16) {
     assert_eq!(body["status"], status);
     assert!(
         body["title"].is_string() && body["detail"].is_string(),
@@ -236,8 +242,8 @@ async fn open_payments_expire_after_the_configured_time() {
 
 /// A webhook receiver that answers from a script of status codes.
 #[derive(Clone, Default)]
-struct Receiver {
-    calls: Arc<Mutex<Vec<(Instant, String)>>>,
+pub(crate) struct Receiver {
+    pub(crate) calls: Arc<Mutex<Vec<(Instant, String)>>>,
     failures_left: Arc<AtomicU32>,
 }
 
@@ -261,7 +267,7 @@ async fn receive(
     }
 }
 
-async fn receiver(failures: u32) -> (Receiver, String) {
+pub(crate) async fn receiver(failures: u32) -> (Receiver, String) {
     let receiver = Receiver::default();
     receiver.failures_left.store(failures, Ordering::SeqCst);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -273,7 +279,7 @@ async fn receiver(failures: u32) -> (Receiver, String) {
     (receiver, url)
 }
 
-async fn paid_payment(emulator: &Emulator, hook: &str) -> String {
+pub(crate) async fn paid_payment(emulator: &Emulator, hook: &str) -> String {
     let body: Value = create(emulator, &create_body(Some(hook)), None)
         .await
         .json()
@@ -284,7 +290,7 @@ async fn paid_payment(emulator: &Emulator, hook: &str) -> String {
     id
 }
 
-async fn wait_until(mut done: impl FnMut() -> bool) {
+pub(crate) async fn wait_until(mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !done() {
         assert!(Instant::now() < deadline, "timed out");

@@ -2,3 +2,4 @@
 //! each.
 
 mod api;
+mod refunds;

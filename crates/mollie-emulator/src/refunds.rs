@@ -1,0 +1,435 @@
+//! Refunds, as Mollie's Refunds API has them: created on a paid payment
+//! (in part or in full, never more than remains), `pending` until they are
+//! processed (Mollie: a while; here `refund_settles_after` times the time
+//! factor), then `refunded`; `queued` or `pending` ones can be canceled.
+//! The payment's status stays `paid`; it reports `amountRefunded` and
+//! `amountRemaining`, and its webhook is called when a refund changes.
+
+use crate::api::{
+    authorized, error, hal, invalid, parse_amount, with_faults, ApiError, WireAmount,
+};
+use crate::state::{mollie_time, EmulatorState, IdempotentResponse, PaymentStatus};
+use crate::webhooks;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::distr::{Alphanumeric, SampleString};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+const REFUND_PARAMETERS: [&str; 3] = ["amount", "description", "metadata"];
+/// Mollie refuses a second refund of the same amount on one payment for
+/// about an hour (times the time factor here).
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefundStatus {
+    Queued,
+    Pending,
+    Processing,
+    Refunded,
+    Failed,
+    Canceled,
+}
+
+impl RefundStatus {
+    /// Counts against what remains to be refunded.
+    pub fn counts(self) -> bool {
+        !matches!(self, Self::Failed | Self::Canceled)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EmulatedRefund {
+    pub id: String,
+    pub payment_id: String,
+    pub amount: WireAmount,
+    pub description: String,
+    pub metadata: Value,
+    pub status: RefundStatus,
+    pub created_at: OffsetDateTime,
+}
+
+impl EmulatedRefund {
+    /// The refund resource as Mollie's API returns it.
+    pub fn resource(&self, base: &str) -> Value {
+        json!({
+            "resource": "refund",
+            "id": self.id,
+            "mode": "test",
+            "description": self.description,
+            "amount": self.amount.json(),
+            "metadata": self.metadata,
+            "status": self.status,
+            "paymentId": self.payment_id,
+            "createdAt": mollie_time(self.created_at),
+            "_links": {
+                "self": { "href": format!("{base}/v2/payments/{}/refunds/{}", self.payment_id, self.id), "type": "application/hal+json" },
+                "payment": { "href": format!("{base}/v2/payments/{}", self.payment_id), "type": "application/hal+json" },
+                "documentation": { "href": "https://docs.mollie.com/reference/get-refund", "type": "text/html" },
+            },
+        })
+    }
+}
+
+/// What a paid payment's refunds take from it, in minor units.
+pub fn refunded_minor(refunds: &[EmulatedRefund]) -> i64 {
+    refunds
+        .iter()
+        .filter(|r| r.status.counts())
+        .map(|r| r.amount.minor)
+        .sum()
+}
+
+fn list(base: &str, self_href: String, refunds: &[&EmulatedRefund]) -> Value {
+    json!({
+        "count": refunds.len(),
+        "_embedded": { "refunds": refunds.iter().map(|r| r.resource(base)).collect::<Vec<_>>() },
+        "_links": {
+            "self": { "href": self_href, "type": "application/hal+json" },
+            "previous": null,
+            "next": null,
+            "documentation": { "href": "https://docs.mollie.com/reference/list-refunds", "type": "text/html" },
+        },
+    })
+}
+
+fn no_payment(id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("No payment exists with token {id}."),
+        None,
+    )
+}
+
+fn no_refund(id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("No refund exists with token {id}."),
+        None,
+    )
+}
+
+pub async fn create_refund(
+    State(state): State<Arc<EmulatorState>>,
+    Path(payment_id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    with_faults(&state, || {
+        create_refund_now(&state, &payment_id, &headers, &body)
+    })
+    .await
+}
+
+fn create_refund_now(
+    state: &Arc<EmulatorState>,
+    payment_id: &str,
+    headers: &HeaderMap,
+    body: &str,
+) -> Response {
+    if let Err(denied) = authorized(state, headers) {
+        return denied.into_response();
+    }
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON",
+            None,
+        );
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // The path is part of the request: one key on two payments differs.
+    let fingerprint = format!("{payment_id} {}", Value::Object(fields.clone()));
+    let mut kept = state.idempotency.lock().expect("idempotency lock");
+    if let Some(previous) = key.as_ref().and_then(|key| kept.get(key)) {
+        if previous.request_fingerprint != fingerprint {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "The idempotency key was already used for another request",
+                None,
+            );
+        }
+        let mut response = hal(
+            StatusCode::from_u16(previous.status).unwrap_or(StatusCode::OK),
+            previous.body.clone(),
+        );
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return response;
+    }
+    let refund = match add_refund(state, payment_id, &fields) {
+        Ok(refund) => refund,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let body = refund.resource(&state.config.public_base_url);
+    if let Some(key) = key {
+        kept.insert(
+            key,
+            IdempotentResponse {
+                request_fingerprint: fingerprint,
+                status: StatusCode::CREATED.as_u16(),
+                body: body.clone(),
+            },
+        );
+    }
+    drop(kept);
+    settle_later(state.clone(), refund.id.clone());
+    hal(StatusCode::CREATED, body)
+}
+
+/// Checks a refund request against its payment and records it, `pending`.
+fn add_refund(
+    state: &EmulatorState,
+    payment_id: &str,
+    fields: &Map<String, Value>,
+) -> Result<EmulatedRefund, ApiError> {
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !REFUND_PARAMETERS.contains(&k.as_str()))
+    {
+        return Err(invalid(
+            &format!("Non-existent body parameter \"{unknown}\" for this API call"),
+            unknown,
+        ));
+    }
+    let amount = parse_amount(fields)?;
+    let description = match fields.get("description") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(d)) if d.chars().count() <= 255 => d.clone(),
+        Some(_) => return Err(invalid("The description is invalid", "description")),
+    };
+    let _ = state.get(payment_id); // applies expiry first
+    let mut payments = state.payments.lock().expect("payments lock");
+    let Some(payment) = payments.get_mut(payment_id) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No payment exists with token {payment_id}."),
+        ));
+    };
+    if payment.status != PaymentStatus::Paid {
+        return Err(invalid(
+            "The payment has not been paid, so it cannot be refunded",
+            "amount",
+        ));
+    }
+    let paid = WireAmount::of(&payment.amount);
+    if amount.currency != paid.currency {
+        return Err(invalid(
+            "The currency of the refund must be the payment's",
+            "amount.currency",
+        ));
+    }
+    if amount.minor > paid.minor - refunded_minor(&payment.refunds) {
+        return Err(invalid(
+            "The amount is higher than the amount that remains to be refunded",
+            "amount",
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
+    if payment
+        .refunds
+        .iter()
+        .any(|r| r.status.counts() && r.amount == amount && now - r.created_at < window)
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "A duplicate refund has been detected",
+        ));
+    }
+    let refund = EmulatedRefund {
+        id: format!("re_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
+        payment_id: payment_id.to_owned(),
+        amount,
+        description,
+        metadata: fields.get("metadata").cloned().unwrap_or(Value::Null),
+        status: RefundStatus::Pending,
+        created_at: now,
+    };
+    payment.refunds.push(refund.clone());
+    Ok(refund)
+}
+
+/// The refund is processed after `refund_settles_after` (times the time
+/// factor), unless it was canceled or given another status meanwhile.
+fn settle_later(state: Arc<EmulatorState>, refund_id: String) {
+    let delay = state
+        .config
+        .refund_settles_after
+        .mul_f64(state.config.time_factor);
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        state.set_refund_status(&refund_id, RefundStatus::Refunded, |s| {
+            s == RefundStatus::Pending
+        });
+    });
+}
+
+impl EmulatorState {
+    /// Moves a refund to `status` when `from(current)` allows it and
+    /// notifies the payment's webhook. False when nothing changed.
+    pub fn set_refund_status(
+        &self,
+        refund_id: &str,
+        status: RefundStatus,
+        from: impl Fn(RefundStatus) -> bool,
+    ) -> bool {
+        let mut payments = self.payments.lock().expect("payments lock");
+        let Some(payment) = payments
+            .values_mut()
+            .find(|p| p.refunds.iter().any(|r| r.id == refund_id))
+        else {
+            return false;
+        };
+        let refund = payment
+            .refunds
+            .iter_mut()
+            .find(|r| r.id == refund_id)
+            .expect("the payment holds it");
+        if refund.status == status || !from(refund.status) {
+            return false;
+        }
+        refund.status = status;
+        // Mollie calls the webhook when a refund is processed or fails.
+        if status != RefundStatus::Canceled {
+            webhooks::notify(self, payment);
+        }
+        true
+    }
+
+    fn refund(&self, refund_id: &str) -> Option<EmulatedRefund> {
+        self.payments
+            .lock()
+            .expect("payments lock")
+            .values()
+            .flat_map(|p| &p.refunds)
+            .find(|r| r.id == refund_id)
+            .cloned()
+    }
+}
+
+pub async fn list_payment_refunds(
+    State(state): State<Arc<EmulatorState>>,
+    Path(payment_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        let base = &state.config.public_base_url;
+        match state.get(&payment_id) {
+            None => no_payment(&payment_id),
+            Some(payment) => hal(
+                StatusCode::OK,
+                list(
+                    base,
+                    format!("{base}/v2/payments/{payment_id}/refunds"),
+                    &payment.refunds.iter().collect::<Vec<_>>(),
+                ),
+            ),
+        }
+    })
+    .await
+}
+
+pub async fn list_all_refunds(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        let base = &state.config.public_base_url;
+        let payments = state.payments.lock().expect("payments lock");
+        let mut refunds: Vec<&EmulatedRefund> =
+            payments.values().flat_map(|p| &p.refunds).collect();
+        // Newest first, as Mollie lists them.
+        refunds.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+        hal(
+            StatusCode::OK,
+            list(base, format!("{base}/v2/refunds"), &refunds),
+        )
+    })
+    .await
+}
+
+pub async fn get_refund(
+    State(state): State<Arc<EmulatorState>>,
+    Path((payment_id, refund_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        match state.refund(&refund_id) {
+            Some(refund) if refund.payment_id == payment_id => hal(
+                StatusCode::OK,
+                refund.resource(&state.config.public_base_url),
+            ),
+            _ => no_refund(&refund_id),
+        }
+    })
+    .await
+}
+
+pub async fn cancel_refund(
+    State(state): State<Arc<EmulatorState>>,
+    Path((payment_id, refund_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        match state.refund(&refund_id) {
+            Some(refund) if refund.payment_id == payment_id => {
+                let cancelable = |s| matches!(s, RefundStatus::Queued | RefundStatus::Pending);
+                if state.set_refund_status(&refund_id, RefundStatus::Canceled, cancelable) {
+                    StatusCode::NO_CONTENT.into_response()
+                } else {
+                    error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "The refund cannot be canceled any more",
+                        None,
+                    )
+                }
+            }
+            _ => no_refund(&refund_id),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct RefundChange {
+    status: RefundStatus,
+}
+
+/// `PUT /_emulator/refunds/{re_id}` `{"status": "failed"}`: what Mollie's
+/// processing would do, now (control endpoint, no authentication).
+pub async fn put_refund_status(
+    State(state): State<Arc<EmulatorState>>,
+    Path(refund_id): Path<String>,
+    axum::Json(change): axum::Json<RefundChange>,
+) -> Response {
+    if state.refund(&refund_id).is_none() {
+        return no_refund(&refund_id);
+    }
+    if state.set_refund_status(&refund_id, change.status, |_| true) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        StatusCode::OK.into_response()
+    }
+}
