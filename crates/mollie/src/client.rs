@@ -1,9 +1,10 @@
 use crate::api_key::ApiKey;
-use crate::types::{CreatePayment, ErrorDocument, Payment};
+use crate::types::{CreatePayment, CreateRefund, ErrorDocument, Payment, Refund, RefundList};
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,8 @@ pub enum MollieError {
     Decode(String),
     #[error("'{0}' is not a Mollie payment id")]
     InvalidPaymentId(String),
+    #[error("'{0}' is not a Mollie refund id")]
+    InvalidRefundId(String),
 }
 
 impl MollieError {
@@ -84,8 +87,14 @@ impl MollieError {
             // processed; asking again later gets its answer.
             Self::Api { status, .. } => matches!(*status, 409 | 429) || *status >= 500,
             Self::Timeout | Self::Connection(_) => true,
-            Self::Decode(_) | Self::InvalidPaymentId(_) => false,
+            Self::Decode(_) | Self::InvalidPaymentId(_) | Self::InvalidRefundId(_) => false,
         }
+    }
+
+    /// Mollie's 409 on a refund: one of the same amount was made on this
+    /// payment moments ago. Already done; asking again never helps.
+    pub fn is_duplicate_refund(&self) -> bool {
+        matches!(self, Self::Api { status: 409, .. })
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -105,6 +114,36 @@ impl From<reqwest::Error> for MollieError {
         } else {
             // Without the URL: an error's text must not grow with input.
             Self::Connection(checkout::Cause::new(e.without_url()))
+        }
+    }
+}
+
+/// One API call as the retry loop repeats it.
+struct Request<'a> {
+    method: Method,
+    path: &'a str,
+    body: Option<&'a serde_json::Value>,
+    idempotency_key: Option<&'a str>,
+    /// Which errors are worth another try.
+    retry_when: fn(&MollieError) -> bool,
+}
+
+impl<'a> Request<'a> {
+    fn new(method: Method, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            body: None,
+            idempotency_key: None,
+            retry_when: MollieError::is_retryable,
+        }
+    }
+
+    fn create(path: &'a str, body: &'a serde_json::Value, idempotency_key: &'a str) -> Self {
+        Self {
+            body: Some(body),
+            idempotency_key: Some(idempotency_key),
+            ..Self::new(Method::POST, path)
         }
     }
 }
@@ -217,13 +256,8 @@ impl MollieClient {
         idempotency_key: &str,
     ) -> Result<Payment, MollieError> {
         let body = serde_json::to_value(request).map_err(|e| MollieError::Decode(e.to_string()))?;
-        self.call(
-            Method::POST,
-            "/payments",
-            Some(&body),
-            Some(idempotency_key),
-        )
-        .await
+        self.call(Request::create("/payments", &body, idempotency_key))
+            .await
     }
 
     /// # Errors
@@ -232,7 +266,18 @@ impl MollieClient {
     /// call is made), else as [`MollieClient::create_payment`].
     pub async fn get_payment(&self, id: &str) -> Result<Payment, MollieError> {
         let path = format!("/payments/{}", checked_payment_id(id)?);
-        self.call(Method::GET, &path, None, None).await
+        self.call(Request::new(Method::GET, &path)).await
+    }
+
+    /// The payment with its refunds embedded (`?embed=refunds`): what a
+    /// webhook needs to see a refund change, in one call.
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`].
+    pub async fn get_payment_with_refunds(&self, id: &str) -> Result<Payment, MollieError> {
+        let path = format!("/payments/{}?embed=refunds", checked_payment_id(id)?);
+        self.call(Request::new(Method::GET, &path)).await
     }
 
     /// DELETE /payments/{id}: only while Mollie says `isCancelable`.
@@ -243,56 +288,97 @@ impl MollieClient {
     /// cannot be canceled any more.
     pub async fn cancel_payment(&self, id: &str) -> Result<Payment, MollieError> {
         let path = format!("/payments/{}", checked_payment_id(id)?);
-        self.call(Method::DELETE, &path, None, None).await
+        self.call(Request::new(Method::DELETE, &path)).await
     }
 
-    async fn call_with_retries(
+    /// POST /payments/{id}/refunds, with our refund's id as the
+    /// idempotency key, so a retry replays the first refund. A 409 is not
+    /// retried: Mollie refuses a second refund of the same amount soon
+    /// after the first, so it means "already done"
+    /// ([`MollieError::is_duplicate_refund`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`]; 422 (`field: "amount"`) for more
+    /// than remains or a payment that is not paid; 409 as above.
+    pub async fn create_refund(
         &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        idempotency_key: Option<&str>,
-    ) -> Result<Payment, MollieError> {
+        payment_id: &str,
+        request: &CreateRefund,
+        idempotency_key: &str,
+    ) -> Result<Refund, MollieError> {
+        let path = format!("/payments/{}/refunds", checked_payment_id(payment_id)?);
+        let body = serde_json::to_value(request).map_err(|e| MollieError::Decode(e.to_string()))?;
+        self.call(Request {
+            retry_when: |e| e.is_retryable() && !e.is_duplicate_refund(),
+            ..Request::create(&path, &body, idempotency_key)
+        })
+        .await
+    }
+
+    /// GET /payments/{id}/refunds: every refund of the payment.
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`].
+    pub async fn list_refunds(&self, payment_id: &str) -> Result<Vec<Refund>, MollieError> {
+        let path = format!("/payments/{}/refunds", checked_payment_id(payment_id)?);
+        let list: RefundList = self.call(Request::new(Method::GET, &path)).await?;
+        Ok(list.embedded.refunds)
+    }
+
+    /// DELETE /payments/{id}/refunds/{re_id}: only while it is queued or
+    /// pending.
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`]; 422 once it is processing or done.
+    pub async fn cancel_refund(
+        &self,
+        payment_id: &str,
+        refund_id: &str,
+    ) -> Result<(), MollieError> {
+        if !is_resource_id(refund_id, "re_") {
+            return Err(MollieError::InvalidRefundId(
+                refund_id.chars().take(64).collect(),
+            ));
+        }
+        let path = format!(
+            "/payments/{}/refunds/{refund_id}",
+            checked_payment_id(payment_id)?
+        );
+        self.call(Request::new(Method::DELETE, &path)).await
+    }
+
+    async fn call_with_retries<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<T, MollieError> {
         let policy = ExponentialBuilder::default()
             .with_min_delay(self.config.min_backoff)
             .with_max_delay(self.config.max_backoff)
             .with_max_times(self.config.max_retries)
             .with_jitter();
-        (|| self.call_once(method.clone(), path, body, idempotency_key))
+        let (method, path) = (&request.method, request.path);
+        (|| self.call_once(request))
             .retry(policy)
-            .when(MollieError::is_retryable)
+            .when(|error| (request.retry_when)(error))
             .notify(|error, delay| {
                 tracing::warn!(%method, path, error = %checkout::error_report(&error), ?delay, "Mollie call failed; retrying");
             })
             .await
     }
 
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        idempotency_key: Option<&str>,
-    ) -> Result<Payment, MollieError> {
-        match self
-            .call_with_retries(method.clone(), path, body, idempotency_key)
-            .await
-        {
+    async fn call<T: DeserializeOwned>(&self, request: Request<'_>) -> Result<T, MollieError> {
+        match self.call_with_retries(&request).await {
             Err(MollieError::Api { status: 401, .. }) if self.reload_key().await => {
-                self.call_with_retries(method, path, body, idempotency_key)
-                    .await
+                self.call_with_retries(&request).await
             }
             answer => answer,
         }
     }
 
-    async fn call_once(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        idempotency_key: Option<&str>,
-    ) -> Result<Payment, MollieError> {
+    async fn call_once<T: DeserializeOwned>(&self, call: &Request<'_>) -> Result<T, MollieError> {
         let bearer = self.key.read().expect("key lock").bearer();
         let mut authorization = HeaderValue::from_str(&bearer)
             .map_err(|_| MollieError::Decode("the API key is not a valid header".into()))?;
@@ -300,19 +386,24 @@ impl MollieClient {
         authorization.set_sensitive(true);
         let mut request = self
             .http()?
-            .request(method, format!("{}{path}", self.config.base_url))
+            .request(
+                call.method.clone(),
+                format!("{}{}", self.config.base_url, call.path),
+            )
             .header(AUTHORIZATION, authorization);
-        if let Some(key) = idempotency_key {
+        if let Some(key) = call.idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
-        if let Some(body) = body {
+        if let Some(body) = call.body {
             request = request.json(body);
         }
         let response = request.send().await?;
         let status = response.status();
         let bytes = response.bytes().await?;
         if status.is_success() {
-            serde_json::from_slice(&bytes).map_err(|e| MollieError::Decode(e.to_string()))
+            // 204 No Content (a canceled refund) reads as `null`, i.e. `()`.
+            let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            serde_json::from_slice(bytes).map_err(|e| MollieError::Decode(e.to_string()))
         } else {
             Err(MollieError::from_response(status.as_u16(), &bytes))
         }
@@ -348,7 +439,12 @@ impl MollieError {
 /// Whether `id` has the form of a Mollie payment id (`tr_` and up to 64
 /// letters and digits).
 pub fn is_payment_id(id: &str) -> bool {
-    id.strip_prefix("tr_").is_some_and(|rest| {
+    is_resource_id(id, "tr_")
+}
+
+/// `prefix` and 1 to 64 letters and digits: only such ids go into a path.
+fn is_resource_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| {
         !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
     })
 }

@@ -1,4 +1,5 @@
-//! Mollie Payments API v2: create, get and cancel payments.
+//! Mollie Payments API v2: create, get and cancel payments; create, list
+//! and cancel refunds.
 //!
 //! Amounts are integer minor units in our code and the currency's decimal
 //! string on the wire (`checkout::Money` makes the string). Every create
@@ -20,4 +21,7 @@ pub use client::{
 pub use secrets::{
     api_key_from_secrets_manager, secrets_manager_client, SecretError, SecretsManagerKey,
 };
-pub use types::{Amount, CreatePayment, Link, Payment, PaymentLinks, PaymentStatus};
+pub use types::{
+    Amount, CreatePayment, CreateRefund, Link, Payment, PaymentEmbedded, PaymentLinks,
+    PaymentStatus, Refund, RefundStatus,
+};

@@ -114,8 +114,69 @@ pub struct Payment {
     pub profile_id: Option<String>,
     #[serde(default)]
     pub sequence_type: Option<String>,
+    /// Of a paid payment: refunded so far (refunds that did not fail and
+    /// were not canceled) and what remains refundable.
+    #[serde(default)]
+    pub amount_refunded: Option<Amount>,
+    #[serde(default)]
+    pub amount_remaining: Option<Amount>,
     #[serde(rename = "_links", default)]
     pub links: PaymentLinks,
+    /// With `?embed=refunds`.
+    #[serde(rename = "_embedded", default)]
+    pub embedded: Option<PaymentEmbedded>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct PaymentEmbedded {
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CreateRefund {
+    pub amount: Amount,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefundStatus {
+    Queued,
+    Pending,
+    Processing,
+    Refunded,
+    Failed,
+    Canceled,
+    /// A status added to the API after this code was written.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The refund resource.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refund {
+    pub id: String,
+    pub amount: Amount,
+    pub status: RefundStatus,
+    pub payment_id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A list answer: `{count, _embedded: {refunds: [...]}}`.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct RefundList {
+    #[serde(rename = "_embedded", default)]
+    pub embedded: PaymentEmbedded,
 }
 
 impl Payment {

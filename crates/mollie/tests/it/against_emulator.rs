@@ -10,7 +10,7 @@ use mollie::{
 use mollie_emulator::Emulator;
 use std::time::Duration;
 
-async fn emulator() -> Emulator {
+pub(crate) async fn emulator() -> Emulator {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     Emulator::serve(listener, |c| {
         c.time_factor = 0.001;
@@ -21,7 +21,7 @@ async fn emulator() -> Emulator {
     .0
 }
 
-fn client_for(base_url: String, key: &str) -> MollieClient {
+pub(crate) fn client_for(base_url: String, key: &str) -> MollieClient {
     let mut config = MollieConfig::new(ApiKey::new(key).unwrap()).with_base_url(base_url);
     config.min_backoff = Duration::from_millis(10);
     config.max_backoff = Duration::from_millis(50);
@@ -29,7 +29,7 @@ fn client_for(base_url: String, key: &str) -> MollieClient {
     MollieClient::new(config).unwrap()
 }
 
-fn request(redirect_url: &str) -> CreatePayment {
+pub(crate) fn request(redirect_url: &str) -> CreatePayment {
     CreatePayment {
         amount: Amount::from_money(Money::new(2750, Currency::EUR)),
         description: "Order 1234".into(),

@@ -4,4 +4,5 @@
 mod against_emulator;
 mod fixtures;
 mod no_secret_in_logs;
+mod refunds;
 mod secrets_manager;

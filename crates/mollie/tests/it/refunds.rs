@@ -1,0 +1,109 @@
+//! Refunds through the client, against the emulator over HTTP.
+
+use crate::against_emulator::{client_for, emulator, request};
+use mollie::{Amount, CreateRefund, MollieClient, MollieError, RefundStatus};
+use mollie_emulator::{Emulator, PaymentStatus};
+
+async fn paid_payment(emulator: &Emulator, client: &MollieClient) -> String {
+    let created = client
+        .create_payment(&request("https://shop.example/orders/1"), &uuid_key())
+        .await
+        .unwrap();
+    assert!(emulator.complete_payment(&created.id, PaymentStatus::Paid));
+    created.id
+}
+
+fn uuid_key() -> String {
+    checkout::CheckoutKey::generate().to_string()
+}
+
+fn refund_of(value: &str) -> CreateRefund {
+    CreateRefund {
+        amount: Amount {
+            currency: "EUR".into(),
+            value: value.into(),
+        },
+        description: Some("Refund for order 1234".into()),
+        metadata: None,
+    }
+}
+
+#[tokio::test]
+async fn refunds_are_typed_replayed_by_key_and_listed_with_the_payment() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let payment = paid_payment(&emulator, &client).await;
+
+    let refund = client
+        .create_refund(&payment, &refund_of("7.50"), "ref_ours_1")
+        .await
+        .unwrap();
+    assert!(refund.id.starts_with("re_"), "{}", refund.id);
+    assert_eq!(
+        (
+            refund.status,
+            refund.payment_id.as_str(),
+            refund.amount.value.as_str()
+        ),
+        (RefundStatus::Pending, payment.as_str(), "7.50")
+    );
+    // A retry with our key (a timeout, a crash) gets the same refund back.
+    let again = client
+        .create_refund(&payment, &refund_of("7.50"), "ref_ours_1")
+        .await
+        .unwrap();
+    assert_eq!(again.id, refund.id);
+
+    let seen = client.get_payment_with_refunds(&payment).await.unwrap();
+    let refunds = seen.embedded.unwrap().refunds;
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].id, refund.id);
+    assert_eq!(seen.amount_refunded.unwrap().value, "7.50");
+    assert_eq!(seen.amount_remaining.unwrap().value, "20.00");
+    assert_eq!(client.list_refunds(&payment).await.unwrap(), refunds);
+
+    client.cancel_refund(&payment, &refund.id).await.unwrap();
+    let listed = client.list_refunds(&payment).await.unwrap();
+    assert_eq!(listed[0].status, RefundStatus::Canceled);
+}
+
+#[tokio::test]
+async fn a_duplicate_refund_is_reported_at_once_not_retried() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let payment = paid_payment(&emulator, &client).await;
+    client
+        .create_refund(&payment, &refund_of("5.00"), "ref_ours_a")
+        .await
+        .unwrap();
+    let calls = emulator.api_calls();
+    let duplicate = client
+        .create_refund(&payment, &refund_of("5.00"), "ref_ours_b")
+        .await
+        .unwrap_err();
+    assert!(duplicate.is_duplicate_refund(), "{duplicate:?}");
+    assert_eq!(
+        emulator.api_calls(),
+        calls + 1,
+        "a 409 on a refund is not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_refund_larger_than_what_remains_is_refused_with_its_field() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let payment = paid_payment(&emulator, &client).await;
+    let error = client
+        .create_refund(&payment, &refund_of("27.51"), "ref_ours_x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, MollieError::Api { status: 422, field: Some(f), .. } if f == "amount"),
+        "{error:?}"
+    );
+    assert!(matches!(
+        client.cancel_refund(&payment, "re_../../x").await,
+        Err(MollieError::InvalidRefundId(_))
+    ));
+}
