@@ -135,6 +135,29 @@ string_id!(
     |text| token(text, 1, 64)
 );
 
+string_id!(
+    /// Our id of a refund the shop started: also its idempotency key at the
+    /// provider and in its metadata, so a refund is made once and found again.
+    RefundId,
+    "refund id",
+    |text| prefixed_uuid(text, RefundId::PREFIX)
+);
+
+impl RefundId {
+    const PREFIX: &'static str = "rfd_";
+
+    pub fn generate() -> Self {
+        Self(format!("{}{}", Self::PREFIX, uuid::Uuid::new_v4().simple()))
+    }
+}
+
+string_id!(
+    /// The provider's id of a refund (Mollie: `re_...`).
+    ProviderRefundId,
+    "provider refund id",
+    |text| token(text, 1, 64)
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

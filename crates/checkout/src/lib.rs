@@ -9,12 +9,16 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod ports;
+pub mod refund;
 pub mod service;
 
 pub use cart::{Cart, PricedCart};
 pub use catalog::{Article, CartLine, Catalog, CatalogError, MAX_CART_LINES, MAX_QUANTITY};
 pub use idempotency::{CheckoutRecord, CHECKOUT_KEY_TTL};
-pub use ids::{ArticleId, AttemptId, CheckoutKey, InvalidId, OrderId, ProviderPaymentId};
+pub use ids::{
+    ArticleId, AttemptId, CheckoutKey, InvalidId, OrderId, ProviderPaymentId, ProviderRefundId,
+    RefundId,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderLine, OrderStatus};
 pub use payment::{
@@ -24,6 +28,7 @@ pub use ports::{
     error_report, Cause, NewPayment, OrderRecord, PaymentMetadata, PaymentMode, PaymentProvider,
     ProviderError, ProviderPayment, Store, StoreError,
 };
+pub use refund::{ProviderRefund, Refund, RefundError, RefundStatus};
 pub use service::{
     CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, ShopUrls, SyncError,
     SyncOutcome,

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
 
+use crate::ids::RefundId;
 pub use crate::ids::{AttemptId, ProviderPaymentId};
+use crate::refund::{self, ProviderRefund, Refund, RefundError};
 
 /// created -> open -> (pending | authorized) -> paid | failed | canceled | expired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -181,6 +183,9 @@ pub struct PaymentAttempt {
     pub checks: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<Incident>,
+    /// Refunds of the money it took, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<Refund>,
 }
 
 impl PaymentAttempt {
@@ -199,7 +204,47 @@ impl PaymentAttempt {
             next_check_at: None,
             checks: 0,
             incident: None,
+            refunds: Vec::new(),
         }
+    }
+
+    /// What its counting refunds take back.
+    pub fn refunded(&self) -> Money {
+        refund::refunded(self.amount, &self.refunds)
+    }
+
+    /// What may still be refunded: nothing unless it took money.
+    pub fn refundable(&self) -> Money {
+        if !self.has_taken_money() {
+            return Money::new(0, self.amount.currency);
+        }
+        Money::new(
+            self.amount.minor_units - self.refunded().minor_units,
+            self.amount.currency,
+        )
+    }
+
+    /// Records a refund the shop starts (`requested`), before the provider
+    /// is asked.
+    ///
+    /// # Errors
+    ///
+    /// [`RefundError`]: the attempt took no money, or the amount is not more
+    /// than zero in its currency, or more than remains.
+    pub fn request_refund(
+        &mut self,
+        amount: Money,
+        now: OffsetDateTime,
+    ) -> Result<RefundId, RefundError> {
+        if !self.has_taken_money() {
+            return Err(RefundError::NotPaid);
+        }
+        refund::request(self.amount, &mut self.refunds, amount, now)
+    }
+
+    /// Merges the refunds the provider reports; true when anything changed.
+    pub fn merge_refunds(&mut self, seen: &[ProviderRefund], now: OffsetDateTime) -> bool {
+        refund::merge(&mut self.refunds, seen, now)
     }
 
     /// The reconciler's first look, `schedule.first_check_after` from `now`.

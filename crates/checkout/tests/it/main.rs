@@ -1,4 +1,5 @@
 //! The crate's integration tests: one binary (one link step), a module
 //! each.
 
+mod refund_properties;
 mod status_properties;

@@ -1,0 +1,231 @@
+//! Refunds of a payment that took money. The shop's own are stored first
+//! (`requested`), then created at the provider with our id as the
+//! idempotency key; the provider's (made in its dashboard) are added when
+//! they are first seen. What the provider reports is merged in: a refund's
+//! status only moves forward, each refund is counted once however often
+//! and in whatever order it is reported, and what is refunded never
+//! exceeds what was paid.
+
+use crate::ids::{ProviderRefundId, RefundId};
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// requested -> pending -> processing -> refunded | failed | canceled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefundStatus {
+    /// Stored by us; the provider has not confirmed it yet.
+    Requested,
+    Pending,
+    Processing,
+    Refunded,
+    Failed,
+    Canceled,
+}
+
+impl RefundStatus {
+    fn rank(self) -> u8 {
+        match self {
+            Self::Requested => 0,
+            Self::Pending => 1,
+            Self::Processing => 2,
+            Self::Refunded | Self::Failed | Self::Canceled => 3,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self.rank() == 3
+    }
+
+    /// Takes from what remains refundable (a failed or canceled one gives
+    /// it back).
+    pub fn counts(self) -> bool {
+        !matches!(self, Self::Failed | Self::Canceled)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub id: RefundId,
+    /// Once the provider created it.
+    pub provider_refund_id: Option<ProviderRefundId>,
+    pub amount: Money,
+    pub status: RefundStatus,
+    /// Made at the provider (its dashboard), not by the shop.
+    #[serde(default)]
+    pub from_provider: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A refund as the provider reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderRefund {
+    pub id: ProviderRefundId,
+    pub amount: Money,
+    pub status: RefundStatus,
+    /// Ours, when the shop made it (from its metadata).
+    pub refund_id: Option<RefundId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefundError {
+    #[error("the payment has not taken money")]
+    NotPaid,
+    #[error("a refund must be more than zero, in the payment's currency")]
+    InvalidAmount,
+    #[error("{requested} is more than the {remaining} that remains refundable")]
+    MoreThanRemains { requested: Money, remaining: Money },
+}
+
+/// What counting refunds take from a payment of `paid`.
+pub(crate) fn refunded(paid: Money, refunds: &[Refund]) -> Money {
+    let minor = refunds
+        .iter()
+        .filter(|r| r.status.counts())
+        .map(|r| r.amount.minor_units)
+        .sum();
+    Money::new(minor, paid.currency)
+}
+
+/// Records a refund the shop starts, `requested`, if that much remains.
+pub(crate) fn request(
+    paid: Money,
+    refunds: &mut Vec<Refund>,
+    amount: Money,
+    now: OffsetDateTime,
+) -> Result<RefundId, RefundError> {
+    if amount.currency != paid.currency || amount.minor_units <= 0 {
+        return Err(RefundError::InvalidAmount);
+    }
+    let remaining = Money::new(
+        paid.minor_units - refunded(paid, refunds).minor_units,
+        paid.currency,
+    );
+    if amount.minor_units > remaining.minor_units {
+        return Err(RefundError::MoreThanRemains {
+            requested: amount,
+            remaining,
+        });
+    }
+    let id = RefundId::generate();
+    refunds.push(Refund {
+        id: id.clone(),
+        provider_refund_id: None,
+        amount,
+        status: RefundStatus::Requested,
+        from_provider: false,
+        created_at: now,
+    });
+    Ok(id)
+}
+
+/// Merges what the provider reports; true when anything changed. A refund
+/// is matched by the provider's id, else by ours (a refund we requested
+/// whose create answer was lost); one matching neither was made at the
+/// provider and is added.
+pub(crate) fn merge(
+    refunds: &mut Vec<Refund>,
+    seen: &[ProviderRefund],
+    now: OffsetDateTime,
+) -> bool {
+    let mut changed = false;
+    for report in seen {
+        let known = refunds.iter().position(|r| {
+            r.provider_refund_id.as_ref() == Some(&report.id)
+                || (r.provider_refund_id.is_none() && report.refund_id.as_ref() == Some(&r.id))
+        });
+        match known {
+            Some(index) => {
+                let refund = &mut refunds[index];
+                if refund.provider_refund_id.is_none() {
+                    refund.provider_refund_id = Some(report.id.clone());
+                    changed = true;
+                }
+                if report.status.rank() > refund.status.rank() {
+                    refund.status = report.status;
+                    changed = true;
+                }
+            }
+            None => {
+                refunds.push(Refund {
+                    id: report.refund_id.clone().unwrap_or_else(RefundId::generate),
+                    provider_refund_id: Some(report.id.clone()),
+                    amount: report.amount,
+                    status: report.status,
+                    from_provider: report.refund_id.is_none(),
+                    created_at: now,
+                });
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Currency;
+
+    fn eur(cents: i64) -> Money {
+        Money::new(cents, Currency::EUR)
+    }
+
+    fn report(
+        id: &str,
+        cents: i64,
+        status: RefundStatus,
+        ours: Option<&RefundId>,
+    ) -> ProviderRefund {
+        ProviderRefund {
+            id: ProviderRefundId::parse(id).unwrap(),
+            amount: eur(cents),
+            status,
+            refund_id: ours.cloned(),
+        }
+    }
+
+    #[test]
+    fn a_refund_is_refused_beyond_what_remains_and_matched_by_our_id() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let paid = eur(2950);
+        let mut refunds = Vec::new();
+        let ours = request(paid, &mut refunds, eur(1200), now).unwrap();
+        assert_eq!(
+            request(paid, &mut refunds, eur(1751), now),
+            Err(RefundError::MoreThanRemains {
+                requested: eur(1751),
+                remaining: eur(1750)
+            })
+        );
+        assert_eq!(
+            request(paid, &mut refunds, eur(0), now),
+            Err(RefundError::InvalidAmount)
+        );
+        // The create's answer was lost; the provider reports it with our id.
+        let pending = report("re_1", 1200, RefundStatus::Pending, Some(&ours));
+        assert!(merge(&mut refunds, &[pending.clone()], now));
+        assert!(!merge(&mut refunds, &[pending.clone()], now));
+        assert_eq!(refunds.len(), 1);
+        assert_eq!(
+            refunds[0].provider_refund_id,
+            ProviderRefundId::parse("re_1")
+        );
+        // A failed refund gives its amount back.
+        let failed = report("re_1", 1200, RefundStatus::Failed, Some(&ours));
+        assert!(merge(&mut refunds, &[failed], now));
+        assert_eq!(refunded(paid, &refunds), eur(0));
+        // Final: a late "pending" changes nothing.
+        assert!(!merge(&mut refunds, &[pending], now));
+        // Made in the provider's dashboard: added.
+        assert!(merge(
+            &mut refunds,
+            &[report("re_2", 500, RefundStatus::Refunded, None)],
+            now
+        ));
+        assert!(refunds[1].from_provider);
+        assert_eq!(refunded(paid, &refunds), eur(500));
+    }
+}
