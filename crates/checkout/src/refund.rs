@@ -206,8 +206,8 @@ mod tests {
         );
         // The create's answer was lost; the provider reports it with our id.
         let pending = report("re_1", 1200, RefundStatus::Pending, Some(&ours));
-        assert!(merge(&mut refunds, &[pending.clone()], now));
-        assert!(!merge(&mut refunds, &[pending.clone()], now));
+        assert!(merge(&mut refunds, std::slice::from_ref(&pending), now));
+        assert!(!merge(&mut refunds, std::slice::from_ref(&pending), now));
         assert_eq!(refunds.len(), 1);
         assert_eq!(
             refunds[0].provider_refund_id,
