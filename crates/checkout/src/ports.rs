@@ -5,6 +5,7 @@ use crate::idempotency::{CheckoutKey, CheckoutRecord};
 use crate::money::Money;
 use crate::order::{Order, OrderId};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
+use crate::refund::ProviderRefund;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -191,6 +192,8 @@ pub struct ProviderPayment {
     pub amount: Money,
     pub checkout_url: Option<String>,
     pub metadata: Option<PaymentMetadata>,
+    /// Its refunds, when the provider reported them with the payment.
+    pub refunds: Vec<ProviderRefund>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,6 +6,7 @@ mod guarantees;
 mod http_surface;
 mod logs;
 mod outage;
+mod refunds;
 mod safety;
 mod storm;
 mod webhook;

@@ -108,6 +108,9 @@ impl From<StoreError> for CheckoutError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncOutcome {
     Updated(PaymentStatus),
+    /// The status stayed; its refunds changed (a refund made, processed or
+    /// failed, here or in the provider's dashboard).
+    RefundsUpdated,
     /// Money the shop did not expect was recorded for the operator.
     Incident(IncidentKind),
     Unchanged,
@@ -137,8 +140,10 @@ pub struct CheckoutService {
     /// A paid order stays paid (its paid attempt is final, and no attempt is
     /// added to a paid order), so it is served from memory. Only an incident
     /// recorded later changes its record; that write drops it from here.
-    /// Bounded: the least recently used go first.
-    paid_orders: quick_cache::sync::Cache<OrderId, OrderRecord>,
+    /// Bounded: the least recently used go first. Each entry is used for
+    /// `min_refresh_interval` only: a refund or incident recorded by another
+    /// instance shows within that time.
+    paid_orders: quick_cache::sync::Cache<OrderId, (OrderRecord, Instant)>,
 }
 
 impl CheckoutService {

@@ -20,15 +20,19 @@ impl CheckoutService {
         &self,
         id: &OrderId,
     ) -> Result<Option<(OrderRecord, OrderStatus)>, StoreError> {
-        if let Some(record) = self.paid_orders.get(id) {
-            return Ok(Some((record, OrderStatus::Paid)));
+        if let Some((record, cached_at)) = self.paid_orders.get(id) {
+            if cached_at.elapsed() < self.policy.min_refresh_interval {
+                let status = OrderStatus::derive(&record.attempts);
+                return Ok(Some((record, status)));
+            }
         }
         let Some(record) = self.store.load_order(id).await? else {
             return Ok(None);
         };
         let status = OrderStatus::derive(&record.attempts);
         if status == OrderStatus::Paid {
-            self.paid_orders.insert(id.clone(), record.clone());
+            self.paid_orders
+                .insert(id.clone(), (record.clone(), Instant::now()));
         }
         Ok(Some((record, status)))
     }
@@ -278,6 +282,9 @@ impl CheckoutService {
                 next.record_provider_payment(payment.id.clone(), payment.checkout_url.clone());
             }
             let change = next.observe(observed);
+            // Refunds change while the status stays `paid`.
+            let refunds_changed =
+                next.has_taken_money() && next.merge_refunds(&payment.refunds, now);
             let paid_after_given_up = observed == PaymentStatus::Paid
                 && !attempt.has_taken_money()
                 && change == StatusChange::Stale
@@ -285,7 +292,11 @@ impl CheckoutService {
             if change == StatusChange::Stale && !paid_after_given_up {
                 tracing::info!(provider_payment_id = %payment.id, stored = %attempt.status, %observed, "stale status ignored");
             }
-            if !records_id && !paid_after_given_up && !matches!(change, StatusChange::Advanced(_)) {
+            if !records_id
+                && !paid_after_given_up
+                && !refunds_changed
+                && !matches!(change, StatusChange::Advanced(_))
+            {
                 return Ok(Applied {
                     outcome: SyncOutcome::Unchanged,
                     attempt: Some(attempt),
@@ -307,12 +318,15 @@ impl CheckoutService {
                     "the provider took money on an attempt we had given up; recorded on the order for the operator"
                 );
                 SyncOutcome::Incident(IncidentKind::PaidAfterGivenUp)
+            } else if let StatusChange::Advanced(status) = change {
+                tracing::info!(provider_payment_id = %payment.id, %status, "payment status updated");
+                SyncOutcome::Updated(status)
+            } else if refunds_changed {
+                self.paid_orders.remove(order_id);
+                tracing::info!(provider_payment_id = %payment.id, refunded = %next.refunded(), "refunds updated");
+                SyncOutcome::RefundsUpdated
             } else {
-                tracing::info!(provider_payment_id = %payment.id, status = %next.status, "payment status updated");
-                match change {
-                    StatusChange::Advanced(status) => SyncOutcome::Updated(status),
-                    _ => SyncOutcome::Unchanged,
-                }
+                SyncOutcome::Unchanged
             };
             if next.has_taken_money() && next.incident.is_none() {
                 self.record_second_payment(order_id, attempt_id)
