@@ -25,11 +25,11 @@ pub use payment::{
     CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
 };
 pub use ports::{
-    error_report, Cause, NewPayment, OrderRecord, PaymentMetadata, PaymentMode, PaymentProvider,
-    ProviderError, ProviderPayment, Store, StoreError,
+    error_report, Cause, NewPayment, NewRefund, OrderRecord, PaymentMetadata, PaymentMode,
+    PaymentProvider, ProviderError, ProviderPayment, Store, StoreError,
 };
 pub use refund::{ProviderRefund, Refund, RefundError, RefundStatus};
 pub use service::{
-    CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, ShopUrls, SyncError,
-    SyncOutcome,
+    CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, RefundFailure, ShopUrls,
+    SyncError, SyncOutcome,
 };

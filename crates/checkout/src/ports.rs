@@ -2,6 +2,7 @@
 //! other crates: `store` (redb, DynamoDB) and `mollie` (the provider).
 
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
+use crate::ids::RefundId;
 use crate::money::Money;
 use crate::order::{Order, OrderId};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
@@ -173,6 +174,16 @@ pub struct NewPayment {
     pub idempotency_key: String,
 }
 
+/// A refund the shop asks the provider for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRefund {
+    /// Ours: the idempotency key and, in the metadata, how the provider's
+    /// report of it is matched to our record.
+    pub refund_id: RefundId,
+    pub amount: Money,
+    pub description: String,
+}
+
 /// Test payments are never real money; a shop takes only its own mode's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PaymentMode {
@@ -224,6 +235,13 @@ pub trait PaymentProvider: Send + Sync + 'static {
         &self,
         provider_payment_id: &ProviderPaymentId,
     ) -> Result<(), ProviderError>;
+    /// Refunds part or all of a paid payment, once per `refund_id` however
+    /// often it is asked.
+    async fn create_refund(
+        &self,
+        provider_payment_id: &ProviderPaymentId,
+        refund: &NewRefund,
+    ) -> Result<ProviderRefund, ProviderError>;
     /// The mode this shop's credentials make payments in.
     fn mode(&self) -> PaymentMode;
     /// The provider account payments must belong to, when configured.

@@ -2,13 +2,14 @@
 
 use crate::client::{MollieClient, MollieError};
 use crate::types::{
-    Amount, CreatePayment, Payment, PaymentStatus as MollieStatus, Refund,
+    Amount, CreatePayment, CreateRefund, Payment, PaymentStatus as MollieStatus, Refund,
     RefundStatus as MollieRefundStatus,
 };
 use async_trait::async_trait;
 use checkout::{
-    Cause, NewPayment, PaymentMetadata, PaymentMode, PaymentProvider, PaymentStatus, ProviderError,
-    ProviderPayment, ProviderPaymentId, ProviderRefund, ProviderRefundId, RefundId, RefundStatus,
+    Cause, NewPayment, NewRefund, PaymentMetadata, PaymentMode, PaymentProvider, PaymentStatus,
+    ProviderError, ProviderPayment, ProviderPaymentId, ProviderRefund, ProviderRefundId, RefundId,
+    RefundStatus,
 };
 
 fn provider_error(e: MollieError) -> ProviderError {
@@ -163,6 +164,28 @@ impl PaymentProvider for MollieClient {
             .await
             .map(|_| ())
             .map_err(provider_error)
+    }
+
+    async fn create_refund(
+        &self,
+        provider_payment_id: &ProviderPaymentId,
+        refund: &NewRefund,
+    ) -> Result<ProviderRefund, ProviderError> {
+        let request = CreateRefund {
+            amount: Amount::from_money(refund.amount),
+            description: Some(refund.description.clone()),
+            metadata: Some(serde_json::json!({ "refund_id": refund.refund_id })),
+        };
+        let created = MollieClient::create_refund(
+            self,
+            provider_payment_id.as_str(),
+            &request,
+            refund.refund_id.as_str(),
+        )
+        .await
+        .map_err(provider_error)?;
+        provider_refund(&created)
+            .ok_or_else(|| ProviderError::Malformed(Cause::message("a refund we cannot read")))
     }
 
     fn mode(&self) -> PaymentMode {

@@ -4,6 +4,9 @@
 
 mod checkout;
 mod payment_sync;
+mod refunds;
+
+pub use refunds::RefundFailure;
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::order::OrderId;

@@ -1,0 +1,144 @@
+//! Refunding a paid order: the back office's operation (reachable from
+//! tests until there is one). The refund is stored first (`requested`),
+//! then created at the provider with our refund id as its idempotency key,
+//! so a timeout or a crash never makes two; then the payment is read back
+//! and merged, as a webhook would.
+
+use super::{CheckoutService, MAX_WRITE_CONFLICTS};
+use crate::ids::RefundId;
+use crate::money::Money;
+use crate::order::OrderId;
+use crate::ports::{NewRefund, ProviderError, StoreError};
+use crate::refund::{RefundError, RefundStatus};
+use time::OffsetDateTime;
+
+/// Why a refund was not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefundFailure {
+    #[error("no such order")]
+    UnknownOrder,
+    #[error(transparent)]
+    Refused(#[from] RefundError),
+    /// The provider could not be reached: the refund stays `requested`
+    /// and nothing was refunded yet.
+    #[error("the refund could not be sent to the payment provider now")]
+    ProviderUnavailable(#[source] ProviderError),
+    /// The provider refused it; it is recorded as failed.
+    #[error("the payment provider refused the refund")]
+    ProviderRejected(#[source] ProviderError),
+    #[error("the refund could not be stored")]
+    Store(#[from] StoreError),
+}
+
+impl CheckoutService {
+    /// Refunds `amount` of the order's payment. Returns our id of the
+    /// refund, which the order then shows with its status.
+    ///
+    /// # Errors
+    ///
+    /// [`RefundFailure`]: an unknown order, an order that took no money or
+    /// an amount beyond what remains (nothing changes), the provider
+    /// unreachable (the refund stays requested) or refusing (recorded as
+    /// failed), or the store failing.
+    pub async fn refund(
+        &self,
+        order_id: &OrderId,
+        amount: Money,
+    ) -> Result<RefundId, RefundFailure> {
+        let (attempt, refund_id) = self.record_refund_request(order_id, amount).await?;
+        let provider_payment_id = attempt
+            .provider_payment_id
+            .clone()
+            .expect("an attempt that took money has the provider's id");
+        let request = NewRefund {
+            refund_id: refund_id.clone(),
+            amount,
+            description: format!("Refund for order {order_id}"),
+        };
+        let created = match self
+            .provider
+            .create_refund(&provider_payment_id, &request)
+            .await
+        {
+            Err(error @ ProviderError::Unavailable(_)) => {
+                return Err(RefundFailure::ProviderUnavailable(error))
+            }
+            created => created,
+        };
+        // Made or refused (a 409 is "already made"): read the payment back
+        // and merge, as a webhook would; our refund is matched by its id.
+        if let Err(error) = self.refresh_attempt(&attempt).await {
+            tracing::warn!(%order_id, error = %crate::error_report(&error), "could not read the payment back after a refund; its webhook will bring it");
+        }
+        self.paid_orders.remove(order_id);
+        match created {
+            Ok(_) => Ok(refund_id),
+            Err(error) => {
+                self.fail_requested_refund(order_id, &attempt.id, &refund_id)
+                    .await?;
+                Err(RefundFailure::ProviderRejected(error))
+            }
+        }
+    }
+
+    /// Stores the refund as `requested` on the attempt that took money.
+    async fn record_refund_request(
+        &self,
+        order_id: &OrderId,
+        amount: Money,
+    ) -> Result<(crate::PaymentAttempt, RefundId), RefundFailure> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let record = self
+                .store
+                .load_order(order_id)
+                .await?
+                .ok_or(RefundFailure::UnknownOrder)?;
+            let Some(attempt) = record
+                .attempts
+                .iter()
+                .find(|a| a.has_taken_money() && a.provider_payment_id.is_some())
+            else {
+                return Err(RefundError::NotPaid.into());
+            };
+            let mut next = attempt.clone();
+            let now = OffsetDateTime::now_utc();
+            let refund_id = next.request_refund(amount, now)?;
+            next.bump_version(now);
+            match self.store.update_attempt(&next).await {
+                Ok(()) => return Ok((next, refund_id)),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    /// The provider refused a refund it does not report: it failed.
+    async fn fail_requested_refund(
+        &self,
+        order_id: &OrderId,
+        attempt_id: &crate::AttemptId,
+        refund_id: &RefundId,
+    ) -> Result<(), StoreError> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let Some(mut next) = self.store.load_attempt(order_id, attempt_id).await? else {
+                return Ok(());
+            };
+            let Some(refund) = next
+                .refunds
+                .iter_mut()
+                .find(|r| r.id == *refund_id && r.status == RefundStatus::Requested)
+            else {
+                return Ok(());
+            };
+            refund.status = RefundStatus::Failed;
+            next.bump_version(OffsetDateTime::now_utc());
+            match self.store.update_attempt(&next).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+}
