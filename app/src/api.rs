@@ -90,6 +90,10 @@ pub struct OrderView {
     pub lines: Vec<OrderLineView>,
     pub total: String,
     pub status: ShopperStatus,
+    /// What happened to the money after it was paid, in plain words
+    /// ("Refunded €12.00 of €29.50."), if anything did.
+    #[serde(default)]
+    pub money_note: Option<String>,
 }
 
 /// An order's status as the shopper sees it: one type on the server and in
@@ -237,6 +241,7 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ShopErr
             })
             .collect(),
         total: record.order.total.to_string(),
+        money_note: ssr::money_note(&record),
         status: match status {
             OrderStatus::AwaitingPayment => ShopperStatus::AwaitingPayment,
             OrderStatus::PaymentPending => ShopperStatus::PaymentPending,
@@ -327,6 +332,14 @@ mod ssr {
             tracing::error!(error = %checkout::error_report(&error), "checkout failed");
         }
         reject(status, message)
+    }
+
+    /// Refunds of the paid attempt, for the shopper: the amount that is
+    /// refunded or on its way back.
+    pub fn money_note(record: &checkout::OrderRecord) -> Option<String> {
+        let paid = record.attempts.iter().find(|a| a.has_taken_money())?;
+        let refunded = paid.refunded();
+        (refunded.minor_units > 0).then(|| format!("Refunded {refunded} of {}.", paid.amount))
     }
 
     /// A cart change or checkout the catalog refuses, in the shopper's words.

@@ -114,6 +114,9 @@ pub fn OrderLive(order: OrderView) -> impl IntoView {
                 <h1 data-testid="status-headline">{move || status_message(status()).0}</h1>
                 <p>{move || status_message(status()).1}</p>
                 <p class="status-code">"Status: " <strong data-testid="status">{move || status().code()}</strong></p>
+                {move || order.with(|o| o.money_note.clone()).map(|note| view! {
+                    <p class="money-note" data-testid="money-note">{note}</p>
+                })}
                 {move || connection_trouble.get().then(|| view! {
                     <p class="note">"We are having trouble reaching the shop; still trying…"</p>
                 })}

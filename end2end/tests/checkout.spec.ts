@@ -154,6 +154,27 @@ test("paid: the thank-you page says thank you", async ({ page }) => {
   await expect(page.locator(".cart-empty")).toBeVisible();
 });
 
+test("a refund made in Mollie's dashboard shows on the thank-you page", async ({ page, request }) => {
+  await buy(page, "mug", 2);
+  const payment = page.url().split("/").pop()!;
+  await choose(page, "paid");
+  await expect(page.getByTestId("status")).toHaveText("paid");
+  await expect(page.getByTestId("money-note")).toHaveCount(0);
+  // As from the dashboard: straight to the emulator's API.
+  const refund = await request.post(`/mollie/v2/payments/${payment}/refunds`, {
+    headers: { authorization: "Bearer test_dashboard" },
+    data: { amount: { currency: "EUR", value: "12.00" } },
+  });
+  expect(refund.status()).toBe(201);
+  // Processed in well under a second here; its webhook brings it to the shop.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("money-note")).toHaveText("Refunded €12.00 of €29.00.", { timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await expect(page.getByTestId("status")).toHaveText("paid");
+  await shot(page, "thank-you-refunded");
+});
+
 test("failed, then try again, then paid on the same order", async ({ page }) => {
   await buy(page, "tote");
   await choose(page, "failed");

@@ -60,19 +60,22 @@ pub fn trace_requests<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Ro
     router
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
-                let request_id = request
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|value| value.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %loggable(request.uri().path()),
-                    %request_id,
-                )
-            }),
+            TraceLayer::new_for_http()
+                // A 5xx is logged where it is answered, with its causes.
+                .on_failure(())
+                .make_span_with(|request: &Request<Body>| {
+                    let request_id = request
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %loggable(request.uri().path()),
+                        %request_id,
+                    )
+                }),
         )
         .layer(SetRequestHeaderLayer::overriding(
             REQUEST_ID,
