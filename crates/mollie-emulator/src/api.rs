@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -143,6 +144,32 @@ fn optional_url(
         }
         Some(_) => Err(invalid(&format!("The {field} is invalid"), field)),
     }
+}
+
+/// Mollie's answer to a create whose `Idempotency-Key` was seen before: the
+/// first answer again (`Idempotent-Replayed: true`) for the same request,
+/// 400 for another. `None` for a new key or none.
+pub(crate) fn replayed(
+    kept: &HashMap<String, IdempotentResponse>,
+    key: Option<&str>,
+    fingerprint: &str,
+) -> Option<Response> {
+    let previous = kept.get(key?)?;
+    if previous.request_fingerprint != fingerprint {
+        return Some(error(
+            StatusCode::BAD_REQUEST,
+            "The idempotency key was already used for another request",
+            None,
+        ));
+    }
+    let mut response = hal(
+        StatusCode::from_u16(previous.status).unwrap_or(StatusCode::OK),
+        previous.body.clone(),
+    );
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Some(response)
 }
 
 /// Checks a create request the way Mollie does, field by field.
@@ -312,24 +339,8 @@ fn create_payment_now(state: &EmulatorState, headers: &HeaderMap, body: &str) ->
 
     // One lock over look-up and create: two calls with one key cannot both create.
     let mut kept = state.idempotency.lock().expect("idempotency lock");
-    if let Some(key) = &key {
-        if let Some(previous) = kept.get(key) {
-            if previous.request_fingerprint != fingerprint {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "The idempotency key was already used for another request",
-                    None,
-                );
-            }
-            let mut response = hal(
-                StatusCode::from_u16(previous.status).unwrap_or(StatusCode::OK),
-                previous.body.clone(),
-            );
-            response
-                .headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            return response;
-        }
+    if let Some(replay) = replayed(&kept, key.as_deref(), &fingerprint) {
+        return replay;
     }
     let (status, body) = match parse_create(&fields, state) {
         Ok(payment) => {

@@ -6,12 +6,12 @@
 //! `amountRemaining`, and its webhook is called when a refund changes.
 
 use crate::api::{
-    authorized, error, hal, invalid, parse_amount, with_faults, ApiError, WireAmount,
+    authorized, error, hal, invalid, parse_amount, replayed, with_faults, ApiError, WireAmount,
 };
 use crate::state::{mollie_time, EmulatorState, IdempotentResponse, PaymentStatus};
 use crate::webhooks;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
@@ -149,22 +149,8 @@ fn create_refund_now(
     // The path is part of the request: one key on two payments differs.
     let fingerprint = format!("{payment_id} {}", Value::Object(fields.clone()));
     let mut kept = state.idempotency.lock().expect("idempotency lock");
-    if let Some(previous) = key.as_ref().and_then(|key| kept.get(key)) {
-        if previous.request_fingerprint != fingerprint {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "The idempotency key was already used for another request",
-                None,
-            );
-        }
-        let mut response = hal(
-            StatusCode::from_u16(previous.status).unwrap_or(StatusCode::OK),
-            previous.body.clone(),
-        );
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-        return response;
+    if let Some(replay) = replayed(&kept, key.as_deref(), &fingerprint) {
+        return replay;
     }
     let refund = match add_refund(state, payment_id, &fields) {
         Ok(refund) => refund,

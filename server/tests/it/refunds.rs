@@ -24,24 +24,17 @@ async fn refund_at_the_provider(api_base_url: &str, payment: &str, value: &str) 
 async fn a_refund_made_in_the_providers_dashboard_appears_in_our_order() {
     for kind in [StoreKind::Embedded, StoreKind::DynamoDb] {
         let shop = harness(kind, ReconcilePolicy::default()).await;
-        let (order_id, payment) = shop.buy().await;
-        assert!(shop
-            .emulator
-            .complete_payment(&payment, PaymentStatus::Paid));
-        shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(5))
-            .await;
-
+        let (order_id, payment) = paid_order(&shop).await;
         let refund = refund_at_the_provider(&shop.emulator.api_base_url(), &payment, "12.00").await;
-        // Processed after 60 ms here; the webhook then brings it in.
+        // Processed after 60 ms here; its webhook then brings it in.
+        let mut attempt = settled(&shop, &order_id).await;
         let deadline = Instant::now() + Duration::from_secs(5);
-        let attempt = loop {
-            let attempt = shop.record(&order_id).await.attempts[0].clone();
-            if attempt.refunds.first().map(|r| r.status) == Some(RefundStatus::Refunded) {
-                break attempt;
-            }
-            assert!(Instant::now() < deadline, "{:?}", attempt.refunds);
+        while attempt.refunds.is_empty() {
+            assert!(Instant::now() < deadline, "the refund never arrived");
             tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+            attempt = settled(&shop, &order_id).await;
+        }
+        assert_eq!(attempt.refunds[0].status, RefundStatus::Refunded);
         assert_eq!(attempt.refunds.len(), 1);
         let stored = &attempt.refunds[0];
         assert!(stored.from_provider);
