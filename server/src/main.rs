@@ -29,8 +29,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| format!("Leptos configuration: {e}"))?
         .leptos_options;
     let addr = leptos_options.site_addr;
-    let shop = Application::build(&cli.config, addr).await?;
-    let router = shop.router(leptos_options);
+    let app = Application::build(&cli.config, addr).await?;
+    let router = app.router(leptos_options);
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         // On Lambda: the same router; the reconciler runs as a scheduled
         // event (POST /events), not as a background loop.
@@ -41,7 +41,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let reconciler = server::reconciler::spawn(shop.service.clone(), shop.reconciler, stopped);
+    let reconciler = server::reconciler::spawn(app.service.clone(), app.reconciler, stopped);
     tracing::info!("listening on http://{addr}");
     server::serve::serve(
         listener,

@@ -146,6 +146,27 @@ fn optional_url(
     }
 }
 
+/// A create's authenticated JSON body and its `Idempotency-Key`, or
+/// Mollie's refusal.
+pub(crate) fn create_request(
+    state: &EmulatorState,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<(Map<String, Value>, Option<String>), ApiError> {
+    authorized(state, headers)?;
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON",
+        ));
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok((fields, key))
+}
+
 /// Mollie's answer to a create whose `Idempotency-Key` was seen before: the
 /// first answer again (`Idempotent-Replayed: true`) for the same request,
 /// 400 for another. `None` for a new key or none.
@@ -320,20 +341,10 @@ pub async fn create_payment(
 }
 
 fn create_payment_now(state: &EmulatorState, headers: &HeaderMap, body: &str) -> Response {
-    if let Err(denied) = authorized(state, headers) {
-        return denied.into_response();
-    }
-    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "The request body is not valid JSON",
-            None,
-        );
+    let (fields, key) = match create_request(state, headers, body) {
+        Ok(request) => request,
+        Err(refused) => return refused.into_response(),
     };
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     // Canonical JSON (serde_json sorts object keys) so that field order does not matter.
     let fingerprint = Value::Object(fields.clone()).to_string();
 

@@ -6,7 +6,8 @@
 //! `amountRemaining`, and its webhook is called when a refund changes.
 
 use crate::api::{
-    authorized, error, hal, invalid, parse_amount, replayed, with_faults, ApiError, WireAmount,
+    authorized, create_request, error, hal, invalid, parse_amount, replayed, with_faults, ApiError,
+    WireAmount,
 };
 use crate::state::{mollie_time, EmulatorState, IdempotentResponse, PaymentStatus};
 use crate::webhooks;
@@ -132,20 +133,10 @@ fn create_refund_now(
     headers: &HeaderMap,
     body: &str,
 ) -> Response {
-    if let Err(denied) = authorized(state, headers) {
-        return denied.into_response();
-    }
-    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "The request body is not valid JSON",
-            None,
-        );
+    let (fields, key) = match create_request(state, headers, body) {
+        Ok(request) => request,
+        Err(refused) => return refused.into_response(),
     };
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     // The path is part of the request: one key on two payments differs.
     let fingerprint = format!("{payment_id} {}", Value::Object(fields.clone()));
     let mut kept = state.idempotency.lock().expect("idempotency lock");
