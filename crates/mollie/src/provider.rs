@@ -183,7 +183,18 @@ impl PaymentProvider for MollieClient {
             refund.refund_id.as_str(),
         )
         .await
-        .map_err(provider_error)?;
+        .map_err(|e| {
+            // A 409: this refund is in flight at Mollie (our key) or one of
+            // the same amount was just made. Either way nothing is known
+            // to have failed: ours stays requested until a read of the
+            // payment settles it, so money is never shown as not refunded
+            // when it was.
+            if e.is_duplicate_refund() {
+                ProviderError::Unavailable(Cause::new(e))
+            } else {
+                provider_error(e)
+            }
+        })?;
         provider_refund(&created)
             .ok_or_else(|| ProviderError::Malformed(Cause::message("a refund we cannot read")))
     }

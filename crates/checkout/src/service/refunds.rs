@@ -19,8 +19,9 @@ pub enum RefundFailure {
     UnknownOrder,
     #[error(transparent)]
     Refused(#[from] RefundError),
-    /// The provider could not be reached: the refund stays `requested`
-    /// and nothing was refunded yet.
+    /// The provider could not be reached, or answered that the refund is
+    /// already in flight: it stays `requested` until a read of the payment
+    /// (webhook, next refund) settles it.
     #[error("the refund could not be sent to the payment provider now")]
     ProviderUnavailable(#[source] ProviderError),
     /// The provider refused it; it is recorded as failed.
@@ -65,8 +66,8 @@ impl CheckoutService {
             }
             created => created,
         };
-        // Made or refused (a 409 is "already made"): read the payment back
-        // and merge, as a webhook would; our refund is matched by its id.
+        // Made or refused: read the payment back and merge, as a webhook
+        // would; our refund is matched by its id.
         if let Err(error) = self.refresh_attempt(&attempt).await {
             tracing::warn!(%order_id, error = %crate::error_report(&error), "could not read the payment back after a refund; its webhook will bring it");
         }
