@@ -334,12 +334,20 @@ mod ssr {
         reject(status, message)
     }
 
-    /// Refunds of the paid attempt, for the shopper: the amount that is
-    /// refunded or on its way back.
+    /// What happened to the money after it was paid, for the shopper:
+    /// refunds (also those on their way back) and chargebacks.
     pub fn money_note(record: &checkout::OrderRecord) -> Option<String> {
-        let paid = record.attempts.iter().find(|a| a.has_taken_money())?;
-        let refunded = paid.refunded();
-        (refunded.minor_units > 0).then(|| format!("Refunded {refunded} of {}.", paid.amount))
+        use checkout::MoneyStatus;
+        let ledger = checkout::Ledger::of_order(&record.attempts)?;
+        let refunded = format!("Refunded {} of {}.", ledger.refunded, ledger.paid);
+        match ledger.status() {
+            MoneyStatus::Paid => None,
+            MoneyStatus::PartiallyRefunded | MoneyStatus::Refunded => Some(refunded),
+            MoneyStatus::ChargedBack if ledger.refunded.minor_units > 0 => {
+                Some(format!("{refunded} Payment reversed by your bank."))
+            }
+            MoneyStatus::ChargedBack => Some("Payment reversed by your bank.".into()),
+        }
     }
 
     /// A cart change or checkout the catalog refuses, in the shopper's words.

@@ -158,6 +158,13 @@ string_id!(
     |text| token(text, 1, 64)
 );
 
+string_id!(
+    /// The provider's id of a chargeback (Mollie: `chb_...`).
+    ProviderChargebackId,
+    "provider chargeback id",
+    |text| token(text, 1, 64)
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

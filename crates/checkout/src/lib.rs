@@ -3,8 +3,10 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod chargeback;
 pub mod idempotency;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod payment;
@@ -14,11 +16,13 @@ pub mod service;
 
 pub use cart::{Cart, PricedCart};
 pub use catalog::{Article, CartLine, Catalog, CatalogError, MAX_CART_LINES, MAX_QUANTITY};
+pub use chargeback::{Chargeback, ProviderChargeback};
 pub use idempotency::{CheckoutRecord, CHECKOUT_KEY_TTL};
 pub use ids::{
-    ArticleId, AttemptId, CheckoutKey, InvalidId, OrderId, ProviderPaymentId, ProviderRefundId,
-    RefundId,
+    ArticleId, AttemptId, CheckoutKey, InvalidId, OrderId, ProviderChargebackId, ProviderPaymentId,
+    ProviderRefundId, RefundId,
 };
+pub use ledger::{Ledger, MoneyStatus};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderLine, OrderStatus};
 pub use payment::{
@@ -28,7 +32,7 @@ pub use ports::{
     error_report, Cause, NewPayment, NewRefund, OrderRecord, PaymentMetadata, PaymentMode,
     PaymentProvider, ProviderError, ProviderPayment, Store, StoreError,
 };
-pub use refund::{ProviderRefund, Refund, RefundError, RefundStatus};
+pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
 pub use service::{
     CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, RefundFailure, ShopUrls,
     SyncError, SyncOutcome,

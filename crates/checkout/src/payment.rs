@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
 
+use crate::chargeback::{self, Chargeback, ProviderChargeback};
 use crate::ids::RefundId;
 pub use crate::ids::{AttemptId, ProviderPaymentId};
-use crate::refund::{self, ProviderRefund, Refund, RefundError};
+use crate::ledger::Ledger;
+use crate::refund::{self, ProviderRefund, Refund, RefundError, RefundRequested};
 
 /// created -> open -> (pending | authorized) -> paid | failed | canceled | expired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -186,6 +188,9 @@ pub struct PaymentAttempt {
     /// Refunds of the money it took, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refunds: Vec<Refund>,
+    /// Chargebacks the provider reported, in the order first seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chargebacks: Vec<Chargeback>,
 }
 
 impl PaymentAttempt {
@@ -205,12 +210,18 @@ impl PaymentAttempt {
             checks: 0,
             incident: None,
             refunds: Vec::new(),
+            chargebacks: Vec::new(),
         }
     }
 
     /// What its counting refunds take back.
     pub fn refunded(&self) -> Money {
-        refund::refunded(self.amount, &self.refunds)
+        refund::refunded(self.amount.currency, &self.refunds)
+    }
+
+    /// What it took and what was taken back.
+    pub fn ledger(&self) -> Ledger {
+        Ledger::of_attempt(self)
     }
 
     /// What may still be refunded: nothing unless it took money.
@@ -218,33 +229,40 @@ impl PaymentAttempt {
         if !self.has_taken_money() {
             return Money::new(0, self.amount.currency);
         }
-        Money::new(
-            self.amount.minor_units - self.refunded().minor_units,
-            self.amount.currency,
-        )
+        self.ledger().remaining()
     }
 
-    /// Records a refund the shop starts (`requested`), before the provider
-    /// is asked.
+    /// Records refund `id` the shop starts (`requested`), before the
+    /// provider is asked; the same id asked for again adds nothing.
     ///
     /// # Errors
     ///
     /// [`RefundError`]: the attempt took no money, or the amount is not more
-    /// than zero in its currency, or more than remains.
+    /// than zero in its currency, or more than remains, or the id was used
+    /// for another amount.
     pub fn request_refund(
         &mut self,
+        id: &RefundId,
         amount: Money,
         now: OffsetDateTime,
-    ) -> Result<RefundId, RefundError> {
+    ) -> Result<RefundRequested, RefundError> {
         if !self.has_taken_money() {
             return Err(RefundError::NotPaid);
         }
-        refund::request(self.amount, &mut self.refunds, amount, now)
+        let remaining = self.refundable();
+        refund::request(remaining, &mut self.refunds, id, amount, now)
     }
 
-    /// Merges the refunds the provider reports; true when anything changed.
-    pub fn merge_refunds(&mut self, seen: &[ProviderRefund], now: OffsetDateTime) -> bool {
-        refund::merge(&mut self.refunds, seen, now)
+    /// Merges the refunds and chargebacks the provider reports; true when
+    /// anything changed. Nothing is ever removed or moved back.
+    pub fn merge_provider_money(
+        &mut self,
+        refunds: &[ProviderRefund],
+        chargebacks: &[ProviderChargeback],
+        now: OffsetDateTime,
+    ) -> bool {
+        let refunds_changed = refund::merge(&mut self.refunds, refunds, now);
+        chargeback::merge(&mut self.chargebacks, chargebacks, now) || refunds_changed
     }
 
     /// The reconciler's first look, `schedule.first_check_after` from `now`.

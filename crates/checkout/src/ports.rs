@@ -1,6 +1,7 @@
 //! The two ports the domain needs from the outside world. Adapters live in
 //! other crates: `store` (redb, DynamoDB) and `mollie` (the provider).
 
+use crate::chargeback::ProviderChargeback;
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
 use crate::ids::RefundId;
 use crate::money::Money;
@@ -205,6 +206,8 @@ pub struct ProviderPayment {
     pub metadata: Option<PaymentMetadata>,
     /// Its refunds, when the provider reported them with the payment.
     pub refunds: Vec<ProviderRefund>,
+    /// Its chargebacks, likewise.
+    pub chargebacks: Vec<ProviderChargeback>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -77,39 +77,55 @@ pub enum RefundError {
     InvalidAmount,
     #[error("{requested} is more than the {remaining} that remains refundable")]
     MoreThanRemains { requested: Money, remaining: Money },
+    #[error("this refund was asked for before with another amount")]
+    IdReused,
 }
 
-/// What counting refunds take from a payment of `paid`.
-pub(crate) fn refunded(paid: Money, refunds: &[Refund]) -> Money {
+/// What counting refunds take from a payment in `currency`.
+pub(crate) fn refunded(currency: crate::Currency, refunds: &[Refund]) -> Money {
     let minor = refunds
         .iter()
         .filter(|r| r.status.counts())
         .map(|r| r.amount.minor_units)
         .sum();
-    Money::new(minor, paid.currency)
+    Money::new(minor, currency)
 }
 
-/// Records a refund the shop starts, `requested`, if that much remains.
+/// A refund the shop asked for, by its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundRequested {
+    /// Recorded now, `requested`.
+    New,
+    /// This id was asked for before (a second submit of the same form):
+    /// nothing is added; it is sent to the provider again with the same
+    /// idempotency key, which makes no second refund.
+    Again,
+}
+
+/// Records refund `id` the shop starts, `requested`, if `remaining` allows.
 pub(crate) fn request(
-    paid: Money,
+    remaining: Money,
     refunds: &mut Vec<Refund>,
+    id: &RefundId,
     amount: Money,
     now: OffsetDateTime,
-) -> Result<RefundId, RefundError> {
-    if amount.currency != paid.currency || amount.minor_units <= 0 {
+) -> Result<RefundRequested, RefundError> {
+    if let Some(known) = refunds.iter().find(|r| r.id == *id) {
+        return if known.amount == amount {
+            Ok(RefundRequested::Again)
+        } else {
+            Err(RefundError::IdReused)
+        };
+    }
+    if amount.currency != remaining.currency || amount.minor_units <= 0 {
         return Err(RefundError::InvalidAmount);
     }
-    let remaining = Money::new(
-        paid.minor_units - refunded(paid, refunds).minor_units,
-        paid.currency,
-    );
     if amount.minor_units > remaining.minor_units {
         return Err(RefundError::MoreThanRemains {
             requested: amount,
             remaining,
         });
     }
-    let id = RefundId::generate();
     refunds.push(Refund {
         id: id.clone(),
         provider_refund_id: None,
@@ -118,7 +134,7 @@ pub(crate) fn request(
         from_provider: false,
         created_at: now,
     });
-    Ok(id)
+    Ok(RefundRequested::New)
 }
 
 /// Merges what the provider reports; true when anything changed. A refund
@@ -190,18 +206,27 @@ mod tests {
     #[test]
     fn a_refund_is_refused_beyond_what_remains_and_matched_by_our_id() {
         let now = OffsetDateTime::UNIX_EPOCH;
-        let paid = eur(2950);
+        let remaining =
+            |refunds: &[Refund]| eur(2950 - refunded(Currency::EUR, refunds).minor_units);
         let mut refunds = Vec::new();
-        let ours = request(paid, &mut refunds, eur(1200), now).unwrap();
+        let ours = RefundId::generate();
+        let asked = request(remaining(&refunds), &mut refunds, &ours, eur(1200), now);
+        assert_eq!(asked, Ok(RefundRequested::New));
+        let again = request(remaining(&refunds), &mut refunds, &ours, eur(1200), now);
+        assert_eq!(again, Ok(RefundRequested::Again));
+        let other = request(remaining(&refunds), &mut refunds, &ours, eur(100), now);
+        assert_eq!(other, Err(RefundError::IdReused));
+        assert_eq!(refunds.len(), 1);
+        let next = RefundId::generate();
         assert_eq!(
-            request(paid, &mut refunds, eur(1751), now),
+            request(remaining(&refunds), &mut refunds, &next, eur(1751), now),
             Err(RefundError::MoreThanRemains {
                 requested: eur(1751),
                 remaining: eur(1750)
             })
         );
         assert_eq!(
-            request(paid, &mut refunds, eur(0), now),
+            request(remaining(&refunds), &mut refunds, &next, eur(0), now),
             Err(RefundError::InvalidAmount)
         );
         // The create's answer was lost; the provider reports it with our id.
@@ -216,7 +241,7 @@ mod tests {
         // A failed refund gives its amount back.
         let failed = report("re_1", 1200, RefundStatus::Failed, Some(&ours));
         assert!(merge(&mut refunds, &[failed], now));
-        assert_eq!(refunded(paid, &refunds), eur(0));
+        assert_eq!(refunded(Currency::EUR, &refunds), eur(0));
         // Final: a late "pending" changes nothing.
         assert!(!merge(&mut refunds, &[pending], now));
         // Made in the provider's dashboard: added.
@@ -226,6 +251,6 @@ mod tests {
             now
         ));
         assert!(refunds[1].from_provider);
-        assert_eq!(refunded(paid, &refunds), eur(500));
+        assert_eq!(refunded(Currency::EUR, &refunds), eur(500));
     }
 }

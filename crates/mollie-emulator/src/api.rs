@@ -69,6 +69,10 @@ impl IntoResponse for ApiError {
 }
 
 impl ApiError {
+    pub(crate) fn detail(&self) -> &str {
+        &self.detail
+    }
+
     pub(crate) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             status,
@@ -243,6 +247,7 @@ fn parse_create(
             .map(str::to_owned),
         status: PaymentStatus::Open,
         refunds: Vec::new(),
+        chargebacks: Vec::new(),
     })
 }
 
@@ -376,7 +381,8 @@ fn create_payment_now(state: &EmulatorState, headers: &HeaderMap, body: &str) ->
 
 #[derive(serde::Deserialize)]
 pub struct GetPaymentQuery {
-    /// `refunds` (comma-separated list): embed them in `_embedded`.
+    /// `refunds`, `chargebacks` (comma-separated list): embed them in
+    /// `_embedded`.
     #[serde(default)]
     embed: String,
 }
@@ -387,18 +393,15 @@ pub async fn get_payment(
     Query(query): Query<GetPaymentQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let embed_refunds = query.embed.split(',').any(|e| e == "refunds");
-    with_faults(&state, || {
-        get_payment_now(&state, &id, &headers, embed_refunds)
-    })
-    .await
+    let embed: Vec<&str> = query.embed.split(',').collect();
+    with_faults(&state, || get_payment_now(&state, &id, &headers, &embed)).await
 }
 
 fn get_payment_now(
     state: &EmulatorState,
     id: &str,
     headers: &HeaderMap,
-    embed_refunds: bool,
+    embed: &[&str],
 ) -> Response {
     if let Err(denied) = authorized(state, headers) {
         return denied.into_response();
@@ -406,11 +409,22 @@ fn get_payment_now(
     match state.get(id) {
         Some(payment) => {
             let mut body = state.resource(&payment);
-            if embed_refunds {
-                let base = &state.config.public_base_url;
-                let refunds: Vec<Value> =
-                    payment.refunds.iter().map(|r| r.resource(base)).collect();
-                body["_embedded"] = json!({ "refunds": refunds });
+            let base = &state.config.public_base_url;
+            let mut embedded = Map::new();
+            if embed.contains(&"refunds") {
+                let refunds = payment.refunds.iter().map(|r| r.resource(base)).collect();
+                embedded.insert("refunds".into(), Value::Array(refunds));
+            }
+            if embed.contains(&"chargebacks") {
+                let chargebacks = payment
+                    .chargebacks
+                    .iter()
+                    .map(|c| c.resource(base))
+                    .collect();
+                embedded.insert("chargebacks".into(), Value::Array(chargebacks));
+            }
+            if !embedded.is_empty() {
+                body["_embedded"] = Value::Object(embedded);
             }
             hal(StatusCode::OK, body)
         }

@@ -25,6 +25,9 @@ pub struct Faults {
     pub reorder_window_ms: u64,
     /// The next N webhooks are never sent, nor retried.
     pub drop_next_webhooks: u32,
+    /// Refunds stay `pending` (a slow bank) until a control call moves
+    /// them (`PUT /_emulator/refunds/{re_id}`).
+    pub refunds_stay_pending: bool,
 }
 
 /// What an API call must suffer, taken from the counters.

@@ -6,6 +6,9 @@
 //! - Refunds: `POST`/`GET /v2/payments/{id}/refunds`, `GET`/`DELETE
 //!   /v2/payments/{id}/refunds/{re_id}`, `GET /v2/refunds`; the payment's
 //!   `amountRefunded`/`amountRemaining`, `?embed=refunds`.
+//! - Chargebacks: `GET /v2/payments/{id}/chargebacks[/{chb_id}]`, `GET
+//!   /v2/chargebacks`; `amountChargedBack`, `?embed=chargebacks`; made and
+//!   reversed through control endpoints (Mollie's test mode cannot).
 //! - `GET /checkout/{id}`: the hosted checkout page, where the tester picks
 //!   the outcome; it then notifies the webhook and sends the browser back.
 //! - Webhooks: form-encoded `id=tr_...`, retried on anything but 200 on
@@ -22,6 +25,7 @@
 //! on its own listener (`Emulator::serve`, port 0 in tests).
 
 mod api;
+mod chargebacks;
 mod checkout_page;
 mod faults;
 mod refunds;
@@ -104,6 +108,15 @@ impl Emulator {
             )
             .route("/v2/refunds", get(refunds::list_all_refunds))
             .route(
+                "/v2/payments/{id}/chargebacks",
+                get(chargebacks::list_payment_chargebacks),
+            )
+            .route(
+                "/v2/payments/{id}/chargebacks/{chargeback_id}",
+                get(chargebacks::get_chargeback),
+            )
+            .route("/v2/chargebacks", get(chargebacks::list_all_chargebacks))
+            .route(
                 "/checkout/{id}",
                 get(checkout_page::show).post(checkout_page::choose_outcome),
             );
@@ -117,6 +130,14 @@ impl Emulator {
                 .route(
                     "/_emulator/refunds/{refund_id}",
                     axum::routing::put(refunds::put_refund_status),
+                )
+                .route(
+                    "/_emulator/payments/{id}/chargebacks",
+                    axum::routing::post(chargebacks::post_chargeback),
+                )
+                .route(
+                    "/_emulator/chargebacks/{chargeback_id}/reverse",
+                    axum::routing::post(chargebacks::post_reversal),
                 );
         }
         router.with_state(self.state.clone())
@@ -180,6 +201,35 @@ impl Emulator {
     /// unknown or already has that status.
     pub fn set_refund_status(&self, refund_id: &str, status: RefundStatus) -> bool {
         self.state.set_refund_status(refund_id, status, |_| true)
+    }
+
+    /// The shopper's bank takes back `amount` (`{currency, value}`; all that
+    /// remains when `None`) of a paid payment, as no Mollie test mode can;
+    /// the payment's webhook is called. The chargeback's id, or why not.
+    ///
+    /// # Errors
+    ///
+    /// Mollie's error text: an unknown or unpaid payment, an amount beyond
+    /// what remains.
+    pub fn charge_back(
+        &self,
+        payment_id: &str,
+        amount: Option<serde_json::Value>,
+    ) -> Result<String, String> {
+        let mut fields = serde_json::Map::new();
+        if let Some(amount) = amount {
+            fields.insert("amount".into(), amount);
+        }
+        self.state
+            .receive_chargeback(payment_id, &fields)
+            .map(|c| c.id)
+            .map_err(|e| e.detail().to_owned())
+    }
+
+    /// The bank reverses a chargeback (gives the money back); its payment's
+    /// webhook is called. False when it is unknown or reversed already.
+    pub fn reverse_chargeback(&self, chargeback_id: &str) -> bool {
+        self.state.reverse_chargeback(chargeback_id)
     }
 
     /// Serves the emulator on its own on `listener` (port 0 picks a free

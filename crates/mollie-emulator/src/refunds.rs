@@ -205,7 +205,7 @@ fn add_refund(
             "amount.currency",
         ));
     }
-    if amount.minor > paid.minor - refunded_minor(&payment.refunds) {
+    if amount.minor > crate::chargebacks::remaining_minor(payment) {
         return Err(invalid(
             "The amount is higher than the amount that remains to be refunded",
             "amount",
@@ -237,7 +237,8 @@ fn add_refund(
 }
 
 /// The refund is processed after `refund_settles_after` (times the time
-/// factor), unless it was canceled or given another status meanwhile.
+/// factor), unless it was canceled or given another status meanwhile, or
+/// refunds are held pending (a fault).
 fn settle_later(state: Arc<EmulatorState>, refund_id: String) {
     let delay = state
         .config
@@ -245,6 +246,14 @@ fn settle_later(state: Arc<EmulatorState>, refund_id: String) {
         .mul_f64(state.config.time_factor);
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
+        if state
+            .faults
+            .lock()
+            .expect("faults lock")
+            .refunds_stay_pending
+        {
+            return;
+        }
         state.set_refund_status(&refund_id, RefundStatus::Refunded, |s| {
             s == RefundStatus::Pending
         });

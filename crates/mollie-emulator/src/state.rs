@@ -77,6 +77,8 @@ pub struct EmulatedPayment {
     pub status: PaymentStatus,
     /// Oldest first.
     pub refunds: Vec<crate::refunds::EmulatedRefund>,
+    /// Oldest first.
+    pub chargebacks: Vec<crate::chargebacks::EmulatedChargeback>,
 }
 
 /// A response kept for an idempotency key, with the request it answered.
@@ -232,14 +234,28 @@ impl EmulatorState {
             fields.insert("amountRefunded".into(), paid.with_minor(refunded).json());
             fields.insert(
                 "amountRemaining".into(),
-                paid.with_minor(paid.minor - refunded).json(),
+                paid.with_minor(crate::chargebacks::remaining_minor(p))
+                    .json(),
             );
         }
-        if !p.refunds.is_empty() {
-            fields["_links"]["refunds"] = json!({
-                "href": format!("{base}/v2/payments/{}/refunds", p.id),
-                "type": "application/hal+json",
-            });
+        if !p.chargebacks.is_empty() {
+            let charged_back = crate::chargebacks::charged_back_minor(&p.chargebacks);
+            let paid = crate::api::WireAmount::of(&p.amount);
+            fields.insert(
+                "amountChargedBack".into(),
+                paid.with_minor(charged_back).json(),
+            );
+        }
+        for (present, kind) in [
+            (!p.refunds.is_empty(), "refunds"),
+            (!p.chargebacks.is_empty(), "chargebacks"),
+        ] {
+            if present {
+                fields["_links"][kind] = json!({
+                    "href": format!("{base}/v2/payments/{}/{kind}", p.id),
+                    "type": "application/hal+json",
+                });
+            }
         }
         if p.status.is_final() {
             let stamp = match p.status {

@@ -1,5 +1,7 @@
 use crate::api_key::ApiKey;
-use crate::types::{CreatePayment, CreateRefund, ErrorDocument, Payment, Refund, RefundList};
+use crate::types::{
+    Chargeback, CreatePayment, CreateRefund, ErrorDocument, ListAnswer, Payment, Refund,
+};
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
@@ -269,14 +271,18 @@ impl MollieClient {
         self.call(Request::new(Method::GET, &path)).await
     }
 
-    /// The payment with its refunds embedded (`?embed=refunds`): what a
-    /// webhook needs to see a refund change, in one call.
+    /// The payment with its refunds and chargebacks embedded
+    /// (`?embed=refunds,chargebacks`): what a webhook needs to see a
+    /// refund or chargeback change, in one call.
     ///
     /// # Errors
     ///
     /// As [`MollieClient::get_payment`].
-    pub async fn get_payment_with_refunds(&self, id: &str) -> Result<Payment, MollieError> {
-        let path = format!("/payments/{}?embed=refunds", checked_payment_id(id)?);
+    pub async fn get_payment_with_money(&self, id: &str) -> Result<Payment, MollieError> {
+        let path = format!(
+            "/payments/{}?embed=refunds,chargebacks",
+            checked_payment_id(id)?
+        );
         self.call(Request::new(Method::GET, &path)).await
     }
 
@@ -323,8 +329,19 @@ impl MollieClient {
     /// As [`MollieClient::get_payment`].
     pub async fn list_refunds(&self, payment_id: &str) -> Result<Vec<Refund>, MollieError> {
         let path = format!("/payments/{}/refunds", checked_payment_id(payment_id)?);
-        let list: RefundList = self.call(Request::new(Method::GET, &path)).await?;
+        let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
         Ok(list.embedded.refunds)
+    }
+
+    /// GET /payments/{id}/chargebacks: every chargeback of the payment.
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`].
+    pub async fn list_chargebacks(&self, payment_id: &str) -> Result<Vec<Chargeback>, MollieError> {
+        let path = format!("/payments/{}/chargebacks", checked_payment_id(payment_id)?);
+        let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
+        Ok(list.embedded.chargebacks)
     }
 
     /// DELETE /payments/{id}/refunds/{re_id}: only while it is queued or

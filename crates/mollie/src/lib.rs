@@ -22,6 +22,6 @@ pub use secrets::{
     api_key_from_secrets_manager, secrets_manager_client, SecretError, SecretsManagerKey,
 };
 pub use types::{
-    Amount, CreatePayment, CreateRefund, Link, Payment, PaymentEmbedded, PaymentLinks,
-    PaymentStatus, Refund, RefundStatus,
+    Amount, Chargeback, ChargebackReason, CreatePayment, CreateRefund, Link, Payment,
+    PaymentEmbedded, PaymentLinks, PaymentStatus, Refund, RefundStatus,
 };

@@ -2,14 +2,14 @@
 
 use crate::client::{MollieClient, MollieError};
 use crate::types::{
-    Amount, CreatePayment, CreateRefund, Payment, PaymentStatus as MollieStatus, Refund,
-    RefundStatus as MollieRefundStatus,
+    Amount, Chargeback, CreatePayment, CreateRefund, Payment, PaymentStatus as MollieStatus,
+    Refund, RefundStatus as MollieRefundStatus,
 };
 use async_trait::async_trait;
 use checkout::{
     Cause, NewPayment, NewRefund, PaymentMetadata, PaymentMode, PaymentProvider, PaymentStatus,
-    ProviderError, ProviderPayment, ProviderPaymentId, ProviderRefund, ProviderRefundId, RefundId,
-    RefundStatus,
+    ProviderChargeback, ProviderChargebackId, ProviderError, ProviderPayment, ProviderPaymentId,
+    ProviderRefund, ProviderRefundId, RefundId, RefundStatus,
 };
 
 fn provider_error(e: MollieError) -> ProviderError {
@@ -64,19 +64,18 @@ fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> 
         .metadata
         .clone()
         .and_then(|m| serde_json::from_value::<PaymentMetadata>(m).ok());
-    let refunds = payment
-        .embedded
-        .as_ref()
-        .map(|embedded| {
-            embedded
-                .refunds
-                .iter()
-                .filter_map(provider_refund)
-                .collect()
-        })
-        .unwrap_or_default();
+    let embedded = payment.embedded.clone().unwrap_or_default();
     Ok(ProviderPayment {
-        refunds,
+        refunds: embedded
+            .refunds
+            .iter()
+            .filter_map(provider_refund)
+            .collect(),
+        chargebacks: embedded
+            .chargebacks
+            .iter()
+            .filter_map(provider_chargeback)
+            .collect(),
         mode,
         profile_id: payment.profile_id.clone(),
         checkout_url: payment.checkout_url().map(str::to_owned),
@@ -124,6 +123,24 @@ fn provider_refund(refund: &Refund) -> Option<ProviderRefund> {
     })
 }
 
+/// A chargeback as the domain sees it; one we cannot read is left out and
+/// logged, like a refund.
+fn provider_chargeback(chargeback: &Chargeback) -> Option<ProviderChargeback> {
+    let (Some(id), Ok(amount)) = (
+        ProviderChargebackId::parse(&chargeback.id),
+        chargeback.amount.to_money(),
+    ) else {
+        tracing::error!(chargeback_id = ?chargeback.id.chars().take(64).collect::<String>(), "a chargeback we cannot read; left out");
+        return None;
+    };
+    Some(ProviderChargeback {
+        id,
+        amount,
+        reason: chargeback.reason.as_ref().map(|r| r.description.clone()),
+        reversed_at: chargeback.reversed_at,
+    })
+}
+
 #[async_trait]
 impl PaymentProvider for MollieClient {
     async fn create_payment(&self, new: &NewPayment) -> Result<ProviderPayment, ProviderError> {
@@ -150,7 +167,7 @@ impl PaymentProvider for MollieClient {
         &self,
         provider_payment_id: &ProviderPaymentId,
     ) -> Result<ProviderPayment, ProviderError> {
-        let payment = MollieClient::get_payment_with_refunds(self, provider_payment_id.as_str())
+        let payment = MollieClient::get_payment_with_money(self, provider_payment_id.as_str())
             .await
             .map_err(provider_error)?;
         provider_payment(payment)

@@ -120,9 +120,12 @@ pub struct Payment {
     pub amount_refunded: Option<Amount>,
     #[serde(default)]
     pub amount_remaining: Option<Amount>,
+    /// Once a chargeback was received.
+    #[serde(default)]
+    pub amount_charged_back: Option<Amount>,
     #[serde(rename = "_links", default)]
     pub links: PaymentLinks,
-    /// With `?embed=refunds`.
+    /// With `?embed=refunds,chargebacks`.
     #[serde(rename = "_embedded", default)]
     pub embedded: Option<PaymentEmbedded>,
 }
@@ -131,6 +134,31 @@ pub struct Payment {
 pub struct PaymentEmbedded {
     #[serde(default)]
     pub refunds: Vec<Refund>,
+    #[serde(default)]
+    pub chargebacks: Vec<Chargeback>,
+}
+
+/// A chargeback's reason, as the bank gave it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ChargebackReason {
+    pub code: String,
+    pub description: String,
+}
+
+/// The chargeback resource (read-only: a bank makes them).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Chargeback {
+    pub id: String,
+    pub amount: Amount,
+    pub payment_id: String,
+    #[serde(default)]
+    pub reason: Option<ChargebackReason>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When the bank reversed it.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub reversed_at: Option<OffsetDateTime>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -172,9 +200,10 @@ pub struct Refund {
     pub created_at: OffsetDateTime,
 }
 
-/// A list answer: `{count, _embedded: {refunds: [...]}}`.
+/// A list answer: `{count, _embedded: {refunds: [...]}}` (or
+/// `chargebacks`).
 #[derive(Clone, Debug, Deserialize)]
-pub(crate) struct RefundList {
+pub(crate) struct ListAnswer {
     #[serde(rename = "_embedded", default)]
     pub embedded: PaymentEmbedded,
 }

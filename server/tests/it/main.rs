@@ -5,6 +5,7 @@ mod common;
 mod guarantees;
 mod http_surface;
 mod logs;
+mod money_storm;
 mod outage;
 mod refunds;
 mod safety;

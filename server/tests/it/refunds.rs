@@ -1,9 +1,10 @@
-//! Refunds reach our records from the provider: the webhook fetches the
-//! payment with its refunds and merges them, each once.
+//! Money after "paid" reaches our records from the provider: the webhook
+//! fetches the payment with its refunds and chargebacks and merges them,
+//! each once; the shop's own refunds are made once per refund id.
 
 use crate::common::{harness, StoreKind};
-use checkout::{Money, OrderStatus, ReconcilePolicy, RefundStatus};
-use mollie_emulator::PaymentStatus;
+use checkout::{Money, MoneyStatus, OrderStatus, ReconcilePolicy, RefundId, RefundStatus};
+use mollie_emulator::{Faults, PaymentStatus};
 use std::time::{Duration, Instant};
 
 /// A refund made directly at the provider, as from Mollie's dashboard.
@@ -85,9 +86,17 @@ async fn partial_refunds_add_up_to_the_total_and_no_further() {
     let paid = shop.record(&order_id).await.attempts[0].amount;
     let part = |cents| Money::new(cents, paid.currency);
 
-    let first = shop.service.refund(&order_id, part(1000)).await.unwrap();
+    let first = RefundId::generate();
     shop.service
-        .refund(&order_id, part(paid.minor_units - 1000))
+        .refund(&order_id, &first, part(1000))
+        .await
+        .unwrap();
+    shop.service
+        .refund(
+            &order_id,
+            &RefundId::generate(),
+            part(paid.minor_units - 1000),
+        )
         .await
         .unwrap();
     let attempt = settled(&shop, &order_id).await;
@@ -101,7 +110,11 @@ async fn partial_refunds_add_up_to_the_total_and_no_further() {
 
     // Nothing remains: refused, and nothing changes here or at the provider.
     let calls = shop.emulator.api_calls();
-    let refused = shop.service.refund(&order_id, part(1)).await.unwrap_err();
+    let refused = shop
+        .service
+        .refund(&order_id, &RefundId::generate(), part(1))
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             refused,
@@ -121,12 +134,163 @@ async fn a_full_refund_on_dynamodb_and_an_unpaid_order_refused() {
     let shop = harness(StoreKind::DynamoDb, ReconcilePolicy::default()).await;
     let (order_id, _) = paid_order(&shop).await;
     let paid = shop.record(&order_id).await.attempts[0].amount;
-    shop.service.refund(&order_id, paid).await.unwrap();
-    assert_eq!(settled(&shop, &order_id).await.refunded(), paid);
+    shop.service
+        .refund(&order_id, &RefundId::generate(), paid)
+        .await
+        .unwrap();
+    let attempt = settled(&shop, &order_id).await;
+    assert_eq!(attempt.refunded(), paid);
+    assert_eq!(attempt.ledger().status(), MoneyStatus::Refunded);
 
     let (unpaid, _) = shop.buy().await;
     assert_eq!(
-        shop.service.refund(&unpaid, paid).await.unwrap_err(),
+        shop.service
+            .refund(&unpaid, &RefundId::generate(), paid)
+            .await
+            .unwrap_err(),
         checkout::RefundFailure::Refused(checkout::RefundError::NotPaid)
     );
+}
+
+/// The payment as the provider has it, with its refunds and chargebacks.
+async fn at_the_provider(api_base_url: &str, payment: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!(
+            "{api_base_url}/payments/{payment}?embed=refunds,chargebacks"
+        ))
+        .header("authorization", "Bearer test_dashboard")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn embedded(payment: &serde_json::Value, kind: &str) -> Vec<serde_json::Value> {
+    payment["_embedded"][kind]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_refund_submitted_twice_at_once_is_one_refund_at_the_provider() {
+    for kind in [StoreKind::Embedded, StoreKind::DynamoDb] {
+        let shop = harness(kind, ReconcilePolicy::default()).await;
+        let (order_id, payment) = paid_order(&shop).await;
+        let amount = Money::new(500, checkout::Currency::EUR);
+        // One back-office form, submitted twice: one refund id.
+        let refund_id = RefundId::generate();
+        let (first, second) = tokio::join!(
+            shop.service.refund(&order_id, &refund_id, amount),
+            shop.service.refund(&order_id, &refund_id, amount),
+        );
+        first.unwrap();
+        second.unwrap();
+        let provider = at_the_provider(&shop.emulator.api_base_url(), &payment).await;
+        assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
+        let attempt = settled(&shop, &order_id).await;
+        assert_eq!(attempt.refunds.len(), 1);
+        assert_eq!(attempt.refunds[0].id, refund_id);
+        assert_eq!(attempt.refunded(), amount);
+        // Later, the same id with another amount is refused.
+        let reused = shop
+            .service
+            .refund(&order_id, &refund_id, Money::new(600, amount.currency))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            reused,
+            checkout::RefundFailure::Refused(checkout::RefundError::IdReused)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_refund_gives_its_amount_back_to_what_remains() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let (order_id, _) = paid_order(&shop).await;
+    shop.emulator.set_faults(Faults {
+        refunds_stay_pending: true,
+        ..Faults::default()
+    });
+    let paid = shop.record(&order_id).await.attempts[0].amount;
+    shop.service
+        .refund(&order_id, &RefundId::generate(), paid)
+        .await
+        .unwrap();
+    let attempt = shop.record(&order_id).await.attempts[0].clone();
+    assert_eq!(attempt.refunds[0].status, RefundStatus::Pending);
+    assert_eq!(attempt.refundable().minor_units, 0);
+    let provider_refund = attempt.refunds[0].provider_refund_id.clone().unwrap();
+
+    // The bank refuses it; Mollie calls the webhook.
+    assert!(shop.emulator.set_refund_status(
+        provider_refund.as_str(),
+        mollie_emulator::RefundStatus::Failed
+    ));
+    let attempt = settled(&shop, &order_id).await;
+    assert_eq!(attempt.refunds[0].status, RefundStatus::Failed);
+    assert_eq!(attempt.refundable(), paid);
+    assert_eq!(attempt.ledger().status(), MoneyStatus::Paid);
+}
+
+/// Waits until the stored attempt satisfies `done`.
+async fn until(
+    shop: &crate::common::Harness,
+    order_id: &checkout::OrderId,
+    done: impl Fn(&checkout::PaymentAttempt) -> bool,
+) -> checkout::PaymentAttempt {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let attempt = shop.record(order_id).await.attempts[0].clone();
+        if done(&attempt) {
+            return attempt;
+        }
+        assert!(Instant::now() < deadline, "{attempt:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chargeback_then_its_reversal_and_a_late_paid_clears_nothing() {
+    for kind in [StoreKind::Embedded, StoreKind::DynamoDb] {
+        let shop = harness(kind, ReconcilePolicy::default()).await;
+        let (order_id, payment) = paid_order(&shop).await;
+        let paid = shop.record(&order_id).await.attempts[0].amount;
+        let chargeback = shop.emulator.charge_back(&payment, None).unwrap();
+
+        let attempt = until(&shop, &order_id, |a| !a.chargebacks.is_empty()).await;
+        assert_eq!(attempt.chargebacks.len(), 1);
+        assert_eq!(attempt.chargebacks[0].id.as_str(), chargeback);
+        assert_eq!(attempt.ledger().charged_back, paid);
+        assert_eq!(attempt.ledger().status(), MoneyStatus::ChargedBack);
+        assert_eq!(attempt.refundable().minor_units, 0);
+        assert_eq!(shop.status(&order_id).await, OrderStatus::Paid);
+        // Nothing remains to refund: refused, nothing sent.
+        assert!(shop
+            .service
+            .refund(&order_id, &RefundId::generate(), paid)
+            .await
+            .is_err());
+
+        // A late, duplicated "paid" webhook clears nothing.
+        for _ in 0..3 {
+            assert_eq!(shop.post_webhook(&payment).await, 200);
+        }
+        let again = shop.record(&order_id).await.attempts[0].clone();
+        assert_eq!(again, attempt);
+
+        // The bank reverses it: the money is back, once.
+        assert!(shop.emulator.reverse_chargeback(&chargeback));
+        assert!(!shop.emulator.reverse_chargeback(&chargeback));
+        let attempt = until(&shop, &order_id, |a| !a.chargebacks[0].counts()).await;
+        assert_eq!(attempt.chargebacks.len(), 1);
+        assert_eq!(attempt.ledger().status(), MoneyStatus::Paid);
+        assert_eq!(attempt.refundable(), paid);
+        let provider = at_the_provider(&shop.emulator.api_base_url(), &payment).await;
+        assert_eq!(provider["amountChargedBack"]["value"], "0.00", "{provider}");
+        assert!(embedded(&provider, "chargebacks")[0]["reversedAt"].is_string());
+    }
 }

@@ -111,9 +111,10 @@ impl From<StoreError> for CheckoutError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncOutcome {
     Updated(PaymentStatus),
-    /// The status stayed; its refunds changed (a refund made, processed or
-    /// failed, here or in the provider's dashboard).
-    RefundsUpdated,
+    /// The status stayed; its refunds or chargebacks changed (a refund
+    /// made, processed or failed, here or in the provider's dashboard; a
+    /// chargeback received or reversed).
+    MoneyUpdated,
     /// Money the shop did not expect was recorded for the operator.
     Incident(IncidentKind),
     Unchanged,

@@ -283,8 +283,8 @@ impl CheckoutService {
             }
             let change = next.observe(observed);
             // Refunds change while the status stays `paid`.
-            let refunds_changed =
-                next.has_taken_money() && next.merge_refunds(&payment.refunds, now);
+            let money_changed = next.has_taken_money()
+                && next.merge_provider_money(&payment.refunds, &payment.chargebacks, now);
             let paid_after_given_up = observed == PaymentStatus::Paid
                 && !attempt.has_taken_money()
                 && change == StatusChange::Stale
@@ -294,7 +294,7 @@ impl CheckoutService {
             }
             if !records_id
                 && !paid_after_given_up
-                && !refunds_changed
+                && !money_changed
                 && !matches!(change, StatusChange::Advanced(_))
             {
                 return Ok(Applied {
@@ -321,10 +321,11 @@ impl CheckoutService {
             } else if let StatusChange::Advanced(status) = change {
                 tracing::info!(provider_payment_id = %payment.id, %status, "payment status updated");
                 SyncOutcome::Updated(status)
-            } else if refunds_changed {
+            } else if money_changed {
                 self.paid_orders.remove(order_id);
-                tracing::info!(provider_payment_id = %payment.id, refunded = %next.refunded(), "refunds updated");
-                SyncOutcome::RefundsUpdated
+                let ledger = next.ledger();
+                tracing::info!(provider_payment_id = %payment.id, refunded = %ledger.refunded, charged_back = %ledger.charged_back, "refunds or chargebacks updated");
+                SyncOutcome::MoneyUpdated
             } else {
                 SyncOutcome::Unchanged
             };

@@ -1,15 +1,16 @@
 //! Refunding a paid order: the back office's operation (reachable from
-//! tests until there is one). The refund is stored first (`requested`),
-//! then created at the provider with our refund id as its idempotency key,
-//! so a timeout or a crash never makes two; then the payment is read back
-//! and merged, as a webhook would.
+//! tests until there is one). The caller names the refund (a back-office
+//! form carries a fresh [`RefundId`], so a double submit is one refund). It
+//! is stored first (`requested`), then created at the provider with that id
+//! as its idempotency key, so a timeout, a crash or a second submit never
+//! makes two; then the payment is read back and merged, as a webhook would.
 
 use super::{CheckoutService, MAX_WRITE_CONFLICTS};
 use crate::ids::RefundId;
 use crate::money::Money;
 use crate::order::OrderId;
 use crate::ports::{NewRefund, ProviderError, StoreError};
-use crate::refund::{RefundError, RefundStatus};
+use crate::refund::{RefundError, RefundRequested, RefundStatus};
 use time::OffsetDateTime;
 
 /// Why a refund was not made.
@@ -32,8 +33,9 @@ pub enum RefundFailure {
 }
 
 impl CheckoutService {
-    /// Refunds `amount` of the order's payment. Returns our id of the
-    /// refund, which the order then shows with its status.
+    /// Refunds `amount` of the order's payment as refund `refund_id`,
+    /// which the order then shows with its status. Asked again with the
+    /// same id and amount, it makes no second refund.
     ///
     /// # Errors
     ///
@@ -44,9 +46,19 @@ impl CheckoutService {
     pub async fn refund(
         &self,
         order_id: &OrderId,
+        refund_id: &RefundId,
         amount: Money,
-    ) -> Result<RefundId, RefundFailure> {
-        let (attempt, refund_id) = self.record_refund_request(order_id, amount).await?;
+    ) -> Result<(), RefundFailure> {
+        let attempt = self
+            .record_refund_request(order_id, refund_id, amount)
+            .await?;
+        let sent_before = attempt
+            .refunds
+            .iter()
+            .any(|r| r.id == *refund_id && r.status != RefundStatus::Requested);
+        if sent_before {
+            return Ok(());
+        }
         let provider_payment_id = attempt
             .provider_payment_id
             .clone()
@@ -73,21 +85,23 @@ impl CheckoutService {
         }
         self.paid_orders.remove(order_id);
         match created {
-            Ok(_) => Ok(refund_id),
+            Ok(_) => Ok(()),
             Err(error) => {
-                self.fail_requested_refund(order_id, &attempt.id, &refund_id)
+                self.fail_requested_refund(order_id, &attempt.id, refund_id)
                     .await?;
                 Err(RefundFailure::ProviderRejected(error))
             }
         }
     }
 
-    /// Stores the refund as `requested` on the attempt that took money.
+    /// Stores the refund as `requested` on the attempt that took money
+    /// (unless it is there already) and returns the attempt as stored.
     async fn record_refund_request(
         &self,
         order_id: &OrderId,
+        refund_id: &RefundId,
         amount: Money,
-    ) -> Result<(crate::PaymentAttempt, RefundId), RefundFailure> {
+    ) -> Result<crate::PaymentAttempt, RefundFailure> {
         for _ in 0..MAX_WRITE_CONFLICTS {
             let record = self
                 .store
@@ -103,10 +117,12 @@ impl CheckoutService {
             };
             let mut next = attempt.clone();
             let now = OffsetDateTime::now_utc();
-            let refund_id = next.request_refund(amount, now)?;
+            if next.request_refund(refund_id, amount, now)? == RefundRequested::Again {
+                return Ok(next);
+            }
             next.bump_version(now);
             match self.store.update_attempt(&next).await {
-                Ok(()) => return Ok((next, refund_id)),
+                Ok(()) => return Ok(next),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }

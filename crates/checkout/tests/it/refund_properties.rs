@@ -1,11 +1,12 @@
-//! Property tests of the refund ledger: whatever the provider reports, in
-//! whatever order and however often, each refund is counted once, its
-//! status ends at the provider's final one, and what is refunded never
-//! exceeds what was paid.
+//! Property tests of the ledger: whatever the provider reports, in
+//! whatever order and however often, each refund and chargeback is counted
+//! once, a refund's status ends at the provider's final one, a reversed
+//! chargeback stays reversed (a late report never clears it), and refunded
+//! plus charged back never exceeds what was paid.
 
 use checkout::{
-    Currency, Money, OrderId, PaymentAttempt, PaymentStatus, ProviderRefund, ProviderRefundId,
-    RefundStatus,
+    Currency, Money, OrderId, PaymentAttempt, PaymentStatus, ProviderChargeback,
+    ProviderChargebackId, ProviderRefund, ProviderRefundId, RefundStatus,
 };
 use proptest::prelude::*;
 use rand::rngs::StdRng;
@@ -21,7 +22,7 @@ fn provider_refunds() -> impl Strategy<Value = Vec<(i64, Vec<RefundStatus>)>> {
     use RefundStatus::*;
     prop::collection::vec(
         (
-            1..=2_500i64, // four at most: never more than paid, as at the provider
+            1..=2_000i64, // four at most, with chargebacks never more than paid, as at the provider
             any::<bool>(),
             prop::sample::select(vec![Refunded, Failed, Canceled]),
         )
@@ -37,10 +38,22 @@ fn provider_refunds() -> impl Strategy<Value = Vec<(i64, Vec<RefundStatus>)>> {
     )
 }
 
+/// Up to two chargebacks: amount, and whether the bank reverses it.
+fn provider_chargebacks() -> impl Strategy<Value = Vec<(i64, bool)>> {
+    prop::collection::vec((1..=1_000i64, any::<bool>()), 0..3)
+}
+
+/// One report the provider makes: of a refund or of a chargeback.
+enum Report {
+    Refund(ProviderRefund),
+    Chargeback(ProviderChargeback),
+}
+
 proptest! {
     #[test]
-    fn each_refund_counts_once_and_ends_at_the_providers_status(
+    fn each_refund_and_chargeback_counts_once_and_ends_as_at_the_provider(
         refunds in provider_refunds(),
+        chargebacks in provider_chargebacks(),
         repeats in prop::collection::vec(0..4usize, 5),
         seed in any::<u64>(),
     ) {
@@ -58,18 +71,42 @@ proptest! {
             for (step, status) in history.iter().enumerate() {
                 let copies = 1 + if step == 0 { repeats[i] } else { 0 };
                 for _ in 0..copies {
-                    reports.push(ProviderRefund {
+                    reports.push(Report::Refund(ProviderRefund {
                         id: id.clone(),
                         amount: Money::new(*cents, Currency::EUR),
                         status: *status,
                         refund_id: None,
-                    });
+                    }));
                 }
+            }
+        }
+        // Each chargeback as received (some reports twice), then reversed.
+        for (i, (cents, reversed)) in chargebacks.iter().enumerate() {
+            let received = ProviderChargeback {
+                id: ProviderChargebackId::parse(&format!("chb_{i}")).unwrap(),
+                amount: Money::new(*cents, Currency::EUR),
+                reason: None,
+                reversed_at: None,
+            };
+            for _ in 0..=repeats[i] {
+                reports.push(Report::Chargeback(received.clone()));
+            }
+            if *reversed {
+                reports.push(Report::Chargeback(ProviderChargeback {
+                    reversed_at: Some(now),
+                    ..received
+                }));
             }
         }
         reports.shuffle(&mut StdRng::seed_from_u64(seed));
         for report in &reports {
-            attempt.merge_refunds(std::slice::from_ref(report), now);
+            match report {
+                Report::Refund(r) => attempt.merge_provider_money(std::slice::from_ref(r), &[], now),
+                Report::Chargeback(c) => attempt.merge_provider_money(&[], std::slice::from_ref(c), now),
+            };
+            // However far along, never more taken back than paid.
+            let ledger = attempt.ledger();
+            prop_assert!(ledger.refunded.minor_units + ledger.charged_back.minor_units <= PAID_CENTS);
         }
 
         prop_assert_eq!(attempt.refunds.len(), refunds.len());
@@ -89,6 +126,12 @@ proptest! {
             .map(|(cents, _)| cents)
             .sum();
         prop_assert_eq!(attempt.refunded().minor_units, counted);
-        prop_assert!(attempt.refunded().minor_units <= PAID_CENTS);
+        prop_assert_eq!(attempt.chargebacks.len(), chargebacks.len());
+        let charged_back: i64 = chargebacks
+            .iter()
+            .filter(|(_, reversed)| !reversed)
+            .map(|(cents, _)| cents)
+            .sum();
+        prop_assert_eq!(attempt.ledger().charged_back.minor_units, charged_back);
     }
 }

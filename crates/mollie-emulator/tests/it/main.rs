@@ -2,4 +2,5 @@
 //! each.
 
 mod api;
+mod chargebacks;
 mod refunds;

@@ -54,7 +54,7 @@ async fn refunds_are_typed_replayed_by_key_and_listed_with_the_payment() {
         .unwrap();
     assert_eq!(again.id, refund.id);
 
-    let seen = client.get_payment_with_refunds(&payment).await.unwrap();
+    let seen = client.get_payment_with_money(&payment).await.unwrap();
     let refunds = seen.embedded.unwrap().refunds;
     assert_eq!(refunds.len(), 1);
     assert_eq!(refunds[0].id, refund.id);
@@ -106,4 +106,28 @@ async fn a_refund_larger_than_what_remains_is_refused_with_its_field() {
         client.cancel_refund(&payment, "re_../../x").await,
         Err(MollieError::InvalidRefundId(_))
     ));
+}
+
+#[tokio::test]
+async fn chargebacks_are_typed_listed_and_embedded_with_the_payment() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let payment = paid_payment(&emulator, &client).await;
+    let amount = serde_json::json!({ "currency": "EUR", "value": "5.00" });
+    let chargeback = emulator.charge_back(&payment, Some(amount)).unwrap();
+
+    let seen = client.get_payment_with_money(&payment).await.unwrap();
+    assert_eq!(seen.amount_charged_back.unwrap().value, "5.00");
+    let embedded = seen.embedded.unwrap().chargebacks;
+    assert_eq!(embedded.len(), 1);
+    assert_eq!(
+        (embedded[0].id.as_str(), embedded[0].amount.value.as_str()),
+        (chargeback.as_str(), "5.00")
+    );
+    assert_eq!(embedded[0].reversed_at, None);
+    assert_eq!(client.list_chargebacks(&payment).await.unwrap(), embedded);
+
+    assert!(emulator.reverse_chargeback(&chargeback));
+    let listed = client.list_chargebacks(&payment).await.unwrap();
+    assert!(listed[0].reversed_at.is_some());
 }

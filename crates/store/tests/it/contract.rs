@@ -3,8 +3,8 @@
 //! scripts/test.sh, its URL in SHOP_TEST_AWS_ENDPOINT).
 
 use checkout::{
-    Catalog, CheckoutKey, CheckoutRecord, Order, PaymentAttempt, PaymentStatus, ProviderPaymentId,
-    Store, StoreError,
+    Catalog, CheckoutKey, CheckoutRecord, Money, Order, PaymentAttempt, PaymentStatus,
+    ProviderChargeback, ProviderChargebackId, ProviderPaymentId, RefundId, Store, StoreError,
 };
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -47,6 +47,37 @@ async fn creates_and_loads_an_order_with_its_attempt(store: Arc<dyn Store>) {
             .unwrap(),
         None
     );
+}
+
+/// Refunds and chargebacks live in their attempt and come back whole.
+async fn keeps_an_attempts_refunds_and_chargebacks(store: Arc<dyn Store>) {
+    let (order, attempt, checkout) = new_order();
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    // Seconds only: both stores keep RFC 3339 times, not nanoseconds.
+    let now = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
+    let mut next = attempt.clone();
+    next.observe(PaymentStatus::Paid);
+    let refund_id = RefundId::generate();
+    next.request_refund(&refund_id, Money::new(100, order.total.currency), now)
+        .unwrap();
+    let chargeback = |reversed_at| ProviderChargeback {
+        id: ProviderChargebackId::parse("chb_contract1").unwrap(),
+        amount: Money::new(200, order.total.currency),
+        reason: Some("Account closed".into()),
+        reversed_at,
+    };
+    next.merge_provider_money(&[], &[chargeback(None)], now);
+    next.merge_provider_money(&[], &[chargeback(Some(now))], now);
+    next.bump_version(now);
+    store.update_attempt(&next).await.unwrap();
+    let loaded = store.load_attempt(&order.id, &attempt.id).await.unwrap();
+    assert_eq!(loaded.as_ref(), Some(&next));
+    let loaded = loaded.unwrap();
+    assert_eq!(loaded.refunds[0].id, refund_id);
+    assert_eq!(loaded.chargebacks[0].reversed_at, Some(now));
 }
 
 async fn refuses_to_create_an_order_twice(store: Arc<dyn Store>) {
@@ -362,6 +393,11 @@ macro_rules! contract {
             #[tokio::test]
             async fn creates_and_loads_an_order_with_its_attempt() {
                 super::creates_and_loads_an_order_with_its_attempt($make).await;
+            }
+
+            #[tokio::test]
+            async fn keeps_an_attempts_refunds_and_chargebacks() {
+                super::keeps_an_attempts_refunds_and_chargebacks($make).await;
             }
 
             #[tokio::test]

@@ -1,0 +1,285 @@
+//! Chargebacks, as Mollie's Chargebacks API has them: read-only (a bank
+//! makes them), on a paid payment whose status stays `paid` and which gains
+//! `amountChargedBack`; a reversal sets `reversedAt`. Mollie's test mode
+//! cannot make one, so the emulator has control endpoints that receive or
+//! reverse one, each calling the payment's webhook as Mollie does.
+
+use crate::api::{authorized, error, hal, parse_amount, with_faults, ApiError, WireAmount};
+use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
+use crate::webhooks;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::distr::{Alphanumeric, SampleString};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug)]
+pub struct EmulatedChargeback {
+    pub id: String,
+    pub payment_id: String,
+    pub amount: WireAmount,
+    /// `{code, description}` as the bank gave it, or none.
+    pub reason: Option<Value>,
+    pub created_at: OffsetDateTime,
+    pub reversed_at: Option<OffsetDateTime>,
+}
+
+impl EmulatedChargeback {
+    /// The chargeback resource as Mollie's API returns it.
+    pub fn resource(&self, base: &str) -> Value {
+        json!({
+            "resource": "chargeback",
+            "id": self.id,
+            "amount": self.amount.json(),
+            // What it costs the merchant's balance: negative.
+            "settlementAmount": self.amount.with_minor(-self.amount.minor).json(),
+            "createdAt": mollie_time(self.created_at),
+            "reason": self.reason,
+            "reversedAt": self.reversed_at.map(mollie_time),
+            "paymentId": self.payment_id,
+            "settlementId": null,
+            "_links": {
+                "self": { "href": format!("{base}/v2/payments/{}/chargebacks/{}", self.payment_id, self.id), "type": "application/hal+json" },
+                "payment": { "href": format!("{base}/v2/payments/{}", self.payment_id), "type": "application/hal+json" },
+                "documentation": { "href": "https://docs.mollie.com/reference/get-chargeback", "type": "text/html" },
+            },
+        })
+    }
+}
+
+/// What a paid payment's chargebacks take from it (reversed ones gave it
+/// back), in minor units.
+pub fn charged_back_minor(chargebacks: &[EmulatedChargeback]) -> i64 {
+    chargebacks
+        .iter()
+        .filter(|c| c.reversed_at.is_none())
+        .map(|c| c.amount.minor)
+        .sum()
+}
+
+/// What may still be refunded or charged back.
+pub fn remaining_minor(payment: &EmulatedPayment) -> i64 {
+    WireAmount::of(&payment.amount).minor
+        - crate::refunds::refunded_minor(&payment.refunds)
+        - charged_back_minor(&payment.chargebacks)
+}
+
+fn list(base: &str, self_href: String, chargebacks: &[&EmulatedChargeback]) -> Value {
+    json!({
+        "count": chargebacks.len(),
+        "_embedded": { "chargebacks": chargebacks.iter().map(|c| c.resource(base)).collect::<Vec<_>>() },
+        "_links": {
+            "self": { "href": self_href, "type": "application/hal+json" },
+            "previous": null,
+            "next": null,
+            "documentation": { "href": "https://docs.mollie.com/reference/list-chargebacks", "type": "text/html" },
+        },
+    })
+}
+
+fn not_found(kind: &str, id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("No {kind} exists with token {id}."),
+        None,
+    )
+}
+
+impl EmulatorState {
+    /// The bank takes `amount` (all that remains when `None`) of a paid
+    /// payment back: recorded and the payment's webhook called.
+    ///
+    /// # Errors
+    ///
+    /// 404 for an unknown payment, 422 for one not paid or an amount
+    /// beyond what remains.
+    pub fn receive_chargeback(
+        &self,
+        payment_id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<EmulatedChargeback, ApiError> {
+        let mut payments = self.payments.lock().expect("payments lock");
+        let Some(payment) = payments.get_mut(payment_id) else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("No payment exists with token {payment_id}."),
+            ));
+        };
+        if payment.status != PaymentStatus::Paid {
+            return Err(crate::api::invalid(
+                "Only a paid payment can be charged back",
+                "amount",
+            ));
+        }
+        let remaining = WireAmount::of(&payment.amount).with_minor(remaining_minor(payment));
+        let amount = if fields.contains_key("amount") {
+            parse_amount(fields)?
+        } else {
+            remaining.clone()
+        };
+        if amount.currency != remaining.currency
+            || amount.minor > remaining.minor
+            || amount.minor == 0
+        {
+            return Err(crate::api::invalid(
+                "The amount is higher than what remains of the payment",
+                "amount",
+            ));
+        }
+        let chargeback = EmulatedChargeback {
+            id: format!("chb_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
+            payment_id: payment_id.to_owned(),
+            amount,
+            reason: fields.get("reason").cloned().filter(|r| !r.is_null()),
+            created_at: OffsetDateTime::now_utc(),
+            reversed_at: None,
+        };
+        payment.chargebacks.push(chargeback.clone());
+        webhooks::notify(self, payment);
+        Ok(chargeback)
+    }
+
+    /// The bank gives a chargeback's money back; false when it is unknown
+    /// or reversed already.
+    pub fn reverse_chargeback(&self, chargeback_id: &str) -> bool {
+        let mut payments = self.payments.lock().expect("payments lock");
+        let Some(payment) = payments
+            .values_mut()
+            .find(|p| p.chargebacks.iter().any(|c| c.id == chargeback_id))
+        else {
+            return false;
+        };
+        let chargeback = payment
+            .chargebacks
+            .iter_mut()
+            .find(|c| c.id == chargeback_id)
+            .expect("the payment holds it");
+        if chargeback.reversed_at.is_some() {
+            return false;
+        }
+        chargeback.reversed_at = Some(OffsetDateTime::now_utc());
+        webhooks::notify(self, payment);
+        true
+    }
+}
+
+pub async fn list_payment_chargebacks(
+    State(state): State<Arc<EmulatorState>>,
+    Path(payment_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        let base = &state.config.public_base_url;
+        match state.get(&payment_id) {
+            None => not_found("payment", &payment_id),
+            Some(payment) => hal(
+                StatusCode::OK,
+                list(
+                    base,
+                    format!("{base}/v2/payments/{payment_id}/chargebacks"),
+                    &payment.chargebacks.iter().collect::<Vec<_>>(),
+                ),
+            ),
+        }
+    })
+    .await
+}
+
+pub async fn list_all_chargebacks(
+    State(state): State<Arc<EmulatorState>>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        let base = &state.config.public_base_url;
+        let payments = state.payments.lock().expect("payments lock");
+        let mut chargebacks: Vec<&EmulatedChargeback> =
+            payments.values().flat_map(|p| &p.chargebacks).collect();
+        // Newest first, as Mollie lists them.
+        chargebacks.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+        hal(
+            StatusCode::OK,
+            list(base, format!("{base}/v2/chargebacks"), &chargebacks),
+        )
+    })
+    .await
+}
+
+pub async fn get_chargeback(
+    State(state): State<Arc<EmulatorState>>,
+    Path((payment_id, chargeback_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        let base = &state.config.public_base_url;
+        let found = state.get(&payment_id).and_then(|p| {
+            p.chargebacks
+                .iter()
+                .find(|c| c.id == chargeback_id)
+                .map(|c| c.resource(base))
+        });
+        match found {
+            Some(body) => hal(StatusCode::OK, body),
+            None => not_found("chargeback", &chargeback_id),
+        }
+    })
+    .await
+}
+
+/// `POST /_emulator/payments/{id}/chargebacks` `{"amount": {...}?,
+/// "reason": {"code", "description"}?}`: the shopper's bank takes the
+/// money back (control endpoint, no authentication).
+pub async fn post_chargeback(
+    State(state): State<Arc<EmulatorState>>,
+    Path(payment_id): Path<String>,
+    body: String,
+) -> Response {
+    let fields = if body.trim().is_empty() {
+        Map::new()
+    } else {
+        match serde_json::from_str::<Map<String, Value>>(&body) {
+            Ok(fields) => fields,
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "The request body is not a JSON object",
+                    None,
+                )
+            }
+        }
+    };
+    match state.receive_chargeback(&payment_id, &fields) {
+        Ok(chargeback) => hal(
+            StatusCode::CREATED,
+            chargeback.resource(&state.config.public_base_url),
+        ),
+        Err(refused) => refused.into_response(),
+    }
+}
+
+/// `POST /_emulator/chargebacks/{chb_id}/reverse`: the bank gives the
+/// money back (control endpoint, no authentication).
+pub async fn post_reversal(
+    State(state): State<Arc<EmulatorState>>,
+    Path(chargeback_id): Path<String>,
+) -> Response {
+    if state.reverse_chargeback(&chargeback_id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "No chargeback to reverse with this token",
+            None,
+        )
+    }
+}
