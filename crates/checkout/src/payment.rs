@@ -292,6 +292,19 @@ impl PaymentAttempt {
         now - self.create_started_at.unwrap_or(self.created_at)
     }
 
+    /// The provider still owes us news: a payment not final, or one of its
+    /// refunds not settled. The reconciler keeps asking until it has it.
+    pub fn needs_checks(&self) -> bool {
+        self.is_live() || self.refunds.iter().any(|r| !r.status.is_final())
+    }
+
+    /// Something new is expected (a refund was asked for): the
+    /// reconciler's backoff starts over.
+    pub fn check_again_soon(&mut self, now: OffsetDateTime, schedule: &CheckSchedule) {
+        self.next_check_at = Some(now + schedule.first_check_after);
+        self.checks = 0;
+    }
+
     /// Still payable: the shopper may be sent to its checkout page.
     pub fn is_live(&self) -> bool {
         !self.status.is_final()

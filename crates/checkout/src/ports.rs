@@ -128,7 +128,8 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::Conflict`].
     async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError>;
 
-    /// Attempts not final yet whose next check is due at `now` (see
+    /// Attempts that need checks ([`PaymentAttempt::needs_checks`]) whose
+    /// next check is due at `now` (see
     /// [`PaymentAttempt::due_at`]), the longest overdue first, at most
     /// `limit`: what the reconciler refreshes.
     async fn due_attempts(

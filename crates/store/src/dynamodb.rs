@@ -106,7 +106,8 @@ fn order_item(order: &Order) -> Result<Item, StoreError> {
 }
 
 fn attempt_item(attempt: &PaymentAttempt) -> Result<Item, StoreError> {
-    let open = !attempt.status.is_final();
+    // In the reconciler's index while the provider owes news of it.
+    let open = attempt.needs_checks();
     serde_dynamo::to_item(AttemptItem {
         pk: order_pk(&attempt.order_id),
         sk: attempt_sk(&attempt.id),

@@ -200,7 +200,7 @@ impl Store for EmbeddedStore {
             for entry in attempts.iter().map_err(unavailable)? {
                 let (_, value) = entry.map_err(unavailable)?;
                 let attempt: PaymentAttempt = decode(value.value())?;
-                if attempt.is_live() && attempt.due_at() <= now {
+                if attempt.needs_checks() && attempt.due_at() <= now {
                     due.push(attempt);
                 }
             }

@@ -294,3 +294,60 @@ async fn a_chargeback_then_its_reversal_and_a_late_paid_clears_nothing() {
         assert!(embedded(&provider, "chargebacks")[0]["reversedAt"].is_string());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refund_whose_webhook_is_lost_is_settled_by_the_reconciler() {
+    let policy = ReconcilePolicy {
+        check_schedule: checkout::CheckSchedule {
+            first_check_after: Duration::from_millis(300),
+            max_interval: Duration::from_secs(1),
+        },
+        ..ReconcilePolicy::default()
+    };
+    // DynamoDB: the paid attempt must be back in the reconciler's index.
+    let shop = harness(StoreKind::DynamoDb, policy).await;
+    let (order_id, _) = paid_order(&shop).await;
+    shop.emulator.set_faults(Faults {
+        refunds_stay_pending: true,
+        ..Faults::default()
+    });
+    let amount = Money::new(700, checkout::Currency::EUR);
+    shop.service
+        .refund(&order_id, &RefundId::generate(), amount)
+        .await
+        .unwrap();
+    let pending = shop.record(&order_id).await.attempts[0].clone();
+    assert_eq!(pending.refunds[0].status, RefundStatus::Pending);
+    assert!(pending.needs_checks());
+
+    let config = server::reconciler::ReconcilerConfig {
+        interval: Duration::from_millis(100),
+        batch: 100,
+        max_per_second: 50,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let reconciler = server::reconciler::spawn(shop.service.clone(), config, stopped);
+    // Processed at the provider; its webhook is lost.
+    shop.emulator.set_faults(Faults {
+        drop_next_webhooks: 1,
+        ..Faults::default()
+    });
+    let webhooks = shop.emulator.webhook_calls();
+    let provider_refund = pending.refunds[0].provider_refund_id.clone().unwrap();
+    assert!(shop.emulator.set_refund_status(
+        provider_refund.as_str(),
+        mollie_emulator::RefundStatus::Refunded
+    ));
+    let settled = until(&shop, &order_id, |a| {
+        a.refunds[0].status == RefundStatus::Refunded
+    })
+    .await;
+    assert_eq!(
+        shop.emulator.webhook_calls(),
+        webhooks,
+        "the webhook was not lost"
+    );
+    assert!(!settled.needs_checks(), "nothing more to ask the provider");
+    let _ = stop.send(true);
+    reconciler.await.unwrap();
+}

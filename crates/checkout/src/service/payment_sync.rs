@@ -59,7 +59,7 @@ impl CheckoutService {
         let due: Vec<_> = record
             .attempts
             .iter()
-            .filter(|a| !a.status.is_final() && now - a.created_at >= self.policy.refresh_after)
+            .filter(|a| a.needs_checks() && now - a.created_at >= self.policy.refresh_after)
             .filter(|a| self.refresh_allowed(&a.id))
             .cloned()
             .collect();
@@ -86,8 +86,9 @@ impl CheckoutService {
         }
     }
 
-    /// Attempts not final yet whose next check is due, the longest overdue
-    /// first: what the background reconciler refreshes.
+    /// Attempts the provider owes news of (not final, or with a refund not
+    /// settled) whose next check is due, the longest overdue first: what
+    /// the background reconciler refreshes.
     ///
     /// # Errors
     ///
@@ -101,7 +102,7 @@ impl CheckoutService {
     }
 
     /// The reconciler's look at one attempt: refreshes it from the provider,
-    /// then, if it is still not final, schedules the next look with backoff
+    /// then, if it still needs checks, schedules the next look with backoff
     /// (also when the provider failed), so that long-open attempts make way
     /// for newer ones.
     ///
@@ -122,7 +123,7 @@ impl CheckoutService {
             let Some(mut next) = self.store.load_attempt(&seen.order_id, &seen.id).await? else {
                 return Ok(());
             };
-            if !next.is_live() {
+            if !next.needs_checks() {
                 return Ok(());
             }
             let now = OffsetDateTime::now_utc();

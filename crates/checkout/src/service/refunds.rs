@@ -120,6 +120,7 @@ impl CheckoutService {
             if next.request_refund(refund_id, amount, now)? == RefundRequested::Again {
                 return Ok(next);
             }
+            next.check_again_soon(now, &self.policy.check_schedule);
             next.bump_version(now);
             match self.store.update_attempt(&next).await {
                 Ok(()) => return Ok(next),
