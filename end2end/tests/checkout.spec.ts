@@ -154,7 +154,7 @@ test("paid: the thank-you page says thank you", async ({ page }) => {
   await expect(page.locator(".cart-empty")).toBeVisible();
 });
 
-test("a refund made in Mollie's dashboard shows on the thank-you page", async ({ page, request }) => {
+test("a refund made in Mollie's dashboard, then a chargeback, show on the thank-you page", async ({ page, request }) => {
   await buy(page, "mug", 2);
   const payment = page.url().split("/").pop()!;
   await choose(page, "paid");
@@ -173,6 +173,19 @@ test("a refund made in Mollie's dashboard shows on the thank-you page", async ({
   }).toPass({ timeout: 15_000 });
   await expect(page.getByTestId("status")).toHaveText("paid");
   await shot(page, "thank-you-refunded");
+  // The shopper's bank takes the rest back (the emulator's control endpoint:
+  // Mollie's test mode cannot); the payment stays paid, the page says so.
+  const chargeback = await request.post(`/mollie/_emulator/payments/${payment}/chargebacks`);
+  expect(chargeback.status()).toBe(201);
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("money-note")).toHaveText(
+      "Refunded €12.00 of €29.00. Payment reversed by your bank.",
+      { timeout: 500 },
+    );
+  }).toPass({ timeout: 15_000 });
+  await expect(page.getByTestId("status")).toHaveText("paid");
+  await shot(page, "thank-you-charged-back");
 });
 
 test("failed, then try again, then paid on the same order", async ({ page }) => {
