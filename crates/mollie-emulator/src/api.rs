@@ -11,7 +11,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 const HAL_JSON: &str = "application/hal+json";
-const CREATE_PARAMETERS: [&str; 8] = [
+const CREATE_PARAMETERS: [&str; 9] = [
     "amount",
     "description",
     "redirectUrl",
@@ -20,6 +20,7 @@ const CREATE_PARAMETERS: [&str; 8] = [
     "metadata",
     "locale",
     "method",
+    "captureMode",
 ];
 /// Currencies Mollie accepts, with their decimals.
 const CURRENCIES: [(&str, usize); 12] = [
@@ -158,6 +159,8 @@ pub(crate) fn create_request(
     body: &str,
 ) -> Result<(Map<String, Value>, Option<String>), ApiError> {
     authorized(state, headers)?;
+    // No body at all is no parameters (a capture of everything).
+    let body = if body.trim().is_empty() { "{}" } else { body };
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(body) else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -225,6 +228,12 @@ fn parse_create(
             "redirectUrl",
         )
     })?;
+    let manual_capture = match body.get("captureMode") {
+        None | Some(Value::Null) => false,
+        Some(mode) if mode == "automatic" => false,
+        Some(mode) if mode == "manual" => true,
+        Some(_) => return Err(invalid("The capture mode is invalid", "captureMode")),
+    };
     let now = OffsetDateTime::now_utc();
     Ok(EmulatedPayment {
         id: EmulatorState::new_payment_id(),
@@ -248,6 +257,11 @@ fn parse_create(
         status: PaymentStatus::Open,
         refunds: Vec::new(),
         chargebacks: Vec::new(),
+        manual_capture,
+        authorized_at: None,
+        capture_before: None,
+        captures: Vec::new(),
+        released: false,
     })
 }
 

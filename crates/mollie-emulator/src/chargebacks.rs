@@ -61,7 +61,7 @@ pub fn charged_back_minor(chargebacks: &[EmulatedChargeback]) -> i64 {
 
 /// What may still be refunded or charged back.
 pub fn remaining_minor(payment: &EmulatedPayment) -> i64 {
-    WireAmount::of(&payment.amount).minor
+    crate::captures::taken_minor(payment)
         - crate::refunds::refunded_minor(&payment.refunds)
         - charged_back_minor(&payment.chargebacks)
 }

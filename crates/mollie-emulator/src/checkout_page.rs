@@ -69,6 +69,11 @@ pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String
         .iter()
         .enumerate()
         .map(|(i, (value, label))| {
+            // Paying a manual-capture payment authorizes it.
+            let label = match value {
+                PaymentStatus::Paid if payment.manual_capture => "Authorized (the shop captures later)",
+                _ => label,
+            };
             let checked = if i == 0 { " checked" } else { "" };
             format!(r#"<label><input type="radio" name="outcome" value="{value}"{checked}> {label}</label>"#)
         })

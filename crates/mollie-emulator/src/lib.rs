@@ -9,6 +9,9 @@
 //! - Chargebacks: `GET /v2/payments/{id}/chargebacks[/{chb_id}]`, `GET
 //!   /v2/chargebacks`; `amountChargedBack`, `?embed=chargebacks`; made and
 //!   reversed through control endpoints (Mollie's test mode cannot).
+//! - Captures: `captureMode: manual` authorizes; `POST`/`GET
+//!   /v2/payments/{id}/captures`, `GET .../captures/{cpt_id}`, `POST
+//!   .../release-authorization`; `captureBefore` lapses.
 //! - `GET /checkout/{id}`: the hosted checkout page, where the tester picks
 //!   the outcome; it then notifies the webhook and sends the browser back.
 //! - Webhooks: form-encoded `id=tr_...`, retried on anything but 200 on
@@ -25,6 +28,7 @@
 //! on its own listener (`Emulator::serve`, port 0 in tests).
 
 mod api;
+mod captures;
 mod chargebacks;
 mod checkout_page;
 mod faults;
@@ -62,6 +66,11 @@ pub struct EmulatorConfig {
     pub allowed_origins: Vec<String>,
     /// A `pending` refund becomes `refunded` after this, times `time_factor`.
     pub refund_settles_after: Duration,
+    /// A `pending` capture succeeds after this, times `time_factor`.
+    pub capture_settles_after: Duration,
+    /// An authorization (`captureMode: manual`) can be captured for this
+    /// long, times `time_factor` (Mollie: days, by method).
+    pub authorization_valid_for: Duration,
 }
 
 impl EmulatorConfig {
@@ -74,6 +83,8 @@ impl EmulatorConfig {
             control_endpoints: false,
             allowed_origins: Vec::new(),
             refund_settles_after: Duration::from_secs(60),
+            capture_settles_after: Duration::from_secs(2),
+            authorization_valid_for: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -116,6 +127,18 @@ impl Emulator {
                 get(chargebacks::get_chargeback),
             )
             .route("/v2/chargebacks", get(chargebacks::list_all_chargebacks))
+            .route(
+                "/v2/payments/{id}/captures",
+                get(captures::list_captures).post(captures::create_capture),
+            )
+            .route(
+                "/v2/payments/{id}/captures/{capture_id}",
+                get(captures::get_capture),
+            )
+            .route(
+                "/v2/payments/{id}/release-authorization",
+                axum::routing::post(captures::release_authorization),
+            )
             .route(
                 "/checkout/{id}",
                 get(checkout_page::show).post(checkout_page::choose_outcome),
@@ -230,6 +253,20 @@ impl Emulator {
     /// webhook is called. False when it is unknown or reversed already.
     pub fn reverse_chargeback(&self, chargeback_id: &str) -> bool {
         self.state.reverse_chargeback(chargeback_id)
+    }
+
+    /// Time passes for an authorized payment until its `captureBefore`:
+    /// the next read finds it lapsed (expired when nothing was captured,
+    /// with its webhook). False when it has no authorization.
+    pub fn reach_capture_deadline(&self, payment_id: &str) -> bool {
+        let mut payments = self.state.payments.lock().expect("payments lock");
+        match payments.get_mut(payment_id) {
+            Some(payment) if payment.capture_before.is_some() => {
+                payment.capture_before = Some(time::OffsetDateTime::now_utc());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Serves the emulator on its own on `listener` (port 0 picks a free

@@ -79,6 +79,15 @@ pub struct EmulatedPayment {
     pub refunds: Vec<crate::refunds::EmulatedRefund>,
     /// Oldest first.
     pub chargebacks: Vec<crate::chargebacks::EmulatedChargeback>,
+    /// `captureMode: manual`: paying authorizes; the shop captures later.
+    pub manual_capture: bool,
+    pub authorized_at: Option<OffsetDateTime>,
+    /// The authorization lapses then (`captureBefore`).
+    pub capture_before: Option<OffsetDateTime>,
+    /// Oldest first.
+    pub captures: Vec<crate::captures::EmulatedCapture>,
+    /// What was not captured may not be any more (released, or lapsed).
+    pub released: bool,
 }
 
 /// A response kept for an idempotency key, with the request it answered.
@@ -170,22 +179,38 @@ impl EmulatorState {
             payment.changed_at = Some(now);
             webhooks::notify(self, payment);
         }
+        self.lapse_authorization(payment, now);
         Some(payment.clone())
     }
 
     /// Moves an open payment to `status` and notifies its webhook. False
-    /// when the payment is unknown or already final.
+    /// when the payment is unknown or already final. Paying a payment with
+    /// manual capture authorizes it (`captureBefore` is set).
     pub fn complete(&self, id: &str, status: PaymentStatus) -> bool {
         let _ = self.get(id); // applies expiry first
         let mut payments = self.payments.lock().expect("payments lock");
         let Some(payment) = payments.get_mut(id) else {
             return false;
         };
+        let status = if payment.manual_capture && status == PaymentStatus::Paid {
+            PaymentStatus::Authorized
+        } else {
+            status
+        };
         if payment.status.is_final() || payment.status == status {
             return false;
         }
+        let now = OffsetDateTime::now_utc();
         payment.status = status;
-        payment.changed_at = Some(OffsetDateTime::now_utc());
+        payment.changed_at = Some(now);
+        if status == PaymentStatus::Authorized && payment.manual_capture {
+            payment.authorized_at = Some(now);
+            let valid_for = self
+                .config
+                .authorization_valid_for
+                .mul_f64(self.config.time_factor);
+            payment.capture_before = Some(now + valid_for);
+        }
         // Mollie does not call webhooks for open and pending.
         if !matches!(status, PaymentStatus::Open | PaymentStatus::Pending) {
             webhooks::notify(self, payment);
@@ -228,6 +253,21 @@ impl EmulatorState {
         if let Some(locale) = &p.locale {
             fields.insert("locale".into(), json!(locale));
         }
+        if p.manual_capture {
+            fields.insert("captureMode".into(), json!("manual"));
+            let authorized = crate::api::WireAmount::of(&p.amount);
+            let captured = crate::captures::captured_minor(&p.captures);
+            fields.insert(
+                "amountCaptured".into(),
+                authorized.with_minor(captured).json(),
+            );
+        }
+        if let Some(at) = p.authorized_at {
+            fields.insert("authorizedAt".into(), json!(mollie_time(at)));
+        }
+        if let (Some(deadline), false) = (p.capture_before, p.released) {
+            fields.insert("captureBefore".into(), json!(mollie_time(deadline)));
+        }
         if p.status == PaymentStatus::Paid {
             let paid = crate::api::WireAmount::of(&p.amount);
             let refunded = crate::refunds::refunded_minor(&p.refunds);
@@ -249,6 +289,7 @@ impl EmulatorState {
         for (present, kind) in [
             (!p.refunds.is_empty(), "refunds"),
             (!p.chargebacks.is_empty(), "chargebacks"),
+            (!p.captures.is_empty(), "captures"),
         ] {
             if present {
                 fields["_links"][kind] = json!({
@@ -271,9 +312,13 @@ impl EmulatorState {
                 "isCancelable".into(),
                 json!(p.status == PaymentStatus::Open),
             );
-            fields.insert("expiresAt".into(), json!(mollie_time(p.expires_at)));
-            fields["_links"]["checkout"] =
-                json!({ "href": format!("{base}/checkout/{}", p.id), "type": "text/html" });
+            // An authorized payment is done at the checkout; it waits for
+            // the shop's capture.
+            if p.status != PaymentStatus::Authorized {
+                fields.insert("expiresAt".into(), json!(mollie_time(p.expires_at)));
+                fields["_links"]["checkout"] =
+                    json!({ "href": format!("{base}/checkout/{}", p.id), "type": "text/html" });
+            }
         }
         body
     }

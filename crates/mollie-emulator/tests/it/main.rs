@@ -2,5 +2,6 @@
 //! each.
 
 mod api;
+mod captures;
 mod chargebacks;
 mod refunds;

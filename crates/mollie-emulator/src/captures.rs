@@ -1,0 +1,372 @@
+//! Authorize now, capture later, as Mollie's Captures API has it: a payment
+//! created with `captureMode: manual` becomes `authorized` when the shopper
+//! pays (with `authorizedAt` and `captureBefore`); the shop captures all or
+//! part of it (`POST /v2/payments/{id}/captures`), each capture `pending`
+//! and then `succeeded`, which makes the payment `paid`; the shop releases
+//! what it will not capture (`POST .../release-authorization`, 202): all of
+//! it cancels the payment. An authorization nobody captured before
+//! `captureBefore` expires, and its webhook is called.
+
+use crate::api::{
+    authorized, create_request, error, hal, invalid, parse_amount, replayed, with_faults, ApiError,
+    WireAmount,
+};
+use crate::state::{
+    mollie_time, EmulatedPayment, EmulatorState, IdempotentResponse, PaymentStatus,
+};
+use crate::webhooks;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::distr::{Alphanumeric, SampleString};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+const CAPTURE_PARAMETERS: [&str; 3] = ["amount", "description", "metadata"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+pub struct EmulatedCapture {
+    pub id: String,
+    pub payment_id: String,
+    pub amount: WireAmount,
+    pub description: String,
+    pub metadata: Value,
+    pub status: CaptureStatus,
+    pub created_at: OffsetDateTime,
+}
+
+impl EmulatedCapture {
+    /// The capture resource as Mollie's API returns it.
+    pub fn resource(&self, base: &str) -> Value {
+        json!({
+            "resource": "capture",
+            "id": self.id,
+            "mode": "test",
+            "description": self.description,
+            "amount": self.amount.json(),
+            "metadata": self.metadata,
+            "status": self.status,
+            "paymentId": self.payment_id,
+            "createdAt": mollie_time(self.created_at),
+            "_links": {
+                "self": { "href": format!("{base}/v2/payments/{}/captures/{}", self.payment_id, self.id), "type": "application/hal+json" },
+                "payment": { "href": format!("{base}/v2/payments/{}", self.payment_id), "type": "application/hal+json" },
+                "documentation": { "href": "https://docs.mollie.com/reference/get-capture", "type": "text/html" },
+            },
+        })
+    }
+}
+
+/// Captured so far (succeeded), in minor units: `amountCaptured`.
+pub fn captured_minor(captures: &[EmulatedCapture]) -> i64 {
+    captures
+        .iter()
+        .filter(|c| c.status == CaptureStatus::Succeeded)
+        .map(|c| c.amount.minor)
+        .sum()
+}
+
+/// What the payment took: all of it, or for a manual capture what was
+/// captured.
+pub fn taken_minor(payment: &EmulatedPayment) -> i64 {
+    if payment.manual_capture {
+        captured_minor(&payment.captures)
+    } else {
+        WireAmount::of(&payment.amount).minor
+    }
+}
+
+/// What may still be captured: the authorization, less captures not
+/// failed; nothing once released, past `captureBefore` or final unpaid.
+fn capturable_minor(payment: &EmulatedPayment, now: OffsetDateTime) -> i64 {
+    let open = matches!(
+        payment.status,
+        PaymentStatus::Authorized | PaymentStatus::Paid
+    ) && !payment.released
+        && payment
+            .capture_before
+            .is_some_and(|deadline| now < deadline);
+    if !payment.manual_capture || !open {
+        return 0;
+    }
+    let claimed: i64 = payment
+        .captures
+        .iter()
+        .filter(|c| c.status != CaptureStatus::Failed)
+        .map(|c| c.amount.minor)
+        .sum();
+    WireAmount::of(&payment.amount).minor - claimed
+}
+
+fn not_found(kind: &str, id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("No {kind} exists with token {id}."),
+        None,
+    )
+}
+
+pub async fn create_capture(
+    State(state): State<Arc<EmulatorState>>,
+    Path(payment_id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    with_faults(&state, || {
+        create_capture_now(&state, &payment_id, &headers, &body)
+    })
+    .await
+}
+
+fn create_capture_now(
+    state: &Arc<EmulatorState>,
+    payment_id: &str,
+    headers: &HeaderMap,
+    body: &str,
+) -> Response {
+    let (fields, key) = match create_request(state, headers, body) {
+        Ok(request) => request,
+        Err(refused) => return refused.into_response(),
+    };
+    let fingerprint = format!("{payment_id} captures {}", Value::Object(fields.clone()));
+    let mut kept = state.idempotency.lock().expect("idempotency lock");
+    if let Some(replay) = replayed(&kept, key.as_deref(), &fingerprint) {
+        return replay;
+    }
+    let capture = match add_capture(state, payment_id, &fields) {
+        Ok(capture) => capture,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let body = capture.resource(&state.config.public_base_url);
+    if let Some(key) = key {
+        kept.insert(
+            key,
+            IdempotentResponse {
+                request_fingerprint: fingerprint,
+                status: StatusCode::CREATED.as_u16(),
+                body: body.clone(),
+            },
+        );
+    }
+    drop(kept);
+    succeed_later(state.clone(), payment_id.to_owned(), capture.id.clone());
+    hal(StatusCode::CREATED, body)
+}
+
+/// Checks a capture request against its authorization and records it,
+/// `pending`; without an amount, all that may still be captured.
+fn add_capture(
+    state: &EmulatorState,
+    payment_id: &str,
+    fields: &Map<String, Value>,
+) -> Result<EmulatedCapture, ApiError> {
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !CAPTURE_PARAMETERS.contains(&k.as_str()))
+    {
+        return Err(invalid(
+            &format!("Non-existent body parameter \"{unknown}\" for this API call"),
+            unknown,
+        ));
+    }
+    let _ = state.get(payment_id); // applies expiry first
+    let mut payments = state.payments.lock().expect("payments lock");
+    let Some(payment) = payments.get_mut(payment_id) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No payment exists with token {payment_id}."),
+        ));
+    };
+    let now = OffsetDateTime::now_utc();
+    let capturable = capturable_minor(payment, now);
+    if capturable <= 0 {
+        return Err(invalid(
+            "The payment has no authorization left to capture",
+            "amount",
+        ));
+    }
+    let authorized = WireAmount::of(&payment.amount);
+    let amount = if fields.get("amount").is_some_and(|a| !a.is_null()) {
+        parse_amount(fields)?
+    } else {
+        authorized.with_minor(capturable)
+    };
+    if amount.currency != authorized.currency {
+        return Err(invalid(
+            "The currency of the capture must be the payment's",
+            "amount.currency",
+        ));
+    }
+    if amount.minor > capturable {
+        return Err(invalid(
+            "The amount is higher than the amount that remains to be captured",
+            "amount",
+        ));
+    }
+    let description = match fields.get("description") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(d)) if d.chars().count() <= 255 => d.clone(),
+        Some(_) => return Err(invalid("The description is invalid", "description")),
+    };
+    let capture = EmulatedCapture {
+        id: format!("cpt_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
+        payment_id: payment_id.to_owned(),
+        amount,
+        description,
+        metadata: fields.get("metadata").cloned().unwrap_or(Value::Null),
+        status: CaptureStatus::Pending,
+        created_at: now,
+    };
+    payment.captures.push(capture.clone());
+    Ok(capture)
+}
+
+/// The capture succeeds after `capture_settles_after` (times the time
+/// factor): the payment is then `paid`, and its webhook is called.
+fn succeed_later(state: Arc<EmulatorState>, payment_id: String, capture_id: String) {
+    let delay = state
+        .config
+        .capture_settles_after
+        .mul_f64(state.config.time_factor);
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let mut payments = state.payments.lock().expect("payments lock");
+        let Some(payment) = payments.get_mut(&payment_id) else {
+            return;
+        };
+        let Some(capture) = payment.captures.iter_mut().find(|c| c.id == capture_id) else {
+            return;
+        };
+        capture.status = CaptureStatus::Succeeded;
+        if payment.status == PaymentStatus::Authorized {
+            payment.status = PaymentStatus::Paid;
+            payment.changed_at = Some(OffsetDateTime::now_utc());
+        }
+        webhooks::notify(&state, payment);
+    });
+}
+
+pub async fn list_captures(
+    State(state): State<Arc<EmulatorState>>,
+    Path(payment_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        let base = &state.config.public_base_url;
+        let Some(payment) = state.get(&payment_id) else {
+            return not_found("payment", &payment_id);
+        };
+        let captures: Vec<Value> = payment.captures.iter().map(|c| c.resource(base)).collect();
+        hal(
+            StatusCode::OK,
+            json!({
+                "count": captures.len(),
+                "_embedded": { "captures": captures },
+                "_links": {
+                    "self": { "href": format!("{base}/v2/payments/{payment_id}/captures"), "type": "application/hal+json" },
+                    "previous": null,
+                    "next": null,
+                    "documentation": { "href": "https://docs.mollie.com/reference/list-captures", "type": "text/html" },
+                },
+            }),
+        )
+    })
+    .await
+}
+
+pub async fn get_capture(
+    State(state): State<Arc<EmulatorState>>,
+    Path((payment_id, capture_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        let base = &state.config.public_base_url;
+        let found = state.get(&payment_id).and_then(|p| {
+            p.captures
+                .iter()
+                .find(|c| c.id == capture_id)
+                .map(|c| c.resource(base))
+        });
+        match found {
+            Some(body) => hal(StatusCode::OK, body),
+            None => not_found("capture", &capture_id),
+        }
+    })
+    .await
+}
+
+pub async fn release_authorization(
+    State(state): State<Arc<EmulatorState>>,
+    Path(payment_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    with_faults(&state, || {
+        if let Err(denied) = authorized(&state, &headers) {
+            return denied.into_response();
+        }
+        let _ = state.get(&payment_id); // applies expiry first
+        let mut payments = state.payments.lock().expect("payments lock");
+        let Some(payment) = payments.get_mut(&payment_id) else {
+            return not_found("payment", &payment_id);
+        };
+        if capturable_minor(payment, OffsetDateTime::now_utc()) <= 0 {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The payment has no authorization left to release",
+                None,
+            );
+        }
+        payment.released = true;
+        // Nothing captured or on its way: the payment is canceled.
+        if payment
+            .captures
+            .iter()
+            .all(|c| c.status == CaptureStatus::Failed)
+        {
+            payment.status = PaymentStatus::Canceled;
+            payment.changed_at = Some(OffsetDateTime::now_utc());
+            webhooks::notify(&state, payment);
+        }
+        StatusCode::ACCEPTED.into_response()
+    })
+    .await
+}
+
+impl EmulatorState {
+    /// An authorized payment past `captureBefore`: expired when nothing
+    /// was captured (its webhook is called), else the rest is released.
+    pub(crate) fn lapse_authorization(&self, payment: &mut EmulatedPayment, now: OffsetDateTime) {
+        let lapsed = payment
+            .capture_before
+            .is_some_and(|deadline| now >= deadline);
+        if !lapsed || payment.released {
+            return;
+        }
+        match payment.status {
+            PaymentStatus::Authorized if payment.captures.is_empty() => {
+                payment.status = PaymentStatus::Expired;
+                payment.changed_at = Some(now);
+                payment.released = true;
+                webhooks::notify(self, payment);
+            }
+            PaymentStatus::Authorized | PaymentStatus::Paid => payment.released = true,
+            _ => {}
+        }
+    }
+}
