@@ -38,6 +38,10 @@ fn status_message(status: ShopperStatus) -> (&'static str, &'static str) {
             "Thank you! Your payment was received.",
             "We are packing your order.",
         ),
+        ShopperStatus::Authorized => (
+            "Thank you! Your payment is reserved.",
+            "We take it when your order ships.",
+        ),
         ShopperStatus::Failed => (
             "The payment failed.",
             "No money was taken. You can try again.",

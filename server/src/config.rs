@@ -51,6 +51,26 @@ pub enum ProviderKind {
     Mollie,
 }
 
+/// When a payment's money is taken (the shop's capture policy).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapturePolicy {
+    /// When the shopper pays.
+    Immediate,
+    /// The shopper's payment only authorizes (cards, pay-later methods);
+    /// the operator captures it, e.g. when shipping, before Mollie's
+    /// `captureBefore`, or releases it.
+    Manual,
+}
+
+impl CapturePolicy {
+    pub fn mode(self) -> checkout::CaptureMode {
+        match self {
+            Self::Immediate => checkout::CaptureMode::Automatic,
+            Self::Manual => checkout::CaptureMode::Manual,
+        }
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct Config {
     /// Where shoppers and the payment provider reach this server, e.g.
@@ -76,6 +96,16 @@ pub struct Config {
     /// URL is a loopback address (a local run).
     #[arg(long, env = "SHOP_PAYMENT_PROVIDER", value_enum)]
     pub provider: Option<ProviderKind>,
+
+    /// Take the money when the shopper pays, or authorize then and capture
+    /// on the operator's action.
+    #[arg(long, env = "SHOP_CAPTURE", value_enum, default_value_t = CapturePolicy::Immediate)]
+    pub capture: CapturePolicy,
+
+    /// An authorization this close to Mollie's `captureBefore` is flagged
+    /// to the operator (a warning log now, the back office later).
+    #[arg(long, env = "SHOP_CAPTURE_WARNING_HOURS", default_value_t = 24)]
+    pub capture_warning_hours: u64,
 
     #[arg(long, env = "MOLLIE_API_URL", default_value = mollie::DEFAULT_BASE_URL)]
     pub mollie_api_url: String,
@@ -396,6 +426,7 @@ impl Config {
                 max_interval: Duration::from_millis(self.reconcile_max_interval_ms),
             },
             abandon_unconfirmed_after: self.timing.abandon_unconfirmed_after,
+            capture_warning: Duration::from_secs(self.capture_warning_hours * 3600),
         }
     }
 

@@ -199,7 +199,8 @@ impl Application {
                 public_base_url: public_url.clone(),
             },
         )
-        .with_reconcile_policy(config.reconcile_policy());
+        .with_reconcile_policy(config.reconcile_policy())
+        .with_capture_mode(config.capture.mode());
         Ok(Self {
             service: Arc::new(service),
             payment_page_origin,

@@ -159,6 +159,22 @@ string_id!(
 );
 
 string_id!(
+    /// The operator's capture, by the back office's form: the idempotency
+    /// key of its create, so a double submit captures once.
+    CaptureId,
+    "capture id",
+    |text| prefixed_uuid(text, CaptureId::PREFIX)
+);
+
+impl CaptureId {
+    const PREFIX: &'static str = "cap_";
+
+    pub fn generate() -> Self {
+        Self(format!("{}{}", Self::PREFIX, uuid::Uuid::new_v4().simple()))
+    }
+}
+
+string_id!(
     /// The provider's id of a chargeback (Mollie: `chb_...`).
     ProviderChargebackId,
     "provider chargeback id",

@@ -33,7 +33,7 @@ impl Ledger {
     pub fn of_attempt(attempt: &PaymentAttempt) -> Self {
         let currency = attempt.amount.currency;
         Self {
-            paid: attempt.amount,
+            paid: attempt.taken(),
             refunded: crate::refund::refunded(currency, &attempt.refunds),
             charged_back: crate::chargeback::charged_back(currency, &attempt.chargebacks),
         }

@@ -1,6 +1,7 @@
 //! The shop's domain. Everything here is pure logic plus two ports
 //! ([`Store`], [`PaymentProvider`]) that adapters implement at the edges.
 
+pub mod capture;
 pub mod cart;
 pub mod catalog;
 pub mod chargeback;
@@ -14,13 +15,14 @@ pub mod ports;
 pub mod refund;
 pub mod service;
 
+pub use capture::CaptureMode;
 pub use cart::{Cart, PricedCart};
 pub use catalog::{Article, CartLine, Catalog, CatalogError, MAX_CART_LINES, MAX_QUANTITY};
 pub use chargeback::{Chargeback, ProviderChargeback};
 pub use idempotency::{CheckoutRecord, CHECKOUT_KEY_TTL};
 pub use ids::{
-    ArticleId, AttemptId, CheckoutKey, InvalidId, OrderId, ProviderChargebackId, ProviderPaymentId,
-    ProviderRefundId, RefundId,
+    ArticleId, AttemptId, CaptureId, CheckoutKey, InvalidId, OrderId, ProviderChargebackId,
+    ProviderPaymentId, ProviderRefundId, RefundId,
 };
 pub use ledger::{Ledger, MoneyStatus};
 pub use money::{Currency, Money, MoneyError};
@@ -29,11 +31,11 @@ pub use payment::{
     CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
 };
 pub use ports::{
-    error_report, Cause, NewPayment, NewRefund, OrderRecord, PaymentMetadata, PaymentMode,
-    PaymentProvider, ProviderError, ProviderPayment, Store, StoreError,
+    error_report, Cause, NewCapture, NewPayment, NewRefund, OrderRecord, PaymentMetadata,
+    PaymentMode, PaymentProvider, ProviderError, ProviderPayment, Store, StoreError,
 };
 pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
 pub use service::{
-    CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy, RefundFailure, ShopUrls,
-    SyncError, SyncOutcome,
+    CaptureFailure, CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy,
+    RefundFailure, ShopUrls, SyncError, SyncOutcome,
 };

@@ -68,6 +68,9 @@ pub enum OrderStatus {
     /// The provider is processing a payment (pending, authorized).
     PaymentPending,
     Paid,
+    /// The shopper's money is reserved (authorized, manual capture): the
+    /// operator captures it when shipping, or releases it.
+    AwaitingCapture,
     /// The latest attempt failed, was canceled or expired: the shopper may
     /// try again on the same order.
     PaymentFailed(PaymentStatus),
@@ -82,6 +85,9 @@ impl OrderStatus {
             return Self::Paid;
         }
         let newest = attempts.iter().max_by_key(|a| a.created_at);
+        if newest.is_some_and(PaymentAttempt::awaits_capture) {
+            return Self::AwaitingCapture;
+        }
         match newest.map(|a| a.status) {
             None | Some(PaymentStatus::Created | PaymentStatus::Open) => Self::AwaitingPayment,
             Some(PaymentStatus::Pending | PaymentStatus::Authorized) => Self::PaymentPending,
@@ -94,7 +100,10 @@ impl OrderStatus {
 
     /// Nothing more will happen without the shopper acting.
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Paid | Self::PaymentFailed(_))
+        matches!(
+            self,
+            Self::Paid | Self::AwaitingCapture | Self::PaymentFailed(_)
+        )
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
 
+use crate::capture::CaptureMode;
 use crate::chargeback::{self, Chargeback, ProviderChargeback};
 use crate::ids::RefundId;
 pub use crate::ids::{AttemptId, ProviderPaymentId};
@@ -191,6 +192,20 @@ pub struct PaymentAttempt {
     /// Chargebacks the provider reported, in the order first seen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chargebacks: Vec<Chargeback>,
+    /// Automatic, or authorize now and capture later.
+    #[serde(default)]
+    pub capture_mode: CaptureMode,
+    /// Of a manual capture: what the provider captured so far (it only
+    /// grows). What the payment took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured: Option<Money>,
+    /// Of an authorization: until when the provider lets it be captured.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub capture_before: Option<OffsetDateTime>,
 }
 
 impl PaymentAttempt {
@@ -211,6 +226,9 @@ impl PaymentAttempt {
             incident: None,
             refunds: Vec::new(),
             chargebacks: Vec::new(),
+            capture_mode: CaptureMode::Automatic,
+            captured: None,
+            capture_before: None,
         }
     }
 
@@ -222,6 +240,54 @@ impl PaymentAttempt {
     /// What it took and what was taken back.
     pub fn ledger(&self) -> Ledger {
         Ledger::of_attempt(self)
+    }
+
+    /// What the provider took: all of it, or with a manual capture what
+    /// was captured.
+    pub fn taken(&self) -> Money {
+        match self.capture_mode {
+            CaptureMode::Automatic => self.amount,
+            CaptureMode::Manual => self.captured.unwrap_or(Money::new(0, self.amount.currency)),
+        }
+    }
+
+    /// Authorized and waiting for the operator's capture (or release).
+    pub fn awaits_capture(&self) -> bool {
+        self.capture_mode == CaptureMode::Manual && self.status == PaymentStatus::Authorized
+    }
+
+    /// An authorization that lapses within `within` of `now`: the operator
+    /// must capture or release it soon, or the money is lost to the shop.
+    pub fn capture_due_soon(&self, now: OffsetDateTime, within: std::time::Duration) -> bool {
+        self.awaits_capture()
+            && self
+                .capture_before
+                .is_some_and(|deadline| deadline - now <= within)
+    }
+
+    /// Records what the provider says of capturing: the captured amount
+    /// only grows; the deadline is kept as first reported. True when
+    /// anything changed.
+    pub fn merge_capture(
+        &mut self,
+        captured: Option<Money>,
+        capture_before: Option<OffsetDateTime>,
+    ) -> bool {
+        let mut changed = false;
+        if let Some(captured) = captured.filter(|c| c.currency == self.amount.currency) {
+            let more = self
+                .captured
+                .is_none_or(|known| captured.minor_units > known.minor_units);
+            if more && captured.minor_units <= self.amount.minor_units {
+                self.captured = Some(captured);
+                changed = true;
+            }
+        }
+        if self.capture_before.is_none() && capture_before.is_some() {
+            self.capture_before = capture_before;
+            changed = true;
+        }
+        changed
     }
 
     /// What may still be refunded: nothing unless it took money.
@@ -433,6 +499,30 @@ mod tests {
             delays.push((attempt.due_at() - now).whole_minutes());
         }
         assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+
+    #[test]
+    fn a_manual_capture_takes_what_was_captured_and_only_more() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let eur = |cents| Money::new(cents, crate::Currency::EUR);
+        let mut attempt = PaymentAttempt::new(OrderId::generate(), eur(2900), now);
+        attempt.capture_mode = CaptureMode::Manual;
+        attempt.observe(Authorized);
+        assert!(attempt.awaits_capture());
+        let deadline = now + time::Duration::days(7);
+        assert!(attempt.merge_capture(Some(eur(0)), Some(deadline)));
+        assert!(attempt.capture_due_soon(now, std::time::Duration::from_secs(8 * 86_400)));
+        assert!(!attempt.capture_due_soon(now, std::time::Duration::from_secs(86_400)));
+        assert_eq!(attempt.taken(), eur(0));
+        assert!(attempt.merge_capture(Some(eur(1000)), None));
+        // A stale report of less, or more than authorized, changes nothing.
+        assert!(!attempt.merge_capture(Some(eur(0)), Some(now)));
+        assert!(!attempt.merge_capture(Some(eur(2901)), None));
+        attempt.observe(Paid);
+        assert_eq!(attempt.taken(), eur(1000));
+        assert_eq!(attempt.refundable(), eur(1000));
+        assert_eq!(attempt.capture_before, Some(deadline));
+        assert!(!attempt.awaits_capture());
     }
 
     #[test]

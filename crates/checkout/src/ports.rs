@@ -1,9 +1,10 @@
 //! The two ports the domain needs from the outside world. Adapters live in
 //! other crates: `store` (redb, DynamoDB) and `mollie` (the provider).
 
+use crate::capture::CaptureMode;
 use crate::chargeback::ProviderChargeback;
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
-use crate::ids::RefundId;
+use crate::ids::{CaptureId, RefundId};
 use crate::money::Money;
 use crate::order::{Order, OrderId};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
@@ -174,6 +175,17 @@ pub struct NewPayment {
     pub metadata: PaymentMetadata,
     /// Same key, same provider payment: retries never create a second one.
     pub idempotency_key: String,
+    pub capture_mode: CaptureMode,
+}
+
+/// A capture of an authorized payment the shop asks the provider for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCapture {
+    /// Its idempotency key.
+    pub capture_id: CaptureId,
+    /// All that is still authorized when `None`.
+    pub amount: Option<Money>,
+    pub description: String,
 }
 
 /// A refund the shop asks the provider for.
@@ -209,6 +221,10 @@ pub struct ProviderPayment {
     pub refunds: Vec<ProviderRefund>,
     /// Its chargebacks, likewise.
     pub chargebacks: Vec<ProviderChargeback>,
+    /// Of an authorize-then-capture payment: what was captured so far.
+    pub captured: Option<Money>,
+    /// Of an authorized payment: until when it can be captured.
+    pub capture_before: Option<time::OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -246,6 +262,18 @@ pub trait PaymentProvider: Send + Sync + 'static {
         provider_payment_id: &ProviderPaymentId,
         refund: &NewRefund,
     ) -> Result<ProviderRefund, ProviderError>;
+    /// Captures all or part of an authorized payment, once per
+    /// `capture.capture_id` however often it is asked.
+    async fn create_capture(
+        &self,
+        provider_payment_id: &ProviderPaymentId,
+        capture: &NewCapture,
+    ) -> Result<(), ProviderError>;
+    /// Gives back what was authorized and not captured.
+    async fn release_authorization(
+        &self,
+        provider_payment_id: &ProviderPaymentId,
+    ) -> Result<(), ProviderError>;
     /// The mode this shop's credentials make payments in.
     fn mode(&self) -> PaymentMode;
     /// The provider account payments must belong to, when configured.

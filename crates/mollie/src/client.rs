@@ -1,6 +1,7 @@
 use crate::api_key::ApiKey;
 use crate::types::{
-    Chargeback, CreatePayment, CreateRefund, ErrorDocument, ListAnswer, Payment, Refund,
+    Capture, Chargeback, CreateCapture, CreatePayment, CreateRefund, ErrorDocument, ListAnswer,
+    Payment, Refund,
 };
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
@@ -342,6 +343,52 @@ impl MollieClient {
         let path = format!("/payments/{}/chargebacks", checked_payment_id(payment_id)?);
         let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
         Ok(list.embedded.chargebacks)
+    }
+
+    /// POST /payments/{id}/captures: takes all or part of an authorized
+    /// payment's money, once per `idempotency_key`.
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`]; 422 (`field: "amount"`) when no
+    /// authorization is left (captured, released, lapsed) or for more than
+    /// remains of it.
+    pub async fn create_capture(
+        &self,
+        payment_id: &str,
+        request: &CreateCapture,
+        idempotency_key: &str,
+    ) -> Result<Capture, MollieError> {
+        let path = format!("/payments/{}/captures", checked_payment_id(payment_id)?);
+        let body = serde_json::to_value(request).map_err(|e| MollieError::Decode(e.to_string()))?;
+        self.call(Request::create(&path, &body, idempotency_key))
+            .await
+    }
+
+    /// GET /payments/{id}/captures.
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`].
+    pub async fn list_captures(&self, payment_id: &str) -> Result<Vec<Capture>, MollieError> {
+        let path = format!("/payments/{}/captures", checked_payment_id(payment_id)?);
+        let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
+        Ok(list.embedded.captures)
+    }
+
+    /// POST /payments/{id}/release-authorization (202): what was not
+    /// captured is given back to the shopper; with nothing captured the
+    /// payment is canceled.
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`]; 422 when nothing is left to release.
+    pub async fn release_authorization(&self, payment_id: &str) -> Result<(), MollieError> {
+        let path = format!(
+            "/payments/{}/release-authorization",
+            checked_payment_id(payment_id)?
+        );
+        self.call(Request::new(Method::POST, &path)).await
     }
 
     /// DELETE /payments/{id}/refunds/{re_id}: only while it is queued or

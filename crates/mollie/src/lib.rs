@@ -22,6 +22,7 @@ pub use secrets::{
     api_key_from_secrets_manager, secrets_manager_client, SecretError, SecretsManagerKey,
 };
 pub use types::{
-    Amount, Chargeback, ChargebackReason, CreatePayment, CreateRefund, Link, Payment,
-    PaymentEmbedded, PaymentLinks, PaymentStatus, Refund, RefundStatus,
+    Amount, Capture, CaptureMode, CaptureStatus, Chargeback, ChargebackReason, CreateCapture,
+    CreatePayment, CreateRefund, Link, Payment, PaymentEmbedded, PaymentLinks, PaymentStatus,
+    Refund, RefundStatus,
 };

@@ -2,14 +2,14 @@
 
 use crate::client::{MollieClient, MollieError};
 use crate::types::{
-    Amount, Chargeback, CreatePayment, CreateRefund, Payment, PaymentStatus as MollieStatus,
-    Refund, RefundStatus as MollieRefundStatus,
+    Amount, CaptureMode, Chargeback, CreateCapture, CreatePayment, CreateRefund, Payment,
+    PaymentStatus as MollieStatus, Refund, RefundStatus as MollieRefundStatus,
 };
 use async_trait::async_trait;
 use checkout::{
-    Cause, NewPayment, NewRefund, PaymentMetadata, PaymentMode, PaymentProvider, PaymentStatus,
-    ProviderChargeback, ProviderChargebackId, ProviderError, ProviderPayment, ProviderPaymentId,
-    ProviderRefund, ProviderRefundId, RefundId, RefundStatus,
+    Cause, NewCapture, NewPayment, NewRefund, PaymentMetadata, PaymentMode, PaymentProvider,
+    PaymentStatus, ProviderChargeback, ProviderChargebackId, ProviderError, ProviderPayment,
+    ProviderPaymentId, ProviderRefund, ProviderRefundId, RefundId, RefundStatus,
 };
 
 fn provider_error(e: MollieError) -> ProviderError {
@@ -65,7 +65,18 @@ fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> 
         .clone()
         .and_then(|m| serde_json::from_value::<PaymentMetadata>(m).ok());
     let embedded = payment.embedded.clone().unwrap_or_default();
+    let captured = match &payment.amount_captured {
+        None => None,
+        Some(captured) => Some(captured.to_money().map_err(|e| {
+            ProviderError::Malformed(Cause::message(format!(
+                "payment {} has a bad captured amount: {e}",
+                payment.id
+            )))
+        })?),
+    };
     Ok(ProviderPayment {
+        captured,
+        capture_before: payment.capture_before,
         refunds: embedded
             .refunds
             .iter()
@@ -156,6 +167,10 @@ impl PaymentProvider for MollieClient {
             ),
             locale: None,
             method: None,
+            capture_mode: match new.capture_mode {
+                checkout::CaptureMode::Automatic => None,
+                checkout::CaptureMode::Manual => Some(CaptureMode::Manual),
+            },
         };
         let payment = MollieClient::create_payment(self, &request, &new.idempotency_key)
             .await
@@ -214,6 +229,36 @@ impl PaymentProvider for MollieClient {
         })?;
         provider_refund(&created)
             .ok_or_else(|| ProviderError::Malformed(Cause::message("a refund we cannot read")))
+    }
+
+    async fn create_capture(
+        &self,
+        provider_payment_id: &ProviderPaymentId,
+        capture: &NewCapture,
+    ) -> Result<(), ProviderError> {
+        let request = CreateCapture {
+            amount: capture.amount.map(Amount::from_money),
+            description: Some(capture.description.clone()),
+            metadata: Some(serde_json::json!({ "capture_id": capture.capture_id })),
+        };
+        MollieClient::create_capture(
+            self,
+            provider_payment_id.as_str(),
+            &request,
+            capture.capture_id.as_str(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(provider_error)
+    }
+
+    async fn release_authorization(
+        &self,
+        provider_payment_id: &ProviderPaymentId,
+    ) -> Result<(), ProviderError> {
+        MollieClient::release_authorization(self, provider_payment_id.as_str())
+            .await
+            .map_err(provider_error)
     }
 
     fn mode(&self) -> PaymentMode {

@@ -45,6 +45,16 @@ pub struct CreatePayment {
     pub locale: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// `manual`: paying only authorizes; the shop captures later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_mode: Option<CaptureMode>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureMode {
+    Automatic,
+    Manual,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +133,16 @@ pub struct Payment {
     /// Once a chargeback was received.
     #[serde(default)]
     pub amount_charged_back: Option<Amount>,
+    #[serde(default)]
+    pub capture_mode: Option<CaptureMode>,
+    /// Of a manual-capture payment: captured so far.
+    #[serde(default)]
+    pub amount_captured: Option<Amount>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub authorized_at: Option<OffsetDateTime>,
+    /// Until when an authorization can be captured.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub capture_before: Option<OffsetDateTime>,
     #[serde(rename = "_links", default)]
     pub links: PaymentLinks,
     /// With `?embed=refunds,chargebacks`.
@@ -136,6 +156,42 @@ pub struct PaymentEmbedded {
     pub refunds: Vec<Refund>,
     #[serde(default)]
     pub chargebacks: Vec<Chargeback>,
+    #[serde(default)]
+    pub captures: Vec<Capture>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CreateCapture {
+    /// All that is authorized and not captured yet when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    /// A status added to the API after this code was written.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The capture resource.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capture {
+    pub id: String,
+    pub amount: Amount,
+    pub status: CaptureStatus,
+    pub payment_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
 }
 
 /// A chargeback's reason, as the bank gave it.

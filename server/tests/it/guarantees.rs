@@ -239,6 +239,7 @@ async fn forged_webhooks_change_nothing() {
                 webhook_url: format!("{}/webhooks/mollie", shop.shop_url),
                 metadata: metadata.clone(),
                 idempotency_key: CheckoutKey::generate().to_string(),
+                capture_mode: checkout::CaptureMode::Automatic,
             },
         )
         .await

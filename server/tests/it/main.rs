@@ -1,6 +1,7 @@
 //! The crate's integration tests: one binary (one link step), a module
 //! each.
 
+mod captures;
 mod common;
 mod guarantees;
 mod http_surface;

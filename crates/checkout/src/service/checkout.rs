@@ -36,8 +36,7 @@ impl CheckoutService {
             }
             let now = OffsetDateTime::now_utc();
             let order = Order::new(lines.clone(), now).ok_or(CatalogError::TotalTooLarge)?;
-            let attempt = PaymentAttempt::new(order.id.clone(), order.total, now)
-                .with_first_check(now, &self.policy.check_schedule);
+            let attempt = self.new_attempt(&order, now);
             let record = CheckoutRecord::new(key.clone(), order.id.clone(), &lines, now);
             match self.store.create_order(&order, &attempt, &record).await {
                 Ok(()) => return self.start_payment(&order, attempt).await,
@@ -77,7 +76,11 @@ impl CheckoutService {
                 order_id: order_id.clone(),
                 redirect_url: self.urls.thank_you_page(order_id),
             };
-            if OrderStatus::derive(&record.attempts) == OrderStatus::Paid {
+            // Paid, or the money is reserved: nothing more to pay.
+            if matches!(
+                OrderStatus::derive(&record.attempts),
+                OrderStatus::Paid | OrderStatus::AwaitingCapture
+            ) {
                 return Ok(thank_you);
             }
             if let Some(open) = record.attempts.iter().find(|a| a.is_live()) {
@@ -132,8 +135,7 @@ impl CheckoutService {
             let mut order = record.order.clone();
             order.version += 1;
             let now = OffsetDateTime::now_utc();
-            let attempt = PaymentAttempt::new(order.id.clone(), order.total, now)
-                .with_first_check(now, &self.policy.check_schedule);
+            let attempt = self.new_attempt(&order, now);
             match self.store.add_attempt(&order, &attempt).await {
                 Ok(()) => return self.start_payment(&order, attempt).await,
                 Err(StoreError::Conflict) => continue,
@@ -142,6 +144,14 @@ impl CheckoutService {
         }
         // Lost every race: another writer keeps winning.
         Err(CheckoutError::StoreUnavailable(StoreError::Conflict))
+    }
+
+    /// A new attempt to pay `order`, under the shop's capture policy.
+    fn new_attempt(&self, order: &Order, now: OffsetDateTime) -> PaymentAttempt {
+        let mut attempt = PaymentAttempt::new(order.id.clone(), order.total, now)
+            .with_first_check(now, &self.policy.check_schedule);
+        attempt.capture_mode = self.capture_mode;
+        attempt
     }
 
     /// Creates the provider payment of a stored attempt (idempotently: its
@@ -165,6 +175,7 @@ impl CheckoutService {
                     attempt_id: attempt.id.clone(),
                 },
                 idempotency_key: attempt.id.to_string(),
+                capture_mode: attempt.capture_mode,
             })
             .await
             // The attempt stays `created`: a resubmission retries it, and

@@ -2,12 +2,15 @@
 //! [`payment_sync`] moves them forward from what the provider says (webhook,
 //! reconciler, refresh on read).
 
+mod captures;
 mod checkout;
 mod payment_sync;
 mod refunds;
 
+pub use captures::CaptureFailure;
 pub use refunds::RefundFailure;
 
+use crate::capture::CaptureMode;
 use crate::catalog::{Catalog, CatalogError};
 use crate::order::OrderId;
 use crate::payment::{AttemptId, CheckSchedule, IncidentKind, PaymentStatus};
@@ -57,6 +60,9 @@ pub struct ReconcilePolicy {
     pub abandon_unconfirmed_after: Duration,
     /// When the background reconciler looks at attempts that are not final.
     pub check_schedule: CheckSchedule,
+    /// An authorization this close to its capture deadline is flagged to
+    /// the operator.
+    pub capture_warning: Duration,
 }
 
 impl Default for ReconcilePolicy {
@@ -69,6 +75,7 @@ impl Default for ReconcilePolicy {
                 first_check_after: Duration::from_secs(60),
                 max_interval: Duration::from_secs(3600),
             },
+            capture_warning: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -138,6 +145,8 @@ pub struct CheckoutService {
     provider: Arc<dyn PaymentProvider>,
     urls: ShopUrls,
     policy: ReconcilePolicy,
+    /// Capture at once, or authorize and capture on the operator's action.
+    capture_mode: CaptureMode,
     /// When each attempt was last refreshed on read (rate limit): bounded,
     /// the least recently used go first; check-and-set under the lock.
     last_refresh: Mutex<quick_cache::unsync::Cache<AttemptId, Instant>>,
@@ -163,6 +172,7 @@ impl CheckoutService {
             provider,
             urls,
             policy: ReconcilePolicy::default(),
+            capture_mode: CaptureMode::Automatic,
             last_refresh: Mutex::new(quick_cache::unsync::Cache::new(REFRESHES_REMEMBERED)),
             paid_orders: quick_cache::sync::Cache::new(PAID_ORDERS_CACHED),
         }
@@ -170,6 +180,11 @@ impl CheckoutService {
 
     pub fn with_reconcile_policy(mut self, policy: ReconcilePolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    pub fn with_capture_mode(mut self, capture_mode: CaptureMode) -> Self {
+        self.capture_mode = capture_mode;
         self
     }
 

@@ -111,6 +111,15 @@ impl CheckoutService {
     /// [`SyncError`] when the provider or the store failed; the next look is
     /// scheduled all the same when the store allows.
     pub async fn reconcile(&self, attempt: &PaymentAttempt) -> Result<SyncOutcome, SyncError> {
+        let now = OffsetDateTime::now_utc();
+        if attempt.capture_due_soon(now, self.policy.capture_warning) {
+            tracing::warn!(
+                operator_action = true,
+                order_id = %attempt.order_id,
+                capture_before = ?attempt.capture_before,
+                "an authorization lapses soon: capture or release it"
+            );
+        }
         let outcome = self.refresh_attempt(attempt).await;
         self.schedule_next_check(attempt)
             .await
@@ -284,8 +293,10 @@ impl CheckoutService {
             }
             let change = next.observe(observed);
             // Refunds change while the status stays `paid`.
-            let money_changed = next.has_taken_money()
+            let capture_changed = next.merge_capture(payment.captured, payment.capture_before);
+            let refunds_or_chargebacks_changed = next.has_taken_money()
                 && next.merge_provider_money(&payment.refunds, &payment.chargebacks, now);
+            let money_changed = capture_changed || refunds_or_chargebacks_changed;
             let paid_after_given_up = observed == PaymentStatus::Paid
                 && !attempt.has_taken_money()
                 && change == StatusChange::Stale

@@ -39,6 +39,7 @@ pub(crate) fn request(redirect_url: &str) -> CreatePayment {
         metadata: Some(serde_json::json!({ "order_id": "ord_1", "attempt_id": "pay_1" })),
         locale: None,
         method: None,
+        capture_mode: None,
     }
 }
 
@@ -178,6 +179,7 @@ async fn implements_the_payment_provider_port() {
         webhook_url: "https://shop.example/webhooks/mollie".into(),
         metadata: metadata.clone(),
         idempotency_key: metadata.attempt_id.to_string(),
+        capture_mode: checkout::CaptureMode::Automatic,
     };
     let created = PaymentProvider::create_payment(&client, &new)
         .await

@@ -69,6 +69,7 @@ async fn the_api_key_never_reaches_logs_or_errors() {
         metadata: None,
         locale: None,
         method: None,
+        capture_mode: None,
     };
     let mut messages = Vec::new();
     emulator.set_faults(Faults {

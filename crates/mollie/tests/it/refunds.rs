@@ -1,4 +1,5 @@
-//! Refunds through the client, against the emulator over HTTP.
+//! Refunds, chargebacks and captures through the client, against the
+//! emulator over HTTP.
 
 use crate::against_emulator::{client_for, emulator, request};
 use mollie::{Amount, CreateRefund, MollieClient, MollieError, RefundStatus};
@@ -130,4 +131,44 @@ async fn chargebacks_are_typed_listed_and_embedded_with_the_payment() {
     assert!(emulator.reverse_chargeback(&chargeback));
     let listed = client.list_chargebacks(&payment).await.unwrap();
     assert!(listed[0].reversed_at.is_some());
+}
+
+#[tokio::test]
+async fn an_authorization_is_captured_in_part_then_released_through_the_client() {
+    let emulator = emulator().await;
+    let client = client_for(emulator.api_base_url(), "test_emulatorkey");
+    let mut manual = request("https://shop.example/orders/1");
+    manual.capture_mode = Some(mollie::CaptureMode::Manual);
+    let created = client.create_payment(&manual, &uuid_key()).await.unwrap();
+    assert_eq!(created.capture_mode, Some(mollie::CaptureMode::Manual));
+    assert!(emulator.complete_payment(&created.id, PaymentStatus::Paid));
+    let authorized = client.get_payment(&created.id).await.unwrap();
+    assert_eq!(authorized.status, mollie::PaymentStatus::Authorized);
+    assert!(authorized.capture_before.is_some() && authorized.authorized_at.is_some());
+
+    let part = mollie::CreateCapture {
+        amount: Some(Amount {
+            currency: "EUR".into(),
+            value: "5.00".into(),
+        }),
+        ..mollie::CreateCapture::default()
+    };
+    let capture = client
+        .create_capture(&created.id, &part, "cap_key_1")
+        .await
+        .unwrap();
+    assert!(capture.id.starts_with("cpt_"));
+    assert_eq!(capture.status, mollie::CaptureStatus::Pending);
+    let again = client
+        .create_capture(&created.id, &part, "cap_key_1")
+        .await
+        .unwrap();
+    assert_eq!(again.id, capture.id, "replayed by its key");
+    assert_eq!(client.list_captures(&created.id).await.unwrap().len(), 1);
+    client.release_authorization(&created.id).await.unwrap();
+    let error = client.release_authorization(&created.id).await.unwrap_err();
+    assert!(
+        matches!(error, MollieError::Api { status: 422, .. }),
+        "{error:?}"
+    );
 }

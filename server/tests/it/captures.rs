@@ -1,0 +1,182 @@
+//! Authorize, then capture: under the manual capture policy a paid checkout
+//! only reserves the money; the operator captures part of it, releases the
+//! rest, or lets it lapse. Over HTTP, against the emulator.
+
+use crate::common::{harness_with, Harness, StoreKind};
+use checkout::{
+    CaptureFailure, CaptureId, CaptureMode, Money, OrderId, OrderStatus, PaymentStatus as Status,
+    ReconcilePolicy, RefundError, RefundFailure, RefundId,
+};
+use mollie_emulator::PaymentStatus;
+use std::time::Duration;
+
+async fn manual_capture_shop(kind: StoreKind, policy: ReconcilePolicy) -> Harness {
+    harness_with(kind, policy, &["--capture", "manual"]).await
+}
+
+/// The shopper pays at the provider's checkout page: authorized.
+async fn authorized_order(shop: &Harness) -> (OrderId, String) {
+    let (order_id, payment) = shop.buy().await;
+    let checkout_url = shop.record(&order_id).await.attempts[0]
+        .checkout_url
+        .clone()
+        .unwrap();
+    let page = reqwest::get(&checkout_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Authorized (the shop captures later)"),
+        "{page}"
+    );
+    assert!(shop
+        .emulator
+        .complete_payment(&payment, PaymentStatus::Paid));
+    shop.wait_for(
+        &order_id,
+        OrderStatus::AwaitingCapture,
+        Duration::from_secs(5),
+    )
+    .await;
+    (order_id, payment)
+}
+
+async fn captures_at_the_provider(shop: &Harness, payment: &str) -> usize {
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/payments/{payment}/captures",
+            shop.emulator.api_base_url()
+        ))
+        .header("authorization", "Bearer test_dashboard")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["count"].as_u64().unwrap() as usize
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authorize_capture_in_part_then_release_the_rest() {
+    for kind in [StoreKind::Embedded, StoreKind::DynamoDb] {
+        let shop = manual_capture_shop(kind, ReconcilePolicy::default()).await;
+        let (order_id, payment) = authorized_order(&shop).await;
+        let attempt = shop.record(&order_id).await.attempts[0].clone();
+        assert_eq!(attempt.capture_mode, CaptureMode::Manual);
+        assert_eq!(attempt.status, Status::Authorized);
+        assert!(attempt.capture_before.is_some());
+        assert_eq!(attempt.taken().minor_units, 0);
+        // Nothing taken yet, so nothing to refund.
+        let amount = attempt.amount;
+        assert_eq!(
+            shop.service
+                .refund(&order_id, &RefundId::generate(), amount)
+                .await
+                .unwrap_err(),
+            RefundFailure::Refused(RefundError::NotPaid)
+        );
+        // Out of range: refused before anything is sent.
+        let calls = shop.emulator.api_calls();
+        let too_much = Money::new(amount.minor_units + 1, amount.currency);
+        assert_eq!(
+            shop.service
+                .capture(&order_id, &CaptureId::generate(), Some(too_much))
+                .await,
+            Err(CaptureFailure::InvalidAmount)
+        );
+        assert_eq!(shop.emulator.api_calls(), calls);
+
+        // Part of it ships: captured once, however often it is submitted.
+        let part = Money::new(1000, amount.currency);
+        let capture_id = CaptureId::generate();
+        let (first, second) = tokio::join!(
+            shop.service.capture(&order_id, &capture_id, Some(part)),
+            shop.service.capture(&order_id, &capture_id, Some(part)),
+        );
+        first.unwrap();
+        second.unwrap();
+        shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(5))
+            .await;
+        assert_eq!(captures_at_the_provider(&shop, &payment).await, 1);
+        let attempt = shop.record(&order_id).await.attempts[0].clone();
+        assert_eq!(attempt.taken(), part);
+        assert_eq!(attempt.ledger().paid, part);
+        assert_eq!(attempt.refundable(), part);
+
+        // The rest is given back; no more can be captured.
+        shop.service.release_authorization(&order_id).await.unwrap();
+        assert!(matches!(
+            shop.service
+                .capture(&order_id, &CaptureId::generate(), None)
+                .await,
+            Err(CaptureFailure::ProviderRejected(_))
+        ));
+        // What was captured can be refunded, and no more.
+        let refused = shop
+            .service
+            .refund(
+                &order_id,
+                &RefundId::generate(),
+                Money::new(1001, amount.currency),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                RefundFailure::Refused(RefundError::MoreThanRemains { .. })
+            ),
+            "{refused:?}"
+        );
+        shop.service
+            .refund(&order_id, &RefundId::generate(), part)
+            .await
+            .unwrap();
+        assert_eq!(shop.status(&order_id).await, OrderStatus::Paid);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_authorization_left_to_lapse_expires_and_is_flagged_before() {
+    let policy = ReconcilePolicy {
+        check_schedule: checkout::CheckSchedule {
+            first_check_after: Duration::from_millis(300),
+            max_interval: Duration::from_secs(1),
+        },
+        ..ReconcilePolicy::default()
+    };
+    let shop = manual_capture_shop(StoreKind::DynamoDb, policy.clone()).await;
+    let (order_id, payment) = authorized_order(&shop).await;
+    // A week at a thousandth of the time: within a day of its deadline.
+    let attempt = shop.record(&order_id).await.attempts[0].clone();
+    let now = time::OffsetDateTime::now_utc();
+    assert!(attempt.capture_due_soon(now, policy.capture_warning));
+    assert!(!attempt.capture_due_soon(now, Duration::from_secs(1)));
+
+    let config = server::reconciler::ReconcilerConfig {
+        interval: Duration::from_millis(100),
+        batch: 100,
+        max_per_second: 50,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let reconciler = server::reconciler::spawn(shop.service.clone(), config, stopped);
+    // Nobody captures it before its deadline.
+    assert!(shop.emulator.reach_capture_deadline(&payment));
+    shop.wait_for(
+        &order_id,
+        OrderStatus::PaymentFailed(Status::Expired),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        shop.service
+            .capture(&order_id, &CaptureId::generate(), None)
+            .await,
+        Err(CaptureFailure::NothingAuthorized)
+    );
+    let _ = stop.send(true);
+    reconciler.await.unwrap();
+}
