@@ -64,6 +64,15 @@ async fn authorize_capture_in_part_then_release_the_rest() {
     for kind in [StoreKind::Embedded, StoreKind::DynamoDb] {
         let shop = manual_capture_shop(kind, ReconcilePolicy::default()).await;
         let (order_id, payment) = authorized_order(&shop).await;
+        // The shopper's page: reserved, not "being processed".
+        let page = reqwest::get(format!("{}/orders/{order_id}", shop.shop_url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Your payment is reserved."), "{page}");
+        assert!(page.contains(">authorized<"), "{page}");
         let attempt = shop.record(&order_id).await.attempts[0].clone();
         assert_eq!(attempt.capture_mode, CaptureMode::Manual);
         assert_eq!(attempt.status, Status::Authorized);
