@@ -153,7 +153,7 @@ fn optional_url(
 
 /// A create's authenticated JSON body and its `Idempotency-Key`, or
 /// Mollie's refusal.
-pub(crate) fn create_request(
+fn create_request(
     state: &EmulatorState,
     headers: &HeaderMap,
     body: &str,
@@ -177,7 +177,7 @@ pub(crate) fn create_request(
 /// Mollie's answer to a create whose `Idempotency-Key` was seen before: the
 /// first answer again (`Idempotent-Replayed: true`) for the same request,
 /// 400 for another. `None` for a new key or none.
-pub(crate) fn replayed(
+fn replayed(
     kept: &HashMap<String, IdempotentResponse>,
     key: Option<&str>,
     fingerprint: &str,
@@ -360,24 +360,39 @@ pub async fn create_payment(
 }
 
 fn create_payment_now(state: &EmulatorState, headers: &HeaderMap, body: &str) -> Response {
+    create_once(state, headers, body, "payments", |fields| {
+        let payment = parse_create(fields, state)?;
+        let body = state.resource(&payment);
+        state.insert(payment);
+        Ok(body)
+    })
+}
+
+/// A create as Mollie handles it: authenticated, a JSON body, and the
+/// `Idempotency-Key`: the same key and request (`scope`, e.g. the payment's
+/// refunds, and body) answers the first answer again; otherwise `make`
+/// checks and records the resource and answers it, 201.
+pub(crate) fn create_once(
+    state: &EmulatorState,
+    headers: &HeaderMap,
+    body: &str,
+    scope: &str,
+    make: impl FnOnce(&Map<String, Value>) -> Result<Value, ApiError>,
+) -> Response {
     let (fields, key) = match create_request(state, headers, body) {
         Ok(request) => request,
         Err(refused) => return refused.into_response(),
     };
-    // Canonical JSON (serde_json sorts object keys) so that field order does not matter.
-    let fingerprint = Value::Object(fields.clone()).to_string();
-
+    // Canonical JSON (serde_json sorts object keys) so that field order
+    // does not matter; the scope, so one key on two payments differs.
+    let fingerprint = format!("{scope} {}", Value::Object(fields.clone()));
     // One lock over look-up and create: two calls with one key cannot both create.
     let mut kept = state.idempotency.lock().expect("idempotency lock");
     if let Some(replay) = replayed(&kept, key.as_deref(), &fingerprint) {
         return replay;
     }
-    let (status, body) = match parse_create(&fields, state) {
-        Ok(payment) => {
-            let body = state.resource(&payment);
-            state.insert(payment);
-            (StatusCode::CREATED, body)
-        }
+    let body = match make(&fields) {
+        Ok(body) => body,
         Err(rejection) => return rejection.into_response(),
     };
     if let Some(key) = key {
@@ -385,12 +400,12 @@ fn create_payment_now(state: &EmulatorState, headers: &HeaderMap, body: &str) ->
             key,
             IdempotentResponse {
                 request_fingerprint: fingerprint,
-                status: status.as_u16(),
+                status: StatusCode::CREATED.as_u16(),
                 body: body.clone(),
             },
         );
     }
-    hal(status, body)
+    hal(StatusCode::CREATED, body)
 }
 
 #[derive(serde::Deserialize)]
@@ -479,6 +494,82 @@ fn cancel_payment_now(state: &EmulatorState, id: &str, headers: &HeaderMap) -> R
             hal(StatusCode::OK, state.resource(&payment))
         }
     }
+}
+
+/// An authenticated API call under injected faults: `answer` runs for a
+/// valid key only.
+pub(crate) async fn authenticated(
+    state: &EmulatorState,
+    headers: &HeaderMap,
+    answer: impl FnOnce() -> Response,
+) -> Response {
+    with_faults(state, || match authorized(state, headers) {
+        Ok(()) => answer(),
+        Err(denied) => denied.into_response(),
+    })
+    .await
+}
+
+/// Mollie's list document (`count`, `_embedded.{kind}`, `_links`), of one
+/// page: pagination is not emulated.
+pub(crate) fn hal_list(kind: &str, self_href: String, items: Vec<Value>) -> Response {
+    hal(
+        StatusCode::OK,
+        json!({
+            "count": items.len(),
+            "_embedded": { kind: items },
+            "_links": {
+                "self": { "href": self_href, "type": "application/hal+json" },
+                "previous": null,
+                "next": null,
+                "documentation": { "href": format!("https://docs.mollie.com/reference/list-{kind}"), "type": "text/html" },
+            },
+        }),
+    )
+}
+
+/// `GET /v2/payments/{id}/{kind}`: a payment's refunds, chargebacks or
+/// captures (`items` gives them as resources), or 404.
+pub(crate) fn payment_list(
+    state: &EmulatorState,
+    payment_id: &str,
+    kind: &str,
+    items: impl FnOnce(&EmulatedPayment, &str) -> Vec<Value>,
+) -> Response {
+    let base = &state.config.public_base_url;
+    match state.get(payment_id) {
+        None => not_found("payment", payment_id),
+        Some(payment) => hal_list(
+            kind,
+            format!("{base}/v2/payments/{payment_id}/{kind}"),
+            items(&payment, base),
+        ),
+    }
+}
+
+/// `GET /v2/payments/{id}/{kind}/{item_id}`: one of a payment's
+/// chargebacks or captures (`find` gives it as a resource), or 404.
+pub(crate) fn payment_item(
+    state: &EmulatorState,
+    payment_id: &str,
+    kind: &str,
+    item_id: &str,
+    find: impl FnOnce(&EmulatedPayment, &str) -> Option<Value>,
+) -> Response {
+    let base = &state.config.public_base_url;
+    match state.get(payment_id).and_then(|p| find(&p, base)) {
+        Some(body) => hal(StatusCode::OK, body),
+        None => not_found(kind, item_id),
+    }
+}
+
+/// Mollie's 404 for an unknown resource of `kind` (payment, refund, ...).
+pub(crate) fn not_found(kind: &str, id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("No {kind} exists with token {id}."),
+        None,
+    )
 }
 
 /// Injected faults: fail before doing anything, or do the work and answer late.

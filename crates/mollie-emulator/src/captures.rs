@@ -8,12 +8,10 @@
 //! `captureBefore` expires, and its webhook is called.
 
 use crate::api::{
-    authorized, create_request, error, hal, invalid, parse_amount, replayed, with_faults, ApiError,
-    WireAmount,
+    authenticated, create_once, error, invalid, not_found, parse_amount, payment_item,
+    payment_list, with_faults, ApiError, WireAmount,
 };
-use crate::state::{
-    mollie_time, EmulatedPayment, EmulatorState, IdempotentResponse, PaymentStatus,
-};
+use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -108,14 +106,6 @@ fn capturable_minor(payment: &EmulatedPayment, now: OffsetDateTime) -> i64 {
     WireAmount::of(&payment.amount).minor - claimed
 }
 
-fn not_found(kind: &str, id: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!("No {kind} exists with token {id}."),
-        None,
-    )
-}
-
 pub async fn create_capture(
     State(state): State<Arc<EmulatorState>>,
     Path(payment_id): Path<String>,
@@ -134,33 +124,12 @@ fn create_capture_now(
     headers: &HeaderMap,
     body: &str,
 ) -> Response {
-    let (fields, key) = match create_request(state, headers, body) {
-        Ok(request) => request,
-        Err(refused) => return refused.into_response(),
-    };
-    let fingerprint = format!("{payment_id} captures {}", Value::Object(fields.clone()));
-    let mut kept = state.idempotency.lock().expect("idempotency lock");
-    if let Some(replay) = replayed(&kept, key.as_deref(), &fingerprint) {
-        return replay;
-    }
-    let capture = match add_capture(state, payment_id, &fields) {
-        Ok(capture) => capture,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let body = capture.resource(&state.config.public_base_url);
-    if let Some(key) = key {
-        kept.insert(
-            key,
-            IdempotentResponse {
-                request_fingerprint: fingerprint,
-                status: StatusCode::CREATED.as_u16(),
-                body: body.clone(),
-            },
-        );
-    }
-    drop(kept);
-    succeed_later(state.clone(), payment_id.to_owned(), capture.id.clone());
-    hal(StatusCode::CREATED, body)
+    let scope = format!("{payment_id} captures");
+    create_once(state, headers, body, &scope, |fields| {
+        let capture = add_capture(state, payment_id, fields)?;
+        succeed_later(state.clone(), payment_id.to_owned(), capture.id.clone());
+        Ok(capture.resource(&state.config.public_base_url))
+    })
 }
 
 /// Checks a capture request against its authorization and records it,
@@ -261,28 +230,10 @@ pub async fn list_captures(
     Path(payment_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
-        let base = &state.config.public_base_url;
-        let Some(payment) = state.get(&payment_id) else {
-            return not_found("payment", &payment_id);
-        };
-        let captures: Vec<Value> = payment.captures.iter().map(|c| c.resource(base)).collect();
-        hal(
-            StatusCode::OK,
-            json!({
-                "count": captures.len(),
-                "_embedded": { "captures": captures },
-                "_links": {
-                    "self": { "href": format!("{base}/v2/payments/{payment_id}/captures"), "type": "application/hal+json" },
-                    "previous": null,
-                    "next": null,
-                    "documentation": { "href": "https://docs.mollie.com/reference/list-captures", "type": "text/html" },
-                },
-            }),
-        )
+    authenticated(&state, &headers, || {
+        payment_list(&state, &payment_id, "captures", |payment, base| {
+            payment.captures.iter().map(|c| c.resource(base)).collect()
+        })
     })
     .await
 }
@@ -292,21 +243,17 @@ pub async fn get_capture(
     Path((payment_id, capture_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
-        let base = &state.config.public_base_url;
-        let found = state.get(&payment_id).and_then(|p| {
-            p.captures
-                .iter()
-                .find(|c| c.id == capture_id)
-                .map(|c| c.resource(base))
-        });
-        match found {
-            Some(body) => hal(StatusCode::OK, body),
-            None => not_found("capture", &capture_id),
-        }
+    authenticated(&state, &headers, || {
+        payment_item(
+            &state,
+            &payment_id,
+            "capture",
+            &capture_id,
+            |payment, base| {
+                let found = payment.captures.iter().find(|c| c.id == capture_id);
+                found.map(|c| c.resource(base))
+            },
+        )
     })
     .await
 }
@@ -316,10 +263,7 @@ pub async fn release_authorization(
     Path(payment_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
+    authenticated(&state, &headers, || {
         let _ = state.get(&payment_id); // applies expiry first
         let mut payments = state.payments.lock().expect("payments lock");
         let Some(payment) = payments.get_mut(&payment_id) else {

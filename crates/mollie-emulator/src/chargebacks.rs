@@ -4,7 +4,10 @@
 //! cannot make one, so the emulator has control endpoints that receive or
 //! reverse one, each calling the payment's webhook as Mollie does.
 
-use crate::api::{authorized, error, hal, parse_amount, with_faults, ApiError, WireAmount};
+use crate::api::{
+    authenticated, error, hal, hal_list, parse_amount, payment_item, payment_list, ApiError,
+    WireAmount,
+};
 use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
 use axum::extract::{Path, State};
@@ -64,27 +67,6 @@ pub fn remaining_minor(payment: &EmulatedPayment) -> i64 {
     crate::captures::taken_minor(payment)
         - crate::refunds::refunded_minor(&payment.refunds)
         - charged_back_minor(&payment.chargebacks)
-}
-
-fn list(base: &str, self_href: String, chargebacks: &[&EmulatedChargeback]) -> Value {
-    json!({
-        "count": chargebacks.len(),
-        "_embedded": { "chargebacks": chargebacks.iter().map(|c| c.resource(base)).collect::<Vec<_>>() },
-        "_links": {
-            "self": { "href": self_href, "type": "application/hal+json" },
-            "previous": null,
-            "next": null,
-            "documentation": { "href": "https://docs.mollie.com/reference/list-chargebacks", "type": "text/html" },
-        },
-    })
-}
-
-fn not_found(kind: &str, id: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!("No {kind} exists with token {id}."),
-        None,
-    )
 }
 
 impl EmulatorState {
@@ -170,22 +152,14 @@ pub async fn list_payment_chargebacks(
     Path(payment_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
-        let base = &state.config.public_base_url;
-        match state.get(&payment_id) {
-            None => not_found("payment", &payment_id),
-            Some(payment) => hal(
-                StatusCode::OK,
-                list(
-                    base,
-                    format!("{base}/v2/payments/{payment_id}/chargebacks"),
-                    &payment.chargebacks.iter().collect::<Vec<_>>(),
-                ),
-            ),
-        }
+    authenticated(&state, &headers, || {
+        payment_list(&state, &payment_id, "chargebacks", |payment, base| {
+            payment
+                .chargebacks
+                .iter()
+                .map(|c| c.resource(base))
+                .collect()
+        })
     })
     .await
 }
@@ -194,19 +168,17 @@ pub async fn list_all_chargebacks(
     State(state): State<Arc<EmulatorState>>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
+    authenticated(&state, &headers, || {
         let base = &state.config.public_base_url;
         let payments = state.payments.lock().expect("payments lock");
         let mut chargebacks: Vec<&EmulatedChargeback> =
             payments.values().flat_map(|p| &p.chargebacks).collect();
         // Newest first, as Mollie lists them.
         chargebacks.sort_by_key(|c| std::cmp::Reverse(c.created_at));
-        hal(
-            StatusCode::OK,
-            list(base, format!("{base}/v2/chargebacks"), &chargebacks),
+        hal_list(
+            "chargebacks",
+            format!("{base}/v2/chargebacks"),
+            chargebacks.iter().map(|c| c.resource(base)).collect(),
         )
     })
     .await
@@ -217,21 +189,17 @@ pub async fn get_chargeback(
     Path((payment_id, chargeback_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
-        let base = &state.config.public_base_url;
-        let found = state.get(&payment_id).and_then(|p| {
-            p.chargebacks
-                .iter()
-                .find(|c| c.id == chargeback_id)
-                .map(|c| c.resource(base))
-        });
-        match found {
-            Some(body) => hal(StatusCode::OK, body),
-            None => not_found("chargeback", &chargeback_id),
-        }
+    authenticated(&state, &headers, || {
+        payment_item(
+            &state,
+            &payment_id,
+            "chargeback",
+            &chargeback_id,
+            |payment, base| {
+                let found = payment.chargebacks.iter().find(|c| c.id == chargeback_id);
+                found.map(|c| c.resource(base))
+            },
+        )
     })
     .await
 }

@@ -6,10 +6,10 @@
 //! `amountRemaining`, and its webhook is called when a refund changes.
 
 use crate::api::{
-    authorized, create_request, error, hal, invalid, parse_amount, replayed, with_faults, ApiError,
-    WireAmount,
+    authenticated, create_once, error, hal, hal_list, invalid, not_found, parse_amount,
+    payment_list, with_faults, ApiError, WireAmount,
 };
-use crate::state::{mollie_time, EmulatorState, IdempotentResponse, PaymentStatus};
+use crate::state::{mollie_time, EmulatorState, PaymentStatus};
 use crate::webhooks;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -86,35 +86,6 @@ pub fn refunded_minor(refunds: &[EmulatedRefund]) -> i64 {
         .sum()
 }
 
-fn list(base: &str, self_href: String, refunds: &[&EmulatedRefund]) -> Value {
-    json!({
-        "count": refunds.len(),
-        "_embedded": { "refunds": refunds.iter().map(|r| r.resource(base)).collect::<Vec<_>>() },
-        "_links": {
-            "self": { "href": self_href, "type": "application/hal+json" },
-            "previous": null,
-            "next": null,
-            "documentation": { "href": "https://docs.mollie.com/reference/list-refunds", "type": "text/html" },
-        },
-    })
-}
-
-fn no_payment(id: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!("No payment exists with token {id}."),
-        None,
-    )
-}
-
-fn no_refund(id: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!("No refund exists with token {id}."),
-        None,
-    )
-}
-
 pub async fn create_refund(
     State(state): State<Arc<EmulatorState>>,
     Path(payment_id): Path<String>,
@@ -133,34 +104,12 @@ fn create_refund_now(
     headers: &HeaderMap,
     body: &str,
 ) -> Response {
-    let (fields, key) = match create_request(state, headers, body) {
-        Ok(request) => request,
-        Err(refused) => return refused.into_response(),
-    };
-    // The path is part of the request: one key on two payments differs.
-    let fingerprint = format!("{payment_id} {}", Value::Object(fields.clone()));
-    let mut kept = state.idempotency.lock().expect("idempotency lock");
-    if let Some(replay) = replayed(&kept, key.as_deref(), &fingerprint) {
-        return replay;
-    }
-    let refund = match add_refund(state, payment_id, &fields) {
-        Ok(refund) => refund,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let body = refund.resource(&state.config.public_base_url);
-    if let Some(key) = key {
-        kept.insert(
-            key,
-            IdempotentResponse {
-                request_fingerprint: fingerprint,
-                status: StatusCode::CREATED.as_u16(),
-                body: body.clone(),
-            },
-        );
-    }
-    drop(kept);
-    settle_later(state.clone(), refund.id.clone());
-    hal(StatusCode::CREATED, body)
+    let scope = format!("{payment_id} refunds");
+    create_once(state, headers, body, &scope, |fields| {
+        let refund = add_refund(state, payment_id, fields)?;
+        settle_later(state.clone(), refund.id.clone());
+        Ok(refund.resource(&state.config.public_base_url))
+    })
 }
 
 /// Checks a refund request against its payment and records it, `pending`.
@@ -308,22 +257,10 @@ pub async fn list_payment_refunds(
     Path(payment_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
-        let base = &state.config.public_base_url;
-        match state.get(&payment_id) {
-            None => no_payment(&payment_id),
-            Some(payment) => hal(
-                StatusCode::OK,
-                list(
-                    base,
-                    format!("{base}/v2/payments/{payment_id}/refunds"),
-                    &payment.refunds.iter().collect::<Vec<_>>(),
-                ),
-            ),
-        }
+    authenticated(&state, &headers, || {
+        payment_list(&state, &payment_id, "refunds", |payment, base| {
+            payment.refunds.iter().map(|r| r.resource(base)).collect()
+        })
     })
     .await
 }
@@ -332,19 +269,17 @@ pub async fn list_all_refunds(
     State(state): State<Arc<EmulatorState>>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
+    authenticated(&state, &headers, || {
         let base = &state.config.public_base_url;
         let payments = state.payments.lock().expect("payments lock");
         let mut refunds: Vec<&EmulatedRefund> =
             payments.values().flat_map(|p| &p.refunds).collect();
         // Newest first, as Mollie lists them.
         refunds.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-        hal(
-            StatusCode::OK,
-            list(base, format!("{base}/v2/refunds"), &refunds),
+        hal_list(
+            "refunds",
+            format!("{base}/v2/refunds"),
+            refunds.iter().map(|r| r.resource(base)).collect(),
         )
     })
     .await
@@ -355,17 +290,12 @@ pub async fn get_refund(
     Path((payment_id, refund_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
-        match state.refund(&refund_id) {
-            Some(refund) if refund.payment_id == payment_id => hal(
-                StatusCode::OK,
-                refund.resource(&state.config.public_base_url),
-            ),
-            _ => no_refund(&refund_id),
-        }
+    authenticated(&state, &headers, || match state.refund(&refund_id) {
+        Some(refund) if refund.payment_id == payment_id => hal(
+            StatusCode::OK,
+            refund.resource(&state.config.public_base_url),
+        ),
+        _ => not_found("refund", &refund_id),
     })
     .await
 }
@@ -375,25 +305,20 @@ pub async fn cancel_refund(
     Path((payment_id, refund_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    with_faults(&state, || {
-        if let Err(denied) = authorized(&state, &headers) {
-            return denied.into_response();
-        }
-        match state.refund(&refund_id) {
-            Some(refund) if refund.payment_id == payment_id => {
-                let cancelable = |s| matches!(s, RefundStatus::Queued | RefundStatus::Pending);
-                if state.set_refund_status(&refund_id, RefundStatus::Canceled, cancelable) {
-                    StatusCode::NO_CONTENT.into_response()
-                } else {
-                    error(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "The refund cannot be canceled any more",
-                        None,
-                    )
-                }
+    authenticated(&state, &headers, || match state.refund(&refund_id) {
+        Some(refund) if refund.payment_id == payment_id => {
+            let cancelable = |s| matches!(s, RefundStatus::Queued | RefundStatus::Pending);
+            if state.set_refund_status(&refund_id, RefundStatus::Canceled, cancelable) {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "The refund cannot be canceled any more",
+                    None,
+                )
             }
-            _ => no_refund(&refund_id),
         }
+        _ => not_found("refund", &refund_id),
     })
     .await
 }
@@ -411,7 +336,7 @@ pub async fn put_refund_status(
     axum::Json(change): axum::Json<RefundChange>,
 ) -> Response {
     if state.refund(&refund_id).is_none() {
-        return no_refund(&refund_id);
+        return not_found("refund", &refund_id);
     }
     if state.set_refund_status(&refund_id, change.status, |_| true) {
         StatusCode::NO_CONTENT.into_response()

@@ -27,6 +27,19 @@ pub(crate) async fn emulator(
     .0
 }
 
+/// An authenticated API call; its status and JSON body (null if none).
+pub(crate) async fn call(method: reqwest::Method, url: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .header("authorization", KEY);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 pub(crate) fn create_body(webhook: Option<&str>) -> Value {
     let mut body = json!({
         "amount": { "currency": "EUR", "value": "10.00" },

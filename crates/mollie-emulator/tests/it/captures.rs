@@ -1,22 +1,12 @@
 //! Authorize, then capture, over raw HTTP: `captureMode: manual`, partial
 //! captures, release of the rest, and an authorization left to lapse.
 
-use crate::api::{assert_error_document, create, create_body, emulator, receiver, wait_until, KEY};
+use crate::api::{
+    assert_error_document, call, create, create_body, emulator, receiver, wait_until,
+};
 use mollie_emulator::{Emulator, PaymentStatus};
 use serde_json::{json, Value};
 use std::time::Duration;
-
-async fn call(method: reqwest::Method, url: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, url)
-        .header("authorization", KEY);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 /// A manual-capture payment the shopper has paid: authorized.
 async fn authorized_payment(emulator: &Emulator, hook: &str) -> String {

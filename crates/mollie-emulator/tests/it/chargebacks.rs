@@ -2,20 +2,8 @@
 //! endpoints (Mollie's test mode cannot), read through Mollie's API shapes,
 //! and the payment's webhook called for each.
 
-use crate::api::{assert_error_document, emulator, paid_payment, receiver, wait_until, KEY};
+use crate::api::{assert_error_document, call, emulator, paid_payment, receiver, wait_until};
 use serde_json::{json, Value};
-
-async fn call(method: reqwest::Method, url: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, url)
-        .header("authorization", KEY);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn a_chargeback_is_received_listed_and_reversed_with_its_webhooks() {
