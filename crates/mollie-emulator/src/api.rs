@@ -205,15 +205,7 @@ fn parse_create(
     body: &Map<String, Value>,
     state: &EmulatorState,
 ) -> Result<EmulatedPayment, ApiError> {
-    if let Some(unknown) = body
-        .keys()
-        .find(|k| !CREATE_PARAMETERS.contains(&k.as_str()))
-    {
-        return Err(invalid(
-            &format!("Non-existent body parameter \"{unknown}\" for this API call"),
-            unknown,
-        ));
-    }
+    known_parameters(body, &CREATE_PARAMETERS)?;
     let amount = parse_amount(body)?;
     let description = match body.get("description") {
         Some(Value::String(d)) if !d.trim().is_empty() && d.chars().count() <= 255 => d.clone(),
@@ -336,6 +328,45 @@ impl WireAmount {
         };
         json!({ "currency": self.currency, "value": value })
     }
+}
+
+/// Mollie's 422 for a body parameter the call does not have.
+fn known_parameters(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(unknown) => Err(invalid(
+            &format!("Non-existent body parameter \"{unknown}\" for this API call"),
+            unknown,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The body of a refund or a capture.
+pub(crate) struct MoneyRequest {
+    /// Required for a refund; a capture without one takes all it can.
+    pub amount: Option<WireAmount>,
+    pub description: String,
+    pub metadata: Value,
+}
+
+/// Checks a refund's or capture's body: `amount`, `description` (at most
+/// 255 characters) and `metadata`, nothing else.
+pub(crate) fn money_request(body: &Map<String, Value>) -> Result<MoneyRequest, ApiError> {
+    known_parameters(body, &["amount", "description", "metadata"])?;
+    let amount = match body.get("amount") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(parse_amount(body)?),
+    };
+    let description = match body.get("description") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(d)) if d.chars().count() <= 255 => d.clone(),
+        Some(_) => return Err(invalid("The description is invalid", "description")),
+    };
+    Ok(MoneyRequest {
+        amount,
+        description,
+        metadata: body.get("metadata").cloned().unwrap_or(Value::Null),
+    })
 }
 
 /// The request's `amount`, required and above zero.
@@ -547,6 +578,26 @@ pub(crate) fn payment_list(
     }
 }
 
+/// `GET /v2/{kind}`: the account's refunds or chargebacks across its
+/// payments (`items` gives each payment's with their creation times),
+/// newest first as Mollie lists them.
+pub(crate) fn account_list(
+    state: &EmulatorState,
+    kind: &str,
+    items: impl Fn(&EmulatedPayment, &str) -> Vec<(OffsetDateTime, Value)>,
+) -> Response {
+    let base = &state.config.public_base_url;
+    let payments = state.payments.lock().expect("payments lock");
+    let mut all: Vec<(OffsetDateTime, Value)> =
+        payments.values().flat_map(|p| items(p, base)).collect();
+    all.sort_by_key(|(created_at, _)| std::cmp::Reverse(*created_at));
+    hal_list(
+        kind,
+        format!("{base}/v2/{kind}"),
+        all.into_iter().map(|(_, item)| item).collect(),
+    )
+}
+
 /// `GET /v2/payments/{id}/{kind}/{item_id}`: one of a payment's
 /// chargebacks or captures (`find` gives it as a resource), or 404.
 pub(crate) fn payment_item(
@@ -570,6 +621,24 @@ pub(crate) fn not_found(kind: &str, id: &str) -> Response {
         format!("No {kind} exists with token {id}."),
         None,
     )
+}
+
+/// Changes payment `payment_id` under the payments lock, after its expiry
+/// or lapse applied; 404 when it is unknown.
+pub(crate) fn change_payment<T>(
+    state: &EmulatorState,
+    payment_id: &str,
+    change: impl FnOnce(&mut EmulatedPayment) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let _ = state.get(payment_id); // applies expiry first
+    let mut payments = state.payments.lock().expect("payments lock");
+    match payments.get_mut(payment_id) {
+        Some(payment) => change(payment),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No payment exists with token {payment_id}."),
+        )),
+    }
 }
 
 /// Injected faults: fail before doing anything, or do the work and answer late.

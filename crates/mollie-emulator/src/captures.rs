@@ -8,8 +8,8 @@
 //! `captureBefore` expires, and its webhook is called.
 
 use crate::api::{
-    authenticated, create_once, error, invalid, not_found, parse_amount, payment_item,
-    payment_list, with_faults, ApiError, WireAmount,
+    authenticated, change_payment, create_once, error, invalid, money_request, not_found,
+    payment_item, payment_list, with_faults, ApiError, WireAmount,
 };
 use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
@@ -21,8 +21,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use time::OffsetDateTime;
-
-const CAPTURE_PARAMETERS: [&str; 3] = ["amount", "description", "metadata"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -139,65 +137,44 @@ fn add_capture(
     payment_id: &str,
     fields: &Map<String, Value>,
 ) -> Result<EmulatedCapture, ApiError> {
-    if let Some(unknown) = fields
-        .keys()
-        .find(|k| !CAPTURE_PARAMETERS.contains(&k.as_str()))
-    {
-        return Err(invalid(
-            &format!("Non-existent body parameter \"{unknown}\" for this API call"),
-            unknown,
-        ));
-    }
-    let _ = state.get(payment_id); // applies expiry first
-    let mut payments = state.payments.lock().expect("payments lock");
-    let Some(payment) = payments.get_mut(payment_id) else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("No payment exists with token {payment_id}."),
-        ));
-    };
-    let now = OffsetDateTime::now_utc();
-    let capturable = capturable_minor(payment, now);
-    if capturable <= 0 {
-        return Err(invalid(
-            "The payment has no authorization left to capture",
-            "amount",
-        ));
-    }
-    let authorized = WireAmount::of(&payment.amount);
-    let amount = if fields.get("amount").is_some_and(|a| !a.is_null()) {
-        parse_amount(fields)?
-    } else {
-        authorized.with_minor(capturable)
-    };
-    if amount.currency != authorized.currency {
-        return Err(invalid(
-            "The currency of the capture must be the payment's",
-            "amount.currency",
-        ));
-    }
-    if amount.minor > capturable {
-        return Err(invalid(
-            "The amount is higher than the amount that remains to be captured",
-            "amount",
-        ));
-    }
-    let description = match fields.get("description") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(d)) if d.chars().count() <= 255 => d.clone(),
-        Some(_) => return Err(invalid("The description is invalid", "description")),
-    };
-    let capture = EmulatedCapture {
-        id: format!("cpt_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
-        payment_id: payment_id.to_owned(),
-        amount,
-        description,
-        metadata: fields.get("metadata").cloned().unwrap_or(Value::Null),
-        status: CaptureStatus::Pending,
-        created_at: now,
-    };
-    payment.captures.push(capture.clone());
-    Ok(capture)
+    let request = money_request(fields)?;
+    change_payment(state, payment_id, |payment| {
+        let now = OffsetDateTime::now_utc();
+        let capturable = capturable_minor(payment, now);
+        if capturable <= 0 {
+            return Err(invalid(
+                "The payment has no authorization left to capture",
+                "amount",
+            ));
+        }
+        let authorized = WireAmount::of(&payment.amount);
+        let amount = request
+            .amount
+            .unwrap_or_else(|| authorized.with_minor(capturable));
+        if amount.currency != authorized.currency {
+            return Err(invalid(
+                "The currency of the capture must be the payment's",
+                "amount.currency",
+            ));
+        }
+        if amount.minor > capturable {
+            return Err(invalid(
+                "The amount is higher than the amount that remains to be captured",
+                "amount",
+            ));
+        }
+        let capture = EmulatedCapture {
+            id: format!("cpt_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
+            payment_id: payment_id.to_owned(),
+            amount,
+            description: request.description,
+            metadata: request.metadata,
+            status: CaptureStatus::Pending,
+            created_at: now,
+        };
+        payment.captures.push(capture.clone());
+        Ok(capture)
+    })
 }
 
 /// The capture succeeds after `capture_settles_after` (times the time

@@ -5,8 +5,8 @@
 //! reverse one, each calling the payment's webhook as Mollie does.
 
 use crate::api::{
-    authenticated, error, hal, hal_list, parse_amount, payment_item, payment_list, ApiError,
-    WireAmount,
+    account_list, authenticated, change_payment, error, hal, parse_amount, payment_item,
+    payment_list, ApiError, WireAmount,
 };
 use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
@@ -82,45 +82,40 @@ impl EmulatorState {
         payment_id: &str,
         fields: &Map<String, Value>,
     ) -> Result<EmulatedChargeback, ApiError> {
-        let mut payments = self.payments.lock().expect("payments lock");
-        let Some(payment) = payments.get_mut(payment_id) else {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("No payment exists with token {payment_id}."),
-            ));
-        };
-        if payment.status != PaymentStatus::Paid {
-            return Err(crate::api::invalid(
-                "Only a paid payment can be charged back",
-                "amount",
-            ));
-        }
-        let remaining = WireAmount::of(&payment.amount).with_minor(remaining_minor(payment));
-        let amount = if fields.contains_key("amount") {
-            parse_amount(fields)?
-        } else {
-            remaining.clone()
-        };
-        if amount.currency != remaining.currency
-            || amount.minor > remaining.minor
-            || amount.minor == 0
-        {
-            return Err(crate::api::invalid(
-                "The amount is higher than what remains of the payment",
-                "amount",
-            ));
-        }
-        let chargeback = EmulatedChargeback {
-            id: format!("chb_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
-            payment_id: payment_id.to_owned(),
-            amount,
-            reason: fields.get("reason").cloned().filter(|r| !r.is_null()),
-            created_at: OffsetDateTime::now_utc(),
-            reversed_at: None,
-        };
-        payment.chargebacks.push(chargeback.clone());
-        webhooks::notify(self, payment);
-        Ok(chargeback)
+        change_payment(self, payment_id, |payment| {
+            if payment.status != PaymentStatus::Paid {
+                return Err(crate::api::invalid(
+                    "Only a paid payment can be charged back",
+                    "amount",
+                ));
+            }
+            let remaining = WireAmount::of(&payment.amount).with_minor(remaining_minor(payment));
+            let amount = if fields.contains_key("amount") {
+                parse_amount(fields)?
+            } else {
+                remaining.clone()
+            };
+            if amount.currency != remaining.currency
+                || amount.minor > remaining.minor
+                || amount.minor == 0
+            {
+                return Err(crate::api::invalid(
+                    "The amount is higher than what remains of the payment",
+                    "amount",
+                ));
+            }
+            let chargeback = EmulatedChargeback {
+                id: format!("chb_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
+                payment_id: payment_id.to_owned(),
+                amount,
+                reason: fields.get("reason").cloned().filter(|r| !r.is_null()),
+                created_at: OffsetDateTime::now_utc(),
+                reversed_at: None,
+            };
+            payment.chargebacks.push(chargeback.clone());
+            webhooks::notify(self, payment);
+            Ok(chargeback)
+        })
     }
 
     /// The bank gives a chargeback's money back; false when it is unknown
@@ -169,17 +164,12 @@ pub async fn list_all_chargebacks(
     headers: HeaderMap,
 ) -> Response {
     authenticated(&state, &headers, || {
-        let base = &state.config.public_base_url;
-        let payments = state.payments.lock().expect("payments lock");
-        let mut chargebacks: Vec<&EmulatedChargeback> =
-            payments.values().flat_map(|p| &p.chargebacks).collect();
-        // Newest first, as Mollie lists them.
-        chargebacks.sort_by_key(|c| std::cmp::Reverse(c.created_at));
-        hal_list(
-            "chargebacks",
-            format!("{base}/v2/chargebacks"),
-            chargebacks.iter().map(|c| c.resource(base)).collect(),
-        )
+        account_list(&state, "chargebacks", |payment, base| {
+            let chargebacks = payment.chargebacks.iter();
+            chargebacks
+                .map(|c| (c.created_at, c.resource(base)))
+                .collect()
+        })
     })
     .await
 }

@@ -6,8 +6,8 @@
 //! `amountRemaining`, and its webhook is called when a refund changes.
 
 use crate::api::{
-    authenticated, create_once, error, hal, hal_list, invalid, not_found, parse_amount,
-    payment_list, with_faults, ApiError, WireAmount,
+    account_list, authenticated, change_payment, create_once, error, hal, invalid, money_request,
+    not_found, payment_list, with_faults, ApiError, WireAmount,
 };
 use crate::state::{mollie_time, EmulatorState, PaymentStatus};
 use crate::webhooks;
@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-const REFUND_PARAMETERS: [&str; 3] = ["amount", "description", "metadata"];
 /// Mollie refuses a second refund of the same amount on one payment for
 /// about an hour (times the time factor here).
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
@@ -118,71 +117,53 @@ fn add_refund(
     payment_id: &str,
     fields: &Map<String, Value>,
 ) -> Result<EmulatedRefund, ApiError> {
-    if let Some(unknown) = fields
-        .keys()
-        .find(|k| !REFUND_PARAMETERS.contains(&k.as_str()))
-    {
-        return Err(invalid(
-            &format!("Non-existent body parameter \"{unknown}\" for this API call"),
-            unknown,
-        ));
-    }
-    let amount = parse_amount(fields)?;
-    let description = match fields.get("description") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(d)) if d.chars().count() <= 255 => d.clone(),
-        Some(_) => return Err(invalid("The description is invalid", "description")),
-    };
-    let _ = state.get(payment_id); // applies expiry first
-    let mut payments = state.payments.lock().expect("payments lock");
-    let Some(payment) = payments.get_mut(payment_id) else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("No payment exists with token {payment_id}."),
-        ));
-    };
-    if payment.status != PaymentStatus::Paid {
-        return Err(invalid(
-            "The payment has not been paid, so it cannot be refunded",
-            "amount",
-        ));
-    }
-    let paid = WireAmount::of(&payment.amount);
-    if amount.currency != paid.currency {
-        return Err(invalid(
-            "The currency of the refund must be the payment's",
-            "amount.currency",
-        ));
-    }
-    if amount.minor > crate::chargebacks::remaining_minor(payment) {
-        return Err(invalid(
-            "The amount is higher than the amount that remains to be refunded",
-            "amount",
-        ));
-    }
-    let now = OffsetDateTime::now_utc();
-    let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
-    if payment
-        .refunds
-        .iter()
-        .any(|r| r.status.counts() && r.amount == amount && now - r.created_at < window)
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "A duplicate refund has been detected",
-        ));
-    }
-    let refund = EmulatedRefund {
-        id: format!("re_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
-        payment_id: payment_id.to_owned(),
-        amount,
-        description,
-        metadata: fields.get("metadata").cloned().unwrap_or(Value::Null),
-        status: RefundStatus::Pending,
-        created_at: now,
-    };
-    payment.refunds.push(refund.clone());
-    Ok(refund)
+    let request = money_request(fields)?;
+    let amount = request
+        .amount
+        .ok_or_else(|| invalid("The amount is required", "amount"))?;
+    change_payment(state, payment_id, |payment| {
+        if payment.status != PaymentStatus::Paid {
+            return Err(invalid(
+                "The payment has not been paid, so it cannot be refunded",
+                "amount",
+            ));
+        }
+        if amount.currency != WireAmount::of(&payment.amount).currency {
+            return Err(invalid(
+                "The currency of the refund must be the payment's",
+                "amount.currency",
+            ));
+        }
+        if amount.minor > crate::chargebacks::remaining_minor(payment) {
+            return Err(invalid(
+                "The amount is higher than the amount that remains to be refunded",
+                "amount",
+            ));
+        }
+        let now = OffsetDateTime::now_utc();
+        let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
+        let duplicate = payment
+            .refunds
+            .iter()
+            .any(|r| r.status.counts() && r.amount == amount && now - r.created_at < window);
+        if duplicate {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "A duplicate refund has been detected",
+            ));
+        }
+        let refund = EmulatedRefund {
+            id: format!("re_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
+            payment_id: payment_id.to_owned(),
+            amount,
+            description: request.description,
+            metadata: request.metadata,
+            status: RefundStatus::Pending,
+            created_at: now,
+        };
+        payment.refunds.push(refund.clone());
+        Ok(refund)
+    })
 }
 
 /// The refund is processed after `refund_settles_after` (times the time
@@ -270,17 +251,10 @@ pub async fn list_all_refunds(
     headers: HeaderMap,
 ) -> Response {
     authenticated(&state, &headers, || {
-        let base = &state.config.public_base_url;
-        let payments = state.payments.lock().expect("payments lock");
-        let mut refunds: Vec<&EmulatedRefund> =
-            payments.values().flat_map(|p| &p.refunds).collect();
-        // Newest first, as Mollie lists them.
-        refunds.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-        hal_list(
-            "refunds",
-            format!("{base}/v2/refunds"),
-            refunds.iter().map(|r| r.resource(base)).collect(),
-        )
+        account_list(&state, "refunds", |payment, base| {
+            let refunds = payment.refunds.iter();
+            refunds.map(|r| (r.created_at, r.resource(base))).collect()
+        })
     })
     .await
 }

@@ -43,20 +43,10 @@ async fn authorized_order(shop: &Harness) -> (OrderId, String) {
     (order_id, payment)
 }
 
-async fn captures_at_the_provider(shop: &Harness, payment: &str) -> usize {
-    let list: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/payments/{payment}/captures",
-            shop.emulator.api_base_url()
-        ))
-        .header("authorization", "Bearer test_dashboard")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list["count"].as_u64().unwrap() as usize
+async fn captures_at_the_provider(shop: &Harness, payment: &str) -> u64 {
+    let path = format!("/payments/{payment}/captures");
+    let (_, list) = shop.provider_api(reqwest::Method::GET, &path, None).await;
+    list["count"].as_u64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -165,13 +155,7 @@ async fn an_authorization_left_to_lapse_expires_and_is_flagged_before() {
     assert!(attempt.capture_due_soon(now, policy.capture_warning));
     assert!(!attempt.capture_due_soon(now, Duration::from_secs(1)));
 
-    let config = server::reconciler::ReconcilerConfig {
-        interval: Duration::from_millis(100),
-        batch: 100,
-        max_per_second: 50,
-    };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let reconciler = server::reconciler::spawn(shop.service.clone(), config, stopped);
+    let reconciler = shop.spawn_reconciler();
     // Nobody captures it before its deadline.
     assert!(shop.emulator.reach_capture_deadline(&payment));
     shop.wait_for(
@@ -186,6 +170,5 @@ async fn an_authorization_left_to_lapse_expires_and_is_flagged_before() {
             .await,
         Err(CaptureFailure::NothingAuthorized)
     );
-    let _ = stop.send(true);
-    reconciler.await.unwrap();
+    reconciler.stop().await;
 }

@@ -243,6 +243,57 @@ impl Harness {
         assert!(self.emulator.complete_payment(provider_id, status));
     }
 
+    /// The background reconciler, quick: a look every 100 ms, at most 50
+    /// provider calls a second.
+    pub fn spawn_reconciler(&self) -> RunningReconciler {
+        let config = server::reconciler::ReconcilerConfig {
+            interval: Duration::from_millis(100),
+            batch: 100,
+            max_per_second: 50,
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = server::reconciler::spawn(self.service.clone(), config, stopped);
+        RunningReconciler { stop, task }
+    }
+
+    /// The payment as the provider has it, with its refunds and
+    /// chargebacks, read as from Mollie's dashboard.
+    pub async fn at_the_provider(&self, payment: &str) -> serde_json::Value {
+        let path = format!("/payments/{payment}?embed=refunds,chargebacks");
+        self.provider_api(reqwest::Method::GET, &path, None).await.1
+    }
+
+    /// A refund of `value` euros (`"12.00"`) made directly at the provider,
+    /// as from Mollie's dashboard; its id.
+    pub async fn refund_at_the_provider(&self, payment: &str, value: &str) -> String {
+        let amount = serde_json::json!({ "amount": { "currency": "EUR", "value": value } });
+        let path = format!("/payments/{payment}/refunds");
+        let (status, refund) = self
+            .provider_api(reqwest::Method::POST, &path, Some(amount))
+            .await;
+        assert_eq!(status, 201, "{refund}");
+        refund["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A call to the provider's API as from its dashboard (`path` below
+    /// `/v2`); its status and JSON answer.
+    pub async fn provider_api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.emulator.api_base_url()))
+            .header("authorization", "Bearer test_dashboard");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
     pub async fn post_webhook(&self, id: &str) -> reqwest::StatusCode {
         reqwest::Client::new()
             .post(format!("{}/webhooks/mollie", self.shop_url))
@@ -251,5 +302,21 @@ impl Harness {
             .await
             .unwrap()
             .status()
+    }
+}
+
+pub struct RunningReconciler {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningReconciler {
+    /// Stops it, as on shutdown; it must stop within two seconds.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        tokio::time::timeout(Duration::from_secs(2), self.task)
+            .await
+            .expect("the reconciler stops on shutdown")
+            .unwrap();
     }
 }

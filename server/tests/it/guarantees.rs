@@ -137,13 +137,7 @@ async fn a_dropped_webhook_is_reconciled_in_the_background() {
         ..ReconcilePolicy::default()
     };
     let shop = harness(StoreKind::Embedded, policy).await;
-    let config = server::reconciler::ReconcilerConfig {
-        interval: Duration::from_millis(100),
-        batch: 100,
-        max_per_second: 50,
-    };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let reconciler = server::reconciler::spawn(shop.service.clone(), config, stopped);
+    let reconciler = shop.spawn_reconciler();
 
     let (order_id, provider_id) = shop.buy().await;
     let paid_at = Instant::now();
@@ -158,11 +152,7 @@ async fn a_dropped_webhook_is_reconciled_in_the_background() {
     );
     eprintln!("reconciled {:?} after the payment", paid_at.elapsed());
 
-    let _ = stop.send(true);
-    tokio::time::timeout(Duration::from_secs(2), reconciler)
-        .await
-        .expect("the reconciler stops on shutdown")
-        .unwrap();
+    reconciler.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -30,41 +30,6 @@ struct Counts {
     reversals: AtomicU64,
 }
 
-/// A refund made in Mollie's dashboard; its id.
-async fn dashboard_refund(api: &str, payment: &str, amount: Money) -> String {
-    let value = format!(
-        "{}.{:02}",
-        amount.minor_units / 100,
-        amount.minor_units % 100
-    );
-    let response = reqwest::Client::new()
-        .post(format!("{api}/payments/{payment}/refunds"))
-        .header("authorization", "Bearer test_dashboard")
-        .json(&serde_json::json!({ "amount": { "currency": "EUR", "value": value } }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn provider_payment(api: &str, payment: &str) -> Value {
-    reqwest::Client::new()
-        .get(format!(
-            "{api}/payments/{payment}?embed=refunds,chargebacks"
-        ))
-        .header("authorization", "Bearer test_dashboard")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// What happens to one paid order's money: a few refunds, then maybe a
 /// chargeback of part of what remains, then maybe its reversal. Amounts
 /// stay within what remains at the provider, as Mollie enforces.
@@ -75,12 +40,10 @@ async fn money_events(
     paid: Money,
     seed: u64,
     counts: Arc<Counts>,
-) -> Vec<String> {
+) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let api = shop.emulator.api_base_url();
     let mut remaining = paid.minor_units;
     assert_eq!(paid.currency, checkout::Currency::EUR);
-    let mut dashboard_refunds = Vec::new();
     let mut amounts = std::collections::HashSet::new();
     for _ in 0..rng.random_range(0..=3) {
         if remaining == 0 {
@@ -100,7 +63,8 @@ async fn money_events(
                 .unwrap();
             counts.our_refunds.fetch_add(1, Ordering::Relaxed);
         } else {
-            dashboard_refunds.push(dashboard_refund(&api, &payment, amount).await);
+            let value = format!("{}.{:02}", cents / 100, cents % 100);
+            shop.refund_at_the_provider(&payment, &value).await;
             counts.dashboard_refunds.fetch_add(1, Ordering::Relaxed);
         }
         remaining -= amount.minor_units;
@@ -120,13 +84,12 @@ async fn money_events(
             counts.reversals.fetch_add(1, Ordering::Relaxed);
         }
     }
-    dashboard_refunds
 }
 
 /// Mollie's processing of every refund of `payment`: most are refunded,
 /// some fail.
 async fn settle_refunds(shop: &Harness, payment: &str, rng: &mut StdRng, counts: &Counts) {
-    let seen = provider_payment(&shop.emulator.api_base_url(), payment).await;
+    let seen = shop.at_the_provider(payment).await;
     for refund in seen["_embedded"]["refunds"]
         .as_array()
         .into_iter()
@@ -287,13 +250,12 @@ async fn a_money_storm_leaves_every_ledger_equal_to_the_providers() {
     }
 
     // Converges: every webhook (ours and the emulator's late copies) lands.
-    let api = shop.emulator.api_base_url();
     let deadline = Instant::now() + Duration::from_secs(20);
     let mismatches = loop {
         let mut mismatches = Vec::new();
         for (order_id, payment) in &orders {
             let ours = shop.record(order_id).await.attempts[0].clone();
-            let theirs = provider_payment(&api, payment).await;
+            let theirs = shop.at_the_provider(payment).await;
             let found = differences(&ours, &theirs);
             if !found.is_empty() {
                 mismatches.push(format!("{order_id}: {found:?}"));

@@ -7,26 +7,12 @@ use checkout::{Money, MoneyStatus, OrderStatus, ReconcilePolicy, RefundId, Refun
 use mollie_emulator::{Faults, PaymentStatus};
 use std::time::{Duration, Instant};
 
-/// A refund made directly at the provider, as from Mollie's dashboard.
-async fn refund_at_the_provider(api_base_url: &str, payment: &str, value: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{api_base_url}/payments/{payment}/refunds"))
-        .header("authorization", "Bearer test_dashboard")
-        .json(&serde_json::json!({ "amount": { "currency": "EUR", "value": value } }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let body: serde_json::Value = response.json().await.unwrap();
-    body["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refund_made_in_the_providers_dashboard_appears_in_our_order() {
     for kind in [StoreKind::Embedded, StoreKind::DynamoDb] {
         let shop = harness(kind, ReconcilePolicy::default()).await;
         let (order_id, payment) = paid_order(&shop).await;
-        let refund = refund_at_the_provider(&shop.emulator.api_base_url(), &payment, "12.00").await;
+        let refund = shop.refund_at_the_provider(&payment, "12.00").await;
         // Processed after 60 ms here; its webhook then brings it in.
         let mut attempt = settled(&shop, &order_id).await;
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -152,21 +138,6 @@ async fn a_full_refund_on_dynamodb_and_an_unpaid_order_refused() {
     );
 }
 
-/// The payment as the provider has it, with its refunds and chargebacks.
-async fn at_the_provider(api_base_url: &str, payment: &str) -> serde_json::Value {
-    reqwest::Client::new()
-        .get(format!(
-            "{api_base_url}/payments/{payment}?embed=refunds,chargebacks"
-        ))
-        .header("authorization", "Bearer test_dashboard")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 fn embedded(payment: &serde_json::Value, kind: &str) -> Vec<serde_json::Value> {
     payment["_embedded"][kind]
         .as_array()
@@ -188,7 +159,7 @@ async fn the_same_refund_submitted_twice_at_once_is_one_refund_at_the_provider()
         );
         first.unwrap();
         second.unwrap();
-        let provider = at_the_provider(&shop.emulator.api_base_url(), &payment).await;
+        let provider = shop.at_the_provider(&payment).await;
         assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
         let attempt = settled(&shop, &order_id).await;
         assert_eq!(attempt.refunds.len(), 1);
@@ -289,7 +260,7 @@ async fn a_chargeback_then_its_reversal_and_a_late_paid_clears_nothing() {
         assert_eq!(attempt.chargebacks.len(), 1);
         assert_eq!(attempt.ledger().status(), MoneyStatus::Paid);
         assert_eq!(attempt.refundable(), paid);
-        let provider = at_the_provider(&shop.emulator.api_base_url(), &payment).await;
+        let provider = shop.at_the_provider(&payment).await;
         assert_eq!(provider["amountChargedBack"]["value"], "0.00", "{provider}");
         assert!(embedded(&provider, "chargebacks")[0]["reversedAt"].is_string());
     }
@@ -320,13 +291,7 @@ async fn a_refund_whose_webhook_is_lost_is_settled_by_the_reconciler() {
     assert_eq!(pending.refunds[0].status, RefundStatus::Pending);
     assert!(pending.needs_checks());
 
-    let config = server::reconciler::ReconcilerConfig {
-        interval: Duration::from_millis(100),
-        batch: 100,
-        max_per_second: 50,
-    };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let reconciler = server::reconciler::spawn(shop.service.clone(), config, stopped);
+    let reconciler = shop.spawn_reconciler();
     // Processed at the provider; its webhook is lost.
     shop.emulator.set_faults(Faults {
         drop_next_webhooks: 1,
@@ -348,6 +313,5 @@ async fn a_refund_whose_webhook_is_lost_is_settled_by_the_reconciler() {
         "the webhook was not lost"
     );
     assert!(!settled.needs_checks(), "nothing more to ask the provider");
-    let _ = stop.send(true);
-    reconciler.await.unwrap();
+    reconciler.stop().await;
 }

@@ -3,7 +3,7 @@
 //! and the payment's webhook called for each.
 
 use crate::api::{assert_error_document, call, emulator, paid_payment, receiver, wait_until};
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_chargeback_is_received_listed_and_reversed_with_its_webhooks() {
