@@ -541,6 +541,17 @@ pub(crate) async fn authenticated(
     .await
 }
 
+/// The `_links` of a payment's refund, chargeback or capture (`kind`, e.g.
+/// `refunds`; the documentation page is `get-{singular}`).
+pub(crate) fn payment_item_links(base: &str, payment_id: &str, kind: &str, id: &str) -> Value {
+    let singular = kind.trim_end_matches('s');
+    json!({
+        "self": { "href": format!("{base}/v2/payments/{payment_id}/{kind}/{id}"), "type": "application/hal+json" },
+        "payment": { "href": format!("{base}/v2/payments/{payment_id}"), "type": "application/hal+json" },
+        "documentation": { "href": format!("https://docs.mollie.com/reference/get-{singular}"), "type": "text/html" },
+    })
+}
+
 /// Mollie's list document (`count`, `_embedded.{kind}`, `_links`), of one
 /// page: pagination is not emulated.
 pub(crate) fn hal_list(kind: &str, self_href: String, items: Vec<Value>) -> Response {

@@ -9,7 +9,7 @@
 
 use crate::api::{
     authenticated, change_payment, create_once, error, invalid, money_request, not_found,
-    payment_item, payment_list, with_faults, ApiError, WireAmount,
+    payment_item, payment_item_links, payment_list, with_faults, ApiError, WireAmount,
 };
 use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
@@ -54,11 +54,7 @@ impl EmulatedCapture {
             "status": self.status,
             "paymentId": self.payment_id,
             "createdAt": mollie_time(self.created_at),
-            "_links": {
-                "self": { "href": format!("{base}/v2/payments/{}/captures/{}", self.payment_id, self.id), "type": "application/hal+json" },
-                "payment": { "href": format!("{base}/v2/payments/{}", self.payment_id), "type": "application/hal+json" },
-                "documentation": { "href": "https://docs.mollie.com/reference/get-capture", "type": "text/html" },
-            },
+            "_links": payment_item_links(base, &self.payment_id, "captures", &self.id),
         })
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::api::{
     account_list, authenticated, change_payment, error, hal, parse_amount, payment_item,
-    payment_list, ApiError, WireAmount,
+    payment_item_links, payment_list, ApiError, WireAmount,
 };
 use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
@@ -43,11 +43,7 @@ impl EmulatedChargeback {
             "reversedAt": self.reversed_at.map(mollie_time),
             "paymentId": self.payment_id,
             "settlementId": null,
-            "_links": {
-                "self": { "href": format!("{base}/v2/payments/{}/chargebacks/{}", self.payment_id, self.id), "type": "application/hal+json" },
-                "payment": { "href": format!("{base}/v2/payments/{}", self.payment_id), "type": "application/hal+json" },
-                "documentation": { "href": "https://docs.mollie.com/reference/get-chargeback", "type": "text/html" },
-            },
+            "_links": payment_item_links(base, &self.payment_id, "chargebacks", &self.id),
         })
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::api::{
     account_list, authenticated, change_payment, create_once, error, hal, invalid, money_request,
-    not_found, payment_list, with_faults, ApiError, WireAmount,
+    not_found, payment_item_links, payment_list, with_faults, ApiError, WireAmount,
 };
 use crate::state::{mollie_time, EmulatorState, PaymentStatus};
 use crate::webhooks;
@@ -67,11 +67,7 @@ impl EmulatedRefund {
             "status": self.status,
             "paymentId": self.payment_id,
             "createdAt": mollie_time(self.created_at),
-            "_links": {
-                "self": { "href": format!("{base}/v2/payments/{}/refunds/{}", self.payment_id, self.id), "type": "application/hal+json" },
-                "payment": { "href": format!("{base}/v2/payments/{}", self.payment_id), "type": "application/hal+json" },
-                "documentation": { "href": "https://docs.mollie.com/reference/get-refund", "type": "text/html" },
-            },
+            "_links": payment_item_links(base, &self.payment_id, "refunds", &self.id),
         })
     }
 }
