@@ -315,3 +315,78 @@ async fn a_refund_whose_webhook_is_lost_is_settled_by_the_reconciler() {
     assert!(!settled.needs_checks(), "nothing more to ask the provider");
     reconciler.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refund_made_while_the_provider_is_down_is_sent_again_by_the_reconciler() {
+    let policy = ReconcilePolicy {
+        check_schedule: checkout::CheckSchedule {
+            first_check_after: Duration::from_millis(300),
+            max_interval: Duration::from_secs(1),
+        },
+        ..ReconcilePolicy::default()
+    };
+    let shop = harness(StoreKind::Embedded, policy).await;
+    let (order_id, payment) = paid_order(&shop).await;
+    shop.emulator.set_faults(Faults {
+        fail_next: 1_000,
+        ..Faults::default()
+    });
+    let amount = Money::new(900, checkout::Currency::EUR);
+    let refund_id = RefundId::generate();
+    let down = shop
+        .service
+        .refund(&order_id, &refund_id, amount)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(down, checkout::RefundFailure::ProviderUnavailable(_)),
+        "{down:?}"
+    );
+    let kept = shop.record(&order_id).await.attempts[0].clone();
+    assert_eq!(kept.refunds[0].status, RefundStatus::Requested);
+    assert_eq!(kept.refundable().minor_units, kept.amount.minor_units - 900);
+
+    // The provider is back: the reconciler sends it, once.
+    shop.emulator.set_faults(Faults::default());
+    let reconciler = shop.spawn_reconciler();
+    let settled = until(&shop, &order_id, |a| {
+        a.refunds[0].status == RefundStatus::Refunded
+    })
+    .await;
+    assert_eq!(settled.refunds.len(), 1);
+    assert_eq!(settled.refunds[0].id, refund_id);
+    let provider = shop.at_the_provider(&payment).await;
+    assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
+    reconciler.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let (order_id, payment) = paid_order(&shop).await;
+    let paid = shop.record(&order_id).await.attempts[0].amount;
+    // The bank took it all back, and that webhook was lost: our records
+    // still say all of it is refundable.
+    shop.emulator.set_faults(Faults {
+        drop_next_webhooks: 1,
+        ..Faults::default()
+    });
+    shop.emulator.charge_back(&payment, None).unwrap();
+    assert_eq!(shop.record(&order_id).await.attempts[0].refundable(), paid);
+
+    let refused = shop
+        .service
+        .refund(&order_id, &RefundId::generate(), paid)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, checkout::RefundFailure::ProviderRejected(_)),
+        "{refused:?}"
+    );
+    let attempt = shop.record(&order_id).await.attempts[0].clone();
+    assert_eq!(attempt.refunds.len(), 1);
+    assert_eq!(attempt.refunds[0].status, RefundStatus::Failed);
+    assert_eq!(attempt.chargebacks.len(), 1, "read back with the refusal");
+    assert_eq!(attempt.ledger().status(), MoneyStatus::ChargedBack);
+    assert!(!attempt.needs_checks());
+}

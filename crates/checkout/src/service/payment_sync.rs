@@ -7,6 +7,7 @@ use crate::payment::{
     AttemptId, IncidentKind, PaymentAttempt, PaymentStatus, ProviderPaymentId, StatusChange,
 };
 use crate::ports::{OrderRecord, ProviderError, ProviderPayment, StoreError};
+use crate::refund::RefundStatus;
 use std::time::Instant;
 use time::OffsetDateTime;
 
@@ -102,7 +103,9 @@ impl CheckoutService {
     }
 
     /// The reconciler's look at one attempt: refreshes it from the provider,
-    /// then, if it still needs checks, schedules the next look with backoff
+    /// sends again its refunds still `requested` (made while the provider
+    /// was down), then, if it still needs checks, schedules the next look
+    /// with backoff
     /// (also when the provider failed), so that long-open attempts make way
     /// for newer ones.
     ///
@@ -121,6 +124,14 @@ impl CheckoutService {
             );
         }
         let outcome = self.refresh_attempt(attempt).await;
+        if outcome.is_ok()
+            && attempt
+                .refunds
+                .iter()
+                .any(|r| r.status == RefundStatus::Requested)
+        {
+            self.resend_requested_refunds(attempt).await;
+        }
         self.schedule_next_check(attempt)
             .await
             .map_err(SyncError::Store)?;

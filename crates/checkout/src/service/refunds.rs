@@ -9,6 +9,7 @@ use super::{CheckoutService, MAX_WRITE_CONFLICTS};
 use crate::ids::RefundId;
 use crate::money::Money;
 use crate::order::OrderId;
+use crate::payment::PaymentAttempt;
 use crate::ports::{NewRefund, ProviderError, StoreError};
 use crate::refund::{RefundError, RefundRequested, RefundStatus};
 use time::OffsetDateTime;
@@ -59,6 +60,48 @@ impl CheckoutService {
         if sent_before {
             return Ok(());
         }
+        self.send_refund(&attempt, refund_id, amount).await
+    }
+
+    /// Sends the reconciler's way refunds still `requested` (the provider
+    /// could not be reached when they were made): again, with the same
+    /// idempotency key, so one that did reach the provider is not made
+    /// twice. Refunds the provider already reports were merged by the
+    /// refresh before this, and are not requested any more.
+    pub(super) async fn resend_requested_refunds(&self, seen: &PaymentAttempt) {
+        let attempt = match self.store.load_attempt(&seen.order_id, &seen.id).await {
+            Ok(Some(attempt)) => attempt,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(attempt_id = %seen.id, error = %crate::error_report(&error), "could not read the attempt to resend its refunds");
+                return;
+            }
+        };
+        let requested: Vec<_> = attempt
+            .refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Requested)
+            .map(|r| (r.id.clone(), r.amount))
+            .collect();
+        for (refund_id, amount) in requested {
+            match self.send_refund(&attempt, &refund_id, amount).await {
+                Ok(()) => tracing::info!(%refund_id, "a requested refund was sent again and made"),
+                Err(error) => {
+                    tracing::warn!(%refund_id, error = %crate::error_report(&error), "a requested refund could not be sent again")
+                }
+            }
+        }
+    }
+
+    /// Creates a recorded refund at the provider and reads the payment
+    /// back; a definite refusal marks it failed.
+    async fn send_refund(
+        &self,
+        attempt: &PaymentAttempt,
+        refund_id: &RefundId,
+        amount: Money,
+    ) -> Result<(), RefundFailure> {
+        let order_id = &attempt.order_id;
         let provider_payment_id = attempt
             .provider_payment_id
             .clone()
@@ -80,18 +123,16 @@ impl CheckoutService {
         };
         // Made or refused: read the payment back and merge, as a webhook
         // would; our refund is matched by its id.
-        if let Err(error) = self.refresh_attempt(&attempt).await {
+        if let Err(error) = self.refresh_attempt(attempt).await {
             tracing::warn!(%order_id, error = %crate::error_report(&error), "could not read the payment back after a refund; its webhook will bring it");
         }
-        self.paid_orders.remove(order_id);
-        match created {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                self.fail_requested_refund(order_id, &attempt.id, refund_id)
-                    .await?;
-                Err(RefundFailure::ProviderRejected(error))
-            }
+        if let Err(error) = &created {
+            self.fail_requested_refund(order_id, &attempt.id, refund_id)
+                .await?;
+            tracing::warn!(%order_id, %refund_id, error = %crate::error_report(error), "the provider refused a refund; recorded as failed");
         }
+        self.paid_orders.remove(order_id);
+        created.map(|_| ()).map_err(RefundFailure::ProviderRejected)
     }
 
     /// Stores the refund as `requested` on the attempt that took money
@@ -101,7 +142,7 @@ impl CheckoutService {
         order_id: &OrderId,
         refund_id: &RefundId,
         amount: Money,
-    ) -> Result<crate::PaymentAttempt, RefundFailure> {
+    ) -> Result<PaymentAttempt, RefundFailure> {
         for _ in 0..MAX_WRITE_CONFLICTS {
             let record = self
                 .store
@@ -123,7 +164,11 @@ impl CheckoutService {
             next.check_again_soon(now, &self.policy.check_schedule);
             next.bump_version(now);
             match self.store.update_attempt(&next).await {
-                Ok(()) => return Ok(next),
+                Ok(()) => {
+                    // The order shows it at once, whatever the provider says.
+                    self.paid_orders.remove(order_id);
+                    return Ok(next);
+                }
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
