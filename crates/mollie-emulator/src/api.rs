@@ -504,7 +504,7 @@ pub async fn cancel_payment(
     with_faults(&state, || cancel_payment_now(&state, &id, &headers)).await
 }
 
-fn cancel_payment_now(state: &EmulatorState, id: &str, headers: &HeaderMap) -> Response {
+fn cancel_payment_now(state: &Arc<EmulatorState>, id: &str, headers: &HeaderMap) -> Response {
     if let Err(denied) = authorized(state, headers) {
         return denied.into_response();
     }

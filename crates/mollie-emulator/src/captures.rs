@@ -265,6 +265,32 @@ pub async fn release_authorization(
     .await
 }
 
+/// Lapses payment `id`'s authorization at its `captureBefore` (with its
+/// webhook), as Mollie does, without waiting for a read. The deadline is
+/// read again at least every second, so a moved one is honoured.
+pub(crate) fn lapse_on_time(state: &Arc<EmulatorState>, id: &str) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return; // outside a runtime: the next read lapses it
+    };
+    let (state, id) = (state.clone(), id.to_owned());
+    runtime.spawn(async move {
+        loop {
+            let deadline = match state.payments.lock().expect("payments lock").get(&id) {
+                Some(p) if !p.released && !p.status.is_final() => p.capture_before,
+                _ => None,
+            };
+            let Some(deadline) = deadline else { return };
+            let left = deadline - OffsetDateTime::now_utc();
+            if left <= time::Duration::ZERO {
+                let _ = state.get(&id); // lapses it
+                return;
+            }
+            let left = std::time::Duration::try_from(left).unwrap_or_default();
+            tokio::time::sleep(left.min(std::time::Duration::from_secs(1))).await;
+        }
+    });
+}
+
 impl EmulatorState {
     /// An authorized payment past `captureBefore`: expired when nothing
     /// was captured (its webhook is called), else the rest is released.

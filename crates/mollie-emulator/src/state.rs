@@ -186,7 +186,7 @@ impl EmulatorState {
     /// Moves an open payment to `status` and notifies its webhook. False
     /// when the payment is unknown or already final. Paying a payment with
     /// manual capture authorizes it (`captureBefore` is set).
-    pub fn complete(&self, id: &str, status: PaymentStatus) -> bool {
+    pub fn complete(self: &Arc<Self>, id: &str, status: PaymentStatus) -> bool {
         let _ = self.get(id); // applies expiry first
         let mut payments = self.payments.lock().expect("payments lock");
         let Some(payment) = payments.get_mut(id) else {
@@ -210,6 +210,7 @@ impl EmulatorState {
                 .authorization_valid_for
                 .mul_f64(self.config.time_factor);
             payment.capture_before = Some(now + valid_for);
+            crate::captures::lapse_on_time(self, id);
         }
         // Mollie does not call webhooks for open and pending.
         if !matches!(status, PaymentStatus::Open | PaymentStatus::Pending) {
