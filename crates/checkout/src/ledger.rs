@@ -53,18 +53,18 @@ impl Ledger {
             })
     }
 
-    /// What may still be refunded.
+    /// What may still be refunded (never below zero: a bank may charge
+    /// back a payment that was refunded too).
     pub fn remaining(&self) -> Money {
-        Money::new(
-            self.paid.minor_units - self.refunded.minor_units - self.charged_back.minor_units,
-            self.paid.currency,
-        )
+        let left =
+            self.paid.minor_units - self.refunded.minor_units - self.charged_back.minor_units;
+        Money::new(left.max(0), self.paid.currency)
     }
 
     pub fn status(&self) -> MoneyStatus {
         if self.charged_back.minor_units > 0 {
             MoneyStatus::ChargedBack
-        } else if self.refunded.minor_units >= self.paid.minor_units {
+        } else if self.paid.minor_units > 0 && self.refunded.minor_units >= self.paid.minor_units {
             MoneyStatus::Refunded
         } else if self.refunded.minor_units > 0 {
             MoneyStatus::PartiallyRefunded
@@ -102,5 +102,9 @@ mod tests {
         assert_eq!(ledger(2950, 2950, 0).status(), MoneyStatus::Refunded);
         assert_eq!(ledger(2950, 1200, 1750).status(), MoneyStatus::ChargedBack);
         assert_eq!(ledger(2950, 1200, 1000).remaining().minor_units, 750);
+        // Refunded, then charged back all the same: nothing remains.
+        assert_eq!(ledger(2950, 2950, 2950).remaining().minor_units, 0);
+        // Nothing captured is not "refunded".
+        assert_eq!(ledger(0, 0, 0).status(), MoneyStatus::Paid);
     }
 }

@@ -243,11 +243,15 @@ impl PaymentAttempt {
     }
 
     /// What the provider took: all of it, or with a manual capture what
-    /// was captured.
+    /// was captured (all of it when a paid payment reports no capture: its
+    /// method captured at once).
     pub fn taken(&self) -> Money {
-        match self.capture_mode {
-            CaptureMode::Automatic => self.amount,
-            CaptureMode::Manual => self.captured.unwrap_or(Money::new(0, self.amount.currency)),
+        match (self.capture_mode, self.captured) {
+            (CaptureMode::Manual, Some(captured)) => captured,
+            (CaptureMode::Manual, None) if self.status != PaymentStatus::Paid => {
+                Money::new(0, self.amount.currency)
+            }
+            _ => self.amount,
         }
     }
 

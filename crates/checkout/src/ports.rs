@@ -241,6 +241,12 @@ pub enum ProviderError {
     /// amount that does not parse): asking again gives the same answer.
     #[error("the provider's answer could not be read")]
     Malformed(#[source] Cause),
+    /// A 409 on a create: the same request is still in flight (same
+    /// idempotency key), or, for a refund, one of the same amount was made
+    /// on the payment moments ago. Not made now; which of the two it was
+    /// shows in a read of the payment.
+    #[error("the provider refused a duplicate")]
+    Duplicate(#[source] Cause),
 }
 
 #[async_trait]

@@ -140,7 +140,8 @@ pub(crate) fn request(
 /// Merges what the provider reports; true when anything changed. A refund
 /// is matched by the provider's id, else by ours (a refund we requested
 /// whose create answer was lost); one matching neither was made at the
-/// provider and is added.
+/// provider and is added. A status only moves forward, except one we set
+/// to failed ourselves without the provider's word.
 pub(crate) fn merge(
     refunds: &mut Vec<Refund>,
     seen: &[ProviderRefund],
@@ -155,11 +156,17 @@ pub(crate) fn merge(
         match known {
             Some(index) => {
                 let refund = &mut refunds[index];
+                // Failed by us, never seen at the provider: we inferred it
+                // from a refusal; the provider's word wins.
+                let failed_here =
+                    refund.provider_refund_id.is_none() && refund.status == RefundStatus::Failed;
                 if refund.provider_refund_id.is_none() {
                     refund.provider_refund_id = Some(report.id.clone());
                     changed = true;
                 }
-                if report.status.rank() > refund.status.rank() {
+                let moves = report.status.rank() > refund.status.rank()
+                    || (failed_here && report.status != refund.status);
+                if moves {
                     refund.status = report.status;
                     changed = true;
                 }
@@ -244,6 +251,14 @@ mod tests {
         assert_eq!(refunded(Currency::EUR, &refunds), eur(0));
         // Final: a late "pending" changes nothing.
         assert!(!merge(&mut refunds, &[pending], now));
+        // Failed by us on a refusal, then reported made: the provider wins.
+        let ours_too = RefundId::generate();
+        request(eur(2950), &mut refunds, &ours_too, eur(300), now).unwrap();
+        refunds.last_mut().unwrap().status = RefundStatus::Failed;
+        let made = report("re_9", 300, RefundStatus::Pending, Some(&ours_too));
+        assert!(merge(&mut refunds, &[made], now));
+        assert_eq!(refunds.last().unwrap().status, RefundStatus::Pending);
+        refunds.pop();
         // Made in the provider's dashboard: added.
         assert!(merge(
             &mut refunds,

@@ -255,9 +255,9 @@ impl Emulator {
         self.state.reverse_chargeback(chargeback_id)
     }
 
-    /// Time passes for an authorized payment until its `captureBefore`:
-    /// the next read finds it lapsed (expired when nothing was captured,
-    /// with its webhook). False when it has no authorization.
+    /// Time passes for an authorized payment until its `captureBefore`: it
+    /// lapses within a second (expired when nothing was captured, with its
+    /// webhook). False when it has no authorization.
     pub fn reach_capture_deadline(&self, payment_id: &str) -> bool {
         let mut payments = self.state.payments.lock().expect("payments lock");
         match payments.get_mut(payment_id) {

@@ -95,7 +95,8 @@ impl MollieError {
     }
 
     /// Mollie's 409 on a refund: one of the same amount was made on this
-    /// payment moments ago. Already done; asking again never helps.
+    /// payment moments ago, or this very request (same idempotency key) is
+    /// still in flight. Retrying at once never helps.
     pub fn is_duplicate_refund(&self) -> bool {
         matches!(self, Self::Api { status: 409, .. })
     }
@@ -301,7 +302,7 @@ impl MollieClient {
     /// POST /payments/{id}/refunds, with our refund's id as the
     /// idempotency key, so a retry replays the first refund. A 409 is not
     /// retried: Mollie refuses a second refund of the same amount soon
-    /// after the first, so it means "already done"
+    /// after the first, so asking again at once never helps
     /// ([`MollieError::is_duplicate_refund`]).
     ///
     /// # Errors

@@ -216,13 +216,8 @@ impl PaymentProvider for MollieClient {
         )
         .await
         .map_err(|e| {
-            // A 409: this refund is in flight at Mollie (our key) or one of
-            // the same amount was just made. Either way nothing is known
-            // to have failed: ours stays requested until a read of the
-            // payment settles it, so money is never shown as not refunded
-            // when it was.
             if e.is_duplicate_refund() {
-                ProviderError::Unavailable(Cause::new(e))
+                ProviderError::Duplicate(Cause::new(e))
             } else {
                 provider_error(e)
             }

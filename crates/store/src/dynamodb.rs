@@ -24,8 +24,8 @@ use time::OffsetDateTime;
 
 /// Finds an attempt by the provider's payment id.
 pub const PROVIDER_PAYMENT_INDEX: &str = "by-provider-payment";
-/// Finds attempts that are not final yet, the longest overdue check first
-/// (sparse: final attempts drop out of it).
+/// Finds attempts that need checks (not final yet, or with a refund not
+/// settled), the longest overdue check first (sparse: the others drop out).
 pub const OPEN_ATTEMPTS_INDEX: &str = "open-attempts";
 /// Open attempts are spread over this many index partitions, so that no one
 /// partition takes every write.

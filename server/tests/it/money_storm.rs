@@ -215,11 +215,20 @@ async fn a_money_storm_leaves_every_ledger_equal_to_the_providers() {
             let (storm, url) = (storm.clone(), format!("{}/webhooks/mollie", shop.shop_url));
             tokio::spawn(async move {
                 let http = reqwest::Client::new();
+                let mut unavailable = 0u64;
                 while let Some(id) = storm.lock().await.pop() {
                     let sent = http.post(&url).form(&[("id", id.as_str())]).send();
-                    assert_eq!(sent.await.unwrap().status(), 200);
+                    // 503 (lost every write race, or out of time) is a
+                    // webhook answer Mollie retries; the ledgers must
+                    // converge all the same.
+                    match sent.await.unwrap().status().as_u16() {
+                        200 => {}
+                        503 => unavailable += 1,
+                        other => panic!("webhook answered {other}"),
+                    }
                     tokio::time::sleep(Duration::from_millis(3)).await;
                 }
+                unavailable
             })
         })
         .collect();
@@ -245,8 +254,9 @@ async fn a_money_storm_leaves_every_ledger_equal_to_the_providers() {
     for (_, payment) in &orders {
         settle_refunds(&shop, payment, &mut rng, &counts).await;
     }
+    let mut unavailable = 0;
     for sender in senders {
-        sender.await.unwrap();
+        unavailable += sender.await.unwrap();
     }
 
     // Converges: every webhook (ours and the emulator's late copies) lands.
@@ -269,7 +279,8 @@ async fn a_money_storm_leaves_every_ledger_equal_to_the_providers() {
     let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
     eprintln!(
         "money storm: {ORDERS} orders, {} refunds ({} ours, {} from the dashboard, {} failed), \
-         {} chargebacks ({} reversed), {} webhook calls ({} from the emulator, {storm_size} extra), \
+         {} chargebacks ({} reversed), {} webhook calls ({} from the emulator, {storm_size} extra, \
+         {unavailable} of those answered 503), \
          converged in {:?}, mismatches: {}",
         load(&counts.our_refunds) + load(&counts.dashboard_refunds),
         load(&counts.our_refunds),

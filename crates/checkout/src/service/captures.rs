@@ -40,8 +40,9 @@ impl CheckoutService {
     /// # Errors
     ///
     /// [`CaptureFailure`]: an unknown order or one with no authorization
-    /// left, an amount out of range (nothing is sent), the provider
-    /// unreachable or refusing.
+    /// left, an amount not above zero or above what was authorized (nothing
+    /// is sent), the provider unreachable or refusing (more than remains of
+    /// the authorization, a lapsed or released one).
     pub async fn capture(
         &self,
         order_id: &OrderId,

@@ -229,7 +229,10 @@ impl CheckoutService {
 
 fn provider_checkout_error(e: ProviderError) -> CheckoutError {
     match e {
-        ProviderError::Unavailable(_) => CheckoutError::ProviderUnavailable(e),
+        // A duplicate: the same create (key) still in flight at the provider.
+        ProviderError::Unavailable(_) | ProviderError::Duplicate(_) => {
+            CheckoutError::ProviderUnavailable(e)
+        }
         ProviderError::NotFound | ProviderError::Rejected(_) | ProviderError::Malformed(_) => {
             CheckoutError::ProviderRejected(e)
         }

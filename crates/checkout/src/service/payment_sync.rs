@@ -347,7 +347,7 @@ impl CheckoutService {
             } else if money_changed {
                 self.paid_orders.remove(order_id);
                 let ledger = next.ledger();
-                tracing::info!(provider_payment_id = %payment.id, refunded = %ledger.refunded, charged_back = %ledger.charged_back, "refunds or chargebacks updated");
+                tracing::info!(provider_payment_id = %payment.id, refunded = %ledger.refunded, charged_back = %ledger.charged_back, "captures, refunds or chargebacks updated");
                 SyncOutcome::MoneyUpdated
             } else {
                 SyncOutcome::Unchanged

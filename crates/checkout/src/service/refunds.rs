@@ -14,6 +14,18 @@ use crate::ports::{NewRefund, ProviderError, StoreError};
 use crate::refund::{RefundError, RefundRequested, RefundStatus};
 use time::OffsetDateTime;
 
+/// How long after a refund was recorded the reconciler may send it again:
+/// Mollie keeps an idempotency key for an hour, and only with the key is a
+/// second send sure not to make a second refund.
+const RESEND_WITHIN: time::Duration = time::Duration::minutes(50);
+
+/// The first send (the operator's call) or the reconciler's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sending {
+    First,
+    Again,
+}
+
 /// Why a refund was not made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefundFailure {
@@ -21,14 +33,19 @@ pub enum RefundFailure {
     UnknownOrder,
     #[error(transparent)]
     Refused(#[from] RefundError),
-    /// The provider could not be reached, or answered that the refund is
-    /// already in flight: it stays `requested` until a read of the payment
-    /// (webhook, next refund) settles it.
+    /// The provider could not be reached, or answered that the refund (or
+    /// one of the same amount) is in flight: it stays `requested`; the
+    /// reconciler reads the payment and sends it again with the same key.
     #[error("the refund could not be sent to the payment provider now")]
     ProviderUnavailable(#[source] ProviderError),
-    /// The provider refused it; it is recorded as failed.
+    /// The provider refused it; it is recorded as failed (once the payment
+    /// could be read back).
     #[error("the payment provider refused the refund")]
     ProviderRejected(#[source] ProviderError),
+    /// This refund id was refused or canceled before: a new refund needs a
+    /// new id.
+    #[error("this refund failed before; start a new one")]
+    NotMade,
     #[error("the refund could not be stored")]
     Store(#[from] StoreError),
 }
@@ -41,9 +58,10 @@ impl CheckoutService {
     /// # Errors
     ///
     /// [`RefundFailure`]: an unknown order, an order that took no money or
-    /// an amount beyond what remains (nothing changes), the provider
-    /// unreachable (the refund stays requested) or refusing (recorded as
-    /// failed), or the store failing.
+    /// an amount beyond what remains (nothing changes), a refund id that
+    /// failed before, the provider unreachable (the refund stays requested
+    /// and the reconciler sends it again) or refusing (recorded as failed),
+    /// or the store failing.
     pub async fn refund(
         &self,
         order_id: &OrderId,
@@ -53,21 +71,27 @@ impl CheckoutService {
         let attempt = self
             .record_refund_request(order_id, refund_id, amount)
             .await?;
-        let sent_before = attempt
+        let recorded = attempt
             .refunds
             .iter()
-            .any(|r| r.id == *refund_id && r.status != RefundStatus::Requested);
-        if sent_before {
-            return Ok(());
+            .find(|r| r.id == *refund_id)
+            .map(|r| r.status);
+        match recorded {
+            Some(RefundStatus::Requested) | None => {
+                self.send_refund(&attempt, refund_id, amount, Sending::First)
+                    .await
+            }
+            Some(RefundStatus::Failed | RefundStatus::Canceled) => Err(RefundFailure::NotMade),
+            Some(_) => Ok(()),
         }
-        self.send_refund(&attempt, refund_id, amount).await
     }
 
     /// Sends the reconciler's way refunds still `requested` (the provider
     /// could not be reached when they were made): again, with the same
     /// idempotency key, so one that did reach the provider is not made
     /// twice. Refunds the provider already reports were merged by the
-    /// refresh before this, and are not requested any more.
+    /// refresh before this, and are not requested any more. Only while
+    /// the provider keeps the key: an older one is left to the operator.
     pub(super) async fn resend_requested_refunds(&self, seen: &PaymentAttempt) {
         let attempt = match self.store.load_attempt(&seen.order_id, &seen.id).await {
             Ok(Some(attempt)) => attempt,
@@ -77,29 +101,44 @@ impl CheckoutService {
                 return;
             }
         };
-        let requested: Vec<_> = attempt
+        let now = OffsetDateTime::now_utc();
+        let requested = attempt
             .refunds
             .iter()
-            .filter(|r| r.status == RefundStatus::Requested)
-            .map(|r| (r.id.clone(), r.amount))
-            .collect();
-        for (refund_id, amount) in requested {
-            match self.send_refund(&attempt, &refund_id, amount).await {
-                Ok(()) => tracing::info!(%refund_id, "a requested refund was sent again and made"),
+            .filter(|r| r.status == RefundStatus::Requested);
+        for refund in requested {
+            if now - refund.created_at > RESEND_WITHIN {
+                tracing::warn!(
+                    operator_action = true,
+                    order_id = %attempt.order_id,
+                    refund_id = %refund.id,
+                    "a refund is still requested after the provider forgot its idempotency key: check Mollie's dashboard before refunding again"
+                );
+                continue;
+            }
+            match self
+                .send_refund(&attempt, &refund.id, refund.amount, Sending::Again)
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(refund_id = %refund.id, "a requested refund was sent again and made")
+                }
                 Err(error) => {
-                    tracing::warn!(%refund_id, error = %crate::error_report(&error), "a requested refund could not be sent again")
+                    tracing::warn!(refund_id = %refund.id, error = %crate::error_report(&error), "a requested refund could not be sent again")
                 }
             }
         }
     }
 
     /// Creates a recorded refund at the provider and reads the payment
-    /// back; a definite refusal marks it failed.
+    /// back. A definite refusal, once the payment could be read back (so
+    /// the provider surely did not make it), marks it failed.
     async fn send_refund(
         &self,
         attempt: &PaymentAttempt,
         refund_id: &RefundId,
         amount: Money,
+        sending: Sending,
     ) -> Result<(), RefundFailure> {
         let order_id = &attempt.order_id;
         let provider_payment_id = attempt
@@ -111,22 +150,37 @@ impl CheckoutService {
             amount,
             description: format!("Refund for order {order_id}"),
         };
-        let created = match self
+        let created = self
             .provider
             .create_refund(&provider_payment_id, &request)
-            .await
-        {
-            Err(error @ ProviderError::Unavailable(_)) => {
-                return Err(RefundFailure::ProviderUnavailable(error))
+            .await;
+        match created {
+            // Maybe made: it stays requested; the reconciler reads the
+            // payment (which shows it, by our id, if it was made) and else
+            // sends it again with the same key.
+            Err(
+                error @ (ProviderError::Unavailable(_)
+                | ProviderError::Malformed(_)
+                | ProviderError::Duplicate(_)),
+            ) if !matches!(
+                (sending, &error),
+                (Sending::Again, ProviderError::Duplicate(_))
+            ) =>
+            {
+                self.paid_orders.remove(order_id);
+                return Err(RefundFailure::ProviderUnavailable(error));
             }
-            created => created,
-        };
-        // Made or refused: read the payment back and merge, as a webhook
-        // would; our refund is matched by its id.
-        if let Err(error) = self.refresh_attempt(attempt).await {
-            tracing::warn!(%order_id, error = %crate::error_report(&error), "could not read the payment back after a refund; its webhook will bring it");
+            _ => {}
         }
-        if let Err(error) = &created {
+        // Made or refused (a 4xx, or still a duplicate when sent again: a
+        // refund of the same amount was made moments ago). Read the
+        // payment back and merge, as a webhook would; ours is matched by
+        // its id.
+        let read_back = self.refresh_attempt(attempt).await;
+        if let Err(error) = &read_back {
+            tracing::warn!(%order_id, error = %crate::error_report(error), "could not read the payment back after a refund; its webhook or the reconciler will bring it");
+        }
+        if let (Err(error), Ok(_)) = (&created, &read_back) {
             self.fail_requested_refund(order_id, &attempt.id, refund_id)
                 .await?;
             tracing::warn!(%order_id, %refund_id, error = %crate::error_report(error), "the provider refused a refund; recorded as failed");

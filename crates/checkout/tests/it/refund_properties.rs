@@ -104,7 +104,9 @@ proptest! {
                 Report::Refund(r) => attempt.merge_provider_money(std::slice::from_ref(r), &[], now),
                 Report::Chargeback(c) => attempt.merge_provider_money(&[], std::slice::from_ref(c), now),
             };
-            // However far along, never more taken back than paid.
+            // However far along, never more taken back than paid: the
+            // provider's amounts add up to at most that, so only counting
+            // one twice could exceed it.
             let ledger = attempt.ledger();
             prop_assert!(ledger.refunded.minor_units + ledger.charged_back.minor_units <= PAID_CENTS);
         }

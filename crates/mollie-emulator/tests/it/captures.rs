@@ -96,8 +96,8 @@ async fn authorize_capture_in_part_then_release_the_rest() {
 async fn a_released_authorization_cancels_and_a_lapsed_one_expires() {
     let emulator = emulator(|c| {
         c.time_factor = 0.001;
-        // 100 ms here.
-        c.authorization_valid_for = Duration::from_secs(100);
+        // 2 s here: time enough to release the first one under load.
+        c.authorization_valid_for = Duration::from_secs(2_000);
     })
     .await;
     let api = emulator.api_base_url();
@@ -115,7 +115,9 @@ async fn a_released_authorization_cancels_and_a_lapsed_one_expires() {
     assert_eq!(payment["status"], "canceled");
 
     let lapsed = authorized_payment(&emulator, &hook).await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Authorized, canceled; authorized, expired (on time: nobody asked):
+    // four webhooks.
+    wait_until(|| receiver.calls.lock().unwrap().len() == 4).await;
     let (_, payment) = call(
         reqwest::Method::GET,
         &format!("{api}/payments/{lapsed}"),
@@ -130,8 +132,6 @@ async fn a_released_authorization_cancels_and_a_lapsed_one_expires() {
             .0,
         422
     );
-    // Authorized, canceled; authorized, expired: four webhooks.
-    wait_until(|| receiver.calls.lock().unwrap().len() == 4).await;
 }
 
 #[tokio::test]
