@@ -393,3 +393,52 @@ async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
     assert_eq!(attempt.ledger().status(), MoneyStatus::ChargedBack);
     assert!(!attempt.needs_checks());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_amount_refunded_again_moments_later_is_refused_once_and_failed() {
+    let policy = ReconcilePolicy {
+        check_schedule: checkout::CheckSchedule {
+            first_check_after: Duration::from_millis(300),
+            max_interval: Duration::from_secs(1),
+        },
+        ..ReconcilePolicy::default()
+    };
+    let shop = harness(StoreKind::Embedded, policy).await;
+    let (order_id, payment) = paid_order(&shop).await;
+    let amount = Money::new(500, checkout::Currency::EUR);
+    shop.service
+        .refund(&order_id, &RefundId::generate(), amount)
+        .await
+        .unwrap();
+    // The form reloaded and sent again: a new refund id, the same amount.
+    // Mollie answers 409; it is kept requested (a 409 may also mean our
+    // own request still in flight) ...
+    let again = RefundId::generate();
+    let refused = shop
+        .service
+        .refund(&order_id, &again, amount)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, checkout::RefundFailure::ProviderUnavailable(_)),
+        "{refused:?}"
+    );
+    // ... until the reconciler sends it again, is refused again, and
+    // records it failed: one refund at Mollie.
+    let reconciler = shop.spawn_reconciler();
+    let attempt = until(&shop, &order_id, |a| {
+        a.refunds.iter().all(|r| r.status.is_final())
+    })
+    .await;
+    reconciler.stop().await;
+    let ours = attempt.refunds.iter().find(|r| r.id == again).unwrap();
+    assert_eq!(ours.status, RefundStatus::Failed);
+    assert_eq!(attempt.refunded(), amount);
+    let provider = shop.at_the_provider(&payment).await;
+    assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
+    // Asked again with that id: not made, and said so.
+    assert_eq!(
+        shop.service.refund(&order_id, &again, amount).await,
+        Err(checkout::RefundFailure::NotMade)
+    );
+}
