@@ -115,7 +115,7 @@ impl CheckoutService {
         if let Err(error) = self.refresh_attempt(attempt).await {
             tracing::warn!(order_id = %attempt.order_id, error = %crate::error_report(&error), "could not read the payment back; its webhook will bring it");
         }
-        self.paid_orders.remove(&attempt.order_id);
+        self.forget_paid_order(&attempt.order_id);
     }
 }
 

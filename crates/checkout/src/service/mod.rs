@@ -15,6 +15,7 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::order::OrderId;
 use crate::payment::{AttemptId, CheckSchedule, IncidentKind, PaymentStatus};
 use crate::ports::{OrderRecord, PaymentProvider, ProviderError, Store, StoreError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -151,12 +152,16 @@ pub struct CheckoutService {
     /// the least recently used go first; check-and-set under the lock.
     last_refresh: Mutex<quick_cache::unsync::Cache<AttemptId, Instant>>,
     /// A paid order stays paid (its paid attempt is final, and no attempt is
-    /// added to a paid order), so it is served from memory. Only an incident
-    /// recorded later changes its record; that write drops it from here.
+    /// added to a paid order), so it is served from memory. Only a refund,
+    /// chargeback, capture or incident recorded later changes its record;
+    /// that write drops it from here ([`Self::forget_paid_order`]).
     /// Bounded: the least recently used go first. Each entry is used for
-    /// `min_refresh_interval` only: a refund or incident recorded by another
-    /// instance shows within that time.
+    /// `min_refresh_interval` only: a change recorded by another instance
+    /// shows within that time.
     paid_orders: quick_cache::sync::Cache<OrderId, (OrderRecord, Instant)>,
+    /// Bumped by every drop from `paid_orders`, so that a read that began
+    /// before a write never puts back what it read (older than the write).
+    paid_orders_dropped: AtomicU64,
 }
 
 impl CheckoutService {
@@ -175,7 +180,15 @@ impl CheckoutService {
             capture_mode: CaptureMode::Automatic,
             last_refresh: Mutex::new(quick_cache::unsync::Cache::new(REFRESHES_REMEMBERED)),
             paid_orders: quick_cache::sync::Cache::new(PAID_ORDERS_CACHED),
+            paid_orders_dropped: AtomicU64::new(0),
         }
+    }
+
+    /// Drops a paid order from memory after a write to it: the next read
+    /// goes to the store.
+    fn forget_paid_order(&self, id: &OrderId) {
+        self.paid_orders_dropped.fetch_add(1, Ordering::SeqCst);
+        self.paid_orders.remove(id);
     }
 
     pub fn with_reconcile_policy(mut self, policy: ReconcilePolicy) -> Self {

@@ -8,6 +8,7 @@ use crate::payment::{
 };
 use crate::ports::{OrderRecord, ProviderError, ProviderPayment, StoreError};
 use crate::refund::RefundStatus;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 use time::OffsetDateTime;
 
@@ -27,6 +28,7 @@ impl CheckoutService {
                 return Ok(Some((record, status)));
             }
         }
+        let dropped_before = self.paid_orders_dropped.load(Ordering::SeqCst);
         let Some(record) = self.store.load_order(id).await? else {
             return Ok(None);
         };
@@ -34,6 +36,11 @@ impl CheckoutService {
         if status == OrderStatus::Paid {
             self.paid_orders
                 .insert(id.clone(), (record.clone(), Instant::now()));
+            // A write dropped orders while this one was read: what was read
+            // may be older than that write; do not serve it from memory.
+            if self.paid_orders_dropped.load(Ordering::SeqCst) != dropped_before {
+                self.paid_orders.remove(id);
+            }
         }
         Ok(Some((record, status)))
     }
@@ -327,6 +334,8 @@ impl CheckoutService {
             }
             next.bump_version(now);
             match self.store.update_attempt(&next).await {
+                // Only an order that took money is held in memory.
+                Ok(()) if next.has_taken_money() => self.forget_paid_order(order_id),
                 Ok(()) => {}
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(SyncError::Store(e)),
@@ -345,7 +354,6 @@ impl CheckoutService {
                 tracing::info!(provider_payment_id = %payment.id, %status, "payment status updated");
                 SyncOutcome::Updated(status)
             } else if money_changed {
-                self.paid_orders.remove(order_id);
                 let ledger = next.ledger();
                 tracing::info!(provider_payment_id = %payment.id, refunded = %ledger.refunded, charged_back = %ledger.charged_back, "captures, refunds or chargebacks updated");
                 SyncOutcome::MoneyUpdated
@@ -435,7 +443,7 @@ impl CheckoutService {
                         provider_payment_id = next.provider_payment_id.as_ref().map(ProviderPaymentId::as_str),
                         "a second payment was taken on one order; recorded for the operator to refund"
                     );
-                    self.paid_orders.remove(order_id);
+                    self.forget_paid_order(order_id);
                     return Ok(());
                 }
                 Err(StoreError::Conflict) => continue,

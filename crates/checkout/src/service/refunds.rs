@@ -167,7 +167,7 @@ impl CheckoutService {
                 (Sending::Again, ProviderError::Duplicate(_))
             ) =>
             {
-                self.paid_orders.remove(order_id);
+                self.forget_paid_order(order_id);
                 return Err(RefundFailure::ProviderUnavailable(error));
             }
             _ => {}
@@ -185,7 +185,7 @@ impl CheckoutService {
                 .await?;
             tracing::warn!(%order_id, %refund_id, error = %crate::error_report(error), "the provider refused a refund; recorded as failed");
         }
-        self.paid_orders.remove(order_id);
+        self.forget_paid_order(order_id);
         created.map(|_| ()).map_err(RefundFailure::ProviderRejected)
     }
 
@@ -220,7 +220,7 @@ impl CheckoutService {
             match self.store.update_attempt(&next).await {
                 Ok(()) => {
                     // The order shows it at once, whatever the provider says.
-                    self.paid_orders.remove(order_id);
+                    self.forget_paid_order(order_id);
                     return Ok(next);
                 }
                 Err(StoreError::Conflict) => continue,
