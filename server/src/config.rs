@@ -97,6 +97,12 @@ pub struct Config {
     #[arg(long, env = "SHOP_PAYMENT_PROVIDER", value_enum)]
     pub provider: Option<ProviderKind>,
 
+    /// The shop's catalog file (TOML, like catalog/articles.toml). Unset:
+    /// the bundled demo articles. Checked at start-up: a bad entry stops
+    /// the server.
+    #[arg(long, env = "SHOP_CATALOG")]
+    pub catalog: Option<PathBuf>,
+
     /// Take the money when the shopper pays, or authorize then and capture
     /// on the operator's action.
     #[arg(long, env = "SHOP_CAPTURE", value_enum, default_value_t = CapturePolicy::Immediate)]

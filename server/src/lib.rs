@@ -129,6 +129,19 @@ pub async fn create_table(config: &Config) -> Result<bool, String> {
         .map_err(|e| format!("cannot create table {}: {e}", config.dynamodb_table))
 }
 
+/// The shop's articles: the file SHOP_CATALOG names, or the bundled ones.
+fn catalog_from(config: &Config) -> Result<Catalog, String> {
+    let Some(path) = &config.catalog else {
+        return Ok(Catalog::bundled());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("SHOP_CATALOG ({}) cannot be read: {e}", path.display()))?;
+    let catalog =
+        Catalog::from_toml(&text).map_err(|e| format!("SHOP_CATALOG ({}): {e}", path.display()))?;
+    tracing::info!(path = %path.display(), articles = catalog.articles().len(), "catalog loaded");
+    Ok(catalog)
+}
+
 /// The emulator's API on its own loopback port, for our Mollie client: the
 /// same emulator (same payments) as the one mounted at [`EMULATOR_PATH`]
 /// for browsers. A port of its own works the same on the plain server and
@@ -164,6 +177,7 @@ impl Application {
             .resolve(site_addr, KeySetting::from_env())
             .map_err(|e| e.to_string())?;
         let public_url = settings.public_url.clone();
+        let catalog = catalog_from(config)?;
         let store = store_from(config).await?;
         let (provider, emulator, payment_page_origin): (Arc<dyn PaymentProvider>, _, _) =
             match &settings.provider {
@@ -192,7 +206,7 @@ impl Application {
                 }
             };
         let service = CheckoutService::new(
-            Catalog::demo(),
+            catalog,
             store,
             provider,
             ShopUrls {

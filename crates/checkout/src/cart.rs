@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn round_trips_through_the_cookie_and_ignores_garbage() {
-        let catalog = Catalog::demo();
+        let catalog = Catalog::bundled();
         let mut cart = Cart::default();
         cart.add(&catalog, "mug", 2).unwrap();
         cart.add(&catalog, "tote", 1).unwrap();
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn refuses_what_checkout_would_refuse() {
-        let catalog = Catalog::demo();
+        let catalog = Catalog::bundled();
         let mut cart = Cart::default();
         assert_eq!(
             cart.add(&catalog, "unicorn", 1),
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn prices_with_the_catalog_and_drops_what_it_no_longer_sells() {
-        let catalog = Catalog::demo();
+        let catalog = Catalog::bundled();
         let mut cart = Cart::from_cookie("mug.2-discontinued.1-tote.1");
         let priced = cart.remove_unsold_and_price(&catalog);
         assert_eq!(

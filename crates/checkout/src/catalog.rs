@@ -1,7 +1,7 @@
 //! The articles the shop sells. Prices live only here, on the server: the
 //! browser sends an article id and a quantity, never a price.
 
-use crate::money::{Currency, Money};
+use crate::money::Money;
 use crate::order::OrderLine;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,42 @@ pub struct Article {
     pub price: Money,
     /// Path of the picture below the site root, e.g. `/images/mug.svg`.
     pub image: String,
+    /// For the payment's lines.
+    pub vat_rate: VatRate,
+    /// The shop's stock-keeping unit, if it has one.
+    pub sku: Option<String>,
+}
+
+/// The catalog file that ships with the project.
+pub const DEFAULT_CATALOG: &str = include_str!("../../../catalog/articles.toml");
+
+/// A VAT rate in hundredths of a percent: `21.00` % is 2100.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct VatRate(u32);
+
+impl VatRate {
+    /// `"21.00"`, `"9"`, `"0.5"`: a percentage from 0 to 100 with at most
+    /// two decimals.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 3 || fraction.len() > 2 {
+            return None;
+        }
+        if !digits(whole) || !digits(fraction) || (text.contains('.') && fraction.is_empty()) {
+            return None;
+        }
+        let hundredths =
+            whole.parse::<u32>().ok()? * 100 + format!("{fraction:0<2}").parse::<u32>().ok()?;
+        (hundredths <= 10_000).then_some(Self(hundredths))
+    }
+}
+
+impl std::fmt::Display for VatRate {
+    /// As Mollie writes it: `21.00`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,35 +91,11 @@ impl Catalog {
         Self { articles }
     }
 
-    /// The demo shop's articles.
-    pub fn demo() -> Self {
-        let article = |id: &str, name: &str, description: &str, cents: i64| Article {
-            id: ArticleId::parse(id).expect("a well-formed demo article id"),
-            name: name.into(),
-            description: description.into(),
-            price: Money::new(cents, Currency::EUR),
-            image: format!("/images/{id}.svg"),
-        };
-        Self::new(vec![
-            article(
-                "mug",
-                "Stoneware mug",
-                "Hand-glazed, 350 ml, dishwasher safe.",
-                1450,
-            ),
-            article(
-                "notebook",
-                "Dot-grid notebook",
-                "A5, 160 pages of 100 g/m² paper, lies flat.",
-                1295,
-            ),
-            article(
-                "tote",
-                "Canvas tote bag",
-                "Heavy organic cotton with a long strap.",
-                1800,
-            ),
-        ])
+    /// The catalog file that ships with the project
+    /// (`catalog/articles.toml`, the demo shop's articles): the shop's when
+    /// configuration names no other.
+    pub fn bundled() -> Self {
+        Self::from_toml(DEFAULT_CATALOG).expect("the bundled catalog is checked by a test")
     }
 
     pub fn articles(&self) -> &[Article] {
@@ -153,10 +165,26 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Currency;
+
+    #[test]
+    fn vat_rates_are_percentages_with_two_decimals_at_most() {
+        for (text, shown) in [
+            ("21.00", "21.00"),
+            ("9", "9.00"),
+            ("0.5", "0.50"),
+            ("100", "100.00"),
+        ] {
+            assert_eq!(VatRate::parse(text).unwrap().to_string(), shown);
+        }
+        for bad in ["", "21.", ".5", "21.005", "100.01", "-1", "1e2", "twenty"] {
+            assert_eq!(VatRate::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn prices_a_known_article_from_the_catalog() {
-        let line = Catalog::demo().price_line("mug", 3).unwrap();
+        let line = Catalog::bundled().price_line("mug", 3).unwrap();
         assert_eq!(line.quantity, 3);
         assert_eq!(line.unit_price, Money::new(1450, Currency::EUR));
         assert_eq!(line.line_total, Money::new(4350, Currency::EUR));
@@ -164,7 +192,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_articles_and_bad_quantities() {
-        let catalog = Catalog::demo();
+        let catalog = Catalog::bundled();
         assert_eq!(
             catalog.price_line("<script>", 1),
             Err(CatalogError::UnknownArticle("<script>".into()))
@@ -179,7 +207,7 @@ mod tests {
 
     #[test]
     fn prices_a_cart_merging_lines_of_one_article() {
-        let catalog = Catalog::demo();
+        let catalog = Catalog::bundled();
         let line = |id: &str, quantity| CartLine {
             article_id: id.into(),
             quantity,
@@ -205,7 +233,7 @@ mod tests {
 
     #[test]
     fn demo_has_at_least_three_articles_with_unique_ids() {
-        let catalog = Catalog::demo();
+        let catalog = Catalog::bundled();
         assert!(catalog.articles().len() >= 3);
         let mut ids: Vec<_> = catalog.articles().iter().map(|a| &a.id).collect();
         ids.sort();

@@ -4,6 +4,7 @@
 pub mod capture;
 pub mod cart;
 pub mod catalog;
+pub mod catalog_file;
 pub mod chargeback;
 pub mod idempotency;
 pub mod ids;
@@ -17,7 +18,11 @@ pub mod service;
 
 pub use capture::CaptureMode;
 pub use cart::{Cart, PricedCart};
-pub use catalog::{Article, CartLine, Catalog, CatalogError, MAX_CART_LINES, MAX_QUANTITY};
+pub use catalog::{
+    Article, CartLine, Catalog, CatalogError, VatRate, DEFAULT_CATALOG, MAX_CART_LINES,
+    MAX_QUANTITY,
+};
+pub use catalog_file::CatalogFileError;
 pub use chargeback::{Chargeback, ProviderChargeback};
 pub use idempotency::{CheckoutRecord, CHECKOUT_KEY_TTL};
 pub use ids::{

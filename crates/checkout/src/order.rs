@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn total_is_the_sum_of_the_lines() {
-        let catalog = Catalog::demo();
+        let catalog = Catalog::bundled();
         let lines = vec![
             catalog.price_line("mug", 2).unwrap(),
             catalog.price_line("tote", 1).unwrap(),

@@ -2,6 +2,7 @@
 //! each.
 
 mod captures;
+mod catalog;
 mod common;
 mod guarantees;
 mod http_surface;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 fn new_order() -> (Order, PaymentAttempt, CheckoutRecord) {
-    let catalog = Catalog::demo();
+    let catalog = Catalog::bundled();
     let order = Order::new(
         vec![
             catalog.price_line("mug", 2).unwrap(),
