@@ -113,6 +113,18 @@ impl Switch {
     }
 }
 
+/// The reconciler's first look 300 ms after an attempt is made, then at
+/// most a second apart: for tests that wait for it.
+pub fn quick_checks() -> ReconcilePolicy {
+    ReconcilePolicy {
+        check_schedule: checkout::CheckSchedule {
+            first_check_after: Duration::from_millis(300),
+            max_interval: Duration::from_secs(1),
+        },
+        ..ReconcilePolicy::default()
+    }
+}
+
 pub async fn harness(kind: StoreKind, policy: ReconcilePolicy) -> Harness {
     harness_with(kind, policy, &[]).await
 }

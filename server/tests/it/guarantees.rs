@@ -129,13 +129,7 @@ async fn racing_webhooks_dynamodb() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dropped_webhook_is_reconciled_in_the_background() {
-    let policy = ReconcilePolicy {
-        check_schedule: checkout::CheckSchedule {
-            first_check_after: Duration::from_millis(300),
-            max_interval: Duration::from_secs(1),
-        },
-        ..ReconcilePolicy::default()
-    };
+    let policy = crate::common::quick_checks();
     let shop = harness(StoreKind::Embedded, policy).await;
     let reconciler = shop.spawn_reconciler();
 

@@ -270,13 +270,7 @@ async fn a_chargeback_then_its_reversal_each_counted_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refund_whose_webhook_is_lost_is_settled_by_the_reconciler() {
-    let policy = ReconcilePolicy {
-        check_schedule: checkout::CheckSchedule {
-            first_check_after: Duration::from_millis(300),
-            max_interval: Duration::from_secs(1),
-        },
-        ..ReconcilePolicy::default()
-    };
+    let policy = crate::common::quick_checks();
     // DynamoDB: the paid attempt must be back in the reconciler's index.
     let shop = harness(StoreKind::DynamoDb, policy).await;
     let (order_id, _) = paid_order(&shop).await;
@@ -321,13 +315,7 @@ async fn a_refund_whose_webhook_is_lost_is_settled_by_the_reconciler() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refund_made_while_the_provider_is_down_is_sent_again_by_the_reconciler() {
-    let policy = ReconcilePolicy {
-        check_schedule: checkout::CheckSchedule {
-            first_check_after: Duration::from_millis(300),
-            max_interval: Duration::from_secs(1),
-        },
-        ..ReconcilePolicy::default()
-    };
+    let policy = crate::common::quick_checks();
     let shop = harness(StoreKind::Embedded, policy).await;
     let (order_id, payment) = paid_order(&shop).await;
     shop.emulator.set_faults(Faults {
@@ -396,13 +384,7 @@ async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_amount_refunded_again_moments_later_is_refused_once_and_failed() {
-    let policy = ReconcilePolicy {
-        check_schedule: checkout::CheckSchedule {
-            first_check_after: Duration::from_millis(300),
-            max_interval: Duration::from_secs(1),
-        },
-        ..ReconcilePolicy::default()
-    };
+    let policy = crate::common::quick_checks();
     let shop = harness(StoreKind::Embedded, policy).await;
     let (order_id, payment) = paid_order(&shop).await;
     let amount = Money::new(500, checkout::Currency::EUR);
