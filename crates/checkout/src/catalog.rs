@@ -49,6 +49,13 @@ impl VatRate {
     }
 }
 
+impl VatRate {
+    /// Hundredths of a percent: 2100 for 21 %.
+    pub fn hundredths(self) -> u32 {
+        self.0
+    }
+}
+
 impl std::fmt::Display for VatRate {
     /// As Mollie writes it: `21.00`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -131,6 +138,8 @@ impl Catalog {
             quantity,
             unit_price: article.price,
             line_total,
+            vat_rate: Some(article.vat_rate),
+            sku: article.sku.clone(),
         })
     }
 }

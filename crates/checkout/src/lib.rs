@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod payment;
+pub mod payment_lines;
 pub mod ports;
 pub mod refund;
 pub mod service;
@@ -35,6 +36,7 @@ pub use order::{Order, OrderLine, OrderStatus};
 pub use payment::{
     CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
 };
+pub use payment_lines::PaymentLine;
 pub use ports::{
     error_report, Cause, NewCapture, NewPayment, NewRefund, OrderRecord, PaymentMetadata,
     PaymentMode, PaymentProvider, ProviderError, ProviderPayment, Store, StoreError,

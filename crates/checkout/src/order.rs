@@ -1,7 +1,7 @@
 //! Orders: what the shopper buys. An order owns its payment attempts and
 //! its status is derived from them, never stored.
 
-use crate::catalog::ArticleId;
+use crate::catalog::{ArticleId, VatRate};
 use crate::money::Money;
 use crate::payment::{PaymentAttempt, PaymentStatus};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,12 @@ pub struct OrderLine {
     pub quantity: u32,
     pub unit_price: Money,
     pub line_total: Money,
+    /// The article's VAT rate when it was bought (none on orders stored
+    /// before catalogs had one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_rate: Option<VatRate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use crate::ids::{CaptureId, RefundId};
 use crate::money::Money;
 use crate::order::{Order, OrderId};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
+use crate::payment_lines::PaymentLine;
 use crate::refund::ProviderRefund;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -176,6 +177,8 @@ pub struct NewPayment {
     /// Same key, same provider payment: retries never create a second one.
     pub idempotency_key: String,
     pub capture_mode: CaptureMode,
+    /// What is paid for, adding up to `amount` (empty: none sent).
+    pub lines: Vec<PaymentLine>,
 }
 
 /// A capture of an authorized payment the shop asks the provider for.

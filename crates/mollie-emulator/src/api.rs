@@ -11,7 +11,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 const HAL_JSON: &str = "application/hal+json";
-const CREATE_PARAMETERS: [&str; 9] = [
+const CREATE_PARAMETERS: [&str; 10] = [
     "amount",
     "description",
     "redirectUrl",
@@ -21,6 +21,7 @@ const CREATE_PARAMETERS: [&str; 9] = [
     "locale",
     "method",
     "captureMode",
+    "lines",
 ];
 /// Currencies Mollie accepts, with their decimals.
 const CURRENCIES: [(&str, usize); 12] = [
@@ -207,6 +208,7 @@ fn parse_create(
 ) -> Result<EmulatedPayment, ApiError> {
     known_parameters(body, &CREATE_PARAMETERS)?;
     let amount = parse_amount(body)?;
+    let lines = crate::lines::parse_lines(body, &amount)?;
     let description = match body.get("description") {
         Some(Value::String(d)) if !d.trim().is_empty() && d.chars().count() <= 255 => d.clone(),
         Some(Value::String(d)) if !d.trim().is_empty() => {
@@ -250,6 +252,7 @@ fn parse_create(
         refunds: Vec::new(),
         chargebacks: Vec::new(),
         manual_capture,
+        lines,
         authorized_at: None,
         capture_before: None,
         captures: Vec::new(),
@@ -268,7 +271,7 @@ pub struct WireAmount {
 
 impl WireAmount {
     /// The amount of a request or of a stored resource (`{currency, value}`).
-    fn parse(amount: &Map<String, Value>) -> Result<Self, ApiError> {
+    pub(crate) fn parse(amount: &Map<String, Value>) -> Result<Self, ApiError> {
         let currency = amount
             .get("currency")
             .and_then(Value::as_str)

@@ -78,10 +78,30 @@ pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String
             format!(r#"<label><input type="radio" name="outcome" value="{value}"{checked}> {label}</label>"#)
         })
         .collect();
+    let lines: String = payment
+        .lines
+        .iter()
+        .map(|line| {
+            let text = |name: &str| line[name].as_str().unwrap_or_default().to_owned();
+            format!(
+                "<li>{} × {} <span>{} {}</span></li>",
+                line["quantity"],
+                escape(&text("description")),
+                escape(line["totalAmount"]["currency"].as_str().unwrap_or_default()),
+                escape(line["totalAmount"]["value"].as_str().unwrap_or_default()),
+            )
+        })
+        .collect();
+    let lines = if lines.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<ul class="lines" data-testid="lines">{lines}</ul>"#)
+    };
     let body = format!(
         r#"<p class="note">Note: this is a testmode payment.</p>
 <h1>Pay <span class="amount" data-testid="amount">{amount}</span></h1>
 <p data-testid="description">{description}</p>
+{lines}
 <form method="post">
 <fieldset><legend>Select the payment status</legend>{choices}</fieldset>
 <button type="submit">Continue</button>

@@ -32,6 +32,7 @@ mod captures;
 mod chargebacks;
 mod checkout_page;
 mod faults;
+mod lines;
 mod refunds;
 mod state;
 mod webhooks;

@@ -81,6 +81,8 @@ pub struct EmulatedPayment {
     pub chargebacks: Vec<crate::chargebacks::EmulatedChargeback>,
     /// `captureMode: manual`: paying authorizes; the shop captures later.
     pub manual_capture: bool,
+    /// As sent (checked): what is paid for.
+    pub lines: Vec<Value>,
     pub authorized_at: Option<OffsetDateTime>,
     /// The authorization lapses then (`captureBefore`).
     pub capture_before: Option<OffsetDateTime>,
@@ -253,6 +255,9 @@ impl EmulatorState {
         }
         if let Some(locale) = &p.locale {
             fields.insert("locale".into(), json!(locale));
+        }
+        if !p.lines.is_empty() {
+            fields.insert("lines".into(), Value::Array(p.lines.clone()));
         }
         if p.manual_capture {
             fields.insert("captureMode".into(), json!("manual"));

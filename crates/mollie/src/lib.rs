@@ -23,6 +23,6 @@ pub use secrets::{
 };
 pub use types::{
     Amount, Capture, CaptureMode, CaptureStatus, Chargeback, ChargebackReason, CreateCapture,
-    CreatePayment, CreateRefund, Link, Payment, PaymentEmbedded, PaymentLinks, PaymentStatus,
+    CreatePayment, CreateRefund, Line, Link, Payment, PaymentEmbedded, PaymentLinks, PaymentStatus,
     Refund, RefundStatus,
 };

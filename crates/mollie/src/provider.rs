@@ -2,14 +2,14 @@
 
 use crate::client::{MollieClient, MollieError};
 use crate::types::{
-    Amount, CaptureMode, Chargeback, CreateCapture, CreatePayment, CreateRefund, Payment,
+    Amount, CaptureMode, Chargeback, CreateCapture, CreatePayment, CreateRefund, Line, Payment,
     PaymentStatus as MollieStatus, Refund, RefundStatus as MollieRefundStatus,
 };
 use async_trait::async_trait;
 use checkout::{
-    Cause, NewCapture, NewPayment, NewRefund, PaymentMetadata, PaymentMode, PaymentProvider,
-    PaymentStatus, ProviderChargeback, ProviderChargebackId, ProviderError, ProviderPayment,
-    ProviderPaymentId, ProviderRefund, ProviderRefundId, RefundId, RefundStatus,
+    Cause, NewCapture, NewPayment, NewRefund, PaymentLine, PaymentMetadata, PaymentMode,
+    PaymentProvider, PaymentStatus, ProviderChargeback, ProviderChargebackId, ProviderError,
+    ProviderPayment, ProviderPaymentId, ProviderRefund, ProviderRefundId, RefundId, RefundStatus,
 };
 
 fn provider_error(e: MollieError) -> ProviderError {
@@ -152,6 +152,20 @@ fn provider_chargeback(chargeback: &Chargeback) -> Option<ProviderChargeback> {
     })
 }
 
+/// A payment line as Mollie takes it: every order line is a physical good.
+fn wire_line(line: &PaymentLine) -> Line {
+    Line {
+        kind: "physical".into(),
+        description: line.description.clone(),
+        quantity: line.quantity,
+        unit_price: Amount::from_money(line.unit_price),
+        total_amount: Amount::from_money(line.total),
+        vat_rate: line.vat_rate.to_string(),
+        vat_amount: Amount::from_money(line.vat_amount),
+        sku: line.sku.clone(),
+    }
+}
+
 #[async_trait]
 impl PaymentProvider for MollieClient {
     async fn create_payment(&self, new: &NewPayment) -> Result<ProviderPayment, ProviderError> {
@@ -171,6 +185,7 @@ impl PaymentProvider for MollieClient {
                 checkout::CaptureMode::Automatic => None,
                 checkout::CaptureMode::Manual => Some(CaptureMode::Manual),
             },
+            lines: new.lines.iter().map(wire_line).collect(),
         };
         let payment = MollieClient::create_payment(self, &request, &new.idempotency_key)
             .await

@@ -48,6 +48,29 @@ pub struct CreatePayment {
     /// `manual`: paying only authorizes; the shop captures later.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_mode: Option<CaptureMode>,
+    /// What is paid for; their `totalAmount`s add up to `amount`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<Line>,
+}
+
+/// A payment line (Mollie requires them for pay-later methods).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line {
+    /// `physical`, `digital`, `shipping_fee`, `discount`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    pub quantity: u32,
+    pub unit_price: Amount,
+    /// `unitPrice` × `quantity`, VAT included.
+    pub total_amount: Amount,
+    /// Percent, `"21.00"`.
+    pub vat_rate: String,
+    /// The VAT in `totalAmount`.
+    pub vat_amount: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +158,8 @@ pub struct Payment {
     pub amount_charged_back: Option<Amount>,
     #[serde(default)]
     pub capture_mode: Option<CaptureMode>,
+    #[serde(default)]
+    pub lines: Vec<Line>,
     /// Of a manual-capture payment: captured so far.
     #[serde(default)]
     pub amount_captured: Option<Amount>,

@@ -83,3 +83,23 @@ fn the_server_binary_refuses_a_catalog_with_a_bad_price_and_says_why() {
     );
     assert!(!said.contains("listening on"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_carries_its_lines_with_vat_from_the_catalog() {
+    let shop = crate::common::harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let (_, payment) = shop.buy().await; // two notebooks, 9 % VAT
+    let lines = shop.at_the_provider(&payment).await["lines"].clone();
+    assert_eq!(
+        lines,
+        serde_json::json!([{
+            "type": "physical",
+            "description": "Dot-grid notebook",
+            "quantity": 2,
+            "unitPrice": { "currency": "EUR", "value": "12.95" },
+            "totalAmount": { "currency": "EUR", "value": "25.90" },
+            "vatRate": "9.00",
+            "vatAmount": { "currency": "EUR", "value": "2.14" },
+            "sku": "PC-NB-A5",
+        }])
+    );
+}

@@ -224,6 +224,7 @@ async fn forged_webhooks_change_nothing() {
                 metadata: metadata.clone(),
                 idempotency_key: CheckoutKey::generate().to_string(),
                 capture_mode: checkout::CaptureMode::Automatic,
+                lines: Vec::new(),
             },
         )
         .await

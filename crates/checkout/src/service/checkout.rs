@@ -7,6 +7,7 @@ use crate::catalog::{CartLine, CatalogError};
 use crate::idempotency::{cart_fingerprint, CheckoutKey, CheckoutRecord};
 use crate::order::{Order, OrderId, OrderStatus};
 use crate::payment::PaymentAttempt;
+use crate::payment_lines::PaymentLine;
 use crate::ports::{Cause, NewPayment, PaymentMetadata, ProviderError, StoreError};
 use time::OffsetDateTime;
 
@@ -176,6 +177,7 @@ impl CheckoutService {
                 },
                 idempotency_key: attempt.id.to_string(),
                 capture_mode: attempt.capture_mode,
+                lines: PaymentLine::of_order(&order.lines),
             })
             .await
             // The attempt stays `created`: a resubmission retries it, and

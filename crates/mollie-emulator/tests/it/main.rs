@@ -4,4 +4,5 @@
 mod api;
 mod captures;
 mod chargebacks;
+mod lines;
 mod refunds;

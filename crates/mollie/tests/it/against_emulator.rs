@@ -40,6 +40,7 @@ pub(crate) fn request(redirect_url: &str) -> CreatePayment {
         locale: None,
         method: None,
         capture_mode: None,
+        lines: Vec::new(),
     }
 }
 
@@ -180,6 +181,7 @@ async fn implements_the_payment_provider_port() {
         metadata: metadata.clone(),
         idempotency_key: metadata.attempt_id.to_string(),
         capture_mode: checkout::CaptureMode::Automatic,
+        lines: Vec::new(),
     };
     let created = PaymentProvider::create_payment(&client, &new)
         .await

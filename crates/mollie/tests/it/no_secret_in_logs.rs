@@ -70,6 +70,7 @@ async fn the_api_key_never_reaches_logs_or_errors() {
         locale: None,
         method: None,
         capture_mode: None,
+        lines: Vec::new(),
     };
     let mut messages = Vec::new();
     emulator.set_faults(Faults {
