@@ -1,0 +1,122 @@
+"""The deployed shop's CloudFront, for local runs of the Lambda function.
+
+On AWS, CloudFront serves the static files (infra/lib/shop-stack.ts,
+STATIC_PATHS) from S3 and sends everything else to the function. This does
+the same on loopback: the paths below from the site directory, the rest to
+cargo lambda watch, so the function answers only what it answers on AWS.
+
+Usage: edge.py HOST PORT SITE_DIR ORIGIN_HOST ORIGIN_PORT
+"""
+
+import http.client
+import mimetypes
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+# Keep in step with STATIC_PATHS in infra/lib/shop-stack.ts.
+STATIC_PREFIXES = ("/pkg/", "/images/")
+STATIC_FILES = ("/favicon.svg",)
+
+# Hop-by-hop headers (RFC 9110, 7.6.1) are not forwarded; Host is the
+# origin's, as with CloudFront's ALL_VIEWER_EXCEPT_HOST_HEADER policy.
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+}
+
+mimetypes.add_type("application/wasm", ".wasm")
+
+
+class Edge(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    site: Path
+    origin: tuple[str, int]
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        sys.stderr.write("edge: " + (format % args) + "\n")
+
+    def do_GET(self):
+        self.route()
+
+    def do_HEAD(self):
+        self.route()
+
+    def do_POST(self):
+        self.route()
+
+    def do_PUT(self):
+        self.route()
+
+    def do_DELETE(self):
+        self.route()
+
+    def do_PATCH(self):
+        self.route()
+
+    def route(self):
+        path = self.path.split("?", 1)[0]
+        if self.command in ("GET", "HEAD") and (
+            path.startswith(STATIC_PREFIXES) or path in STATIC_FILES
+        ):
+            self.serve_file(path)
+        else:
+            self.forward()
+
+    def serve_file(self, path):
+        file = (self.site / path.lstrip("/")).resolve()
+        if not file.is_relative_to(self.site) or not file.is_file():
+            # S3 behind an origin access control answers 403 for a missing key.
+            self.answer(403, b"not found", "text/plain")
+            return
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        self.answer(200, file.read_bytes(), content_type)
+
+    def answer(self, status, body, content_type):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def forward(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        origin = http.client.HTTPConnection(*self.origin, timeout=120)
+        try:
+            origin.request(self.command, self.path, body=body, headers=headers)
+            reply = origin.getresponse()
+            content = reply.read()
+        except OSError as error:
+            self.log_message("origin unreachable: %s", error)
+            self.answer(502, b"the function is unreachable", "text/plain")
+            return
+        finally:
+            origin.close()
+        self.send_response(reply.status, reply.reason)
+        for name, value in reply.getheaders():  # one entry per Set-Cookie
+            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(content)
+
+
+def main():
+    host, port, site, origin_host, origin_port = sys.argv[1:6]
+    Edge.site = Path(site).resolve()
+    Edge.origin = (origin_host, int(origin_port))
+    ThreadingHTTPServer((host, int(port)), Edge).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
