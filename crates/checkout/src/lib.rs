@@ -1,6 +1,7 @@
 //! The shop's domain. Everything here is pure logic plus two ports
 //! ([`Store`], [`PaymentProvider`]) that adapters implement at the edges.
 
+pub mod audit;
 pub mod capture;
 pub mod cart;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod ports;
 pub mod refund;
 pub mod service;
 
+pub use audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
 pub use capture::CaptureMode;
 pub use cart::{Cart, PricedCart};
 pub use catalog::{
@@ -38,8 +40,9 @@ pub use payment::{
 };
 pub use payment_lines::PaymentLine;
 pub use ports::{
-    error_report, Cause, NewCapture, NewPayment, NewRefund, OrderRecord, PaymentMetadata,
-    PaymentMode, PaymentProvider, ProviderError, ProviderPayment, Store, StoreError,
+    error_report, unix_millis, Cause, NewCapture, NewPayment, NewRefund, OrderCursor, OrderRecord,
+    OrdersPage, PaymentMetadata, PaymentMode, PaymentProvider, ProviderError, ProviderPayment,
+    Store, StoreError,
 };
 pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
 pub use service::{

@@ -1,6 +1,7 @@
 //! The two ports the domain needs from the outside world. Adapters live in
 //! other crates: `store` (redb, DynamoDB) and `mollie` (the provider).
 
+use crate::audit::AuditEntry;
 use crate::capture::CaptureMode;
 use crate::chargeback::ProviderChargeback;
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
@@ -158,6 +159,84 @@ pub trait Store: Send + Sync + 'static {
     /// Writes `next` only if the stored attempt still has version
     /// `next.version - 1`; otherwise [`StoreError::Conflict`].
     async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError>;
+
+    /// Orders newest first, at most `limit`, starting after `after` (the
+    /// previous page's [`OrdersPage::next`]): the back office's list.
+    async fn recent_orders(
+        &self,
+        after: Option<&OrderCursor>,
+        limit: usize,
+    ) -> Result<OrdersPage, StoreError>;
+
+    /// Appends an entry to its order's audit log. There is no call that
+    /// changes or removes one.
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// An order's audit log, oldest first.
+    async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// Where a page of [`Store::recent_orders`] ended: the last order's
+/// creation time and id (orders created in the same millisecond are told
+/// apart by id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub created_at: time::OffsetDateTime,
+    pub order_id: OrderId,
+}
+
+impl OrderCursor {
+    pub fn of(order: &Order) -> Self {
+        Self {
+            created_at: order.created_at,
+            order_id: order.id.clone(),
+        }
+    }
+
+    /// For a link: `{unix milliseconds}.{order id}`.
+    pub fn to_token(&self) -> String {
+        format!("{}.{}", unix_millis(self.created_at), self.order_id)
+    }
+
+    /// A token from [`to_token`](Self::to_token); `None` for anything else.
+    pub fn parse(token: &str) -> Option<Self> {
+        let (millis, id) = token.split_once('.')?;
+        let millis: i64 = millis.parse().ok()?;
+        let created_at =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()?;
+        Some(Self {
+            created_at,
+            order_id: OrderId::parse(id)?,
+        })
+    }
+}
+
+/// Unix milliseconds, the precision stores sort orders by.
+pub fn unix_millis(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A page of orders, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct OrdersPage {
+    pub orders: Vec<Order>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<OrderCursor>,
+}
+
+impl OrdersPage {
+    /// The first `limit` of `orders` (newest first, read one beyond the
+    /// page to learn whether another follows) and where the next starts.
+    pub fn of_newest(mut orders: Vec<Order>, limit: usize) -> Self {
+        let more = orders.len() > limit;
+        orders.truncate(limit);
+        let next = if more {
+            orders.last().map(OrderCursor::of)
+        } else {
+            None
+        };
+        Self { orders, next }
+    }
 }
 
 /// Our ids, sent with every payment and checked on every webhook.

@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use checkout::{
-    AttemptId, Cause, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt,
-    ProviderPaymentId, Store, StoreError,
+    unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Order, OrderCursor,
+    OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -30,6 +30,12 @@ pub const OPEN_ATTEMPTS_INDEX: &str = "open-attempts";
 /// Open attempts are spread over this many index partitions, so that no one
 /// partition takes every write.
 const OPEN_SHARDS: u32 = 8;
+/// Orders newest first, one index partition per calendar month (the back
+/// office's list).
+pub const ORDERS_BY_TIME_INDEX: &str = "orders-by-time";
+/// The back office's list stops looking further back after this many
+/// months in a row without an order.
+const EMPTY_MONTHS_BEFORE_GIVING_UP: u32 = 12;
 /// Items that carry it (checkout keys) are deleted by DynamoDB's TTL.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
@@ -39,8 +45,22 @@ type Item = HashMap<String, AttributeValue>;
 struct OrderItem {
     pk: String,
     sk: String,
+    /// `ORDERS#{yyyy-mm}` of its creation: the orders-by-time partition.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    gsi2pk: Option<String>,
+    /// `{unix ms, 13 digits}#{order id}`: newest first within the month.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    gsi2sk: Option<String>,
     #[serde(flatten)]
     order: Order,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AuditItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    entry: AuditEntry,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -84,8 +104,48 @@ fn checkout_pk(key: &CheckoutKey) -> String {
     format!("CHECKOUT#{key}")
 }
 
-fn unix_millis(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
+fn audit_pk(id: &OrderId) -> String {
+    format!("AUDIT#{id}")
+}
+
+/// A calendar month, the orders-by-time index's partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Month {
+    year: i32,
+    month: u8,
+}
+
+impl Month {
+    fn of(t: OffsetDateTime) -> Self {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        Self {
+            year: t.year(),
+            month: u8::from(t.month()),
+        }
+    }
+
+    fn before(self) -> Self {
+        if self.month == 1 {
+            Self {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
+    fn partition(self) -> String {
+        format!("ORDERS#{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// Sorts as the time does (fixed width) and then by id.
+fn orders_by_time_sk(cursor: &OrderCursor) -> String {
+    format!("{:013}#{}", unix_millis(cursor.created_at), cursor.order_id)
 }
 
 fn open_shard(id: &AttemptId) -> String {
@@ -100,6 +160,8 @@ fn order_item(order: &Order) -> Result<Item, StoreError> {
     serde_dynamo::to_item(OrderItem {
         pk: order_pk(&order.id),
         sk: ORDER_SK.into(),
+        gsi2pk: Some(Month::of(order.created_at).partition()),
+        gsi2sk: Some(orders_by_time_sk(&OrderCursor::of(order))),
         order: order.clone(),
     })
     .map_err(unavailable)
@@ -254,6 +316,8 @@ impl TableSetup {
             .attribute_definitions(attribute("gsi1pk", ScalarAttributeType::S)?)
             .attribute_definitions(attribute("open_shard", ScalarAttributeType::S)?)
             .attribute_definitions(attribute("due_at", ScalarAttributeType::N)?)
+            .attribute_definitions(attribute("gsi2pk", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("gsi2sk", ScalarAttributeType::S)?)
             .key_schema(key("pk", KeyType::Hash)?)
             .key_schema(key("sk", KeyType::Range)?)
             .global_secondary_indexes(
@@ -269,6 +333,15 @@ impl TableSetup {
                     .index_name(OPEN_ATTEMPTS_INDEX)
                     .key_schema(key("open_shard", KeyType::Hash)?)
                     .key_schema(key("due_at", KeyType::Range)?)
+                    .projection(all.clone())
+                    .build()
+                    .map_err(unavailable)?,
+            )
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(ORDERS_BY_TIME_INDEX)
+                    .key_schema(key("gsi2pk", KeyType::Hash)?)
+                    .key_schema(key("gsi2sk", KeyType::Range)?)
                     .projection(all)
                     .build()
                     .map_err(unavailable)?,
@@ -566,5 +639,108 @@ impl Store for DynamoDbStore {
         // The index is eventually consistent: read the attempt itself.
         self.load_attempt(&indexed.attempt.order_id, &indexed.attempt.id)
             .await
+    }
+
+    async fn recent_orders(
+        &self,
+        after: Option<&OrderCursor>,
+        limit: usize,
+    ) -> Result<OrdersPage, StoreError> {
+        // One more than asked: whether there is a next page.
+        let wanted = limit.saturating_add(1);
+        let mut orders = Vec::new();
+        let mut month = Month::of(after.map_or_else(OffsetDateTime::now_utc, |c| c.created_at));
+        let mut below = after.map(orders_by_time_sk);
+        let mut empty_months = 0;
+        while orders.len() < wanted && empty_months < EMPTY_MONTHS_BEFORE_GIVING_UP {
+            let found_before = orders.len();
+            let mut start_key = None;
+            loop {
+                let remaining = wanted - orders.len();
+                let mut query = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(ORDERS_BY_TIME_INDEX)
+                    .expression_attribute_values(":month", AttributeValue::S(month.partition()))
+                    .scan_index_forward(false)
+                    .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
+                    .set_exclusive_start_key(start_key);
+                query = match &below {
+                    Some(sk) => query
+                        .key_condition_expression("gsi2pk = :month AND gsi2sk < :below")
+                        .expression_attribute_values(":below", AttributeValue::S(sk.clone())),
+                    None => query.key_condition_expression("gsi2pk = :month"),
+                };
+                let page = query.send().await.map_err(sdk_unavailable)?;
+                for item in page.items() {
+                    let parsed: OrderItem =
+                        serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
+                    orders.push(parsed.order);
+                }
+                start_key = page.last_evaluated_key().cloned();
+                if start_key.is_none() || orders.len() >= wanted {
+                    break;
+                }
+            }
+            empty_months = if orders.len() == found_before {
+                empty_months + 1
+            } else {
+                0
+            };
+            month = month.before();
+            below = None;
+        }
+        Ok(OrdersPage::of_newest(orders, limit))
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let item = serde_dynamo::to_item(AuditItem {
+            pk: audit_pk(&entry.order_id),
+            sk: format!(
+                "AT#{:013}#{}",
+                unix_millis(entry.at),
+                uuid::Uuid::new_v4().simple()
+            ),
+            entry: entry.clone(),
+        })
+        .map_err(unavailable)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_unavailable)
+    }
+
+    async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(audit_pk(order_id)))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(sdk_unavailable)?;
+            for item in page.items() {
+                let parsed: AuditItem =
+                    serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
+                entries.push(parsed.entry);
+            }
+            start_key = page.last_evaluated_key().cloned();
+            if start_key.is_none() {
+                break;
+            }
+        }
+        Ok(entries)
     }
 }

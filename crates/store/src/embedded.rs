@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 use checkout::{
-    AttemptId, Cause, CheckoutKey, CheckoutRecord, Order, OrderId, OrderRecord, PaymentAttempt,
-    ProviderPaymentId, Store, StoreError,
+    unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Order, OrderCursor,
+    OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId, Store, StoreError,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
@@ -23,6 +23,12 @@ const CHECKOUTS: TableDefinition<&str, &[u8]> = TableDefinition::new("checkouts"
 /// provider payment id -> "{order id}/{attempt id}": a webhook for an id we
 /// never recorded is answered from here, without asking the provider.
 const PROVIDER_PAYMENTS: TableDefinition<&str, &str> = TableDefinition::new("provider_payments");
+/// "{created, unix ms, 13 digits}#{order id}" -> order id: the back office's
+/// list, newest first (read backwards).
+const ORDERS_BY_TIME: TableDefinition<&str, &str> = TableDefinition::new("orders_by_time");
+/// "{order id}/{unix ms, 13 digits}/{uuid}" -> AuditEntry (JSON): an order's
+/// audit log in time order. Entries are only ever inserted.
+const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -35,6 +41,10 @@ fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError 
 
 fn attempt_key(order_id: &OrderId, attempt_id: &AttemptId) -> String {
     format!("{order_id}/{attempt_id}")
+}
+
+fn orders_by_time_key(cursor: &OrderCursor) -> String {
+    format!("{:013}#{}", unix_millis(cursor.created_at), cursor.order_id)
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -59,17 +69,37 @@ impl EmbeddedStore {
         let db = Database::create(path).map_err(unavailable)?;
         // Creating the tables is a durable commit: only when they are missing.
         let existing = db.begin_read().map_err(unavailable)?;
-        let missing = [ORDERS, ATTEMPTS, CHECKOUTS]
+        let missing = [ORDERS, ATTEMPTS, CHECKOUTS, AUDIT]
             .iter()
             .any(|table| existing.open_table(*table).is_err())
-            || existing.open_table(PROVIDER_PAYMENTS).is_err();
+            || [PROVIDER_PAYMENTS, ORDERS_BY_TIME]
+                .iter()
+                .any(|table| existing.open_table(*table).is_err());
+        let unlisted = existing.open_table(ORDERS_BY_TIME).is_err();
         drop(existing);
         if missing {
             let tx = db.begin_write().map_err(unavailable)?;
-            tx.open_table(ORDERS).map_err(unavailable)?;
-            tx.open_table(ATTEMPTS).map_err(unavailable)?;
-            tx.open_table(CHECKOUTS).map_err(unavailable)?;
-            tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
+            {
+                let orders = tx.open_table(ORDERS).map_err(unavailable)?;
+                tx.open_table(ATTEMPTS).map_err(unavailable)?;
+                tx.open_table(CHECKOUTS).map_err(unavailable)?;
+                tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
+                tx.open_table(AUDIT).map_err(unavailable)?;
+                let mut by_time = tx.open_table(ORDERS_BY_TIME).map_err(unavailable)?;
+                // A store from before the list existed: list its orders too.
+                if unlisted {
+                    for entry in orders.iter().map_err(unavailable)? {
+                        let (id, value) = entry.map_err(unavailable)?;
+                        let order: Order = decode(value.value())?;
+                        by_time
+                            .insert(
+                                orders_by_time_key(&OrderCursor::of(&order)).as_str(),
+                                id.value(),
+                            )
+                            .map_err(unavailable)?;
+                    }
+                }
+            }
             tx.commit().map_err(unavailable)?;
         }
         Ok(Self { db: Arc::new(db) })
@@ -98,6 +128,7 @@ impl Store for EmbeddedStore {
         let order_key = order.id.to_string();
         let attempt_key = attempt_key(&attempt.order_id, &attempt.id);
         let checkout_key = checkout.key.to_string();
+        let by_time_key = orders_by_time_key(&OrderCursor::of(order));
         let (order_bytes, attempt_bytes, checkout_bytes) =
             (encode(order)?, encode(attempt)?, encode(checkout)?);
         self.blocking(move |db| {
@@ -122,6 +153,10 @@ impl Store for EmbeddedStore {
                 }
                 orders
                     .insert(order_key.as_str(), order_bytes.as_slice())
+                    .map_err(unavailable)?;
+                let mut by_time = tx.open_table(ORDERS_BY_TIME).map_err(unavailable)?;
+                by_time
+                    .insert(by_time_key.as_str(), order_key.as_str())
                     .map_err(unavailable)?;
                 let mut attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
                 attempts
@@ -298,6 +333,75 @@ impl Store for EmbeddedStore {
                 }
             }
             tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn recent_orders(
+        &self,
+        after: Option<&OrderCursor>,
+        limit: usize,
+    ) -> Result<OrdersPage, StoreError> {
+        let below = after.map(orders_by_time_key);
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let by_time = tx.open_table(ORDERS_BY_TIME).map_err(unavailable)?;
+            let orders_table = tx.open_table(ORDERS).map_err(unavailable)?;
+            let listed = match &below {
+                Some(below) => by_time.range(..below.as_str()),
+                None => by_time.range::<&str>(..),
+            }
+            .map_err(unavailable)?;
+            let mut orders = Vec::new();
+            // One more than asked: whether there is a next page.
+            for entry in listed.rev().take(limit.saturating_add(1)) {
+                let (_, id) = entry.map_err(unavailable)?;
+                if let Some(order) = orders_table.get(id.value()).map_err(unavailable)? {
+                    orders.push(decode::<Order>(order.value())?);
+                }
+            }
+            Ok(OrdersPage::of_newest(orders, limit))
+        })
+        .await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let key = format!(
+            "{}/{:013}/{}",
+            entry.order_id,
+            unix_millis(entry.at),
+            uuid::Uuid::new_v4().simple()
+        );
+        let bytes = encode(entry)?;
+        self.blocking(move |db| {
+            let tx = db.begin_write().map_err(unavailable)?;
+            {
+                let mut audit = tx.open_table(AUDIT).map_err(unavailable)?;
+                audit
+                    .insert(key.as_str(), bytes.as_slice())
+                    .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError> {
+        let order_key = order_id.to_string();
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let audit = tx.open_table(AUDIT).map_err(unavailable)?;
+            // Keys "{order}/..." sort between "{order}/" and "{order}0".
+            let (from, to) = (format!("{order_key}/"), format!("{order_key}0"));
+            let mut entries = Vec::new();
+            for entry in audit
+                .range(from.as_str()..to.as_str())
+                .map_err(unavailable)?
+            {
+                let (_, value) = entry.map_err(unavailable)?;
+                entries.push(decode::<AuditEntry>(value.value())?);
+            }
+            Ok(entries)
         })
         .await
     }

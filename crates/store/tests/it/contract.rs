@@ -3,8 +3,9 @@
 //! scripts/test.sh, its URL in SHOP_TEST_AWS_ENDPOINT).
 
 use checkout::{
-    Catalog, CheckoutKey, CheckoutRecord, Money, Order, PaymentAttempt, PaymentStatus,
-    ProviderChargeback, ProviderChargebackId, ProviderPaymentId, RefundId, Store, StoreError,
+    AuditAction, AuditEntry, AuditOutcome, Catalog, CheckoutKey, CheckoutRecord, Money, Order,
+    OrderCursor, PaymentAttempt, PaymentStatus, ProviderChargeback, ProviderChargebackId,
+    ProviderPaymentId, RefundId, Store, StoreError,
 };
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -385,6 +386,126 @@ async fn refused_writes_get_the_same_error_from_every_store(store: Arc<dyn Store
     assert_eq!(record.attempts, vec![attempt]);
 }
 
+/// An order created at `at`, stored with its first attempt.
+async fn order_created_at(store: &dyn Store, at: OffsetDateTime) -> Order {
+    let catalog = Catalog::bundled();
+    let order = Order::new(vec![catalog.price_line("mug", 1).unwrap()], at).unwrap();
+    let attempt = PaymentAttempt::new(order.id.clone(), order.total, at);
+    let checkout = CheckoutRecord::new(
+        CheckoutKey::generate(),
+        order.id.clone(),
+        &order.lines,
+        OffsetDateTime::now_utc(),
+    );
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    order
+}
+
+/// The back office's list: newest first, in pages that neither skip nor
+/// repeat an order, across months and within one millisecond.
+async fn lists_orders_newest_first_in_pages(store: Arc<dyn Store>) {
+    let empty = store.recent_orders(None, 10).await.unwrap();
+    assert!(empty.orders.is_empty() && empty.next.is_none());
+
+    // Whole milliseconds: that is what stores sort by.
+    let now =
+        OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
+    let mut created = Vec::new();
+    for at in [
+        now - time::Duration::days(70),
+        now - time::Duration::days(35),
+        now - time::Duration::days(1),
+        now - time::Duration::hours(1),
+        now - time::Duration::hours(1), // the same millisecond as the one before
+        now,
+    ] {
+        created.push(order_created_at(store.as_ref(), at).await);
+    }
+    // Adding an attempt rewrites the order (its version): still listed once.
+    let mut first = created[0].clone();
+    first.version += 1;
+    let again = PaymentAttempt::new(first.id.clone(), first.total, now);
+    store.add_attempt(&first, &again).await.unwrap();
+    created[0] = first;
+
+    let mut expected = created.clone();
+    expected.sort_by(|a, b| (b.created_at, b.id.as_str()).cmp(&(a.created_at, a.id.as_str())));
+    let mut listed = Vec::new();
+    let mut after: Option<OrderCursor> = None;
+    let mut pages = 0;
+    loop {
+        let page = store.recent_orders(after.as_ref(), 2).await.unwrap();
+        assert!(page.orders.len() <= 2);
+        pages += 1;
+        listed.extend(page.orders);
+        match page.next {
+            // The cursor survives a round trip through a link.
+            Some(next) => after = Some(OrderCursor::parse(&next.to_token()).unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3, "six orders in pages of two");
+    assert_eq!(listed, expected);
+    let whole = store.recent_orders(None, 100).await.unwrap();
+    assert_eq!(whole.orders, expected);
+    assert_eq!(whole.next, None);
+}
+
+/// An order's audit log keeps every entry, in time order, apart from
+/// other orders' entries.
+async fn keeps_an_orders_audit_log(store: Arc<dyn Store>) {
+    let (order, attempt, checkout) = new_order();
+    store
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    let other = checkout::OrderId::generate();
+    assert_eq!(store.audit_log(&order.id).await.unwrap(), vec![]);
+    let at = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
+    let entry = |order_id: &checkout::OrderId, seconds: i64, action, outcome| AuditEntry {
+        order_id: order_id.clone(),
+        at: at + time::Duration::seconds(seconds),
+        operator: "alice".into(),
+        action,
+        outcome,
+    };
+    let entries = vec![
+        entry(&order.id, 0, AuditAction::Refresh, AuditOutcome::Done),
+        entry(
+            &order.id,
+            1,
+            AuditAction::Refund {
+                refund_id: RefundId::generate(),
+                amount: Money::new(500, order.total.currency),
+                reason: "damaged in transit".into(),
+            },
+            AuditOutcome::Refused("more than remains".into()),
+        ),
+        entry(
+            &order.id,
+            2,
+            AuditAction::ReleaseAuthorization,
+            AuditOutcome::Failed("the provider is unavailable".into()),
+        ),
+    ];
+    // Appended out of order: the log is in time order.
+    for e in [&entries[2], &entries[0], &entries[1]] {
+        store.append_audit(e).await.unwrap();
+    }
+    store
+        .append_audit(&entry(&other, 0, AuditAction::Refresh, AuditOutcome::Done))
+        .await
+        .unwrap();
+    assert_eq!(store.audit_log(&order.id).await.unwrap(), entries);
+    assert_eq!(store.audit_log(&other).await.unwrap().len(), 1);
+    // The order's own record is untouched by its log.
+    let record = store.load_order(&order.id).await.unwrap().unwrap();
+    assert_eq!(record.attempts, vec![attempt]);
+}
+
 macro_rules! contract {
     ($store_kind:ident, $make:expr) => {
         mod $store_kind {
@@ -438,6 +559,16 @@ macro_rules! contract {
             #[tokio::test]
             async fn refused_writes_get_the_same_error_from_every_store() {
                 super::refused_writes_get_the_same_error_from_every_store($make).await;
+            }
+
+            #[tokio::test]
+            async fn lists_orders_newest_first_in_pages() {
+                super::lists_orders_newest_first_in_pages($make).await;
+            }
+
+            #[tokio::test]
+            async fn keeps_an_orders_audit_log() {
+                super::keeps_an_orders_audit_log($make).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
