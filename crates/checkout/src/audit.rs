@@ -47,10 +47,13 @@ impl AuditAction {
     }
 }
 
-/// How an action ended, in words for the operator ("done", or why not).
+/// Where an action stands: requested, then how it ended (done, or why not).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", content = "detail", rename_all = "snake_case")]
 pub enum AuditOutcome {
+    /// Logged before the action runs: an action that cannot be logged does
+    /// not run.
+    Requested,
     Done,
     /// Refused before anything moved (e.g. more than remains to refund).
     Refused(String),

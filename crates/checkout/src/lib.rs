@@ -46,6 +46,6 @@ pub use ports::{
 };
 pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
 pub use service::{
-    CaptureFailure, CheckoutError, CheckoutService, CheckoutStarted, ReconcilePolicy,
-    RefundFailure, ShopUrls, SyncError, SyncOutcome,
+    refund_reason, ActionFailure, CaptureFailure, CheckoutError, CheckoutService, CheckoutStarted,
+    OrderList, ReconcilePolicy, RefundFailure, ShopUrls, SyncError, SyncOutcome,
 };

@@ -2,11 +2,13 @@
 //! [`payment_sync`] moves them forward from what the provider says (webhook,
 //! reconciler, refresh on read).
 
+mod back_office;
 mod captures;
 mod checkout;
 mod payment_sync;
 mod refunds;
 
+pub use back_office::{refund_reason, ActionFailure, OrderList};
 pub use captures::CaptureFailure;
 pub use refunds::RefundFailure;
 

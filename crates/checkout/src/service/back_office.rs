@@ -1,0 +1,329 @@
+//! The back office's operations. Reads: orders newest first, an order
+//! found by our id or the provider's, its audit log. Actions: each is
+//! recorded in the order's audit log before it runs (an action that cannot
+//! be recorded does not run) and again with how it ended.
+
+use super::{CaptureFailure, CheckoutService, RefundFailure, SyncError};
+use crate::audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
+use crate::ids::{CaptureId, RefundId};
+use crate::money::Money;
+use crate::order::{OrderId, OrderStatus};
+use crate::payment::ProviderPaymentId;
+use crate::ports::{error_report, OrderCursor, OrderRecord, StoreError};
+use time::OffsetDateTime;
+
+/// A page of the back office's order list.
+#[derive(Clone, Debug)]
+pub struct OrderList {
+    pub orders: Vec<(OrderRecord, OrderStatus)>,
+    pub next: Option<OrderCursor>,
+}
+
+/// Why an operator's action did not run or did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionFailure {
+    #[error("no such order")]
+    UnknownOrder,
+    /// Refused before anything moved; the words are for the operator.
+    #[error("{0}")]
+    Refused(String),
+    /// Could not complete now (provider or store); what was recorded is
+    /// retried by the reconciler, and asking again is safe.
+    #[error("{0}")]
+    Failed(String),
+    /// The audit log could not be written, so the action did not run.
+    #[error("the action could not be recorded, so it was not started")]
+    NotRecorded(#[source] StoreError),
+}
+
+impl ActionFailure {
+    fn outcome(&self) -> AuditOutcome {
+        match self {
+            Self::UnknownOrder | Self::Refused(_) => AuditOutcome::Refused(self.to_string()),
+            Self::Failed(_) | Self::NotRecorded(_) => AuditOutcome::Failed(self.to_string()),
+        }
+    }
+}
+
+impl From<RefundFailure> for ActionFailure {
+    fn from(failure: RefundFailure) -> Self {
+        match failure {
+            RefundFailure::UnknownOrder => Self::UnknownOrder,
+            RefundFailure::Refused(e) => Self::Refused(e.to_string()),
+            RefundFailure::NotMade | RefundFailure::ProviderRejected(_) => {
+                Self::Refused(failure.to_string())
+            }
+            RefundFailure::ProviderUnavailable(_) => Self::Failed(
+                "the payment provider could not be reached; the refund is recorded and will be sent again"
+                    .into(),
+            ),
+            RefundFailure::Store(_) => Self::Failed("the shop's store is unavailable".into()),
+        }
+    }
+}
+
+impl From<CaptureFailure> for ActionFailure {
+    fn from(failure: CaptureFailure) -> Self {
+        match failure {
+            CaptureFailure::UnknownOrder => Self::UnknownOrder,
+            CaptureFailure::NothingAuthorized
+            | CaptureFailure::InvalidAmount
+            | CaptureFailure::ProviderRejected(_) => Self::Refused(failure.to_string()),
+            CaptureFailure::ProviderUnavailable(_) => {
+                Self::Failed("the payment provider could not be reached; try again".into())
+            }
+            CaptureFailure::Store(_) => Self::Failed("the shop's store is unavailable".into()),
+        }
+    }
+}
+
+impl From<SyncError> for ActionFailure {
+    fn from(failure: SyncError) -> Self {
+        match failure {
+            SyncError::Provider(_) => {
+                Self::Failed("the payment provider could not be reached; try again".into())
+            }
+            SyncError::Store(_) => Self::Failed("the shop's store is unavailable".into()),
+        }
+    }
+}
+
+/// A refund's reason as the operator typed it: trimmed, one line, short.
+///
+/// # Errors
+///
+/// [`ActionFailure::Refused`] for a reason too long or with control
+/// characters.
+pub fn refund_reason(text: &str) -> Result<String, ActionFailure> {
+    let reason = text.trim();
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ActionFailure::Refused(format!(
+            "a reason is at most {MAX_REASON_CHARS} characters"
+        )));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(ActionFailure::Refused(
+            "a reason is one line of text".into(),
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
+impl CheckoutService {
+    /// Orders newest first, `limit` at a time, each with its attempts and
+    /// derived status.
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read.
+    pub async fn recent_orders(
+        &self,
+        after: Option<&OrderCursor>,
+        limit: usize,
+    ) -> Result<OrderList, StoreError> {
+        let page = self.store.recent_orders(after, limit).await?;
+        let mut orders = Vec::with_capacity(page.orders.len());
+        for order in &page.orders {
+            if let Some(record) = self.store.load_order(&order.id).await? {
+                let status = OrderStatus::derive(&record.attempts);
+                orders.push((record, status));
+            }
+        }
+        Ok(OrderList {
+            orders,
+            next: page.next,
+        })
+    }
+
+    /// The order an operator looks for: by our order id (`ord_...`) or by
+    /// the provider's payment id (`tr_...`) of any of its attempts.
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read.
+    pub async fn find_order(&self, text: &str) -> Result<Option<OrderId>, StoreError> {
+        let text = text.trim();
+        if let Some(id) = OrderId::parse(text) {
+            return Ok(self.store.load_order(&id).await?.map(|r| r.order.id));
+        }
+        if let Some(id) = ProviderPaymentId::parse(text) {
+            let attempt = self.store.find_attempt_by_provider_payment(&id).await?;
+            return Ok(attempt.map(|a| a.order_id));
+        }
+        Ok(None)
+    }
+
+    /// The order's audit log, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read.
+    pub async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError> {
+        self.store.audit_log(order_id).await
+    }
+
+    /// Reads every payment of the order from the provider again and applies
+    /// what it says: the fix for a payment whose news never arrived.
+    ///
+    /// # Errors
+    ///
+    /// [`ActionFailure`]; see [`Self::audited`].
+    pub async fn operator_refresh(
+        &self,
+        operator: &str,
+        order_id: &OrderId,
+    ) -> Result<(), ActionFailure> {
+        self.audited(operator, order_id, AuditAction::Refresh, async {
+            let record = self
+                .store
+                .load_order(order_id)
+                .await
+                .map_err(|_| ActionFailure::Failed("the shop's store is unavailable".into()))?
+                .ok_or(ActionFailure::UnknownOrder)?;
+            for attempt in &record.attempts {
+                self.refresh_attempt(attempt).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// [`Self::refund`], on the operator's word, with their reason.
+    ///
+    /// # Errors
+    ///
+    /// [`ActionFailure`]; see [`Self::refund`].
+    pub async fn operator_refund(
+        &self,
+        operator: &str,
+        order_id: &OrderId,
+        refund_id: &RefundId,
+        amount: Money,
+        reason: &str,
+    ) -> Result<(), ActionFailure> {
+        let reason = refund_reason(reason)?;
+        let action = AuditAction::Refund {
+            refund_id: refund_id.clone(),
+            amount,
+            reason,
+        };
+        self.audited(operator, order_id, action, async {
+            Ok(self.refund(order_id, refund_id, amount).await?)
+        })
+        .await
+    }
+
+    /// [`Self::capture`], on the operator's word.
+    ///
+    /// # Errors
+    ///
+    /// [`ActionFailure`]; see [`Self::capture`].
+    pub async fn operator_capture(
+        &self,
+        operator: &str,
+        order_id: &OrderId,
+        capture_id: &CaptureId,
+        amount: Option<Money>,
+    ) -> Result<(), ActionFailure> {
+        let action = AuditAction::Capture {
+            capture_id: capture_id.clone(),
+            amount,
+        };
+        self.audited(operator, order_id, action, async {
+            Ok(self.capture(order_id, capture_id, amount).await?)
+        })
+        .await
+    }
+
+    /// [`Self::release_authorization`], on the operator's word.
+    ///
+    /// # Errors
+    ///
+    /// [`ActionFailure`]; see [`Self::release_authorization`].
+    pub async fn operator_release(
+        &self,
+        operator: &str,
+        order_id: &OrderId,
+    ) -> Result<(), ActionFailure> {
+        self.audited(
+            operator,
+            order_id,
+            AuditAction::ReleaseAuthorization,
+            async { Ok(self.release_authorization(order_id).await?) },
+        )
+        .await
+    }
+
+    /// Records `action` as requested, runs it, and records how it ended.
+    /// An unknown order gets no log (there is no order to hang it on).
+    ///
+    /// # Errors
+    ///
+    /// The action's [`ActionFailure`], or [`ActionFailure::NotRecorded`]
+    /// when the log cannot be written (then the action did not run).
+    async fn audited(
+        &self,
+        operator: &str,
+        order_id: &OrderId,
+        action: AuditAction,
+        run: impl std::future::Future<Output = Result<(), ActionFailure>>,
+    ) -> Result<(), ActionFailure> {
+        if self
+            .store
+            .load_order(order_id)
+            .await
+            .map_err(ActionFailure::NotRecorded)?
+            .is_none()
+        {
+            return Err(ActionFailure::UnknownOrder);
+        }
+        let entry = |outcome| AuditEntry {
+            order_id: order_id.clone(),
+            at: OffsetDateTime::now_utc(),
+            operator: operator.to_owned(),
+            action: action.clone(),
+            outcome,
+        };
+        self.store
+            .append_audit(&entry(AuditOutcome::Requested))
+            .await
+            .map_err(ActionFailure::NotRecorded)?;
+        let result = run.await;
+        let outcome = match &result {
+            Ok(()) => AuditOutcome::Done,
+            Err(failure) => failure.outcome(),
+        };
+        tracing::info!(
+            %order_id,
+            operator,
+            action = %action.describe(),
+            outcome = ?outcome,
+            "operator action"
+        );
+        if let Err(error) = self.store.append_audit(&entry(outcome)).await {
+            // The action ran and its request is logged; its outcome shows
+            // on the order itself. Say so where operators look.
+            tracing::error!(
+                %order_id,
+                operator,
+                operator_action = true,
+                error = %error_report(&error),
+                "the outcome of an operator action could not be added to the audit log"
+            );
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_one_short_line() {
+        assert_eq!(refund_reason("  damaged \n").unwrap(), "damaged");
+        assert!(refund_reason("two\nlines").is_err());
+        assert!(refund_reason(&"x".repeat(MAX_REASON_CHARS + 1)).is_err());
+        assert_eq!(refund_reason("").unwrap(), "");
+    }
+}
