@@ -32,6 +32,9 @@ pub enum Command {
     Serve,
     /// Create the DynamoDB table and its index if they do not exist, then exit.
     CreateTable,
+    /// Read a password from standard input and print its argon2id hash,
+    /// for an operator account in SHOP_ADMIN_OPERATORS.
+    HashPassword,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,9 +204,55 @@ pub struct Config {
     #[arg(long, env = "SHOP_EMULATOR_TIME_FACTOR", default_value_t = 0.01)]
     pub emulator_time_factor: f64,
 
+    /// How long a back-office sign-in lasts (hours).
+    #[arg(long, env = "SHOP_SESSION_HOURS", default_value_t = 8)]
+    pub session_hours: u64,
+
+    /// Back-office sign-in attempts per minute per client address.
+    #[arg(long, env = "SHOP_SIGN_IN_RATE_PER_MINUTE", default_value_t = 5)]
+    pub sign_in_rate_per_minute: u32,
+
+    /// Not flags: secrets, from the environment only (see
+    /// [`OperatorSecrets::from_env`]).
+    #[arg(skip)]
+    pub operator_secrets: OperatorSecrets,
+
     /// Not a flag: see [`Timing`].
     #[arg(skip)]
     pub timing: Timing,
+}
+
+/// The back office's accounts and session secret. Read from the
+/// environment only (never flags: they would show in `ps`); never logged.
+#[derive(Clone, Default)]
+pub struct OperatorSecrets {
+    /// `SHOP_ADMIN_OPERATORS`: `name:$argon2id$...` entries separated by
+    /// spaces or newlines. Unset or empty: the back office is off.
+    pub accounts: Option<String>,
+    /// `SHOP_SESSION_SECRET`: signs session cookies, at least 32 bytes.
+    pub session_secret: Option<String>,
+}
+
+impl std::fmt::Debug for OperatorSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorSecrets")
+            .field("accounts", &self.accounts.as_ref().map(|_| "(set)"))
+            .field(
+                "session_secret",
+                &self.session_secret.as_ref().map(|_| "(set)"),
+            )
+            .finish()
+    }
+}
+
+impl OperatorSecrets {
+    pub fn from_env() -> Self {
+        let read = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self {
+            accounts: read("SHOP_ADMIN_OPERATORS"),
+            session_secret: read("SHOP_SESSION_SECRET"),
+        }
+    }
 }
 
 /// Durations a deployment has no reason to change, so they are neither
@@ -386,6 +435,11 @@ impl Config {
                 "SHOP_WEBHOOK_RATE_PER_SECOND",
                 u64::from(self.webhook_rate_per_second),
             ),
+            (
+                "SHOP_SIGN_IN_RATE_PER_MINUTE",
+                u64::from(self.sign_in_rate_per_minute),
+            ),
+            ("SHOP_SESSION_HOURS", self.session_hours),
             ("SHOP_WEBHOOK_TIMEOUT_MS", self.webhook_timeout_ms),
             ("SHOP_REQUEST_TIMEOUT_MS", self.request_timeout_ms),
             ("SHOP_HEADER_READ_TIMEOUT_MS", self.header_read_timeout_ms),

@@ -1,6 +1,7 @@
 //! The shop's domain. Everything here is pure logic plus two ports
 //! ([`Store`], [`PaymentProvider`]) that adapters implement at the edges.
 
+pub mod attention;
 pub mod audit;
 pub mod capture;
 pub mod cart;
@@ -18,6 +19,7 @@ pub mod ports;
 pub mod refund;
 pub mod service;
 
+pub use attention::{Attention, OPEN_TOO_LONG};
 pub use audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
 pub use capture::CaptureMode;
 pub use cart::{Cart, PricedCart};
@@ -36,7 +38,7 @@ pub use ledger::{Ledger, MoneyStatus};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderLine, OrderStatus};
 pub use payment::{
-    CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange,
+    CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange, StatusSeen,
 };
 pub use payment_lines::PaymentLine;
 pub use ports::{

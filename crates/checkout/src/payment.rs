@@ -206,6 +206,18 @@ pub struct PaymentAttempt {
         with = "time::serde::rfc3339::option"
     )]
     pub capture_before: Option<OffsetDateTime>,
+    /// Each status it took and when it was recorded, oldest first (for the
+    /// back office; records from before it start empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<StatusSeen>,
+}
+
+/// A status an attempt took, and when it was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusSeen {
+    pub status: PaymentStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 impl PaymentAttempt {
@@ -229,6 +241,10 @@ impl PaymentAttempt {
             capture_mode: CaptureMode::Automatic,
             captured: None,
             capture_before: None,
+            history: vec![StatusSeen {
+                status: PaymentStatus::Created,
+                at: now,
+            }],
         }
     }
 
@@ -403,9 +419,16 @@ impl PaymentAttempt {
 
     /// Marks this as the next version of what was read, to be written
     /// conditionally on the version it was read with (see `Store::update_attempt`).
+    /// Every write goes through here, so a new status enters the history.
     pub fn bump_version(&mut self, now: OffsetDateTime) {
         self.version += 1;
         self.updated_at = now;
+        if self.history.last().map(|seen| seen.status) != Some(self.status) {
+            self.history.push(StatusSeen {
+                status: self.status,
+                at: now,
+            });
+        }
     }
 
     /// The provider accepted the payment: remember its id and checkout page.

@@ -267,11 +267,16 @@ mod tests {
         assert_eq!(cookie.secure(), Some(true));
         let header = header(&cookie);
         assert_eq!(
-            sessions.operator([header.as_str()], &operators, now).as_deref(),
+            sessions
+                .operator([header.as_str()], &operators, now)
+                .as_deref(),
             Some("alice")
         );
         let later = now + Duration::hours(8) + Duration::seconds(1);
-        assert_eq!(sessions.operator([header.as_str()], &operators, later), None);
+        assert_eq!(
+            sessions.operator([header.as_str()], &operators, later),
+            None
+        );
     }
 
     #[test]
@@ -292,7 +297,10 @@ mod tests {
         assert_eq!(sessions.operator([forged.as_str()], &operators, now), None);
         // The account was removed.
         let bob = Operators::parse(&format!("bob:{}", hash_password("pw"))).unwrap();
-        assert_eq!(sessions.operator([header(&cookie).as_str()], &bob, now), None);
+        assert_eq!(
+            sessions.operator([header(&cookie).as_str()], &bob, now),
+            None
+        );
     }
 
     #[test]
