@@ -14,6 +14,9 @@ pub enum ShopError {
     /// The shop refused, or cannot do it now; the words are for shoppers.
     #[error("{0}")]
     Refused(String),
+    /// The back office needs a signed-in operator (401).
+    #[error("{0}")]
+    SignInRequired(String),
     /// The call itself failed: the network, or arguments or an answer that
     /// do not parse.
     #[error(transparent)]
@@ -257,6 +260,13 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ShopErr
     }))
 }
 
+// For the back office's server functions.
+#[cfg(feature = "ssr")]
+pub(crate) use ssr::{
+    refusal_status as ssr_refusal_status, reject as ssr_reject, service as ssr_service,
+    set_status as ssr_set_status,
+};
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::{CartLineView, CartView, ShopError};
@@ -406,9 +416,9 @@ mod ssr {
         let secure = use_context::<crate::security::CookiePolicy>().is_some_and(|p| p.secure);
         // Only the server reads it (HttpOnly); a month, like most shops.
         let max_age = if cart.is_empty() {
-            cookie::time::Duration::ZERO
+            time::Duration::ZERO
         } else {
-            cookie::time::Duration::days(30)
+            time::Duration::days(30)
         };
         let cookie = cookie::Cookie::build((CART_COOKIE, cart.to_cookie()))
             .path("/")

@@ -3,6 +3,7 @@
 //! which keeps the wasm bundle small. Server functions in [`api`] are thin:
 //! they call the checkout service the server provides as context.
 
+pub mod admin;
 pub mod api;
 mod storefront;
 mod thank_you;
@@ -53,6 +54,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=Storefront ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=ThankYou ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=admin::AdminOrders ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/orders/:id") view=admin::AdminOrder ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -90,6 +93,14 @@ pub mod security {
     /// `https://www.mollie.com`; the server provides it as context.
     #[derive(Clone, Debug, Default)]
     pub struct PaymentPageOrigin(pub String);
+
+    /// The back office's accounts and how sessions are signed; provided
+    /// only when operators are configured (otherwise the back office is off).
+    #[derive(Clone, Debug)]
+    pub struct OperatorAccess {
+        pub operators: operators::Operators,
+        pub sessions: operators::Sessions,
+    }
 
     /// How cookies are set: `secure` behind https (then browsers send them
     /// over https only).

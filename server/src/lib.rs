@@ -37,6 +37,41 @@ pub struct Application {
     pub http: security::HttpPolicy,
     /// One reconcile pass: the background loop's and the scheduled event's.
     pub reconciler: reconciler::ReconcilerConfig,
+    /// The back office's accounts and sessions; `None`: it is off.
+    pub operator_access: Option<app::security::OperatorAccess>,
+}
+
+/// The back office's accounts and session signing from the configuration:
+/// off (`None`) without accounts; accounts without a session secret, or
+/// any bad account, stop the server.
+///
+/// # Errors
+///
+/// Every problem with the accounts or the secret.
+pub fn operator_access_from(
+    config: &Config,
+    https: bool,
+) -> Result<Option<app::security::OperatorAccess>, String> {
+    let secrets = &config.operator_secrets;
+    let Some(accounts) = &secrets.accounts else {
+        tracing::info!("back office off: SHOP_ADMIN_OPERATORS is not set");
+        return Ok(None);
+    };
+    let operators =
+        operators::Operators::parse(accounts).map_err(|e| format!("SHOP_ADMIN_OPERATORS: {e}"))?;
+    let Some(secret) = &secrets.session_secret else {
+        return Err(
+            "SHOP_SESSION_SECRET is required with SHOP_ADMIN_OPERATORS: it signs the back office's sessions (e.g. `openssl rand -base64 48`)"
+                .to_owned(),
+        );
+    };
+    let lifetime = time::Duration::hours(i64::try_from(config.session_hours).unwrap_or(i64::MAX));
+    let sessions = operators::Sessions::new(secret.as_bytes(), lifetime, https)
+        .map_err(|e| format!("SHOP_SESSION_SECRET: {e}"))?;
+    Ok(Some(app::security::OperatorAccess {
+        operators,
+        sessions,
+    }))
 }
 
 /// # Errors
@@ -178,6 +213,7 @@ impl Application {
             .map_err(|e| e.to_string())?;
         let public_url = settings.public_url.clone();
         let catalog = catalog_from(config)?;
+        let operator_access = operator_access_from(config, settings.https)?;
         let store = store_from(config).await?;
         let (provider, emulator, payment_page_origin): (Arc<dyn PaymentProvider>, _, _) =
             match &settings.provider {
@@ -221,6 +257,7 @@ impl Application {
             emulator,
             http: security::HttpPolicy::from_config(config, &settings),
             reconciler: config.reconciler(),
+            operator_access,
         })
     }
 
@@ -233,6 +270,7 @@ impl Application {
         let cookies = app::security::CookiePolicy {
             secure: self.http.https,
         };
+        let operator_access = self.operator_access.clone();
         let mut router = Router::<LeptosOptions>::new()
             .merge(webhook::routes(
                 self.service.clone(),
@@ -254,6 +292,9 @@ impl Application {
                     provide_context(service.clone());
                     provide_context(origin.clone());
                     provide_context(cookies.clone());
+                    if let Some(access) = &operator_access {
+                        provide_context(access.clone());
+                    }
                 },
                 {
                     let options = leptos_options.clone();

@@ -4,7 +4,7 @@ use clap::Parser;
 /// glibc's malloc took a quarter of the CPU under load, mimalloc far less.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use server::config::{Cli, Command};
+use server::config::{Cli, Command, OperatorSecrets};
 use server::Application;
 
 #[tokio::main]
@@ -17,7 +17,11 @@ async fn main() {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+async fn run(mut cli: Cli) -> Result<(), String> {
+    if cli.command == Some(Command::HashPassword) {
+        return hash_password();
+    }
+    cli.config.operator_secrets = OperatorSecrets::from_env();
     if cli.command == Some(Command::CreateTable) {
         let created = server::create_table(&cli.config).await?;
         let verb = if created { "created" } else { "exists already" };
@@ -52,6 +56,25 @@ async fn run(cli: Cli) -> Result<(), String> {
     .await;
     let _ = stop.send(true);
     let _ = reconciler.await;
+    Ok(())
+}
+
+/// Reads one line (the password) from standard input and prints its
+/// argon2id hash: `server hash-password` for SHOP_ADMIN_OPERATORS.
+fn hash_password() -> Result<(), String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprintln!("Password (typed text is shown; pipe it in to keep it off the screen):");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 12 {
+        return Err("a password must have at least 12 characters".to_owned());
+    }
+    println!("{}", operators::hash_password(password));
     Ok(())
 }
 

@@ -25,6 +25,8 @@ use tower_http::timeout::TimeoutLayer;
 /// Paths whose every call costs a provider call: rate-limited per client.
 const CHECKOUT_PATHS: [&str; 2] = ["/api/checkout", "/api/pay_again"];
 const WEBHOOK_PATH: &str = "/webhooks/mollie";
+/// Back-office sign-in: rate-limited per client against password guessing.
+const SIGN_IN_PATH: &str = "/api/admin/sign_in";
 /// Keyed limiter state is pruned once it holds this many clients.
 const LIMITER_PRUNE_AT: usize = 10_000;
 
@@ -38,6 +40,7 @@ pub struct HttpPolicy {
     pub trust_forwarded_for: bool,
     pub checkout_per_minute: u32,
     pub webhook_per_second: u32,
+    pub sign_in_per_minute: u32,
     pub webhook_timeout: Duration,
     pub request_timeout: Duration,
 }
@@ -50,6 +53,7 @@ impl HttpPolicy {
             trust_forwarded_for: config.trust_forwarded_for,
             checkout_per_minute: config.checkout_rate_per_minute,
             webhook_per_second: config.webhook_rate_per_second,
+            sign_in_per_minute: config.sign_in_rate_per_minute,
             webhook_timeout: Duration::from_millis(config.webhook_timeout_ms),
             request_timeout: Duration::from_millis(config.request_timeout_ms),
         }
@@ -176,6 +180,7 @@ async fn refuse_cross_site_changes(
 struct RateLimits {
     checkout: DefaultKeyedRateLimiter<IpAddr>,
     webhook: DefaultKeyedRateLimiter<IpAddr>,
+    sign_in: DefaultKeyedRateLimiter<IpAddr>,
     trust_forwarded_for: bool,
 }
 
@@ -187,6 +192,7 @@ impl RateLimits {
                 policy.checkout_per_minute,
             ))),
             webhook: RateLimiter::keyed(Quota::per_second(at_least_one(policy.webhook_per_second))),
+            sign_in: RateLimiter::keyed(Quota::per_minute(at_least_one(policy.sign_in_per_minute))),
             trust_forwarded_for: policy.trust_forwarded_for,
         }
     }
@@ -231,6 +237,8 @@ async fn rate_limit(
         Some(&limits.checkout)
     } else if path == WEBHOOK_PATH {
         Some(&limits.webhook)
+    } else if path == SIGN_IN_PATH {
+        Some(&limits.sign_in)
     } else {
         None
     };

@@ -7,7 +7,7 @@ use checkout::{CartLine, CheckoutKey, CheckoutService, OrderId, OrderStatus, Rec
 use clap::Parser;
 use leptos::config::{Env, LeptosOptions};
 use mollie_emulator::{Emulator, Faults, PaymentStatus};
-use server::config::{Cli, Timing};
+use server::config::{Cli, OperatorSecrets, Timing};
 use server::Application;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +35,29 @@ pub struct Served {
 }
 
 pub async fn serve(args: &[&str], timing: Timing) -> Served {
+    serve_with_operators(args, timing, operator_secrets()).await
+}
+
+/// The operator every test shop has, and their password.
+pub const OPERATOR: &str = "alice";
+pub const OPERATOR_PASSWORD: &str = "correct horse battery staple";
+
+/// [`OPERATOR`]'s account and a session secret, as SHOP_ADMIN_OPERATORS
+/// and SHOP_SESSION_SECRET would give them (hashed once per test binary).
+pub fn operator_secrets() -> OperatorSecrets {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = HASH.get_or_init(|| operators::hash_password(OPERATOR_PASSWORD));
+    OperatorSecrets {
+        accounts: Some(format!("{OPERATOR}:{hash}")),
+        session_secret: Some("a test secret of at least thirty-two bytes".into()),
+    }
+}
+
+pub async fn serve_with_operators(
+    args: &[&str],
+    timing: Timing,
+    secrets: OperatorSecrets,
+) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let data = tempfile::tempdir().unwrap();
@@ -42,6 +65,7 @@ pub async fn serve(args: &[&str], timing: Timing) -> Served {
     all.extend_from_slice(args);
     let mut config = Cli::parse_from(all).config;
     config.timing = timing;
+    config.operator_secrets = secrets;
     if config.store == server::config::StoreKind::Dynamodb {
         server::create_table(&config).await.unwrap();
     }

@@ -1,6 +1,7 @@
 //! The crate's integration tests: one binary (one link step), a module
 //! each.
 
+mod back_office;
 mod captures;
 mod catalog;
 mod common;

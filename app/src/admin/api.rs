@@ -1,0 +1,565 @@
+//! The back office's server functions. Every one but sign-in needs a
+//! signed-in operator: without one it answers 401 (a plain form post is
+//! sent back to its page with the error) and reads or changes nothing.
+//! Each action goes through the checkout service's operator operations,
+//! which write the audit log.
+
+use crate::api::ShopError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// How many orders a page of the list shows.
+pub const ORDERS_PER_PAGE: usize = 25;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRowView {
+    pub id: String,
+    pub created_at: String,
+    pub total: String,
+    pub status: String,
+    /// Why it needs a look, if it does ("charged back", ...).
+    pub attention: Vec<String>,
+    /// The provider's payment ids of its attempts.
+    pub payments: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderListView {
+    pub operator: String,
+    pub orders: Vec<OrderRowView>,
+    /// The link token of the next (older) page.
+    pub next: Option<String>,
+    /// What was searched for, when the list is a search's result.
+    pub search: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminLineView {
+    pub name: String,
+    pub sku: Option<String>,
+    pub quantity: u32,
+    pub unit_price: String,
+    pub line_total: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundView {
+    pub id: String,
+    pub provider_id: Option<String>,
+    pub amount: String,
+    pub status: String,
+    /// Made in the provider's dashboard rather than here.
+    pub from_provider: bool,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargebackView {
+    pub id: String,
+    pub amount: String,
+    pub reason: Option<String>,
+    pub recorded_at: String,
+    pub reversed_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub id: String,
+    pub provider_payment_id: Option<String>,
+    pub amount: String,
+    pub status: String,
+    /// "open at 2026-11-25 10:00 UTC", oldest first.
+    pub history: Vec<String>,
+    pub refunds: Vec<RefundView>,
+    pub chargebacks: Vec<ChargebackView>,
+    pub captured: Option<String>,
+    pub capture_before: Option<String>,
+    pub incident: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub at: String,
+    pub operator: String,
+    pub action: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOrderView {
+    pub operator: String,
+    pub id: String,
+    pub created_at: String,
+    pub status: String,
+    pub attention: Vec<String>,
+    pub lines: Vec<AdminLineView>,
+    pub total: String,
+    pub paid: Option<String>,
+    pub refunded: Option<String>,
+    pub charged_back: Option<String>,
+    /// What can still be refunded, as a decimal for the form ("12.50").
+    pub refundable: Option<String>,
+    /// The currency amounts are entered in ("EUR").
+    pub currency: String,
+    /// An authorization waits for capture or release.
+    pub awaits_capture: bool,
+    pub attempts: Vec<AttemptView>,
+    pub audit: Vec<AuditView>,
+    /// Fresh for this page view: submitting its form twice is one refund
+    /// (or capture).
+    pub refund_id: String,
+    pub capture_id: String,
+}
+
+/// Signs in with an operator's name and password, then opens the orders.
+#[server(endpoint = "admin/sign_in")]
+pub async fn admin_sign_in(name: String, password: String) -> Result<(), ShopError> {
+    let access = ssr::access()?;
+    let Some(operator) = access.operators.verify(name.trim(), &password) else {
+        tracing::warn!(security_event = true, "back-office sign-in refused");
+        return Err(ssr::unauthorized("Wrong name or password."));
+    };
+    tracing::info!(operator, "back-office sign-in");
+    ssr::set_cookie(
+        &access
+            .sessions
+            .sign_in(&operator, time::OffsetDateTime::now_utc()),
+    );
+    leptos_axum::redirect("/admin");
+    Ok(())
+}
+
+#[server(endpoint = "admin/sign_out")]
+pub async fn admin_sign_out() -> Result<(), ShopError> {
+    let access = ssr::access()?;
+    ssr::set_cookie(&access.sessions.sign_out());
+    leptos_axum::redirect("/admin");
+    Ok(())
+}
+
+/// Orders newest first, a page at a time (`after`: the previous page's
+/// `next`), or the order whose id or Mollie payment id is `search`.
+#[server(endpoint = "admin/orders")]
+pub async fn admin_orders(
+    after: Option<String>,
+    search: Option<String>,
+) -> Result<OrderListView, ShopError> {
+    let operator = ssr::operator().await?;
+    let service = crate::api::ssr_service()?;
+    let now = time::OffsetDateTime::now_utc();
+    let warning = service.reconcile_policy().capture_warning;
+    let search = search
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if let Some(text) = &search {
+        let found = service.find_order(text).await.map_err(ssr::store_failed)?;
+        let mut orders = Vec::new();
+        if let Some(id) = found {
+            if let Some((record, status)) = service.order(&id).await.map_err(ssr::store_failed)? {
+                orders.push(ssr::row(&record, status, now, warning));
+            }
+        }
+        return Ok(OrderListView {
+            operator,
+            orders,
+            next: None,
+            search,
+        });
+    }
+    let after = match after.as_deref().filter(|a| !a.is_empty()) {
+        Some(token) => Some(checkout::OrderCursor::parse(token).ok_or_else(|| {
+            crate::api::ssr_reject(
+                http::StatusCode::BAD_REQUEST,
+                "That page link is not valid.",
+            )
+        })?),
+        None => None,
+    };
+    let list = service
+        .recent_orders(after.as_ref(), ORDERS_PER_PAGE)
+        .await
+        .map_err(ssr::store_failed)?;
+    Ok(OrderListView {
+        operator,
+        orders: list
+            .orders
+            .iter()
+            .map(|(record, status)| ssr::row(record, *status, now, warning))
+            .collect(),
+        next: list.next.map(|c| c.to_token()),
+        search: None,
+    })
+}
+
+/// One order with everything about its money and its audit log; `None`
+/// for an unknown order.
+#[server(endpoint = "admin/order")]
+pub async fn admin_order(order_id: String) -> Result<Option<AdminOrderView>, ShopError> {
+    let operator = ssr::operator().await?;
+    let Some(id) = checkout::OrderId::parse(&order_id) else {
+        crate::api::ssr_set_status(http::StatusCode::NOT_FOUND);
+        return Ok(None);
+    };
+    let service = crate::api::ssr_service()?;
+    let Some((record, status)) = service.order(&id).await.map_err(ssr::store_failed)? else {
+        crate::api::ssr_set_status(http::StatusCode::NOT_FOUND);
+        return Ok(None);
+    };
+    let audit = service.audit_log(&id).await.map_err(ssr::store_failed)?;
+    Ok(Some(ssr::order_view(
+        operator,
+        &record,
+        status,
+        &audit,
+        service.reconcile_policy().capture_warning,
+    )))
+}
+
+/// Reads the order's payments from Mollie again.
+#[server(endpoint = "admin/refresh")]
+pub async fn admin_refresh(order_id: String) -> Result<(), ShopError> {
+    let operator = ssr::operator().await?;
+    let id = ssr::order_id(&order_id)?;
+    crate::api::ssr_service()?
+        .operator_refresh(&operator, &id)
+        .await
+        .map_err(ssr::action_failed)
+}
+
+/// Refunds `amount` (a decimal in the order's currency) of the order.
+/// `confirm` must be ticked: money moves.
+#[server(endpoint = "admin/refund")]
+pub async fn admin_refund(
+    order_id: String,
+    refund_id: String,
+    amount: String,
+    reason: String,
+    confirm: Option<String>,
+) -> Result<(), ShopError> {
+    let operator = ssr::operator().await?;
+    let id = ssr::order_id(&order_id)?;
+    ssr::confirmed(confirm.as_deref())?;
+    let refund_id = checkout::RefundId::parse(&refund_id).ok_or_else(|| {
+        crate::api::ssr_reject(
+            http::StatusCode::BAD_REQUEST,
+            "This page is out of date; please reload it.",
+        )
+    })?;
+    let service = crate::api::ssr_service()?;
+    let amount = ssr::amount_of(&service, &id, &amount).await?;
+    service
+        .operator_refund(&operator, &id, &refund_id, amount, &reason)
+        .await
+        .map_err(ssr::action_failed)
+}
+
+/// Captures `amount` (empty: all that is authorized) of the order's
+/// authorization. `confirm` must be ticked.
+#[server(endpoint = "admin/capture")]
+pub async fn admin_capture(
+    order_id: String,
+    capture_id: String,
+    amount: Option<String>,
+    confirm: Option<String>,
+) -> Result<(), ShopError> {
+    let operator = ssr::operator().await?;
+    let id = ssr::order_id(&order_id)?;
+    ssr::confirmed(confirm.as_deref())?;
+    let capture_id = checkout::CaptureId::parse(&capture_id).ok_or_else(|| {
+        crate::api::ssr_reject(
+            http::StatusCode::BAD_REQUEST,
+            "This page is out of date; please reload it.",
+        )
+    })?;
+    let service = crate::api::ssr_service()?;
+    let amount = match amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        Some(text) => Some(ssr::amount_of(&service, &id, text).await?),
+        None => None,
+    };
+    service
+        .operator_capture(&operator, &id, &capture_id, amount)
+        .await
+        .map_err(ssr::action_failed)
+}
+
+/// Releases what is left of the order's authorization. `confirm` must be
+/// ticked.
+#[server(endpoint = "admin/release")]
+pub async fn admin_release(order_id: String, confirm: Option<String>) -> Result<(), ShopError> {
+    let operator = ssr::operator().await?;
+    let id = ssr::order_id(&order_id)?;
+    ssr::confirmed(confirm.as_deref())?;
+    crate::api::ssr_service()?
+        .operator_release(&operator, &id)
+        .await
+        .map_err(ssr::action_failed)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::api::ssr_reject as reject;
+    use crate::security::OperatorAccess;
+    use checkout::{
+        AuditEntry, AuditOutcome, CheckoutService, Ledger, OrderId, OrderRecord, OrderStatus,
+        PaymentAttempt,
+    };
+    use http::StatusCode;
+    use std::time::Duration;
+    use time::OffsetDateTime;
+
+    /// The back office's accounts and sessions; without them it is off.
+    pub fn access() -> Result<OperatorAccess, ShopError> {
+        use_context::<OperatorAccess>().ok_or_else(|| {
+            reject(
+                StatusCode::NOT_FOUND,
+                "The back office is off: no operator accounts are configured.",
+            )
+        })
+    }
+
+    pub fn unauthorized(message: &str) -> ShopError {
+        crate::api::ssr_refusal_status(StatusCode::UNAUTHORIZED);
+        ShopError::SignInRequired(message.to_owned())
+    }
+
+    /// The signed-in operator, or a 401.
+    pub async fn operator() -> Result<String, ShopError> {
+        let access = access()?;
+        let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+        let cookies = headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        access
+            .sessions
+            .operator(cookies, &access.operators, OffsetDateTime::now_utc())
+            .ok_or_else(|| unauthorized("Please sign in."))
+    }
+
+    pub fn set_cookie(cookie: &cookie::Cookie<'_>) {
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&cookie.to_string()),
+        ) {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+
+    pub fn order_id(text: &str) -> Result<OrderId, ShopError> {
+        OrderId::parse(text).ok_or_else(|| reject(StatusCode::NOT_FOUND, "No such order."))
+    }
+
+    pub fn confirmed(confirm: Option<&str>) -> Result<(), ShopError> {
+        if confirm.is_some_and(|c| !c.is_empty()) {
+            Ok(())
+        } else {
+            Err(reject(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Tick the box to confirm: this moves money.",
+            ))
+        }
+    }
+
+    /// `text` as an amount in the order's currency ("12.50").
+    pub async fn amount_of(
+        service: &CheckoutService,
+        id: &OrderId,
+        text: &str,
+    ) -> Result<checkout::Money, ShopError> {
+        let Some((record, _)) = service.order(id).await.map_err(store_failed)? else {
+            return Err(reject(StatusCode::NOT_FOUND, "No such order."));
+        };
+        let currency = record.order.total.currency;
+        checkout::Money::parse_decimal(text.trim(), currency).map_err(|_| {
+            reject(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "{} is not an amount in {currency}, like 12.50.",
+                    text.trim()
+                ),
+            )
+        })
+    }
+
+    pub fn store_failed(error: checkout::StoreError) -> ShopError {
+        tracing::error!(error = %checkout::error_report(&error), "back office: store unavailable");
+        reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The shop's store is unavailable; try again in a moment.",
+        )
+    }
+
+    pub fn action_failed(failure: checkout::ActionFailure) -> ShopError {
+        use checkout::ActionFailure::*;
+        let status = match &failure {
+            UnknownOrder => StatusCode::NOT_FOUND,
+            Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Failed(_) | NotRecorded(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %checkout::error_report(&failure), "back office: action failed");
+        }
+        let mut message = failure.to_string();
+        if let Some(first) = message.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        reject(status, format!("{message}."))
+    }
+
+    pub fn time(t: OffsetDateTime) -> String {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+
+    pub fn status_text(status: OrderStatus) -> String {
+        match status {
+            OrderStatus::AwaitingPayment => "awaiting payment".into(),
+            OrderStatus::PaymentPending => "payment pending".into(),
+            OrderStatus::Paid => "paid".into(),
+            OrderStatus::AwaitingCapture => "authorized, awaiting capture".into(),
+            OrderStatus::PaymentFailed(s) => format!("payment {}", s.as_str()),
+        }
+    }
+
+    pub fn row(
+        record: &OrderRecord,
+        status: OrderStatus,
+        now: OffsetDateTime,
+        warning: Duration,
+    ) -> OrderRowView {
+        OrderRowView {
+            id: record.order.id.to_string(),
+            created_at: time(record.order.created_at),
+            total: record.order.total.to_string(),
+            status: status_text(status),
+            attention: record
+                .attention(now, warning)
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+            payments: record
+                .attempts
+                .iter()
+                .filter_map(|a| a.provider_payment_id.as_ref().map(ToString::to_string))
+                .collect(),
+        }
+    }
+
+    fn attempt_view(attempt: &PaymentAttempt) -> AttemptView {
+        AttemptView {
+            id: attempt.id.to_string(),
+            provider_payment_id: attempt
+                .provider_payment_id
+                .as_ref()
+                .map(ToString::to_string),
+            amount: attempt.amount.to_string(),
+            status: attempt.status.as_str().to_owned(),
+            history: attempt
+                .history
+                .iter()
+                .map(|seen| format!("{} at {}", seen.status.as_str(), time(seen.at)))
+                .collect(),
+            refunds: attempt
+                .refunds
+                .iter()
+                .map(|r| RefundView {
+                    id: r.id.to_string(),
+                    provider_id: r.provider_refund_id.as_ref().map(ToString::to_string),
+                    amount: r.amount.to_string(),
+                    status: format!("{:?}", r.status).to_lowercase(),
+                    from_provider: r.from_provider,
+                    created_at: time(r.created_at),
+                })
+                .collect(),
+            chargebacks: attempt
+                .chargebacks
+                .iter()
+                .map(|c| ChargebackView {
+                    id: c.id.to_string(),
+                    amount: c.amount.to_string(),
+                    reason: c.reason.clone(),
+                    recorded_at: time(c.recorded_at),
+                    reversed_at: c.reversed_at.map(time),
+                })
+                .collect(),
+            captured: attempt.captured.map(|m| m.to_string()),
+            capture_before: attempt.capture_before.map(time),
+            incident: attempt
+                .incident
+                .as_ref()
+                .map(|i| format!("{} ({})", i.kind.as_str(), time(i.recorded_at))),
+        }
+    }
+
+    fn audit_view(entry: &AuditEntry) -> AuditView {
+        AuditView {
+            at: time(entry.at),
+            operator: entry.operator.clone(),
+            action: entry.action.describe(),
+            outcome: match &entry.outcome {
+                AuditOutcome::Requested => "requested".into(),
+                AuditOutcome::Done => "done".into(),
+                AuditOutcome::Refused(why) => format!("refused: {why}"),
+                AuditOutcome::Failed(why) => format!("failed: {why}"),
+            },
+        }
+    }
+
+    pub fn order_view(
+        operator: String,
+        record: &OrderRecord,
+        status: OrderStatus,
+        audit: &[AuditEntry],
+        warning: Duration,
+    ) -> AdminOrderView {
+        let ledger = Ledger::of_order(&record.attempts);
+        let nonzero = |m: checkout::Money| (m.minor_units > 0).then(|| m.to_string());
+        AdminOrderView {
+            operator,
+            id: record.order.id.to_string(),
+            created_at: time(record.order.created_at),
+            status: status_text(status),
+            attention: record
+                .attention(OffsetDateTime::now_utc(), warning)
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+            lines: record
+                .order
+                .lines
+                .iter()
+                .map(|l| AdminLineView {
+                    name: l.name.clone(),
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    unit_price: l.unit_price.to_string(),
+                    line_total: l.line_total.to_string(),
+                })
+                .collect(),
+            total: record.order.total.to_string(),
+            paid: ledger.as_ref().map(|l| l.paid.to_string()),
+            refunded: ledger.as_ref().and_then(|l| nonzero(l.refunded)),
+            charged_back: ledger.as_ref().and_then(|l| nonzero(l.charged_back)),
+            refundable: ledger
+                .as_ref()
+                .map(Ledger::remaining)
+                .filter(|m| m.minor_units > 0)
+                .map(|m| m.to_decimal_string()),
+            currency: record.order.total.currency.code().to_owned(),
+            awaits_capture: record.attempts.iter().any(PaymentAttempt::awaits_capture),
+            attempts: record.attempts.iter().map(attempt_view).collect(),
+            audit: audit.iter().map(audit_view).collect(),
+            refund_id: checkout::RefundId::generate().to_string(),
+            capture_id: checkout::CaptureId::generate().to_string(),
+        }
+    }
+}
