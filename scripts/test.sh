@@ -45,6 +45,12 @@ cargo test --workspace --exclude frontend
 log "the AWS stack (infra/): type check, assertions, cdk-nag"
 (cd infra && npx tsc --noEmit && node --import tsx --test test/*.test.ts)
 
+# The back office's operator for end2end/tests/admin.spec.ts: "owner", the
+# argon2id hash of a test-only password; a fresh session secret per run.
+export SHOP_ADMIN_OPERATORS='owner:$argon2id$v=19$m=19456,t=2,p=1$QDSLaUoRg//FDLAbyZzNHQ$Pu2Lik0A3hd3UVG26gtVVASEfDBA6P5IgffMmqcskjA'
+SHOP_SESSION_SECRET=$(head -c 48 /dev/urandom | base64)
+export SHOP_SESSION_SECRET
+
 log "end-to-end tests (release build, Chromium)"
 # A fresh embedded store for every run, reconciliation quick enough for the
 # dropped-webhook test to finish within seconds, the emulator's control
@@ -96,4 +102,4 @@ log "CloudFront's routing on 127.0.0.1:$edge_port"
 (cd end2end && SHOP_BASE_URL="http://127.0.0.1:$edge_port" SHOP_LAMBDA_PORT="$lambda_port" \
   SHOP_LAMBDA_INVOKE="$CARGO_LAMBDA" \
   npx playwright test \
-  --grep "paid: the thank-you page|failed, then try again|without JavaScript|double click|scheduled event|behind the Lambda adapter")
+  --grep "paid: the thank-you page|failed, then try again|without JavaScript|double click|scheduled event|behind the Lambda adapter|an operator signs in")

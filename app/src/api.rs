@@ -14,9 +14,6 @@ pub enum ShopError {
     /// The shop refused, or cannot do it now; the words are for shoppers.
     #[error("{0}")]
     Refused(String),
-    /// The back office needs a signed-in operator (401).
-    #[error("{0}")]
-    SignInRequired(String),
     /// The call itself failed: the network, or arguments or an answer that
     /// do not parse.
     #[error(transparent)]
@@ -263,8 +260,7 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ShopErr
 // For the back office's server functions.
 #[cfg(feature = "ssr")]
 pub(crate) use ssr::{
-    refusal_status as ssr_refusal_status, reject as ssr_reject, service as ssr_service,
-    set_status as ssr_set_status,
+    refusal_status as ssr_refusal_status, service as ssr_service, set_status as ssr_set_status,
 };
 
 #[cfg(feature = "ssr")]

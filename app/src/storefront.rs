@@ -29,7 +29,7 @@ pub fn Storefront() -> impl IntoView {
 /// A server function's error in plain words for shoppers.
 pub(crate) fn error_text(error: ShopError) -> String {
     match error {
-        ShopError::Refused(message) | ShopError::SignInRequired(message) => message,
+        ShopError::Refused(message) => message,
         _ => "We could not reach the shop; please check your connection and try again.".to_owned(),
     }
 }

@@ -4,9 +4,55 @@
 //! Each action goes through the checkout service's operator operations,
 //! which write the audit log.
 
-use crate::api::ShopError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+
+/// What an admin server function answers when it does not succeed. Its own
+/// type, not the storefront's [`ShopError`](crate::api::ShopError), so
+/// that nothing of the back office reaches the storefront's wasm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AdminError {
+    /// No signed-in operator (401): the pages show the sign-in form.
+    #[error("{0}")]
+    SignInRequired(String),
+    /// Refused, or cannot be done now; the words are for the operator.
+    #[error("{0}")]
+    Refused(String),
+    /// The call itself failed (arguments that do not parse, the network).
+    #[error(transparent)]
+    Call(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AdminError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        if matches!(
+            error,
+            ServerFnErrorErr::Args(_)
+                | ServerFnErrorErr::MissingArg(_)
+                | ServerFnErrorErr::Deserialization(_)
+        ) {
+            crate::api::ssr_refusal_status(http::StatusCode::BAD_REQUEST);
+        }
+        Self::Call(error)
+    }
+}
+
+impl AdminError {
+    /// In the operator's words.
+    pub fn text(&self) -> String {
+        match self {
+            Self::SignInRequired(message) | Self::Refused(message) => message.clone(),
+            Self::Call(_) => {
+                "The shop could not be reached; check the connection and try again.".to_owned()
+            }
+        }
+    }
+}
 
 /// How many orders a page of the list shows.
 pub const ORDERS_PER_PAGE: usize = 25;
@@ -31,6 +77,9 @@ pub struct OrderListView {
     pub next: Option<String>,
     /// What was searched for, when the list is a search's result.
     pub search: Option<String>,
+    /// The filter shown (its code) and every filter: code and label.
+    pub filter: String,
+    pub filters: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +162,7 @@ pub struct AdminOrderView {
 
 /// Signs in with an operator's name and password, then opens the orders.
 #[server(endpoint = "admin/sign_in")]
-pub async fn admin_sign_in(name: String, password: String) -> Result<(), ShopError> {
+pub async fn admin_sign_in(name: String, password: String) -> Result<(), AdminError> {
     let access = ssr::access()?;
     let Some(operator) = access.operators.verify(name.trim(), &password) else {
         tracing::warn!(security_event = true, "back-office sign-in refused");
@@ -130,24 +179,37 @@ pub async fn admin_sign_in(name: String, password: String) -> Result<(), ShopErr
 }
 
 #[server(endpoint = "admin/sign_out")]
-pub async fn admin_sign_out() -> Result<(), ShopError> {
+pub async fn admin_sign_out() -> Result<(), AdminError> {
     let access = ssr::access()?;
     ssr::set_cookie(&access.sessions.sign_out());
     leptos_axum::redirect("/admin");
     Ok(())
 }
 
-/// Orders newest first, a page at a time (`after`: the previous page's
-/// `next`), or the order whose id or Mollie payment id is `search`.
+/// Orders newest first that pass `status` (a filter's code; all when
+/// empty), a page at a time (`after`: the previous page's `next`), or the
+/// order whose id or Mollie payment id is `search`.
 #[server(endpoint = "admin/orders")]
 pub async fn admin_orders(
     after: Option<String>,
     search: Option<String>,
-) -> Result<OrderListView, ShopError> {
+    status: Option<String>,
+) -> Result<OrderListView, AdminError> {
+    use checkout::OrderFilter;
     let operator = ssr::operator().await?;
-    let service = crate::api::ssr_service()?;
+    let service = ssr::service()?;
     let now = time::OffsetDateTime::now_utc();
     let warning = service.reconcile_policy().capture_warning;
+    let filter = match status.as_deref().filter(|s| !s.is_empty()) {
+        Some(code) => OrderFilter::parse(code).ok_or_else(|| {
+            ssr::reject(http::StatusCode::BAD_REQUEST, "There is no such filter.")
+        })?,
+        None => OrderFilter::All,
+    };
+    let filters = OrderFilter::ALL
+        .iter()
+        .map(|f| (f.code().to_owned(), f.label().to_owned()))
+        .collect();
     let search = search
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
@@ -164,11 +226,13 @@ pub async fn admin_orders(
             orders,
             next: None,
             search,
+            filter: OrderFilter::All.code().to_owned(),
+            filters,
         });
     }
     let after = match after.as_deref().filter(|a| !a.is_empty()) {
         Some(token) => Some(checkout::OrderCursor::parse(token).ok_or_else(|| {
-            crate::api::ssr_reject(
+            ssr::reject(
                 http::StatusCode::BAD_REQUEST,
                 "That page link is not valid.",
             )
@@ -176,7 +240,7 @@ pub async fn admin_orders(
         None => None,
     };
     let list = service
-        .recent_orders(after.as_ref(), ORDERS_PER_PAGE)
+        .recent_orders(after.as_ref(), ORDERS_PER_PAGE, filter)
         .await
         .map_err(ssr::store_failed)?;
     Ok(OrderListView {
@@ -188,19 +252,21 @@ pub async fn admin_orders(
             .collect(),
         next: list.next.map(|c| c.to_token()),
         search: None,
+        filter: filter.code().to_owned(),
+        filters,
     })
 }
 
 /// One order with everything about its money and its audit log; `None`
 /// for an unknown order.
 #[server(endpoint = "admin/order")]
-pub async fn admin_order(order_id: String) -> Result<Option<AdminOrderView>, ShopError> {
+pub async fn admin_order(order_id: String) -> Result<Option<AdminOrderView>, AdminError> {
     let operator = ssr::operator().await?;
     let Some(id) = checkout::OrderId::parse(&order_id) else {
         crate::api::ssr_set_status(http::StatusCode::NOT_FOUND);
         return Ok(None);
     };
-    let service = crate::api::ssr_service()?;
+    let service = ssr::service()?;
     let Some((record, status)) = service.order(&id).await.map_err(ssr::store_failed)? else {
         crate::api::ssr_set_status(http::StatusCode::NOT_FOUND);
         return Ok(None);
@@ -217,10 +283,10 @@ pub async fn admin_order(order_id: String) -> Result<Option<AdminOrderView>, Sho
 
 /// Reads the order's payments from Mollie again.
 #[server(endpoint = "admin/refresh")]
-pub async fn admin_refresh(order_id: String) -> Result<(), ShopError> {
+pub async fn admin_refresh(order_id: String) -> Result<(), AdminError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
-    crate::api::ssr_service()?
+    ssr::service()?
         .operator_refresh(&operator, &id)
         .await
         .map_err(ssr::action_failed)
@@ -235,17 +301,17 @@ pub async fn admin_refund(
     amount: String,
     reason: String,
     confirm: Option<String>,
-) -> Result<(), ShopError> {
+) -> Result<(), AdminError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::confirmed(confirm.as_deref())?;
     let refund_id = checkout::RefundId::parse(&refund_id).ok_or_else(|| {
-        crate::api::ssr_reject(
+        ssr::reject(
             http::StatusCode::BAD_REQUEST,
             "This page is out of date; please reload it.",
         )
     })?;
-    let service = crate::api::ssr_service()?;
+    let service = ssr::service()?;
     let amount = ssr::amount_of(&service, &id, &amount).await?;
     service
         .operator_refund(&operator, &id, &refund_id, amount, &reason)
@@ -261,17 +327,17 @@ pub async fn admin_capture(
     capture_id: String,
     amount: Option<String>,
     confirm: Option<String>,
-) -> Result<(), ShopError> {
+) -> Result<(), AdminError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::confirmed(confirm.as_deref())?;
     let capture_id = checkout::CaptureId::parse(&capture_id).ok_or_else(|| {
-        crate::api::ssr_reject(
+        ssr::reject(
             http::StatusCode::BAD_REQUEST,
             "This page is out of date; please reload it.",
         )
     })?;
-    let service = crate::api::ssr_service()?;
+    let service = ssr::service()?;
     let amount = match amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         Some(text) => Some(ssr::amount_of(&service, &id, text).await?),
         None => None,
@@ -285,11 +351,11 @@ pub async fn admin_capture(
 /// Releases what is left of the order's authorization. `confirm` must be
 /// ticked.
 #[server(endpoint = "admin/release")]
-pub async fn admin_release(order_id: String, confirm: Option<String>) -> Result<(), ShopError> {
+pub async fn admin_release(order_id: String, confirm: Option<String>) -> Result<(), AdminError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::confirmed(confirm.as_deref())?;
-    crate::api::ssr_service()?
+    ssr::service()?
         .operator_release(&operator, &id)
         .await
         .map_err(ssr::action_failed)
@@ -298,7 +364,6 @@ pub async fn admin_release(order_id: String, confirm: Option<String>) -> Result<
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::api::ssr_reject as reject;
     use crate::security::OperatorAccess;
     use checkout::{
         AuditEntry, AuditOutcome, CheckoutService, Ledger, OrderId, OrderRecord, OrderStatus,
@@ -308,8 +373,19 @@ mod ssr {
     use std::time::Duration;
     use time::OffsetDateTime;
 
+    /// A refusal: the message for the operator, and an HTTP status (a
+    /// plain form post is sent back to its page with the message instead).
+    pub fn reject(status: StatusCode, message: impl Into<String>) -> AdminError {
+        crate::api::ssr_refusal_status(status);
+        AdminError::Refused(message.into())
+    }
+
+    pub fn service() -> Result<std::sync::Arc<CheckoutService>, AdminError> {
+        crate::api::ssr_service().map_err(|e| AdminError::Refused(e.to_string()))
+    }
+
     /// The back office's accounts and sessions; without them it is off.
-    pub fn access() -> Result<OperatorAccess, ShopError> {
+    pub fn access() -> Result<OperatorAccess, AdminError> {
         use_context::<OperatorAccess>().ok_or_else(|| {
             reject(
                 StatusCode::NOT_FOUND,
@@ -318,13 +394,13 @@ mod ssr {
         })
     }
 
-    pub fn unauthorized(message: &str) -> ShopError {
+    pub fn unauthorized(message: &str) -> AdminError {
         crate::api::ssr_refusal_status(StatusCode::UNAUTHORIZED);
-        ShopError::SignInRequired(message.to_owned())
+        AdminError::SignInRequired(message.to_owned())
     }
 
     /// The signed-in operator, or a 401.
-    pub async fn operator() -> Result<String, ShopError> {
+    pub async fn operator() -> Result<String, AdminError> {
         let access = access()?;
         let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
         let cookies = headers
@@ -346,11 +422,11 @@ mod ssr {
         }
     }
 
-    pub fn order_id(text: &str) -> Result<OrderId, ShopError> {
+    pub fn order_id(text: &str) -> Result<OrderId, AdminError> {
         OrderId::parse(text).ok_or_else(|| reject(StatusCode::NOT_FOUND, "No such order."))
     }
 
-    pub fn confirmed(confirm: Option<&str>) -> Result<(), ShopError> {
+    pub fn confirmed(confirm: Option<&str>) -> Result<(), AdminError> {
         if confirm.is_some_and(|c| !c.is_empty()) {
             Ok(())
         } else {
@@ -366,7 +442,7 @@ mod ssr {
         service: &CheckoutService,
         id: &OrderId,
         text: &str,
-    ) -> Result<checkout::Money, ShopError> {
+    ) -> Result<checkout::Money, AdminError> {
         let Some((record, _)) = service.order(id).await.map_err(store_failed)? else {
             return Err(reject(StatusCode::NOT_FOUND, "No such order."));
         };
@@ -382,7 +458,7 @@ mod ssr {
         })
     }
 
-    pub fn store_failed(error: checkout::StoreError) -> ShopError {
+    pub fn store_failed(error: checkout::StoreError) -> AdminError {
         tracing::error!(error = %checkout::error_report(&error), "back office: store unavailable");
         reject(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -390,7 +466,7 @@ mod ssr {
         )
     }
 
-    pub fn action_failed(failure: checkout::ActionFailure) -> ShopError {
+    pub fn action_failed(failure: checkout::ActionFailure) -> AdminError {
         use checkout::ActionFailure::*;
         let status = match &failure {
             UnknownOrder => StatusCode::NOT_FOUND,

@@ -5,34 +5,33 @@
 
 pub mod api;
 
-use crate::api::ShopError;
-use crate::storefront::error_text;
 use crate::NotFound;
 use api::{
-    admin_order, admin_orders, AdminCapture, AdminOrderView, AdminRefresh, AdminRefund,
+    admin_order, admin_orders, AdminCapture, AdminError, AdminOrderView, AdminRefresh, AdminRefund,
     AdminRelease, AdminSignIn, AdminSignOut, AttemptView, OrderListView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-fn alert(error: Option<ShopError>) -> Option<impl IntoView> {
-    error.map(|e| view! { <p class="alert" role="alert">{error_text(e)}</p> })
+fn alert(error: Option<AdminError>) -> Option<impl IntoView> {
+    error.map(|e| view! { <p class="alert" role="alert">{e.text()}</p> })
 }
 
 /// `/admin`: the orders, newest first, or the sign-in form.
 #[component]
 pub fn AdminOrders() -> impl IntoView {
     let query = use_query_map();
-    let (after, search) = query.with_untracked(|q| (q.get("after"), q.get("q")));
-    let list = OnceResource::new(admin_orders(after, search));
+    let (after, search, status) =
+        query.with_untracked(|q| (q.get("after"), q.get("q"), q.get("status")));
+    let list = OnceResource::new(admin_orders(after, search, status));
     view! {
         <Title text="Back office · Paper & Clay"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Ok(list) => view! { <OrderList list/> }.into_any(),
-                    Err(ShopError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
+                    Err(AdminError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
                     Err(e) => alert(Some(e)).into_any(),
                 }
             })}
@@ -53,7 +52,7 @@ pub fn AdminOrder() -> impl IntoView {
                 match order.await {
                     Ok(Some(order)) => view! { <OrderPage order/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(ShopError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
+                    Err(AdminError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
                     Err(e) => alert(Some(e)).into_any(),
                 }
             })}
@@ -96,11 +95,29 @@ fn OperatorBar(operator: String) -> impl IntoView {
 
 #[component]
 fn OrderList(list: OrderListView) -> impl IntoView {
+    let filter_label = list
+        .filters
+        .iter()
+        .find(|(code, _)| *code == list.filter)
+        .map(|(_, label)| label.clone())
+        .unwrap_or_default();
     let heading = match &list.search {
         Some(text) if list.orders.is_empty() => format!("No order matches {text}"),
         Some(text) => format!("Orders matching {text}"),
-        None => "Orders".to_owned(),
+        None if list.filter == "all" => "Orders".to_owned(),
+        None => format!("Orders: {}", filter_label.to_lowercase()),
     };
+    let empty = (list.orders.is_empty() && list.search.is_none())
+        .then(|| view! { <p>"No orders here."</p> });
+    let options = list
+        .filters
+        .iter()
+        .map(|(code, label)| {
+            let selected = *code == list.filter;
+            view! { <option value=code.clone() selected=selected>{label.clone()}</option> }
+        })
+        .collect_view();
+    let filter = list.filter.clone();
     let rows = list
         .orders
         .into_iter()
@@ -122,7 +139,8 @@ fn OrderList(list: OrderListView) -> impl IntoView {
         })
         .collect_view();
     let next = list.next.map(|token| {
-        view! { <a class="button secondary" href=format!("/admin?after={token}")>"Older orders"</a> }
+        let href = format!("/admin?status={filter}&after={token}");
+        view! { <a class="button secondary" href=href>"Older orders"</a> }
     });
     view! {
         <OperatorBar operator=list.operator/>
@@ -133,6 +151,12 @@ fn OrderList(list: OrderListView) -> impl IntoView {
                 <input id="search" name="q" placeholder="ord_… or tr_…" value=list.search.clone()/>
                 <button type="submit" class="small">"Find"</button>
             </form>
+            <form class="admin-search" method="get" action="/admin">
+                <label for="status">"Show"</label>
+                <select id="status" name="status">{options}</select>
+                <button type="submit" class="small secondary">"Show"</button>
+            </form>
+            {empty}
             <table class="admin-orders">
                 <thead>
                     <tr><th>"Created"</th><th>"Order"</th><th>"Payments"</th><th>"Total"</th><th>"Status"</th></tr>

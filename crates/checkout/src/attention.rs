@@ -74,6 +74,73 @@ impl OrderRecord {
     }
 }
 
+/// Which orders the back office's list shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OrderFilter {
+    #[default]
+    All,
+    /// Any [`Attention`] reason.
+    NeedsAttention,
+    /// Awaiting payment or with a payment pending.
+    AwaitingPayment,
+    AwaitingCapture,
+    Paid,
+    /// The latest payment failed, was canceled or expired.
+    PaymentFailed,
+}
+
+impl OrderFilter {
+    pub const ALL: [Self; 6] = [
+        Self::All,
+        Self::NeedsAttention,
+        Self::AwaitingPayment,
+        Self::AwaitingCapture,
+        Self::Paid,
+        Self::PaymentFailed,
+    ];
+
+    /// As in a link: `attention`, `paid`, ...
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::NeedsAttention => "attention",
+            Self::AwaitingPayment => "awaiting_payment",
+            Self::AwaitingCapture => "awaiting_capture",
+            Self::Paid => "paid",
+            Self::PaymentFailed => "failed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "All orders",
+            Self::NeedsAttention => "Needs attention",
+            Self::AwaitingPayment => "Awaiting payment",
+            Self::AwaitingCapture => "Authorized, awaiting capture",
+            Self::Paid => "Paid",
+            Self::PaymentFailed => "Payment failed, canceled or expired",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+
+    pub fn matches(self, status: OrderStatus, attention: &[Attention]) -> bool {
+        match self {
+            Self::All => true,
+            Self::NeedsAttention => !attention.is_empty(),
+            Self::AwaitingPayment => matches!(
+                status,
+                OrderStatus::AwaitingPayment | OrderStatus::PaymentPending
+            ),
+            Self::AwaitingCapture => status == OrderStatus::AwaitingCapture,
+            Self::Paid => status == OrderStatus::Paid,
+            Self::PaymentFailed => matches!(status, OrderStatus::PaymentFailed(_)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +168,17 @@ mod tests {
         assert_eq!(stuck.attention(now, day), vec![Attention::OpenTooLong]);
         stuck.attempts[0].observe(PaymentStatus::Paid);
         assert!(stuck.attention(now, day).is_empty());
+    }
+
+    #[test]
+    fn filters_read_back_from_their_codes() {
+        for filter in OrderFilter::ALL {
+            assert_eq!(OrderFilter::parse(filter.code()), Some(filter));
+        }
+        assert_eq!(OrderFilter::parse("everything"), None);
+        let attention = [Attention::ChargedBack];
+        assert!(OrderFilter::NeedsAttention.matches(OrderStatus::Paid, &attention));
+        assert!(!OrderFilter::NeedsAttention.matches(OrderStatus::Paid, &[]));
+        assert!(OrderFilter::AwaitingPayment.matches(OrderStatus::PaymentPending, &[]));
     }
 }

@@ -19,7 +19,7 @@ pub mod ports;
 pub mod refund;
 pub mod service;
 
-pub use attention::{Attention, OPEN_TOO_LONG};
+pub use attention::{Attention, OrderFilter, OPEN_TOO_LONG};
 pub use audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
 pub use capture::CaptureMode;
 pub use cart::{Cart, PricedCart};

@@ -340,3 +340,73 @@ async fn without_accounts_the_back_office_is_off() {
         .unwrap();
     assert_eq!(orders.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_shows_orders_newest_first_and_filters_them_by_status() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let (paid, _) = paid_order(&shop).await;
+    let (open, _) = shop.buy().await;
+    let (failed, failed_payment) = shop.buy().await;
+    assert!(shop
+        .emulator
+        .complete_payment(&failed_payment, PaymentStatus::Failed));
+    shop.wait_for(
+        &failed,
+        OrderStatus::PaymentFailed(checkout::PaymentStatus::Failed),
+        Duration::from_secs(5),
+    )
+    .await;
+    let (charged_back, charged_back_payment) = paid_order(&shop).await;
+    shop.emulator
+        .charge_back(&charged_back_payment, None)
+        .expect("a chargeback");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while shop.record(&charged_back).await.attempts[0]
+        .chargebacks
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no chargeback arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let session = sign_in(&shop).await;
+    let list = |status: &'static str| {
+        let session = session.clone();
+        let url = format!("{}/api/admin/orders", shop.shop_url);
+        async move {
+            let answer: serde_json::Value = client()
+                .post(url)
+                .header(COOKIE, session)
+                .form(&[("status", status)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let ids =
+        |orders: &[&checkout::OrderId]| orders.iter().map(|o| o.to_string()).collect::<Vec<_>>();
+    assert_eq!(list("").await, ids(&[&charged_back, &failed, &open, &paid]));
+    assert_eq!(list("paid").await, ids(&[&charged_back, &paid]));
+    assert_eq!(list("awaiting_payment").await, ids(&[&open]));
+    assert_eq!(list("failed").await, ids(&[&failed]));
+    assert_eq!(list("attention").await, ids(&[&charged_back]));
+    let unknown = client()
+        .post(format!("{}/api/admin/orders", shop.shop_url))
+        .header(COOKIE, &session)
+        .form(&[("status", "everything")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+}

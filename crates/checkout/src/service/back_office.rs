@@ -4,6 +4,7 @@
 //! be recorded does not run) and again with how it ended.
 
 use super::{CaptureFailure, CheckoutService, RefundFailure, SyncError};
+use crate::attention::OrderFilter;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
 use crate::ids::{CaptureId, RefundId};
 use crate::money::Money;
@@ -11,6 +12,12 @@ use crate::order::{OrderId, OrderStatus};
 use crate::payment::ProviderPaymentId;
 use crate::ports::{error_report, OrderCursor, OrderRecord, StoreError};
 use time::OffsetDateTime;
+
+/// A filtered list reads the orders this many at a time...
+const FILTERED_BATCH: usize = 50;
+/// ...and at most this many per page it shows: a page of a rare status
+/// costs a bounded number of reads, and the next page looks further back.
+pub const MAX_EXAMINED: usize = 500;
 
 /// A page of the back office's order list.
 #[derive(Clone, Debug)]
@@ -110,8 +117,10 @@ pub fn refund_reason(text: &str) -> Result<String, ActionFailure> {
 }
 
 impl CheckoutService {
-    /// Orders newest first, `limit` at a time, each with its attempts and
-    /// derived status.
+    /// Orders newest first that pass `filter`, `limit` at a time, each
+    /// with its attempts and derived status. A filtered list reads at most
+    /// [`MAX_EXAMINED`] orders per call: when fewer match, `next` says
+    /// where to look on.
     ///
     /// # Errors
     ///
@@ -120,19 +129,49 @@ impl CheckoutService {
         &self,
         after: Option<&OrderCursor>,
         limit: usize,
+        filter: OrderFilter,
     ) -> Result<OrderList, StoreError> {
-        let page = self.store.recent_orders(after, limit).await?;
-        let mut orders = Vec::with_capacity(page.orders.len());
-        for order in &page.orders {
-            if let Some(record) = self.store.load_order(&order.id).await? {
+        let now = OffsetDateTime::now_utc();
+        let batch = if filter == OrderFilter::All {
+            limit
+        } else {
+            FILTERED_BATCH
+        };
+        let mut cursor = after.cloned();
+        let mut orders = Vec::new();
+        let mut examined = 0;
+        loop {
+            let page = self.store.recent_orders(cursor.as_ref(), batch).await?;
+            let count = page.orders.len();
+            for (index, order) in page.orders.iter().enumerate() {
+                examined += 1;
+                cursor = Some(OrderCursor::of(order));
+                let Some(record) = self.store.load_order(&order.id).await? else {
+                    continue;
+                };
                 let status = OrderStatus::derive(&record.attempts);
-                orders.push((record, status));
+                let attention = record.attention(now, self.policy.capture_warning);
+                if filter.matches(status, &attention) {
+                    orders.push((record, status));
+                }
+                if orders.len() == limit {
+                    let last_read = index + 1 == count && page.next.is_none();
+                    return Ok(OrderList {
+                        orders,
+                        next: if last_read { None } else { cursor },
+                    });
+                }
+            }
+            if page.next.is_none() {
+                return Ok(OrderList { orders, next: None });
+            }
+            if examined >= MAX_EXAMINED {
+                return Ok(OrderList {
+                    orders,
+                    next: cursor,
+                });
             }
         }
-        Ok(OrderList {
-            orders,
-            next: page.next,
-        })
     }
 
     /// The order an operator looks for: by our order id (`ord_...`) or by
