@@ -116,6 +116,24 @@ export class ShopStack extends Stack {
         "Mollie API keys are issued and rotated in Mollie's dashboard, not by a Secrets Manager rotation Lambda; the function re-reads the secret after a 401, so a manual rotation takes effect without a deploy.",
     });
 
+    // The back office: the key that signs operators' sessions is generated
+    // here; the accounts (`operators`) are set after deploy (README).
+    const backOffice = new secretsmanager.Secret(this, "BackOffice", {
+      description:
+        'The back office: {"operators": "name:$argon2id$... (from `server hash-password`), space-separated", "sessionSecret": "generated"}. Empty operators: the back office is off.',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ operators: "" }),
+        generateStringKey: "sessionSecret",
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+    });
+    Validations.of(backOffice).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "Operators' password hashes change when the owner changes them, not on a schedule; a new sessionSecret (set by hand) signs everyone out, which a rotation Lambda would do at random times.",
+    });
+
     const logGroup = new logs.LogGroup(this, "FunctionLogs", {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -145,6 +163,7 @@ export class ShopStack extends Stack {
         SHOP_PAYMENT_PROVIDER: "mollie",
         SHOP_MOLLIE_TEST_MODE: String(props.mollieTestMode ?? false),
         MOLLIE_API_KEY_SECRET_ARN: mollieKey.secretArn,
+        SHOP_ADMIN_SECRET_ARN: backOffice.secretArn,
         // CloudFront and API Gateway append the client's address.
         SHOP_TRUST_FORWARDED_FOR: "true",
         LEPTOS_OUTPUT_NAME: "shop",
@@ -156,6 +175,7 @@ export class ShopStack extends Stack {
     });
     this.table.grantReadWriteData(this.function);
     mollieKey.grantRead(this.function);
+    backOffice.grantRead(this.function);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.table.node.defaultChild as CfnElement)}.Arn>/index/*]`,
       reason:
@@ -317,6 +337,7 @@ export class ShopStack extends Stack {
     new CfnOutput(this, "ShopUrl", { value: `https://${distribution.distributionDomainName}` });
     new CfnOutput(this, "ApiUrl", { value: api.apiEndpoint });
     new CfnOutput(this, "MollieApiKeySecret", { value: mollieKey.secretArn });
+    new CfnOutput(this, "BackOfficeSecret", { value: backOffice.secretArn });
     new CfnOutput(this, "TableName", { value: this.table.tableName });
   }
 }

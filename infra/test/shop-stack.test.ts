@@ -79,6 +79,7 @@ test("the function runs the server binary on arm64 with its configuration", () =
         SHOP_PAYMENT_PROVIDER: "mollie",
         SHOP_MOLLIE_TEST_MODE: "false",
         MOLLIE_API_KEY_SECRET_ARN: { Ref: Match.stringLikeRegexp("^MollieApiKey") },
+        SHOP_ADMIN_SECRET_ARN: { Ref: Match.stringLikeRegexp("^BackOffice") },
         SHOP_TRUST_FORWARDED_FOR: "true",
         LEPTOS_OUTPUT_NAME: "shop",
         LEPTOS_ENV: "PROD",
@@ -108,6 +109,7 @@ test("the function may touch only its table, its indexes, its secret and its log
   assert.match(resources, /Table/);
   assert.match(resources, /\/index\/\*/);
   assert.match(resources, /MollieApiKey/);
+  assert.match(resources, /BackOffice/);
   // No managed policies on the function's role.
   template.hasResourceProperties("AWS::IAM::Role", {
     AssumeRolePolicyDocument: Match.objectLike({
@@ -143,10 +145,19 @@ test("pages go to the HTTP API, static files to a private bucket through CloudFr
   template.resourceCountIs("Custom::CDKBucketDeployment", 1);
 });
 
-test("the Mollie key is a secret that only the function may read", () => {
-  template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+test("the Mollie key and the back office's accounts are secrets that only the function may read", () => {
+  template.resourceCountIs("AWS::SecretsManager::Secret", 2);
   template.hasResourceProperties("AWS::SecretsManager::Secret", {
     GenerateSecretString: Match.anyValue(),
+  });
+  // The session key is generated; no account exists until the owner adds one.
+  template.hasResourceProperties("AWS::SecretsManager::Secret", {
+    GenerateSecretString: {
+      SecretStringTemplate: JSON.stringify({ operators: "" }),
+      GenerateStringKey: "sessionSecret",
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+    },
   });
 });
 

@@ -245,6 +245,10 @@ impl std::fmt::Debug for OperatorSecrets {
     }
 }
 
+/// `SHOP_ADMIN_SECRET_ARN`: the back office's secrets in AWS Secrets
+/// Manager instead of the environment.
+pub const ADMIN_SECRET_ARN: &str = "SHOP_ADMIN_SECRET_ARN";
+
 impl OperatorSecrets {
     pub fn from_env() -> Self {
         let read = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -252,6 +256,38 @@ impl OperatorSecrets {
             accounts: read("SHOP_ADMIN_OPERATORS"),
             session_secret: read("SHOP_SESSION_SECRET"),
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_none() && self.session_secret.is_none()
+    }
+
+    /// The JSON of the `SHOP_ADMIN_SECRET_ARN` secret:
+    /// `{"operators": "name:$argon2id$... ...", "sessionSecret": "..."}`
+    /// (empty `operators`: the back office is off).
+    ///
+    /// # Errors
+    ///
+    /// A message (never holding the secret) when it is not such JSON.
+    pub fn from_secret_json(text: &str) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Stored {
+            #[serde(default)]
+            operators: String,
+            #[serde(default)]
+            session_secret: String,
+        }
+        let stored: Stored = serde_json::from_str(text).map_err(|_| {
+            format!(
+                "{ADMIN_SECRET_ARN}: the secret must be JSON with the strings operators and sessionSecret"
+            )
+        })?;
+        let present = |v: String| (!v.trim().is_empty()).then_some(v);
+        Ok(Self {
+            accounts: present(stored.operators),
+            session_secret: present(stored.session_secret),
+        })
     }
 }
 
@@ -669,5 +705,23 @@ mod tests {
         assert!(check_key_mode(&live_key, true).is_err());
         assert!(check_key_mode(&test_key, true).is_ok());
         assert!(check_key_mode(&live_key, false).is_ok());
+    }
+
+    #[test]
+    fn the_back_offices_secret_is_json_with_operators_and_a_session_secret() {
+        let secrets = OperatorSecrets::from_secret_json(
+            r#"{"operators": "owner:$argon2id$x", "sessionSecret": "s3cr3t"}"#,
+        )
+        .unwrap();
+        assert_eq!(secrets.accounts.as_deref(), Some("owner:$argon2id$x"));
+        assert_eq!(secrets.session_secret.as_deref(), Some("s3cr3t"));
+        // As the stack creates it: no operators yet, the back office is off.
+        let fresh = OperatorSecrets::from_secret_json(r#"{"operators": "", "sessionSecret": "g"}"#)
+            .unwrap();
+        assert_eq!(fresh.accounts, None);
+        let error = OperatorSecrets::from_secret_json("sessionSecret=hunter2").unwrap_err();
+        assert!(!error.contains("hunter2"), "{error}");
+        // Never in a Debug print.
+        assert!(!format!("{secrets:?}").contains("s3cr3t"));
     }
 }

@@ -4,7 +4,7 @@ use clap::Parser;
 /// glibc's malloc took a quarter of the CPU under load, mimalloc far less.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use server::config::{Cli, Command, OperatorSecrets};
+use server::config::{Cli, Command, OperatorSecrets, ADMIN_SECRET_ARN};
 use server::Application;
 
 #[tokio::main]
@@ -21,7 +21,6 @@ async fn run(mut cli: Cli) -> Result<(), String> {
     if cli.command == Some(Command::HashPassword) {
         return hash_password();
     }
-    cli.config.operator_secrets = OperatorSecrets::from_env();
     if cli.command == Some(Command::CreateTable) {
         let created = server::create_table(&cli.config).await?;
         let verb = if created { "created" } else { "exists already" };
@@ -29,6 +28,7 @@ async fn run(mut cli: Cli) -> Result<(), String> {
         return Ok(());
     }
 
+    cli.config.operator_secrets = operator_secrets().await?;
     let leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| format!("Leptos configuration: {e}"))?
         .leptos_options;
@@ -57,6 +57,25 @@ async fn run(mut cli: Cli) -> Result<(), String> {
     let _ = stop.send(true);
     let _ = reconciler.await;
     Ok(())
+}
+
+/// The back office's accounts and session secret: from the environment, or
+/// from the Secrets Manager secret `SHOP_ADMIN_SECRET_ARN` names (not both).
+async fn operator_secrets() -> Result<OperatorSecrets, String> {
+    let from_env = OperatorSecrets::from_env();
+    let Ok(arn) = std::env::var(ADMIN_SECRET_ARN) else {
+        return Ok(from_env);
+    };
+    if !from_env.is_empty() {
+        return Err(format!(
+            "{ADMIN_SECRET_ARN} and SHOP_ADMIN_OPERATORS or SHOP_SESSION_SECRET are both set: set one, so that it is clear which accounts count"
+        ));
+    }
+    let client = mollie::secrets_manager_client().await;
+    let text = mollie::secret_string(&client, &arn)
+        .await
+        .map_err(|e| format!("{ADMIN_SECRET_ARN}: {e}"))?;
+    OperatorSecrets::from_secret_json(&text)
 }
 
 /// Reads one line (the password) from standard input and prints its

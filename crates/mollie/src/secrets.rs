@@ -1,5 +1,6 @@
-//! The API key from AWS Secrets Manager, by ARN (or name). The secret's
-//! string is the key itself, or JSON with an `apiKey` field.
+//! Secrets from AWS Secrets Manager, by ARN (or name): the API key (the
+//! secret's string is the key itself, or JSON with an `apiKey` field), and
+//! any other secret string the shop reads.
 
 use crate::api_key::{ApiKey, InvalidApiKey};
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
@@ -18,14 +19,13 @@ pub enum SecretError {
     Unavailable(String),
 }
 
+/// The secret's string value, by ARN or name.
+///
 /// # Errors
 ///
-/// [`SecretError`] when Secrets Manager cannot be reached or the secret is
-/// not a Mollie key; the message never holds the secret.
-pub async fn api_key_from_secrets_manager(
-    client: &Client,
-    secret_id: &str,
-) -> Result<ApiKey, SecretError> {
+/// [`SecretError`] when Secrets Manager cannot be reached, the secret does
+/// not exist or has no string; the message never holds the secret.
+pub async fn secret_string(client: &Client, secret_id: &str) -> Result<String, SecretError> {
     let output = client
         .get_secret_value()
         .secret_id(secret_id)
@@ -40,16 +40,28 @@ pub async fn api_key_from_secrets_manager(
                 SecretError::Unavailable(DisplayErrorContext(e).to_string())
             }
         })?;
-    let text = output
+    output
         .secret_string()
-        .ok_or_else(|| SecretError::NoString(secret_id.to_owned()))?;
-    let key = match serde_json::from_str::<serde_json::Value>(text) {
+        .map(str::to_owned)
+        .ok_or_else(|| SecretError::NoString(secret_id.to_owned()))
+}
+
+/// # Errors
+///
+/// [`SecretError`] when Secrets Manager cannot be reached or the secret is
+/// not a Mollie key; the message never holds the secret.
+pub async fn api_key_from_secrets_manager(
+    client: &Client,
+    secret_id: &str,
+) -> Result<ApiKey, SecretError> {
+    let text = secret_string(client, secret_id).await?;
+    let key = match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(serde_json::Value::Object(fields)) => fields
             .get("apiKey")
             .and_then(|v| v.as_str())
             .map(str::to_owned)
             .ok_or(InvalidApiKey),
-        _ => Ok(text.to_owned()),
+        _ => Ok(text.clone()),
     };
     key.and_then(ApiKey::new)
         .map_err(|_| SecretError::NotAnApiKey(secret_id.to_owned()))
