@@ -186,8 +186,9 @@ pub async fn checkout_cart(checkout_key: String) -> Result<(), ShopError> {
         )
     })?;
     let cart = ssr::cart_from_cookie().await;
+    let locale = ssr::shopper_locale().await;
     let started = ssr::service()?
-        .checkout(cart.lines(), &key)
+        .checkout_in(cart.lines(), &key, locale)
         .await
         .map_err(ssr::checkout_failed)?;
     // The order has the cart now; the shopper starts afresh.
@@ -202,8 +203,9 @@ pub async fn checkout_cart(checkout_key: String) -> Result<(), ShopError> {
 pub async fn pay_again(order_id: String) -> Result<(), ShopError> {
     let id = checkout::OrderId::parse(&order_id)
         .ok_or_else(|| ssr::reject(http::StatusCode::NOT_FOUND, "We could not find that order."))?;
+    let locale = ssr::shopper_locale().await;
     let started = ssr::service()?
-        .pay_again(&id)
+        .pay_again_in(&id, locale)
         .await
         .map_err(ssr::checkout_failed)?;
     leptos_axum::redirect(&started.redirect_url);
@@ -389,6 +391,14 @@ mod ssr {
             .map_err(|e| reject(http::StatusCode::UNPROCESSABLE_ENTITY, cart_refused(&e)))?;
         save_cart(&cart);
         Ok(cart_view(&service, &mut cart))
+    }
+
+    /// The checkout page's language: the shopper's browser's most
+    /// preferred one that Mollie supports.
+    pub async fn shopper_locale() -> Option<checkout::Locale> {
+        let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+        let accepted = headers.get(http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+        checkout::Locale::from_accept_language(accepted)
     }
 
     pub async fn cart_from_cookie() -> Cart {

@@ -11,6 +11,7 @@ pub mod chargeback;
 pub mod idempotency;
 pub mod ids;
 pub mod ledger;
+pub mod locale;
 pub mod money;
 pub mod order;
 pub mod payment;
@@ -35,6 +36,7 @@ pub use ids::{
     ProviderPaymentId, ProviderRefundId, RefundId,
 };
 pub use ledger::{Ledger, MoneyStatus};
+pub use locale::{Locale, SUPPORTED_LOCALES};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderLine, OrderStatus};
 pub use payment::{

@@ -6,6 +6,7 @@ use crate::capture::CaptureMode;
 use crate::chargeback::ProviderChargeback;
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
 use crate::ids::{CaptureId, RefundId};
+use crate::locale::Locale;
 use crate::money::Money;
 use crate::order::{Order, OrderId};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
@@ -258,6 +259,8 @@ pub struct NewPayment {
     pub capture_mode: CaptureMode,
     /// What is paid for, adding up to `amount` (empty: none sent).
     pub lines: Vec<PaymentLine>,
+    /// The checkout page's language (`None`: the provider chooses).
+    pub locale: Option<Locale>,
 }
 
 /// A capture of an authorized payment the shop asks the provider for.

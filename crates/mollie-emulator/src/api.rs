@@ -244,10 +244,7 @@ fn parse_create(
             .get("method")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        locale: body
-            .get("locale")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        locale: parse_locale(body)?,
         status: PaymentStatus::Open,
         refunds: Vec::new(),
         chargebacks: Vec::new(),
@@ -258,6 +255,24 @@ fn parse_create(
         captures: Vec::new(),
         released: false,
     })
+}
+
+/// Mollie's payment locales.
+const LOCALES: [&str; 22] = [
+    "en_US", "en_GB", "nl_NL", "nl_BE", "de_DE", "de_AT", "de_CH", "fr_FR", "fr_BE", "es_ES",
+    "ca_ES", "pt_PT", "it_IT", "nb_NO", "sv_SE", "fi_FI", "da_DK", "is_IS", "hu_HU", "pl_PL",
+    "lv_LV", "lt_LT",
+];
+
+/// `locale`, when given, must be one of Mollie's, spelled as Mollie does.
+fn parse_locale(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match body.get("locale") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(locale)) if LOCALES.contains(&locale.as_str()) => {
+            Ok(Some(locale.clone()))
+        }
+        Some(_) => Err(invalid("The locale is invalid", "locale")),
+    }
 }
 
 /// An amount as Mollie checks it: a currency it takes, a value with

@@ -179,7 +179,7 @@ impl PaymentProvider for MollieClient {
                 serde_json::to_value(&new.metadata)
                     .map_err(|e| ProviderError::Rejected(Cause::new(e)))?,
             ),
-            locale: None,
+            locale: new.locale.map(|l| l.as_str().to_owned()),
             method: None,
             capture_mode: match new.capture_mode {
                 checkout::CaptureMode::Automatic => None,

@@ -160,6 +160,9 @@ pub struct Payment {
     pub capture_mode: Option<CaptureMode>,
     #[serde(default)]
     pub lines: Vec<Line>,
+    /// The checkout page's language, when the shop chose one.
+    #[serde(default)]
+    pub locale: Option<String>,
     /// Of a manual-capture payment: captured so far.
     #[serde(default)]
     pub amount_captured: Option<Amount>,

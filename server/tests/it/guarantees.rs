@@ -225,6 +225,7 @@ async fn forged_webhooks_change_nothing() {
                 idempotency_key: CheckoutKey::generate().to_string(),
                 capture_mode: checkout::CaptureMode::Automatic,
                 lines: Vec::new(),
+                locale: None,
             },
         )
         .await

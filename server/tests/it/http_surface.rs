@@ -621,3 +621,60 @@ async fn the_scheduled_event_route_is_not_reachable_over_http() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     }
 }
+
+/// The checkout page speaks the shopper's language: the browser's most
+/// preferred one that Mollie supports goes with the payment as `locale`.
+#[tokio::test]
+async fn the_payment_carries_the_shoppers_language() {
+    let site = site().await;
+    for (accepted, expected) in [
+        (Some("nl-BE,nl;q=0.9,en;q=0.8"), Some("nl_BE")),
+        (Some("ja,de;q=0.5"), Some("de_DE")),
+        (Some("ja"), None),
+        (None, None),
+    ] {
+        let (status, headers, _) = site
+            .post(
+                "/api/cart/add",
+                "application/x-www-form-urlencoded",
+                "article_id=mug&quantity=1",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let cart = headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut request = site
+            .http
+            .post(format!("{}/api/checkout", site.base))
+            .header(COOKIE, cart)
+            .form(&[(
+                "checkout_key",
+                checkout::CheckoutKey::generate().to_string(),
+            )]);
+        if let Some(accepted) = accepted {
+            request = request.header("accept-language", accepted);
+        }
+        let response = request.send().await.unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let payment = location.rsplit('/').next().unwrap();
+        assert!(payment.starts_with("tr_"), "{location}");
+        let emulator = site.shop.emulator.as_ref().unwrap();
+        let stored: serde_json::Value = site
+            .http
+            .get(format!("{}/payments/{payment}", emulator.api_base_url()))
+            .header("authorization", "Bearer test_dashboard")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(stored["locale"].as_str(), expected, "{accepted:?}");
+    }
+}

@@ -5,6 +5,7 @@ use super::{
 };
 use crate::catalog::{CartLine, CatalogError};
 use crate::idempotency::{cart_fingerprint, CheckoutKey, CheckoutRecord};
+use crate::locale::Locale;
 use crate::order::{Order, OrderId, OrderStatus};
 use crate::payment::PaymentAttempt;
 use crate::payment_lines::PaymentLine;
@@ -26,6 +27,21 @@ impl CheckoutService {
         cart: &[CartLine],
         key: &CheckoutKey,
     ) -> Result<CheckoutStarted, CheckoutError> {
+        self.checkout_in(cart, key, None).await
+    }
+
+    /// [`Self::checkout`], with the provider's checkout page in `locale`
+    /// (the shopper's language; `None`: the provider chooses).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::checkout`].
+    pub async fn checkout_in(
+        &self,
+        cart: &[CartLine],
+        key: &CheckoutKey,
+        locale: Option<Locale>,
+    ) -> Result<CheckoutStarted, CheckoutError> {
         let lines = self.catalog.price_cart(cart)?;
         let fingerprint = cart_fingerprint(&lines);
         for _ in 0..MAX_WRITE_CONFLICTS {
@@ -33,14 +49,14 @@ impl CheckoutService {
                 if record.cart_fingerprint != fingerprint {
                     return Err(CheckoutError::KeyReusedWithAnotherCart);
                 }
-                return self.continue_payment(&record.order_id).await;
+                return self.continue_payment(&record.order_id, locale).await;
             }
             let now = OffsetDateTime::now_utc();
             let order = Order::new(lines.clone(), now).ok_or(CatalogError::TotalTooLarge)?;
             let attempt = self.new_attempt(&order, now);
             let record = CheckoutRecord::new(key.clone(), order.id.clone(), &lines, now);
             match self.store.create_order(&order, &attempt, &record).await {
-                Ok(()) => return self.start_payment(&order, attempt).await,
+                Ok(()) => return self.start_payment(&order, attempt, locale).await,
                 // Another submission with this key won (or is writing):
                 // continue its order.
                 Err(StoreError::AlreadyExists | StoreError::Conflict) => continue,
@@ -58,7 +74,20 @@ impl CheckoutService {
     ///
     /// [`CheckoutError::UnknownOrder`], or the store or provider failing.
     pub async fn pay_again(&self, order_id: &OrderId) -> Result<CheckoutStarted, CheckoutError> {
-        self.continue_payment(order_id).await
+        self.pay_again_in(order_id, None).await
+    }
+
+    /// [`Self::pay_again`], with the provider's checkout page in `locale`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::pay_again`].
+    pub async fn pay_again_in(
+        &self,
+        order_id: &OrderId,
+        locale: Option<Locale>,
+    ) -> Result<CheckoutStarted, CheckoutError> {
+        self.continue_payment(order_id, locale).await
     }
 
     /// Where a shopper with this order should go: its open attempt's
@@ -66,7 +95,11 @@ impl CheckoutService {
     /// and starting the provider payment if it never was), a new attempt if
     /// all failed, or the thank-you page if it is paid.
     #[tracing::instrument(skip_all, fields(order_id = %order_id))]
-    async fn continue_payment(&self, order_id: &OrderId) -> Result<CheckoutStarted, CheckoutError> {
+    async fn continue_payment(
+        &self,
+        order_id: &OrderId,
+        locale: Option<Locale>,
+    ) -> Result<CheckoutStarted, CheckoutError> {
         for _ in 0..MAX_WRITE_CONFLICTS {
             let record = self
                 .store
@@ -104,7 +137,7 @@ impl CheckoutService {
                             Err(e) => return Err(e.into()),
                         }
                     }
-                    return self.start_payment(&record.order, attempt).await;
+                    return self.start_payment(&record.order, attempt, locale).await;
                 };
                 if open.checkout_url.is_none() {
                     // Pending or authorized: nothing to pay, show the status.
@@ -138,7 +171,7 @@ impl CheckoutService {
             let now = OffsetDateTime::now_utc();
             let attempt = self.new_attempt(&order, now);
             match self.store.add_attempt(&order, &attempt).await {
-                Ok(()) => return self.start_payment(&order, attempt).await,
+                Ok(()) => return self.start_payment(&order, attempt, locale).await,
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -163,6 +196,7 @@ impl CheckoutService {
         &self,
         order: &Order,
         attempt: PaymentAttempt,
+        locale: Option<Locale>,
     ) -> Result<CheckoutStarted, CheckoutError> {
         let payment = self
             .provider
@@ -178,6 +212,7 @@ impl CheckoutService {
                 idempotency_key: attempt.id.to_string(),
                 capture_mode: attempt.capture_mode,
                 lines: PaymentLine::of_order(&order.lines),
+                locale,
             })
             .await
             // The attempt stays `created`: a resubmission retries it, and

@@ -505,3 +505,19 @@ async fn webhooks_and_redirects_go_only_to_loopback_or_allowed_origins() {
     .await;
     assert_eq!(allowed.status(), 201);
 }
+
+#[tokio::test]
+async fn a_locale_is_kept_and_one_mollie_does_not_know_is_refused_with_its_field() {
+    let emulator = emulator(|_| {}).await;
+    let mut body = create_body(None);
+    body["locale"] = json!("nl_BE");
+    let created: Value = create(&emulator, &body, None).await.json().await.unwrap();
+    assert_eq!(created["locale"], "nl_BE");
+    for unknown in [json!("nl-BE"), json!("xx_XX"), json!(7)] {
+        body["locale"] = unknown;
+        let response = create(&emulator, &body, None).await;
+        assert_eq!(response.status(), 422);
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["field"], "locale");
+    }
+}

@@ -182,11 +182,14 @@ async fn implements_the_payment_provider_port() {
         idempotency_key: metadata.attempt_id.to_string(),
         capture_mode: checkout::CaptureMode::Automatic,
         lines: Vec::new(),
+        locale: checkout::Locale::parse("nl_BE"),
     };
     let created = PaymentProvider::create_payment(&client, &new)
         .await
         .unwrap();
     assert_eq!(created.amount, new.amount);
+    let stored = client.get_payment(created.id.as_str()).await.unwrap();
+    assert_eq!(stored.locale.as_deref(), Some("nl_BE"));
     assert_eq!(created.metadata, Some(metadata));
     assert_eq!(created.status, Some(checkout::PaymentStatus::Open));
 
