@@ -152,6 +152,8 @@ pub struct AdminOrderView {
     pub currency: String,
     /// An authorization waits for capture or release.
     pub awaits_capture: bool,
+    /// A payment is open at the provider and can be canceled.
+    pub cancelable: bool,
     pub attempts: Vec<AttemptView>,
     pub audit: Vec<AuditView>,
     /// Fresh for this page view: submitting its form twice is one refund
@@ -348,6 +350,18 @@ pub async fn admin_capture(
         .map_err(ssr::action_failed)
 }
 
+/// Cancels the order's open payment. `confirm` must be ticked.
+#[server(endpoint = "admin/cancel")]
+pub async fn admin_cancel(order_id: String, confirm: Option<String>) -> Result<(), AdminError> {
+    let operator = ssr::operator().await?;
+    let id = ssr::order_id(&order_id)?;
+    ssr::confirmed(confirm.as_deref())?;
+    ssr::service()?
+        .operator_cancel(&operator, &id)
+        .await
+        .map_err(ssr::action_failed)
+}
+
 /// Releases what is left of the order's authorization. `confirm` must be
 /// ticked.
 #[server(endpoint = "admin/release")]
@@ -432,7 +446,7 @@ mod ssr {
         } else {
             Err(reject(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "Tick the box to confirm: this moves money.",
+                "Tick the box to confirm.",
             ))
         }
     }
@@ -632,6 +646,9 @@ mod ssr {
                 .map(|m| m.to_decimal_string()),
             currency: record.order.total.currency.code().to_owned(),
             awaits_capture: record.attempts.iter().any(PaymentAttempt::awaits_capture),
+            cancelable: record.attempts.iter().any(|a| {
+                a.status == checkout::PaymentStatus::Open && a.provider_payment_id.is_some()
+            }),
             attempts: record.attempts.iter().map(attempt_view).collect(),
             audit: audit.iter().map(audit_view).collect(),
             refund_id: checkout::RefundId::generate().to_string(),

@@ -7,8 +7,8 @@ pub mod api;
 
 use crate::NotFound;
 use api::{
-    admin_order, admin_orders, AdminCapture, AdminError, AdminOrderView, AdminRefresh, AdminRefund,
-    AdminRelease, AdminSignIn, AdminSignOut, AttemptView, OrderListView,
+    admin_order, admin_orders, AdminCancel, AdminCapture, AdminError, AdminOrderView, AdminRefresh,
+    AdminRefund, AdminRelease, AdminSignIn, AdminSignOut, AttemptView, OrderListView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -174,8 +174,10 @@ fn OrderPage(order: AdminOrderView) -> impl IntoView {
     let refund = ServerAction::<AdminRefund>::new();
     let capture = ServerAction::<AdminCapture>::new();
     let release = ServerAction::<AdminRelease>::new();
+    let cancel = ServerAction::<AdminCancel>::new();
     let errors = move || {
         [
+            cancel.value().get().and_then(Result::err),
             refresh.value().get().and_then(Result::err),
             refund.value().get().and_then(Result::err),
             capture.value().get().and_then(Result::err),
@@ -268,6 +270,20 @@ fn OrderPage(order: AdminOrderView) -> impl IntoView {
             </ActionForm>
         }
     });
+    let cancel_id = order.id.clone();
+    let cancel_form = order.cancelable.then(move || {
+        view! {
+            <ActionForm action=cancel attr:class="admin-action cancel">
+                <h3>"Cancel payment"</h3>
+                <input type="hidden" name="order_id" value=cancel_id/>
+                <label class="confirm">
+                    <input type="checkbox" name="confirm" value="yes" required/>
+                    " Yes, nobody may pay this payment any more"
+                </label>
+                <button type="submit" class="secondary">"Cancel payment"</button>
+            </ActionForm>
+        }
+    });
     let attempts = order
         .attempts
         .iter()
@@ -313,6 +329,7 @@ fn OrderPage(order: AdminOrderView) -> impl IntoView {
                 </ActionForm>
                 {refund_form}
                 {capture_forms}
+                {cancel_form}
             </div>
             <h2>"Payments"</h2>
             {attempts}

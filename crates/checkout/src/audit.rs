@@ -28,6 +28,8 @@ pub enum AuditAction {
         amount: Option<Money>,
     },
     ReleaseAuthorization,
+    /// Cancel the order's open payment, so that nobody can pay it any more.
+    CancelPayment,
 }
 
 impl AuditAction {
@@ -43,6 +45,7 @@ impl AuditAction {
             } => format!("capture {amount}"),
             Self::Capture { amount: None, .. } => "capture all that is authorized".into(),
             Self::ReleaseAuthorization => "release the authorization".into(),
+            Self::CancelPayment => "cancel the open payment".into(),
         }
     }
 }

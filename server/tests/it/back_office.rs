@@ -81,6 +81,13 @@ fn admin_calls(order: &str, refund_id: &str) -> Vec<(&'static str, Vec<(&'static
                 ("confirm", "yes".to_owned()),
             ],
         ),
+        (
+            "cancel",
+            vec![
+                ("order_id", order.to_owned()),
+                ("confirm", "yes".to_owned()),
+            ],
+        ),
     ]
 }
 
@@ -409,4 +416,32 @@ async fn the_list_shows_orders_newest_first_and_filters_them_by_status() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_cancels_an_open_payment_and_it_is_logged() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let (order_id, payment) = shop.buy().await;
+    let session = sign_in(&shop).await;
+    let cancel = || {
+        client()
+            .post(format!("{}/api/admin/cancel", shop.shop_url))
+            .header(COOKIE, &session)
+            .form(&[("order_id", order_id.as_str()), ("confirm", "yes")])
+            .send()
+    };
+    let answer = cancel().await.unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    assert_eq!(
+        shop.status(&order_id).await,
+        OrderStatus::PaymentFailed(checkout::PaymentStatus::Canceled)
+    );
+    assert_eq!(shop.at_the_provider(&payment).await["status"], "canceled");
+    // Nothing is open any more: refused, and logged so.
+    assert_eq!(cancel().await.unwrap().status(), 422);
+    let log = shop.service.audit_log(&order_id).await.unwrap();
+    let outcomes: Vec<_> = log.iter().map(|e| e.outcome.clone()).collect();
+    assert_eq!(outcomes[..2], [AuditOutcome::Requested, AuditOutcome::Done]);
+    assert!(matches!(outcomes[3], AuditOutcome::Refused(_)));
+    assert!(log.iter().all(|e| e.action == AuditAction::CancelPayment));
 }

@@ -9,8 +9,8 @@ use crate::audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
 use crate::ids::{CaptureId, RefundId};
 use crate::money::Money;
 use crate::order::{OrderId, OrderStatus};
-use crate::payment::ProviderPaymentId;
-use crate::ports::{error_report, OrderCursor, OrderRecord, StoreError};
+use crate::payment::{PaymentStatus, ProviderPaymentId};
+use crate::ports::{error_report, OrderCursor, OrderRecord, ProviderError, StoreError};
 use time::OffsetDateTime;
 
 /// A filtered list reads the orders this many at a time...
@@ -290,6 +290,61 @@ impl CheckoutService {
             AuditAction::ReleaseAuthorization,
             async { Ok(self.release_authorization(order_id).await?) },
         )
+        .await
+    }
+
+    /// Cancels the order's open payments at the provider (a shopper who
+    /// will not pay, or an order the shop will not deliver), then reads
+    /// them back: the order shows the payment canceled, and can be paid
+    /// again only by the shopper starting afresh.
+    ///
+    /// # Errors
+    ///
+    /// [`ActionFailure`]: no open payment, the provider refusing (it is no
+    /// longer cancelable) or unreachable.
+    pub async fn operator_cancel(
+        &self,
+        operator: &str,
+        order_id: &OrderId,
+    ) -> Result<(), ActionFailure> {
+        self.audited(operator, order_id, AuditAction::CancelPayment, async {
+            let record = self
+                .store
+                .load_order(order_id)
+                .await
+                .map_err(|_| ActionFailure::Failed("the shop's store is unavailable".into()))?
+                .ok_or(ActionFailure::UnknownOrder)?;
+            let open: Vec<_> = record
+                .attempts
+                .iter()
+                .filter(|a| a.status == PaymentStatus::Open && a.provider_payment_id.is_some())
+                .collect();
+            if open.is_empty() {
+                return Err(ActionFailure::Refused(
+                    "the order has no open payment to cancel".into(),
+                ));
+            }
+            for attempt in open {
+                if let Some(id) = &attempt.provider_payment_id {
+                    self.provider
+                        .cancel_payment(id)
+                        .await
+                        .map_err(|e| {
+                            match e {
+                        ProviderError::Unavailable(_) => ActionFailure::Failed(
+                            "the payment provider could not be reached; try again".into(),
+                        ),
+                        _ => ActionFailure::Refused(
+                            "the payment provider refused: the payment can no longer be canceled"
+                                .into(),
+                        ),
+                    }
+                        })?;
+                }
+                self.refresh_attempt(attempt).await?;
+            }
+            Ok(())
+        })
         .await
     }
 
