@@ -58,6 +58,14 @@ pub struct CartLineView {
     pub line_total: String,
 }
 
+/// A payment method the provider offers for the cart's total.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodView {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+}
+
 /// The cart, priced by the server.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartView {
@@ -65,6 +73,10 @@ pub struct CartView {
     pub total: Option<String>,
     /// Articles that were in the cart but are no longer sold.
     pub removed: Vec<String>,
+    /// The ways to pay the total (empty when the provider could not say:
+    /// the shopper then picks on its page).
+    #[serde(default)]
+    pub methods: Vec<MethodView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,7 +164,7 @@ pub async fn storefront() -> Result<StorefrontView, ShopError> {
         })
         .collect();
     let mut cart = ssr::cart_from_cookie().await;
-    let view = ssr::cart_view(&service, &mut cart);
+    let view = ssr::cart_view(&service, &mut cart).await;
     if !view.removed.is_empty() {
         ssr::save_cart(&cart);
     }
@@ -176,9 +188,10 @@ pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, 
 
 /// Checkout: creates the order and the payment, then sends the browser to
 /// the provider's checkout page. The same `checkout_key` always yields the
-/// same order.
+/// same order. `method`: the payment method picked in the cart (empty or
+/// absent: the shopper picks on the provider's page).
 #[server(endpoint = "checkout")]
-pub async fn checkout_cart(checkout_key: String) -> Result<(), ShopError> {
+pub async fn checkout_cart(checkout_key: String, method: Option<String>) -> Result<(), ShopError> {
     let key = checkout::CheckoutKey::parse(&checkout_key).ok_or_else(|| {
         ssr::reject(
             http::StatusCode::BAD_REQUEST,
@@ -186,9 +199,12 @@ pub async fn checkout_cart(checkout_key: String) -> Result<(), ShopError> {
         )
     })?;
     let cart = ssr::cart_from_cookie().await;
-    let locale = ssr::shopper_locale().await;
+    let choices = checkout::PaymentChoices {
+        locale: ssr::shopper_locale().await,
+        method: method.filter(|m| !m.is_empty()),
+    };
     let started = ssr::service()?
-        .checkout_in(cart.lines(), &key, locale)
+        .checkout_in(cart.lines(), &key, &choices)
         .await
         .map_err(ssr::checkout_failed)?;
     // The order has the cart now; the shopper starts afresh.
@@ -327,6 +343,10 @@ mod ssr {
                 StatusCode::NOT_FOUND,
                 "We could not find that order.".into(),
             ),
+            MethodNotOffered => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "That payment method cannot pay this order; please choose another.".into(),
+            ),
             ProviderRejected(_) => (
                 StatusCode::BAD_GATEWAY,
                 "The payment could not be started; please try again later.".into(),
@@ -390,7 +410,7 @@ mod ssr {
         change(&mut cart, service.catalog())
             .map_err(|e| reject(http::StatusCode::UNPROCESSABLE_ENTITY, cart_refused(&e)))?;
         save_cart(&cart);
-        Ok(cart_view(&service, &mut cart))
+        Ok(cart_view(&service, &mut cart).await)
     }
 
     /// The checkout page's language: the shopper's browser's most
@@ -438,10 +458,28 @@ mod ssr {
         }
     }
 
-    pub fn cart_view(service: &CheckoutService, cart: &mut Cart) -> CartView {
+    pub async fn cart_view(service: &CheckoutService, cart: &mut Cart) -> CartView {
         let catalog = service.catalog();
         let priced = cart.remove_unsold_and_price(catalog);
+        let methods = match priced.total {
+            Some(total) => match service.payment_methods(total, shopper_locale().await).await {
+                Ok(methods) => methods
+                    .into_iter()
+                    .map(|m| super::MethodView {
+                        id: m.id,
+                        name: m.name,
+                        image: m.image,
+                    })
+                    .collect(),
+                Err(error) => {
+                    tracing::warn!(error = %checkout::error_report(&error), "payment methods unavailable");
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
         CartView {
+            methods,
             lines: priced
                 .lines
                 .iter()

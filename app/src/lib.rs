@@ -135,7 +135,7 @@ pub mod security {
         let provider = use_context::<PaymentPageOrigin>().unwrap_or_default().0;
         let policy = format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-             style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+             style-src 'self'; img-src 'self' data: {provider}; connect-src 'self'; object-src 'none'; \
              base-uri 'none'; frame-ancestors 'none'; form-action 'self' {provider}"
         );
         if let Ok(value) = http::HeaderValue::from_str(policy.trim_end()) {

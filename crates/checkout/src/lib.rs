@@ -45,11 +45,11 @@ pub use payment::{
 pub use payment_lines::PaymentLine;
 pub use ports::{
     error_report, unix_millis, Cause, NewCapture, NewPayment, NewRefund, OrderCursor, OrderRecord,
-    OrdersPage, PaymentMetadata, PaymentMode, PaymentProvider, ProviderError, ProviderPayment,
-    Store, StoreError,
+    OrdersPage, PaymentMetadata, PaymentMethod, PaymentMode, PaymentProvider, ProviderError,
+    ProviderPayment, Store, StoreError,
 };
 pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
 pub use service::{
     refund_reason, ActionFailure, CaptureFailure, CheckoutError, CheckoutService, CheckoutStarted,
-    OrderList, ReconcilePolicy, RefundFailure, ShopUrls, SyncError, SyncOutcome,
+    OrderList, PaymentChoices, ReconcilePolicy, RefundFailure, ShopUrls, SyncError, SyncOutcome,
 };

@@ -261,6 +261,20 @@ pub struct NewPayment {
     pub lines: Vec<PaymentLine>,
     /// The checkout page's language (`None`: the provider chooses).
     pub locale: Option<Locale>,
+    /// The payment method the shopper picked (`None`: they pick on the
+    /// provider's page).
+    pub method: Option<String>,
+}
+
+/// A way to pay that the provider offers for an amount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentMethod {
+    /// The provider's id (`ideal`, `creditcard`, ...).
+    pub id: String,
+    /// Its name, in the shopper's language when the provider has it.
+    pub name: String,
+    /// Its image's URL, at the provider.
+    pub image: String,
 }
 
 /// A capture of an authorized payment the shop asks the provider for.
@@ -341,6 +355,12 @@ pub trait PaymentProvider: Send + Sync + 'static {
         &self,
         provider_payment_id: &ProviderPaymentId,
     ) -> Result<ProviderPayment, ProviderError>;
+    /// The methods that can pay `amount`, named in `locale`.
+    async fn payment_methods(
+        &self,
+        amount: Money,
+        locale: Option<Locale>,
+    ) -> Result<Vec<PaymentMethod>, ProviderError>;
     /// Cancels an open payment, so that nobody can pay it any more.
     async fn cancel_payment(
         &self,

@@ -240,10 +240,7 @@ fn parse_create(
         cancel_url: optional_url(body, "cancelUrl", state)?,
         webhook_url: optional_url(body, "webhookUrl", state)?,
         metadata: body.get("metadata").cloned().unwrap_or(Value::Null),
-        method: body
-            .get("method")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        method: crate::methods::parse_method(body, &amount)?,
         locale: parse_locale(body)?,
         status: PaymentStatus::Open,
         refunds: Vec::new(),
@@ -265,7 +262,7 @@ const LOCALES: [&str; 22] = [
 ];
 
 /// `locale`, when given, must be one of Mollie's, spelled as Mollie does.
-fn parse_locale(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+pub(crate) fn parse_locale(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
     match body.get("locale") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(locale)) if LOCALES.contains(&locale.as_str()) => {

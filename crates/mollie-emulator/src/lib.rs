@@ -33,6 +33,7 @@ mod chargebacks;
 mod checkout_page;
 mod faults;
 mod lines;
+mod methods;
 mod refunds;
 mod state;
 mod webhooks;
@@ -119,6 +120,8 @@ impl Emulator {
                 get(refunds::get_refund).delete(refunds::cancel_refund),
             )
             .route("/v2/refunds", get(refunds::list_all_refunds))
+            .route("/v2/methods", get(methods::list_methods))
+            .route("/images/methods/{file}", get(methods::image))
             .route(
                 "/v2/payments/{id}/chargebacks",
                 get(chargebacks::list_payment_chargebacks),

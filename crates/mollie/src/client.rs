@@ -1,7 +1,7 @@
 use crate::api_key::ApiKey;
 use crate::types::{
-    Capture, Chargeback, CreateCapture, CreatePayment, CreateRefund, ErrorDocument, ListAnswer,
-    Payment, Refund,
+    Amount, Capture, Chargeback, CreateCapture, CreatePayment, CreateRefund, ErrorDocument,
+    ListAnswer, Payment, PaymentMethod, Refund,
 };
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
@@ -79,6 +79,9 @@ pub enum MollieError {
     InvalidPaymentId(String),
     #[error("'{0}' is not a Mollie refund id")]
     InvalidRefundId(String),
+    /// Not sent: a query parameter that is not plain text.
+    #[error("not sent: {0}")]
+    InvalidQuery(String),
 }
 
 impl MollieError {
@@ -90,7 +93,10 @@ impl MollieError {
             // processed; asking again later gets its answer.
             Self::Api { status, .. } => matches!(*status, 409 | 429) || *status >= 500,
             Self::Timeout | Self::Connection(_) => true,
-            Self::Decode(_) | Self::InvalidPaymentId(_) | Self::InvalidRefundId(_) => false,
+            Self::Decode(_)
+            | Self::InvalidPaymentId(_)
+            | Self::InvalidRefundId(_)
+            | Self::InvalidQuery(_) => false,
         }
     }
 
@@ -344,6 +350,40 @@ impl MollieClient {
         let path = format!("/payments/{}/chargebacks", checked_payment_id(payment_id)?);
         let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
         Ok(list.embedded.chargebacks)
+    }
+
+    /// GET /methods: the account's methods that can take `amount`, named in
+    /// `locale` (Mollie's default without one).
+    ///
+    /// # Errors
+    ///
+    /// As [`MollieClient::get_payment`]; 422 for an amount or locale Mollie
+    /// does not take.
+    pub async fn list_methods(
+        &self,
+        amount: &Amount,
+        locale: Option<&str>,
+    ) -> Result<Vec<PaymentMethod>, MollieError> {
+        // Only what a URL's query may hold as is: the value and currency
+        // are checked (digits and a point; three letters), the locale too.
+        let plain = |text: &str| {
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+        };
+        if !plain(&amount.value) || !plain(&amount.currency) || !locale.is_none_or(plain) {
+            return Err(MollieError::InvalidQuery(
+                "an amount or locale with characters a query cannot hold".into(),
+            ));
+        }
+        let mut path = format!(
+            "/methods?amount%5Bvalue%5D={}&amount%5Bcurrency%5D={}",
+            amount.value, amount.currency
+        );
+        if let Some(locale) = locale {
+            path.push_str(&format!("&locale={locale}"));
+        }
+        let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
+        Ok(list.embedded.methods)
     }
 
     /// POST /payments/{id}/captures: takes all or part of an authorized

@@ -24,6 +24,6 @@ pub use secrets::{
 };
 pub use types::{
     Amount, Capture, CaptureMode, CaptureStatus, Chargeback, ChargebackReason, CreateCapture,
-    CreatePayment, CreateRefund, Line, Link, Payment, PaymentEmbedded, PaymentLinks, PaymentStatus,
-    Refund, RefundStatus,
+    CreatePayment, CreateRefund, Line, Link, MethodImage, Payment, PaymentEmbedded, PaymentLinks,
+    PaymentMethod, PaymentStatus, Refund, RefundStatus,
 };

@@ -180,7 +180,7 @@ impl PaymentProvider for MollieClient {
                     .map_err(|e| ProviderError::Rejected(Cause::new(e)))?,
             ),
             locale: new.locale.map(|l| l.as_str().to_owned()),
-            method: None,
+            method: new.method.clone(),
             capture_mode: match new.capture_mode {
                 checkout::CaptureMode::Automatic => None,
                 checkout::CaptureMode::Manual => Some(CaptureMode::Manual),
@@ -191,6 +191,28 @@ impl PaymentProvider for MollieClient {
             .await
             .map_err(provider_error)?;
         provider_payment(payment)
+    }
+
+    async fn payment_methods(
+        &self,
+        amount: checkout::Money,
+        locale: Option<checkout::Locale>,
+    ) -> Result<Vec<checkout::PaymentMethod>, ProviderError> {
+        let methods = self
+            .list_methods(
+                &Amount::from_money(amount),
+                locale.map(checkout::Locale::as_str),
+            )
+            .await
+            .map_err(provider_error)?;
+        Ok(methods
+            .into_iter()
+            .map(|m| checkout::PaymentMethod {
+                id: m.id,
+                name: m.description,
+                image: m.image.svg,
+            })
+            .collect())
     }
 
     async fn get_payment(

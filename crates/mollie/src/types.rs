@@ -186,6 +186,31 @@ pub struct PaymentEmbedded {
     pub chargebacks: Vec<Chargeback>,
     #[serde(default)]
     pub captures: Vec<Capture>,
+    /// Of the methods list.
+    #[serde(default)]
+    pub methods: Vec<PaymentMethod>,
+}
+
+/// A payment method of the account (`GET /v2/methods`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethod {
+    /// `ideal`, `creditcard`, ...: what a create's `method` takes.
+    pub id: String,
+    /// Its name, in the locale asked for.
+    pub description: String,
+    #[serde(default)]
+    pub minimum_amount: Option<Amount>,
+    #[serde(default)]
+    pub maximum_amount: Option<Amount>,
+    pub image: MethodImage,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct MethodImage {
+    pub size1x: String,
+    pub size2x: String,
+    pub svg: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

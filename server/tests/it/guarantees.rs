@@ -226,6 +226,7 @@ async fn forged_webhooks_change_nothing() {
                 capture_mode: checkout::CaptureMode::Automatic,
                 lines: Vec::new(),
                 locale: None,
+                method: None,
             },
         )
         .await

@@ -1,5 +1,6 @@
 //! Starting a payment: checkout, pay again, and the provider create call.
 
+use super::PaymentChoices;
 use super::{
     CheckoutError, CheckoutService, CheckoutStarted, SyncError, SyncOutcome, MAX_WRITE_CONFLICTS,
 };
@@ -27,36 +28,50 @@ impl CheckoutService {
         cart: &[CartLine],
         key: &CheckoutKey,
     ) -> Result<CheckoutStarted, CheckoutError> {
-        self.checkout_in(cart, key, None).await
+        self.checkout_in(cart, key, &PaymentChoices::default())
+            .await
     }
 
-    /// [`Self::checkout`], with the provider's checkout page in `locale`
-    /// (the shopper's language; `None`: the provider chooses).
+    /// [`Self::checkout`] with the shopper's choices: the provider's
+    /// checkout page in their language, and the payment method they
+    /// picked, which must be one the provider offers for the total.
     ///
     /// # Errors
     ///
-    /// As [`Self::checkout`].
+    /// As [`Self::checkout`], and [`CheckoutError::MethodNotOffered`]
+    /// (nothing stored).
     pub async fn checkout_in(
         &self,
         cart: &[CartLine],
         key: &CheckoutKey,
-        locale: Option<Locale>,
+        choices: &PaymentChoices,
     ) -> Result<CheckoutStarted, CheckoutError> {
         let lines = self.catalog.price_cart(cart)?;
+        if let Some(method) = &choices.method {
+            let total = Order::new(lines.clone(), OffsetDateTime::now_utc())
+                .ok_or(CatalogError::TotalTooLarge)?
+                .total;
+            // Unreadable now: the create itself will say.
+            if let Ok(offered) = self.payment_methods(total, choices.locale).await {
+                if !offered.iter().any(|m| m.id == *method) {
+                    return Err(CheckoutError::MethodNotOffered);
+                }
+            }
+        }
         let fingerprint = cart_fingerprint(&lines);
         for _ in 0..MAX_WRITE_CONFLICTS {
             if let Some(record) = self.store.find_checkout(key).await? {
                 if record.cart_fingerprint != fingerprint {
                     return Err(CheckoutError::KeyReusedWithAnotherCart);
                 }
-                return self.continue_payment(&record.order_id, locale).await;
+                return self.continue_payment(&record.order_id, choices).await;
             }
             let now = OffsetDateTime::now_utc();
             let order = Order::new(lines.clone(), now).ok_or(CatalogError::TotalTooLarge)?;
             let attempt = self.new_attempt(&order, now);
             let record = CheckoutRecord::new(key.clone(), order.id.clone(), &lines, now);
             match self.store.create_order(&order, &attempt, &record).await {
-                Ok(()) => return self.start_payment(&order, attempt, locale).await,
+                Ok(()) => return self.start_payment(&order, attempt, choices).await,
                 // Another submission with this key won (or is writing):
                 // continue its order.
                 Err(StoreError::AlreadyExists | StoreError::Conflict) => continue,
@@ -87,7 +102,11 @@ impl CheckoutService {
         order_id: &OrderId,
         locale: Option<Locale>,
     ) -> Result<CheckoutStarted, CheckoutError> {
-        self.continue_payment(order_id, locale).await
+        let choices = PaymentChoices {
+            locale,
+            method: None,
+        };
+        self.continue_payment(order_id, &choices).await
     }
 
     /// Where a shopper with this order should go: its open attempt's
@@ -98,7 +117,7 @@ impl CheckoutService {
     async fn continue_payment(
         &self,
         order_id: &OrderId,
-        locale: Option<Locale>,
+        choices: &PaymentChoices,
     ) -> Result<CheckoutStarted, CheckoutError> {
         for _ in 0..MAX_WRITE_CONFLICTS {
             let record = self
@@ -137,7 +156,7 @@ impl CheckoutService {
                             Err(e) => return Err(e.into()),
                         }
                     }
-                    return self.start_payment(&record.order, attempt, locale).await;
+                    return self.start_payment(&record.order, attempt, choices).await;
                 };
                 if open.checkout_url.is_none() {
                     // Pending or authorized: nothing to pay, show the status.
@@ -171,7 +190,7 @@ impl CheckoutService {
             let now = OffsetDateTime::now_utc();
             let attempt = self.new_attempt(&order, now);
             match self.store.add_attempt(&order, &attempt).await {
-                Ok(()) => return self.start_payment(&order, attempt, locale).await,
+                Ok(()) => return self.start_payment(&order, attempt, choices).await,
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -196,7 +215,7 @@ impl CheckoutService {
         &self,
         order: &Order,
         attempt: PaymentAttempt,
-        locale: Option<Locale>,
+        choices: &PaymentChoices,
     ) -> Result<CheckoutStarted, CheckoutError> {
         let payment = self
             .provider
@@ -212,7 +231,8 @@ impl CheckoutService {
                 idempotency_key: attempt.id.to_string(),
                 capture_mode: attempt.capture_mode,
                 lines: PaymentLine::of_order(&order.lines),
-                locale,
+                locale: choices.locale,
+                method: choices.method.clone(),
             })
             .await
             // The attempt stays `created`: a resubmission retries it, and

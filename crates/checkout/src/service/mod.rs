@@ -5,6 +5,7 @@
 mod back_office;
 mod captures;
 mod checkout;
+mod methods;
 mod payment_sync;
 mod refunds;
 
@@ -14,9 +15,11 @@ pub use refunds::RefundFailure;
 
 use crate::capture::CaptureMode;
 use crate::catalog::{Catalog, CatalogError};
+use crate::locale::Locale;
+use crate::money::Money;
 use crate::order::OrderId;
 use crate::payment::{AttemptId, CheckSchedule, IncidentKind, PaymentStatus};
-use crate::ports::{OrderRecord, PaymentProvider, ProviderError, Store, StoreError};
+use crate::ports::{OrderRecord, PaymentMethod, PaymentProvider, ProviderError, Store, StoreError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -108,6 +111,19 @@ pub enum CheckoutError {
     ProviderRejected(#[source] ProviderError),
     #[error("the order could not be stored or read")]
     StoreUnavailable(#[source] StoreError),
+    /// The shopper picked a payment method the provider does not offer for
+    /// this total (any more).
+    #[error("the payment method cannot pay this order")]
+    MethodNotOffered,
+}
+
+/// What the shopper chose for the provider's checkout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PaymentChoices {
+    /// The checkout page's language (`None`: the provider chooses).
+    pub locale: Option<Locale>,
+    /// The payment method (`None`: the shopper picks on the provider's page).
+    pub method: Option<String>,
 }
 
 impl From<StoreError> for CheckoutError {
@@ -164,6 +180,9 @@ pub struct CheckoutService {
     /// Bumped by every drop from `paid_orders`, so that a read that began
     /// before a write never puts back what it read (older than the write).
     paid_orders_dropped: AtomicU64,
+    /// The provider's payment methods by amount and locale, for a short
+    /// while ([`methods::METHODS_KEPT_FOR`]): every cart change shows them.
+    methods: quick_cache::sync::Cache<(Money, Option<Locale>), (Vec<PaymentMethod>, Instant)>,
 }
 
 impl CheckoutService {
@@ -183,6 +202,7 @@ impl CheckoutService {
             last_refresh: Mutex::new(quick_cache::unsync::Cache::new(REFRESHES_REMEMBERED)),
             paid_orders: quick_cache::sync::Cache::new(PAID_ORDERS_CACHED),
             paid_orders_dropped: AtomicU64::new(0),
+            methods: quick_cache::sync::Cache::new(methods::METHOD_LISTS_KEPT),
         }
     }
 

@@ -5,4 +5,5 @@ mod api;
 mod captures;
 mod chargebacks;
 mod lines;
+mod methods;
 mod refunds;

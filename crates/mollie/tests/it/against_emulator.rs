@@ -183,6 +183,7 @@ async fn implements_the_payment_provider_port() {
         capture_mode: checkout::CaptureMode::Automatic,
         lines: Vec::new(),
         locale: checkout::Locale::parse("nl_BE"),
+        method: Some("ideal".into()),
     };
     let created = PaymentProvider::create_payment(&client, &new)
         .await
@@ -190,6 +191,18 @@ async fn implements_the_payment_provider_port() {
     assert_eq!(created.amount, new.amount);
     let stored = client.get_payment(created.id.as_str()).await.unwrap();
     assert_eq!(stored.locale.as_deref(), Some("nl_BE"));
+    assert_eq!(stored.method.as_deref(), Some("ideal"));
+
+    // The methods that can take it, named and with their images.
+    let methods = PaymentProvider::payment_methods(&client, new.amount, new.locale)
+        .await
+        .unwrap();
+    assert!(methods.iter().any(|m| m.id == "ideal" && m.name == "iDEAL"));
+    assert!(methods.iter().all(|m| m.image.ends_with(".svg")));
+    assert!(
+        !methods.iter().any(|m| m.id == "klarna"),
+        "below Klarna's minimum"
+    );
     assert_eq!(created.metadata, Some(metadata));
     assert_eq!(created.status, Some(checkout::PaymentStatus::Open));
 
