@@ -154,6 +154,26 @@ test("paid: the thank-you page says thank you", async ({ page }) => {
   await expect(page.locator(".cart-empty")).toBeVisible();
 });
 
+test("the cart offers the methods that can pay its total, and the pick goes to Mollie", async ({ page }) => {
+  await openShop(page);
+  await waitForHydration(page);
+  await addToCart(page, "mug", 1);
+  const methods = page.locator("fieldset.methods");
+  await expect(methods.locator('[data-method="ideal"]')).toBeVisible();
+  // €14.50 is below Klarna's minimum; at €43.50 it is offered.
+  await expect(methods.locator('[data-method="klarna"]')).toHaveCount(0);
+  await addToCart(page, "mug", 2);
+  await expect(page.getByTestId("cart-total")).toHaveText("€43.50");
+  await expect(methods.locator('[data-method="klarna"]')).toBeVisible();
+  await shot(page, "storefront-methods");
+  await methods.getByLabel("iDEAL").check();
+  await page.getByRole("button", { name: "Checkout" }).click();
+  await expect(page).toHaveURL(CHECKOUT_PAGE);
+  await expect(page.getByTestId("method")).toHaveText("ideal");
+  await choose(page, "paid");
+  await expect(page.getByTestId("status")).toHaveText("paid");
+});
+
 test("a refund made in Mollie's dashboard, then a chargeback, show on the thank-you page", async ({ page, request }) => {
   await buy(page, "mug", 2);
   const payment = page.url().split("/").pop()!;

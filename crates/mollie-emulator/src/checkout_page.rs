@@ -97,10 +97,18 @@ pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String
     } else {
         format!(r#"<ul class="lines" data-testid="lines">{lines}</ul>"#)
     };
+    // The method the shop's customer picked before coming here, if any.
+    let method = payment.method.as_deref().map_or(String::new(), |m| {
+        format!(
+            r#"<p>Payment method: <strong data-testid="method">{}</strong></p>"#,
+            escape(m)
+        )
+    });
     let body = format!(
         r#"<p class="note">Note: this is a testmode payment.</p>
 <h1>Pay <span class="amount" data-testid="amount">{amount}</span></h1>
 <p data-testid="description">{description}</p>
+{method}
 {lines}
 <form method="post">
 <fieldset><legend>Select the payment status</legend>{choices}</fieldset>
