@@ -58,14 +58,6 @@ pub struct CartLineView {
     pub line_total: String,
 }
 
-/// A payment method the provider offers for the cart's total.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MethodView {
-    pub id: String,
-    pub name: String,
-    pub image: String,
-}
-
 /// The cart, priced by the server.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartView {
@@ -73,10 +65,11 @@ pub struct CartView {
     pub total: Option<String>,
     /// Articles that were in the cart but are no longer sold.
     pub removed: Vec<String>,
-    /// The ways to pay the total (empty when the provider could not say:
-    /// the shopper then picks on its page).
+    /// The ways to pay the total, as the checkout form's "Pay with"
+    /// radios (HTML, escaped, rendered on the server); empty when the
+    /// provider could not say: the shopper then picks on its page.
     #[serde(default)]
-    pub methods: Vec<MethodView>,
+    pub methods_html: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -458,19 +451,39 @@ mod ssr {
         }
     }
 
+    /// The "Pay with" radios for the checkout form, escaped.
+    fn methods_html(methods: &[checkout::PaymentMethod]) -> String {
+        if methods.is_empty() {
+            return String::new();
+        }
+        let escape = |text: &str| {
+            text.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let choices: String = methods
+            .iter()
+            .map(|m| {
+                format!(
+                    r#"<label class="method" data-method="{id}"><input type="radio" name="method" value="{id}"><img src="{image}" alt="" width="32" height="20">{name}</label>"#,
+                    id = escape(&m.id),
+                    image = escape(&m.image),
+                    name = escape(&m.name),
+                )
+            })
+            .collect();
+        format!(
+            r#"<fieldset class="methods"><legend>Pay with</legend>{choices}<label class="method"><input type="radio" name="method" value="" checked>Choose on the next page</label></fieldset>"#
+        )
+    }
+
     pub async fn cart_view(service: &CheckoutService, cart: &mut Cart) -> CartView {
         let catalog = service.catalog();
         let priced = cart.remove_unsold_and_price(catalog);
         let methods = match priced.total {
             Some(total) => match service.payment_methods(total, shopper_locale().await).await {
-                Ok(methods) => methods
-                    .into_iter()
-                    .map(|m| super::MethodView {
-                        id: m.id,
-                        name: m.name,
-                        image: m.image,
-                    })
-                    .collect(),
+                Ok(methods) => methods,
                 Err(error) => {
                     tracing::warn!(error = %checkout::error_report(&error), "payment methods unavailable");
                     Vec::new()
@@ -479,7 +492,7 @@ mod ssr {
             None => Vec::new(),
         };
         CartView {
-            methods,
+            methods_html: methods_html(&methods),
             lines: priced
                 .lines
                 .iter()
