@@ -270,6 +270,31 @@ impl DynamoDbStore {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// Every item of partition `pk`, in sort key order, read strongly
+    /// consistently, all pages.
+    async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(sdk_unavailable)?;
+            start_key = page.last_evaluated_key().cloned();
+            items.extend(page.items.unwrap_or_default());
+            if start_key.is_none() {
+                return Ok(items);
+            }
+        }
+    }
 }
 
 /// Creates the table, its indexes and TTL, when they do not exist yet.
@@ -491,37 +516,17 @@ impl Store for DynamoDbStore {
     async fn load_order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
         let mut order = None;
         let mut attempts = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(order_pk(id)))
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(sdk_unavailable)?;
-            for item in page.items() {
-                match item.get("sk") {
-                    Some(AttributeValue::S(sk)) if sk == ORDER_SK => {
-                        let parsed: OrderItem =
-                            serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
-                        order = Some(parsed.order);
-                    }
-                    Some(AttributeValue::S(sk)) if sk.starts_with("ATTEMPT#") => {
-                        let parsed: AttemptItem =
-                            serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
-                        attempts.push(parsed.attempt);
-                    }
-                    _ => {}
+        for item in self.partition(order_pk(id)).await? {
+            match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk == ORDER_SK => {
+                    let parsed: OrderItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+                    order = Some(parsed.order);
                 }
-            }
-            start_key = page.last_evaluated_key().cloned();
-            if start_key.is_none() {
-                break;
+                Some(AttributeValue::S(sk)) if sk.starts_with("ATTEMPT#") => {
+                    let parsed: AttemptItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+                    attempts.push(parsed.attempt);
+                }
+                _ => {}
             }
         }
         attempts.sort_by_key(|a| a.created_at);
@@ -717,30 +722,14 @@ impl Store for DynamoDbStore {
     }
 
     async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut entries = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(audit_pk(order_id)))
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(sdk_unavailable)?;
-            for item in page.items() {
-                let parsed: AuditItem =
-                    serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
-                entries.push(parsed.entry);
-            }
-            start_key = page.last_evaluated_key().cloned();
-            if start_key.is_none() {
-                break;
-            }
-        }
-        Ok(entries)
+        self.partition(audit_pk(order_id))
+            .await?
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, AuditItem>(item)
+                    .map(|i| i.entry)
+                    .map_err(unavailable)
+            })
+            .collect()
     }
 }
