@@ -45,3 +45,32 @@ async fn a_store_outage_during_a_webhook_loses_nothing() {
         "open, then paid: two writes after creation"
     );
 }
+
+/// Mollie down while the cart asks for the payment methods: the cart shows
+/// none and works; for a while after, no cart change waits on Mollie again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cart_works_without_payment_methods_while_mollie_is_down() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    shop.emulator.set_faults(mollie_emulator::Faults {
+        fail_next: 1_000,
+        ..mollie_emulator::Faults::default()
+    });
+    let add = || {
+        reqwest::Client::new()
+            .post(format!("{}/api/cart/add", shop.shop_url))
+            .form(&[("article_id", "mug"), ("quantity", "1")])
+            .send()
+    };
+    let first = add().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let cart: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(cart["total"], "€14.50");
+    assert_eq!(cart["methods_html"], "");
+    let calls = shop.emulator.api_calls();
+    assert!(calls >= 1, "Mollie was asked");
+    // Mollie is back, but the cart does not ask again yet.
+    shop.emulator.set_faults(mollie_emulator::Faults::default());
+    let again: serde_json::Value = add().await.unwrap().json().await.unwrap();
+    assert_eq!(again["methods_html"], "");
+    assert_eq!(shop.emulator.api_calls(), calls);
+}
