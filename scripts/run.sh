@@ -2,8 +2,10 @@
 # Builds and serves the shop at http://127.0.0.1:3000 with the embedded store
 # and the Mollie emulator mounted at /mollie: no AWS account, no Mollie key.
 # Set SHOP_STORE=dynamodb or SHOP_PAYMENT_PROVIDER=mollie to change that (README).
+#   scripts/run.sh            a debug build: the quickest way to a first purchase
+#   scripts/run.sh --release  optimized (what the benchmarks and a deployment use)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-exec cargo leptos serve --release
+exec cargo leptos serve "$@"
