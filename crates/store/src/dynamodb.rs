@@ -2,7 +2,10 @@
 //! access patterns are described once, in docs/dynamodb.md; the table's
 //! definition is `crates/store/table.json` (shared with infra/).
 //!
-//! One strongly consistent Query on `pk` reads an order with all its attempts.
+//! The order item carries a copy of each of its attempts, written in the same
+//! transaction as the attempt's own item, so one strongly consistent GetItem
+//! reads an order with all its attempts (what the thank-you page polls). The
+//! attempt items stay the source the indexes are built from.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
@@ -11,7 +14,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem,
+    TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use checkout::{
@@ -90,6 +93,12 @@ struct CheckoutItem {
 }
 
 const ORDER_SK: &str = "ORDER";
+/// The order item's copy of one attempt: `attempt#{attempt id}`.
+const ATTEMPT_COPY_PREFIX: &str = "attempt#";
+/// Set on order items that carry their attempts' copies (every order created
+/// since the copies were introduced); an order item without it is read with
+/// a Query of its partition, as before.
+const COPIES_MARKER: &str = "attempts_inline";
 const CHECKOUT_SK: &str = "CHECKOUT";
 
 fn order_pk(id: &OrderId) -> String {
@@ -167,6 +176,58 @@ fn order_item(order: &Order) -> Result<Item, StoreError> {
     .map_err(unavailable)
 }
 
+fn attempt_copy_name(id: &AttemptId) -> String {
+    format!("{ATTEMPT_COPY_PREFIX}{id}")
+}
+
+fn attempt_copy(attempt: &PaymentAttempt) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(attempt).map_err(unavailable)
+}
+
+/// An order and its attempts from an order item with copies; `None` for an
+/// item written before the copies existed.
+fn order_from_item(mut item: Item) -> Result<Option<OrderRecord>, StoreError> {
+    if item.remove(COPIES_MARKER).is_none() {
+        return Ok(None);
+    }
+    let copies: Vec<String> = item
+        .keys()
+        .filter(|name| name.starts_with(ATTEMPT_COPY_PREFIX))
+        .cloned()
+        .collect();
+    let mut attempts = Vec::with_capacity(copies.len());
+    for name in copies {
+        if let Some(copy) = item.remove(&name) {
+            attempts.push(
+                serde_dynamo::from_attribute_value::<_, PaymentAttempt>(copy)
+                    .map_err(unavailable)?,
+            );
+        }
+    }
+    attempts.sort_by_key(|a| a.created_at);
+    let order: OrderItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+    Ok(Some(OrderRecord {
+        order: order.order,
+        attempts,
+    }))
+}
+
+/// `SET` of every attribute of `item` but its key, as an update expression
+/// with its names and values (`#n0 = :v0, ...`).
+fn set_all(item: Item) -> (Vec<String>, HashMap<String, String>, Item) {
+    let (mut clauses, mut names, mut values) = (Vec::new(), HashMap::new(), HashMap::new());
+    for (i, (name, value)) in item
+        .into_iter()
+        .filter(|(name, _)| name != "pk" && name != "sk")
+        .enumerate()
+    {
+        clauses.push(format!("#n{i} = :v{i}"));
+        names.insert(format!("#n{i}"), name);
+        values.insert(format!(":v{i}"), value);
+    }
+    (clauses, names, values)
+}
+
 fn attempt_item(attempt: &PaymentAttempt) -> Result<Item, StoreError> {
     // In the reconciler's index while the provider owes news of it.
     let open = attempt.needs_checks();
@@ -182,6 +243,14 @@ fn attempt_item(attempt: &PaymentAttempt) -> Result<Item, StoreError> {
         attempt: attempt.clone(),
     })
     .map_err(unavailable)
+}
+
+/// A new order's item: the order, its first attempt's copy and the marker.
+fn order_item_with_copy(order: &Order, attempt: &PaymentAttempt) -> Result<Item, StoreError> {
+    let mut item = order_item(order)?;
+    item.insert(attempt_copy_name(&attempt.id), attempt_copy(attempt)?);
+    item.insert(COPIES_MARKER.into(), AttributeValue::Bool(true));
+    Ok(item)
 }
 
 fn checkout_item(record: &CheckoutRecord) -> Result<Item, StoreError> {
@@ -269,6 +338,28 @@ impl DynamoDbStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// An order written before its item carried the attempts' copies: the
+    /// order and attempt items of its partition, one consistent Query.
+    async fn load_order_by_query(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
+        let mut order = None;
+        let mut attempts = Vec::new();
+        for item in self.partition(order_pk(id)).await? {
+            match item.get("sk") {
+                Some(AttributeValue::S(sk)) if sk == ORDER_SK => {
+                    let parsed: OrderItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+                    order = Some(parsed.order);
+                }
+                Some(AttributeValue::S(sk)) if sk.starts_with("ATTEMPT#") => {
+                    let parsed: AttemptItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+                    attempts.push(parsed.attempt);
+                }
+                _ => {}
+            }
+        }
+        attempts.sort_by_key(|a| a.created_at);
+        Ok(order.map(|order| OrderRecord { order, attempts }))
     }
 
     /// Every item of partition `pk`, in sort key order, read strongly
@@ -446,7 +537,11 @@ impl Store for DynamoDbStore {
             .transact_write_items()
             .transact_items(
                 TransactWriteItem::builder()
-                    .put(put(&self.table, order_item(order)?, new)?)
+                    .put(put(
+                        &self.table,
+                        order_item_with_copy(order, attempt)?,
+                        new,
+                    )?)
                     .build(),
             )
             .transact_items(
@@ -488,16 +583,26 @@ impl Store for DynamoDbStore {
 
     async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError> {
         let expected = order.version.saturating_sub(1);
-        let order_put = Put::builder()
+        // An update, not a put: the item keeps the other attempts' copies.
+        let (mut clauses, mut names, mut values) = set_all(order_item(order)?);
+        clauses.push("#copy = :copy".into());
+        names.insert("#copy".into(), attempt_copy_name(&attempt.id));
+        values.insert(":copy".into(), attempt_copy(attempt)?);
+        names.insert("#version".into(), "version".into());
+        values.insert(":expected".into(), AttributeValue::N(expected.to_string()));
+        let order_update = Update::builder()
             .table_name(&self.table)
-            .set_item(Some(order_item(order)?))
-            .condition_expression("version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .key("pk", AttributeValue::S(order_pk(&order.id)))
+            .key("sk", AttributeValue::S(ORDER_SK.into()))
+            .update_expression(format!("SET {}", clauses.join(", ")))
+            .condition_expression("#version = :expected")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .build()
             .map_err(unavailable)?;
         self.client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(order_put).build())
+            .transact_items(TransactWriteItem::builder().update(order_update).build())
             .transact_items(
                 TransactWriteItem::builder()
                     .put(put(
@@ -514,23 +619,23 @@ impl Store for DynamoDbStore {
     }
 
     async fn load_order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
-        let mut order = None;
-        let mut attempts = Vec::new();
-        for item in self.partition(order_pk(id)).await? {
-            match item.get("sk") {
-                Some(AttributeValue::S(sk)) if sk == ORDER_SK => {
-                    let parsed: OrderItem = serde_dynamo::from_item(item).map_err(unavailable)?;
-                    order = Some(parsed.order);
-                }
-                Some(AttributeValue::S(sk)) if sk.starts_with("ATTEMPT#") => {
-                    let parsed: AttemptItem = serde_dynamo::from_item(item).map_err(unavailable)?;
-                    attempts.push(parsed.attempt);
-                }
-                _ => {}
-            }
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key("pk", AttributeValue::S(order_pk(id)))
+            .key("sk", AttributeValue::S(ORDER_SK.into()))
+            .send()
+            .await
+            .map_err(sdk_unavailable)?;
+        let Some(item) = found.item else {
+            return Ok(None);
+        };
+        match order_from_item(item)? {
+            Some(record) => Ok(Some(record)),
+            None => self.load_order_by_query(id).await,
         }
-        attempts.sort_by_key(|a| a.created_at);
-        Ok(order.map(|order| OrderRecord { order, attempts }))
     }
 
     async fn load_attempt(
@@ -560,9 +665,7 @@ impl Store for DynamoDbStore {
 
     async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError> {
         let expected_version = next.version.saturating_sub(1);
-        let result = self
-            .client
-            .put_item()
+        let attempt_put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(attempt_item(next)?))
             .condition_expression("version = :expected")
@@ -570,18 +673,27 @@ impl Store for DynamoDbStore {
                 ":expected",
                 AttributeValue::N(expected_version.to_string()),
             )
+            .build()
+            .map_err(unavailable)?;
+        // The order's copy, in the same transaction: the two never differ.
+        let copy_update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(order_pk(&next.order_id)))
+            .key("sk", AttributeValue::S(ORDER_SK.into()))
+            .update_expression("SET #copy = :copy")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#copy", attempt_copy_name(&next.id))
+            .expression_attribute_values(":copy", attempt_copy(next)?)
+            .build()
+            .map_err(unavailable)?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(attempt_put).build())
+            .transact_items(TransactWriteItem::builder().update(copy_update).build())
             .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Conflict)
-            }
-            Err(e) => Err(sdk_unavailable(e)),
-        }
+            .await
+            .map(|_| ())
+            .map_err(|e| transaction_error(e, StoreError::Conflict))
     }
 
     async fn due_attempts(

@@ -1,14 +1,16 @@
 //! An embedded store on redb: one file, durable (every commit is fsynced),
 //! for zero-set-up local runs. Keeps the same guarantees as DynamoDB: order
 //! and first attempt are created together; attempt writes are conditional
-//! on the version they were read with.
+//! on the version they were read with. Writes that arrive together share one
+//! transaction and one fsync ([`crate::group_commit`]).
 
+use crate::group_commit::{GroupCommitter, Work};
 use async_trait::async_trait;
 use checkout::{
     unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Order, OrderCursor,
     OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId, Store, StoreError,
 };
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use std::path::Path;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -33,6 +35,7 @@ const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    writer: Arc<GroupCommitter>,
 }
 
 fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -102,7 +105,9 @@ impl EmbeddedStore {
             }
             tx.commit().map_err(unavailable)?;
         }
-        Ok(Self { db: Arc::new(db) })
+        let db = Arc::new(db);
+        let writer = Arc::new(GroupCommitter::start(db.clone())?);
+        Ok(Self { db, writer })
     }
 
     /// redb is blocking: run it off the async workers.
@@ -114,6 +119,16 @@ impl EmbeddedStore {
         tokio::task::spawn_blocking(move || work(&db))
             .await
             .map_err(unavailable)?
+    }
+
+    /// A durable write, committed with whichever writes arrive with it. The
+    /// closure may run more than once, always from the state before it.
+    async fn write(
+        &self,
+        work: impl Fn(&WriteTransaction) -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let work: Work = Box::new(work);
+        self.writer.write(work).await
     }
 }
 
@@ -131,10 +146,9 @@ impl Store for EmbeddedStore {
         let by_time_key = orders_by_time_key(&OrderCursor::of(order));
         let (order_bytes, attempt_bytes, checkout_bytes) =
             (encode(order)?, encode(attempt)?, encode(checkout)?);
-        self.blocking(move |db| {
+        self.write(move |tx| {
             // One write transaction at a time: the checks and the inserts
             // cannot interleave with another writer's.
-            let tx = db.begin_write().map_err(unavailable)?;
             {
                 let mut checkouts = tx.open_table(CHECKOUTS).map_err(unavailable)?;
                 if let Some(existing) = checkouts.get(checkout_key.as_str()).map_err(unavailable)? {
@@ -166,7 +180,7 @@ impl Store for EmbeddedStore {
                     .insert(checkout_key.as_str(), checkout_bytes.as_slice())
                     .map_err(unavailable)?;
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
         .await
     }
@@ -190,8 +204,7 @@ impl Store for EmbeddedStore {
         let expected_version = order.version.saturating_sub(1);
         let attempt_key = attempt_key(&attempt.order_id, &attempt.id);
         let (order_bytes, attempt_bytes) = (encode(order)?, encode(attempt)?);
-        self.blocking(move |db| {
-            let tx = db.begin_write().map_err(unavailable)?;
+        self.write(move |tx| {
             {
                 let mut orders = tx.open_table(ORDERS).map_err(unavailable)?;
                 let stored_version = match orders.get(order_key.as_str()).map_err(unavailable)? {
@@ -217,7 +230,7 @@ impl Store for EmbeddedStore {
                     .insert(attempt_key.as_str(), attempt_bytes.as_slice())
                     .map_err(unavailable)?;
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
         .await
     }
@@ -310,9 +323,8 @@ impl Store for EmbeddedStore {
         let expected_version = next.version.saturating_sub(1);
         let bytes = encode(next)?;
         let provider_payment_id = next.provider_payment_id.clone();
-        self.blocking(move |db| {
+        self.write(move |tx| {
             // redb has one writer at a time, so read-compare-write is atomic.
-            let tx = db.begin_write().map_err(unavailable)?;
             {
                 let mut attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
                 let stored_version = match attempts.get(key.as_str()).map_err(unavailable)? {
@@ -325,14 +337,14 @@ impl Store for EmbeddedStore {
                 attempts
                     .insert(key.as_str(), bytes.as_slice())
                     .map_err(unavailable)?;
-                if let Some(id) = provider_payment_id {
+                if let Some(id) = &provider_payment_id {
                     let mut index = tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
                     index
                         .insert(id.as_str(), key.as_str())
                         .map_err(unavailable)?;
                 }
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
         .await
     }
@@ -373,15 +385,14 @@ impl Store for EmbeddedStore {
             uuid::Uuid::new_v4().simple()
         );
         let bytes = encode(entry)?;
-        self.blocking(move |db| {
-            let tx = db.begin_write().map_err(unavailable)?;
+        self.write(move |tx| {
             {
                 let mut audit = tx.open_table(AUDIT).map_err(unavailable)?;
                 audit
                     .insert(key.as_str(), bytes.as_slice())
                     .map_err(unavailable)?;
             }
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
         .await
     }

@@ -2,6 +2,7 @@
 
 pub mod dynamodb;
 pub mod embedded;
+mod group_commit;
 
 pub use dynamodb::{DynamoDbStore, TableSetup, TTL_ATTRIBUTE};
 pub use embedded::EmbeddedStore;
