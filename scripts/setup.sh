@@ -4,7 +4,7 @@
 #   scripts/setup.sh        what building and running the shop needs
 #   scripts/setup.sh test   that, plus chromium, Playwright, moto server,
 #                           cargo-lambda and the infra/ (CDK) packages
-#   scripts/setup.sh bench  that, plus moto server, wrk and brotli
+#   scripts/setup.sh bench  that, plus moto server, cargo-lambda, wrk and brotli
 set -euo pipefail
 MODE=${1:-run}
 cd "$(dirname "$0")/.."
@@ -21,32 +21,21 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# The two Rust tools compile side by side: each alone leaves a core idle in
-# its long serial stretches (build scripts, proc macros, the final link).
-pids=()
 if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 5 minutes on 2 cores)"
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (6 to 15 minutes on 2 cores)"
   # no_downloads: look up wasm-bindgen, wasm-opt on PATH instead of fetching them.
   # --debug: the tool only orchestrates (the project's own profiles decide how
   # the shop is built); a debug build installs in about half the time of its
   # fat-LTO release profile and rebuilds the shop just as fast. Without debug
   # info it also links faster and is smaller (nobody steps through it).
   CARGO_PROFILE_DEV_DEBUG=false CARGO_INCREMENTAL=0 \
-    cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --features no_downloads --debug &
-  pids+=($!)
+    cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --features no_downloads --debug
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # --locked fails against the registry mirror (a pinned webpki-roots is missing).
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force &
-  pids+=($!)
-fi
-
-if [ ${#pids[@]} -gt 0 ]; then
-  # Meanwhile, download the shop's own dependencies (network, not CPU).
-  cargo fetch --quiet || true
-  for pid in "${pids[@]}"; do wait "$pid"; done
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 if [ "$MODE" = test ] && ! command -v chromium >/dev/null; then
@@ -75,7 +64,7 @@ fi
 # Lambda runtime's local emulation (cargo lambda watch / invoke).
 CARGO_LAMBDA_VERSION=1.9.2
 LAMBDA_VENV="$ROOT/target/tools/lambda-venv"
-if [ "$MODE" = test ] && [ "$("$LAMBDA_VENV/bin/cargo-lambda" lambda --version 2>/dev/null | cut -d' ' -f2)" != "$CARGO_LAMBDA_VERSION" ]; then
+if [ "$MODE" != run ] && [ "$("$LAMBDA_VENV/bin/cargo-lambda" lambda --version 2>/dev/null | cut -d' ' -f2)" != "$CARGO_LAMBDA_VERSION" ]; then
   log "installing cargo-lambda $CARGO_LAMBDA_VERSION into $LAMBDA_VENV"
   python3 -m venv "$LAMBDA_VENV"
   "$LAMBDA_VENV/bin/pip" install -q "cargo-lambda==$CARGO_LAMBDA_VERSION"

@@ -340,6 +340,11 @@ mod ssr {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "That payment method cannot pay this order; please choose another.".into(),
             ),
+            TooManyAttempts => (
+                StatusCode::CONFLICT,
+                "This order has had too many payment attempts; please order again from the shop."
+                    .into(),
+            ),
             ProviderRejected(_) => (
                 StatusCode::BAD_GATEWAY,
                 "The payment could not be started; please try again later.".into(),

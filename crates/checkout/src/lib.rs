@@ -52,4 +52,5 @@ pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundSta
 pub use service::{
     refund_reason, ActionFailure, CaptureFailure, CheckoutError, CheckoutService, CheckoutStarted,
     OrderList, PaymentChoices, ReconcilePolicy, RefundFailure, ShopUrls, SyncError, SyncOutcome,
+    MAX_ATTEMPTS_PER_ORDER,
 };

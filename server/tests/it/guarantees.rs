@@ -284,3 +284,38 @@ async fn a_failed_attempt_can_be_paid_again_on_the_same_order() {
     assert!(done.redirect_url.ends_with(&format!("/orders/{order_id}")));
     assert_eq!(shop.emulator.payments_created(), 2);
 }
+
+/// Each attempt is kept with its order (in DynamoDB, a copy in the order's
+/// item, whose size is bounded): an order takes a bounded number of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_takes_a_bounded_number_of_attempts() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    let (order_id, mut payment) = shop.buy().await;
+    for attempts in 1..=checkout::MAX_ATTEMPTS_PER_ORDER {
+        assert!(shop
+            .emulator
+            .complete_payment(&payment, PaymentStatus::Failed));
+        shop.wait_for(
+            &order_id,
+            OrderStatus::PaymentFailed(checkout::PaymentStatus::Failed),
+            Duration::from_secs(5),
+        )
+        .await;
+        if attempts == checkout::MAX_ATTEMPTS_PER_ORDER {
+            break;
+        }
+        let again = shop.service.pay_again(&order_id).await.unwrap();
+        payment = again.redirect_url.rsplit('/').next().unwrap().to_owned();
+    }
+    let refused = shop.service.pay_again(&order_id).await;
+    assert!(
+        matches!(refused, Err(checkout::CheckoutError::TooManyAttempts)),
+        "{refused:?}"
+    );
+    let (record, _) = shop.service.order(&order_id).await.unwrap().unwrap();
+    assert_eq!(record.attempts.len(), checkout::MAX_ATTEMPTS_PER_ORDER);
+    assert_eq!(
+        shop.emulator.payments_created(),
+        checkout::MAX_ATTEMPTS_PER_ORDER
+    );
+}

@@ -185,6 +185,9 @@ impl CheckoutService {
                 }
             }
             // Every attempt is final and none paid: a new attempt.
+            if record.attempts.len() >= super::MAX_ATTEMPTS_PER_ORDER {
+                return Err(CheckoutError::TooManyAttempts);
+            }
             let mut order = record.order.clone();
             order.version += 1;
             let now = OffsetDateTime::now_utc();

@@ -26,6 +26,10 @@ use std::time::{Duration, Instant};
 
 /// How often a write is retried after losing a race to another writer.
 const MAX_WRITE_CONFLICTS: usize = 8;
+/// Payment attempts one order may have. Every attempt is kept with its
+/// order (in DynamoDB, a copy in the order's item, whose size is bounded);
+/// a shopper whose payments failed this often starts a new order.
+pub const MAX_ATTEMPTS_PER_ORDER: usize = 20;
 /// Paid orders kept in memory.
 const PAID_ORDERS_CACHED: usize = 100_000;
 /// Attempts whose last refresh on read is remembered (a forgotten one may
@@ -115,6 +119,9 @@ pub enum CheckoutError {
     /// this total (any more).
     #[error("the payment method cannot pay this order")]
     MethodNotOffered,
+    /// The order has had [`MAX_ATTEMPTS_PER_ORDER`] attempts.
+    #[error("the order has had too many payment attempts")]
+    TooManyAttempts,
 }
 
 /// What the shopper chose for the provider's checkout.
