@@ -316,6 +316,6 @@ async fn an_order_takes_a_bounded_number_of_attempts() {
     assert_eq!(record.attempts.len(), checkout::MAX_ATTEMPTS_PER_ORDER);
     assert_eq!(
         shop.emulator.payments_created(),
-        checkout::MAX_ATTEMPTS_PER_ORDER
+        checkout::MAX_ATTEMPTS_PER_ORDER as u64
     );
 }
