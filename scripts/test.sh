@@ -99,7 +99,12 @@ target/tools/venv/bin/python scripts/edge.py 127.0.0.1 "$edge_port" target/site 
 edge_pid=$!
 curl -sf --retry 30 --retry-delay 1 --retry-connrefused -o /dev/null "http://127.0.0.1:$edge_port/favicon.svg"
 log "CloudFront's routing on 127.0.0.1:$edge_port"
+# One retry here only: cargo lambda's emulation has answered a plain
+# `GET /?` with its own 500 (a problem+json body, the function never saw
+# the request) once in several runs. The same tests ran without retries
+# against the release server above; Playwright reports a retried test as
+# flaky, so it shows in the output.
 (cd end2end && SHOP_BASE_URL="http://127.0.0.1:$edge_port" SHOP_LAMBDA_PORT="$lambda_port" \
   SHOP_LAMBDA_INVOKE="$CARGO_LAMBDA" \
-  npx playwright test \
+  npx playwright test --retries 1 \
   --grep "paid: the thank-you page|failed, then try again|without JavaScript|double click|scheduled event|behind the Lambda adapter|an operator signs in")
