@@ -100,8 +100,8 @@ edge_pid=$!
 curl -sf --retry 30 --retry-delay 1 --retry-connrefused -o /dev/null "http://127.0.0.1:$edge_port/favicon.svg"
 log "CloudFront's routing on 127.0.0.1:$edge_port"
 # One retry here only: cargo lambda's emulation has answered a plain
-# `GET /?` with its own 500 (a problem+json body, the function never saw
-# the request) once in several runs. The same tests ran without retries
+# `GET /?` with its own 500 (its problem+json body, no error in the
+# function's log) once in several runs. The same tests ran without retries
 # against the release server above; Playwright reports a retried test as
 # flaky, so it shows in the output.
 (cd end2end && SHOP_BASE_URL="http://127.0.0.1:$edge_port" SHOP_LAMBDA_PORT="$lambda_port" \
