@@ -72,10 +72,24 @@ pub struct CartView {
     pub methods_html: String,
 }
 
+/// What the storefront's island receives for the cart: its lines, total and
+/// ways to pay already rendered on the server. The browser only swaps the
+/// HTML in, so the wasm bundle carries neither the cart's views nor
+/// [`CartView`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartPanel {
+    /// The lines with their update and remove forms, the total, and what
+    /// was removed: plain HTML forms that work without JavaScript.
+    pub lines_html: String,
+    /// The checkout form's "Pay with" radios.
+    pub methods_html: String,
+    pub is_empty: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorefrontView {
     pub articles: Vec<ArticleView>,
-    pub cart: CartView,
+    pub cart: CartPanel,
     /// Generated for this page view: every submission of its checkout form
     /// yields the same order.
     pub checkout_key: String,
@@ -99,6 +113,15 @@ pub struct OrderView {
     /// ("Refunded €12.00 of €29.50."), if anything did.
     #[serde(default)]
     pub money_note: Option<String>,
+}
+
+/// What the thank-you page's island receives: the status, and the order's
+/// panel already rendered on the server. The browser only swaps the HTML in,
+/// so the wasm bundle carries neither the panel's views nor [`OrderView`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPanel {
+    pub status: ShopperStatus,
+    pub html: String,
 }
 
 /// An order's status as the shopper sees it: one type on the server and in
@@ -163,19 +186,19 @@ pub async fn storefront() -> Result<StorefrontView, ShopError> {
     }
     Ok(StorefrontView {
         articles,
-        cart: view,
+        cart: crate::storefront::cart_panel(&view),
         checkout_key: checkout::CheckoutKey::generate().to_string(),
     })
 }
 
 #[server(endpoint = "cart/add")]
-pub async fn add_to_cart(article_id: String, quantity: i64) -> Result<CartView, ShopError> {
+pub async fn add_to_cart(article_id: String, quantity: i64) -> Result<CartPanel, ShopError> {
     ssr::change_cart(|cart, catalog| cart.add(catalog, &article_id, quantity)).await
 }
 
 /// Sets an article's quantity in the cart; 0 removes it.
 #[server(endpoint = "cart/update")]
-pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartView, ShopError> {
+pub async fn update_cart(article_id: String, quantity: i64) -> Result<CartPanel, ShopError> {
     ssr::change_cart(|cart, catalog| cart.update(catalog, &article_id, quantity)).await
 }
 
@@ -223,7 +246,7 @@ pub async fn pay_again(order_id: String) -> Result<(), ShopError> {
 
 /// The order and its payment status; `None` for an unknown or malformed id.
 #[server(endpoint = "order_status")]
-pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ShopError> {
+pub async fn order_status(order_id: String) -> Result<Option<OrderPanel>, ShopError> {
     use checkout::{OrderId, OrderStatus, PaymentStatus};
     let Some(id) = OrderId::parse(&order_id) else {
         ssr::set_status(http::StatusCode::NOT_FOUND);
@@ -242,30 +265,32 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderView>, ShopErr
     if found.is_none() {
         ssr::set_status(http::StatusCode::NOT_FOUND);
     }
-    Ok(found.map(|(record, status)| OrderView {
-        id: record.order.id.to_string(),
-        lines: record
-            .order
-            .lines
-            .iter()
-            .map(|l| OrderLineView {
-                name: l.name.clone(),
-                quantity: l.quantity,
-                line_total: l.line_total.to_string(),
-            })
-            .collect(),
-        total: record.order.total.to_string(),
-        money_note: ssr::money_note(&record),
-        status: match status {
-            OrderStatus::AwaitingPayment => ShopperStatus::AwaitingPayment,
-            OrderStatus::PaymentPending => ShopperStatus::PaymentPending,
-            OrderStatus::Paid => ShopperStatus::Paid,
-            OrderStatus::AwaitingCapture => ShopperStatus::Authorized,
-            OrderStatus::PaymentFailed(PaymentStatus::Canceled) => ShopperStatus::Canceled,
-            OrderStatus::PaymentFailed(PaymentStatus::Expired) => ShopperStatus::Expired,
-            OrderStatus::PaymentFailed(_) => ShopperStatus::Failed,
-        },
-    }))
+    Ok(found
+        .map(|(record, status)| OrderView {
+            id: record.order.id.to_string(),
+            lines: record
+                .order
+                .lines
+                .iter()
+                .map(|l| OrderLineView {
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    line_total: l.line_total.to_string(),
+                })
+                .collect(),
+            total: record.order.total.to_string(),
+            money_note: ssr::money_note(&record),
+            status: match status {
+                OrderStatus::AwaitingPayment => ShopperStatus::AwaitingPayment,
+                OrderStatus::PaymentPending => ShopperStatus::PaymentPending,
+                OrderStatus::Paid => ShopperStatus::Paid,
+                OrderStatus::AwaitingCapture => ShopperStatus::Authorized,
+                OrderStatus::PaymentFailed(PaymentStatus::Canceled) => ShopperStatus::Canceled,
+                OrderStatus::PaymentFailed(PaymentStatus::Expired) => ShopperStatus::Expired,
+                OrderStatus::PaymentFailed(_) => ShopperStatus::Failed,
+            },
+        })
+        .map(|view| crate::thank_you::order_panel(&view)))
 }
 
 // For the back office's server functions.
@@ -276,7 +301,7 @@ pub(crate) use ssr::{
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{CartLineView, CartView, ShopError};
+    use super::{CartLineView, CartPanel, CartView, ShopError};
     use checkout::{Cart, CheckoutService};
     use http::header::{HeaderValue, COOKIE, SET_COOKIE};
     use leptos::prelude::*;
@@ -402,13 +427,15 @@ mod ssr {
     /// with the priced cart; a refused change (422) saves nothing.
     pub async fn change_cart(
         change: impl FnOnce(&mut Cart, &checkout::Catalog) -> Result<(), checkout::CatalogError>,
-    ) -> Result<CartView, ShopError> {
+    ) -> Result<CartPanel, ShopError> {
         let service = service()?;
         let mut cart = cart_from_cookie().await;
         change(&mut cart, service.catalog())
             .map_err(|e| reject(http::StatusCode::UNPROCESSABLE_ENTITY, cart_refused(&e)))?;
         save_cart(&cart);
-        Ok(cart_view(&service, &mut cart).await)
+        Ok(crate::storefront::cart_panel(
+            &cart_view(&service, &mut cart).await,
+        ))
     }
 
     /// The checkout page's language: the shopper's browser's most

@@ -1,10 +1,13 @@
+#[cfg(feature = "ssr")]
+use crate::api::CartView;
 use crate::api::{
-    storefront, AddToCart, ArticleView, CartView, CheckoutCart, ShopError, UpdateCart,
+    storefront, AddToCart, ArticleView, CartPanel, CheckoutCart, ShopError, UpdateCart,
 };
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
-/// The storefront, rendered on the server; [`Shop`] is the island that makes
-/// the cart reactive in the browser.
+/// The storefront, rendered on the server. The article cards are the
+/// [`Shop`] island's children: plain HTML, never hydrated.
 #[component]
 pub fn Storefront() -> impl IntoView {
     let page = OnceResource::new(storefront());
@@ -17,7 +20,11 @@ pub fn Storefront() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => view! {
-                        <Shop articles=page.articles cart=page.cart checkout_key=page.checkout_key/>
+                        <Shop cart=page.cart checkout_key=page.checkout_key>
+                            <ul class="articles">
+                                {page.articles.into_iter().map(|article| view! { <ArticleCard article/> }).collect_view()}
+                            </ul>
+                        </Shop>
                     }.into_any(),
                     Err(e) => view! { <p class="alert" role="alert">{error_text(e)}</p> }.into_any(),
                 }
@@ -38,38 +45,106 @@ fn alert(error: Option<ShopError>) -> Option<impl IntoView> {
     error.map(|e| view! { <p class="alert" role="alert">{error_text(e)}</p> })
 }
 
+/// Takes over the storefront's forms (they are plain HTML forms that work
+/// without JavaScript): each submission calls its server function in place,
+/// and the cart panel the server renders in answer is swapped in.
 #[island]
-pub fn Shop(articles: Vec<ArticleView>, cart: CartView, checkout_key: String) -> impl IntoView {
+pub fn Shop(cart: CartPanel, checkout_key: String, children: Children) -> impl IntoView {
     let cart = RwSignal::new(cart);
     let add = ServerAction::<AddToCart>::new();
     let update = ServerAction::<UpdateCart>::new();
     let checkout = ServerAction::<CheckoutCart>::new();
-    // The server answers every cart change with the whole priced cart.
+    // A quantity the browser let through but that is not a number.
+    let unreadable = RwSignal::new(None::<ShopError>);
+    // The server answers every cart change with the whole cart, rendered.
     for action_value in [add.value(), update.value()] {
         Effect::new(move |_| {
-            if let Some(Ok(view)) = action_value.get() {
-                cart.set(view);
+            if let Some(Ok(panel)) = action_value.get() {
+                cart.set(panel);
             }
         });
     }
+    // Stays on after a successful submission: the browser is leaving for
+    // the checkout page, and a second click must not submit again.
+    let submitting =
+        move || checkout.pending().get() || matches!(checkout.value().get(), Some(Ok(())));
+    let is_empty = move || cart.with(|c| c.is_empty);
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(form) = ev
+            .target()
+            .and_then(|target| target.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        let Ok(data) = leptos::web_sys::FormData::new_with_form(&form) else {
+            return; // the browser posts it as a plain form
+        };
+        ev.prevent_default();
+        let field = |name: &str| data.get(name).as_string().unwrap_or_default();
+        let quantity = || {
+            field("quantity").trim().parse::<i64>().map_err(|_| {
+                ShopError::Refused("Please enter the quantity as a whole number.".to_owned())
+            })
+        };
+        unreadable.set(None);
+        let action = form.get_attribute("action").unwrap_or_default();
+        match action.as_str() {
+            AddToCart::PATH => match quantity() {
+                Ok(quantity) => drop(add.dispatch(AddToCart {
+                    article_id: field("article_id"),
+                    quantity,
+                })),
+                Err(e) => unreadable.set(Some(e)),
+            },
+            UpdateCart::PATH => match quantity() {
+                Ok(quantity) => drop(update.dispatch(UpdateCart {
+                    article_id: field("article_id"),
+                    quantity,
+                })),
+                Err(e) => unreadable.set(Some(e)),
+            },
+            CheckoutCart::PATH if !submitting() && !is_empty() => {
+                drop(checkout.dispatch(CheckoutCart {
+                    checkout_key: field("checkout_key"),
+                    method: Some(field("method")),
+                }))
+            }
+            _ => {}
+        }
+    };
     let add_error = move || alert(add.value().get().and_then(Result::err));
-    let articles = articles
-        .into_iter()
-        .map(|article| view! { <ArticleCard article add/> })
-        .collect_view();
     view! {
-        <div class="shop">
+        <div class="shop" on:submit=on_submit>
             <div>
                 {add_error}
-                <ul class="articles">{articles}</ul>
+                {move || alert(unreadable.get())}
+                {children()}
             </div>
-            <CartPanel cart update checkout checkout_key/>
+            <aside class="cart panel" aria-labelledby="cart-title">
+                <h2 id="cart-title">"Your cart"</h2>
+                <div inner_html=move || cart.with(|c| c.lines_html.clone())></div>
+                {move || alert(update.value().get().and_then(Result::err))}
+                {move || alert(checkout.value().get().and_then(Result::err))}
+                <form method="post" action=CheckoutCart::PATH>
+                    <input type="hidden" name="checkout_key" value=checkout_key/>
+                    // Rendered on the server: as views in this island, these
+                    // radios added 37 KB to the wasm bundle; as a string, none.
+                    <div inner_html=move || cart.with(|c| c.methods_html.clone())></div>
+                    <button type="submit" class="checkout" disabled=move || is_empty() || submitting()>
+                        {move || if submitting() { "Going to payment…" } else { "Checkout" }}
+                    </button>
+                </form>
+            </aside>
         </div>
     }
 }
 
+/// An article and its "Add to cart" form: island children, so rendered on
+/// the server only.
 #[component]
-fn ArticleCard(article: ArticleView, add: ServerAction<AddToCart>) -> impl IntoView {
+fn ArticleCard(article: ArticleView) -> impl IntoView {
     let quantity_id = format!("quantity-{}", article.id);
     let article_id = article.id.clone();
     view! {
@@ -78,88 +153,71 @@ fn ArticleCard(article: ArticleView, add: ServerAction<AddToCart>) -> impl IntoV
             <h2>{article.name}</h2>
             <p class="description">{article.description}</p>
             <p class="price">{article.price}</p>
-            <ActionForm action=add>
+            <form method="post" action=AddToCart::PATH>
                 <input type="hidden" name="article_id" value=article_id/>
                 <label for=quantity_id.clone()>"Quantity"</label>
                 <input id=quantity_id type="number" name="quantity" value="1" min="1" max="99" required/>
-                <button type="submit" disabled=move || add.pending().get()>"Add to cart"</button>
-            </ActionForm>
+                <button type="submit">"Add to cart"</button>
+            </form>
         </li>
     }
 }
 
-#[component]
-fn CartPanel(
-    cart: RwSignal<CartView>,
-    update: ServerAction<UpdateCart>,
-    checkout: ServerAction<CheckoutCart>,
-    checkout_key: String,
-) -> impl IntoView {
-    let is_empty = move || cart.with(|c| c.lines.is_empty());
-    // Stays disabled after a successful submission: the browser is leaving
-    // for the checkout page, and a second click must not submit again.
-    let submitting =
-        move || checkout.pending().get() || matches!(checkout.value().get(), Some(Ok(())));
-    let lines = move || {
-        cart.get()
-            .lines
-            .into_iter()
-            .map(|line| {
-                let quantity_id = format!("cart-quantity-{}", line.article_id);
-                let (update_id, remove_id) = (line.article_id.clone(), line.article_id.clone());
-                let (label_name, remove_name) = (line.name.clone(), line.name.clone());
-                view! {
-                    <li class="cart-line" data-article=line.article_id>
-                        <span class="cart-name">{line.name}</span>
-                        <span class="cart-unit">{line.unit_price}" each"</span>
-                        <ActionForm action=update attr:class="cart-update">
-                            <input type="hidden" name="article_id" value=update_id/>
-                            <label class="visually-hidden" for=quantity_id.clone()>
-                                "Quantity of "{label_name}
-                            </label>
-                            <input id=quantity_id type="number" name="quantity" value=line.quantity min="0" max="99"/>
-                            <button type="submit" class="small">"Update"</button>
-                        </ActionForm>
-                        <ActionForm action=update attr:class="cart-remove">
-                            <input type="hidden" name="article_id" value=remove_id/>
-                            <input type="hidden" name="quantity" value="0"/>
-                            <button type="submit" class="small secondary">
-                                "Remove"<span class="visually-hidden">" "{remove_name}</span>
-                            </button>
-                        </ActionForm>
-                        <span class="cart-total">{line.line_total}</span>
-                    </li>
-                }
-            })
-            .collect_view()
-    };
-    let removed = move || {
-        let removed = cart.with(|c| c.removed.clone());
-        (!removed.is_empty()).then(|| view! {
+/// The cart's lines, total and ways to pay, rendered to HTML on the server:
+/// for the storefront's first render and for every change of the cart.
+#[cfg(feature = "ssr")]
+pub(crate) fn cart_panel(cart: &CartView) -> CartPanel {
+    use leptos::tachys::view::RenderHtml;
+    let removed = (!cart.removed.is_empty()).then(|| {
+        view! {
             <p class="alert" role="alert">
-                "Some articles in your cart are no longer sold and were removed: "{removed.join(", ")}"."
+                "Some articles in your cart are no longer sold and were removed: "{cart.removed.join(", ")}"."
             </p>
+        }
+    });
+    let lines = cart
+        .lines
+        .iter()
+        .map(|line| {
+            let quantity_id = format!("cart-quantity-{}", line.article_id);
+            view! {
+                <li class="cart-line" data-article=line.article_id.clone()>
+                    <span class="cart-name">{line.name.clone()}</span>
+                    <span class="cart-unit">{line.unit_price.clone()}" each"</span>
+                    <form method="post" action=UpdateCart::PATH class="cart-update">
+                        <input type="hidden" name="article_id" value=line.article_id.clone()/>
+                        <label class="visually-hidden" for=quantity_id.clone()>
+                            "Quantity of "{line.name.clone()}
+                        </label>
+                        <input id=quantity_id type="number" name="quantity" value=line.quantity min="0" max="99"/>
+                        <button type="submit" class="small">"Update"</button>
+                    </form>
+                    <form method="post" action=UpdateCart::PATH class="cart-remove">
+                        <input type="hidden" name="article_id" value=line.article_id.clone()/>
+                        <input type="hidden" name="quantity" value="0"/>
+                        <button type="submit" class="small secondary">
+                            "Remove"<span class="visually-hidden">" "{line.name.clone()}</span>
+                        </button>
+                    </form>
+                    <span class="cart-total">{line.line_total.clone()}</span>
+                </li>
+            }
         })
-    };
-    view! {
-        <aside class="cart panel" aria-labelledby="cart-title">
-            <h2 id="cart-title">"Your cart"</h2>
+        .collect::<Vec<_>>();
+    let lines_html = if cart.lines.is_empty() {
+        view! { {removed}<p class="cart-empty">"Your cart is empty."</p> }.to_html()
+    } else {
+        let total = cart.total.clone().unwrap_or_default();
+        view! {
             {removed}
-            {move || alert(update.value().get().and_then(Result::err))}
-            <Show when=move || !is_empty() fallback=|| view! { <p class="cart-empty">"Your cart is empty."</p> }>
-                <ul class="cart-lines">{lines}</ul>
-                <p class="cart-sum">"Total "<strong data-testid="cart-total">{move || cart.get().total.unwrap_or_default()}</strong></p>
-            </Show>
-            {move || alert(checkout.value().get().and_then(Result::err))}
-            <ActionForm action=checkout>
-                <input type="hidden" name="checkout_key" value=checkout_key.clone()/>
-                // Rendered on the server: as views in this island, these
-                // radios added 37 KB to the wasm bundle; as a string, none.
-                <div inner_html=move || cart.with(|c| c.methods_html.clone())></div>
-                <button type="submit" class="checkout" disabled=move || is_empty() || submitting()>
-                    {move || if submitting() { "Going to payment…" } else { "Checkout" }}
-                </button>
-            </ActionForm>
-        </aside>
+            <ul class="cart-lines">{lines}</ul>
+            <p class="cart-sum">"Total "<strong data-testid="cart-total">{total}</strong></p>
+        }
+        .to_html()
+    };
+    CartPanel {
+        lines_html,
+        methods_html: cart.methods_html.clone(),
+        is_empty: cart.lines.is_empty(),
     }
 }

@@ -1,4 +1,6 @@
-use crate::api::{order_status, OrderView, PayAgain, ShopperStatus};
+use crate::api::{order_status, PayAgain, ShopperStatus};
+#[cfg(feature = "ssr")]
+use crate::api::{OrderPanel, OrderView};
 use crate::storefront::error_text;
 use crate::NotFound;
 use leptos::prelude::*;
@@ -10,6 +12,7 @@ use std::time::Duration;
 const MAX_POLL_DELAY: Duration = Duration::from_secs(5);
 const FIRST_POLL_DELAY: Duration = Duration::from_millis(500);
 /// Without JavaScript the page reloads itself this often while not final.
+#[cfg(feature = "ssr")]
 const NO_SCRIPT_REFRESH_SECONDS: u32 = 3;
 
 /// `/orders/{id}`, rendered on the server; [`OrderLive`] is the island that
@@ -18,20 +21,25 @@ const NO_SCRIPT_REFRESH_SECONDS: u32 = 3;
 pub fn ThankYou() -> impl IntoView {
     let params = use_params_map();
     let order_id = params.read_untracked().get("id").unwrap_or_default();
-    let order = OnceResource::new(order_status(order_id));
+    let order = OnceResource::new(order_status(order_id.clone()));
     view! {
         <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let order_id = order_id.clone();
+                Suspend::new(async move {
                 match order.await {
-                    Ok(Some(order)) => view! { <OrderLive order/> }.into_any(),
+                    Ok(Some(panel)) => view! {
+                        <OrderLive order_id=order_id.clone() status=panel.status html=panel.html/>
+                    }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
                     Err(e) => view! { <p class="alert" role="alert">{error_text(e)}</p> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
 
+#[cfg(feature = "ssr")]
 fn status_message(status: ShopperStatus) -> (&'static str, &'static str) {
     match status {
         ShopperStatus::Paid => (
@@ -64,19 +72,20 @@ fn status_message(status: ShopperStatus) -> (&'static str, &'static str) {
     }
 }
 
+/// Keeps the server-rendered order panel current: polls, with backoff, until
+/// the status is final, and swaps in the panel the server rendered. The
+/// panel's forms are plain HTML forms (they work without JavaScript); the
+/// island takes over "Try paying again" to show a refusal in place.
 #[island]
-pub fn OrderLive(order: OrderView) -> impl IntoView {
-    let id = order.id.clone();
-    let lines = order.lines.clone();
-    let total = order.total.clone();
-    let order = RwSignal::new(order);
+pub fn OrderLive(order_id: String, status: ShopperStatus, html: String) -> impl IntoView {
+    let status = RwSignal::new(status);
+    let html = RwSignal::new(html);
     let connection_trouble = RwSignal::new(false);
 
-    // In the browser: ask again, with backoff, until the status is final.
     let next_delay = StoredValue::new(FIRST_POLL_DELAY);
-    let poll_id = id.clone();
+    let poll_id = order_id.clone();
     Effect::new(move |_| {
-        if order.with(|o| o.status.is_final()) {
+        if status.get().is_final() {
             return;
         }
         // Re-runs whenever a poll lands (or fails, through the flag).
@@ -88,9 +97,10 @@ pub fn OrderLive(order: OrderView) -> impl IntoView {
             move || {
                 leptos::task::spawn_local(async move {
                     match order_status(id).await {
-                        Ok(Some(view)) => {
+                        Ok(Some(panel)) => {
                             connection_trouble.set(false);
-                            order.set(view);
+                            html.set(panel.html);
+                            status.set(panel.status);
                         }
                         // Keep the last status and keep asking.
                         _ => connection_trouble.set(true),
@@ -101,62 +111,82 @@ pub fn OrderLive(order: OrderView) -> impl IntoView {
         );
     });
 
-    let status = move || order.with(|o| o.status);
-    let is_final = move || status().is_final();
-    let can_pay_again = move || status().can_pay_again();
+    let pay_again = ServerAction::<PayAgain>::new();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // A second click while the first is on its way must not pay twice.
+        if !pay_again.pending().get_untracked() {
+            pay_again.dispatch(PayAgain {
+                order_id: order_id.clone(),
+            });
+        }
+    };
     view! {
-        <section class="panel order" data-status=move || status().code()>
-            {move || (!is_final()).then(|| view! {
-                <noscript>
-                    <meta http-equiv="refresh" content=NO_SCRIPT_REFRESH_SECONDS.to_string()/>
-                </noscript>
+        <section class="panel order" data-status=move || status.get().code() on:submit=on_submit>
+            <div inner_html=move || html.get()></div>
+            {move || connection_trouble.get().then(|| view! {
+                <p class="note">"We are having trouble reaching the shop; still trying…"</p>
             })}
-            <div class="status" role="status" aria-live="polite">
-                {move || (!is_final()).then(|| view! {
-                    <span class="spinner" aria-hidden="true"></span>
-                })}
-                <h1 data-testid="status-headline">{move || status_message(status()).0}</h1>
-                <p>{move || status_message(status()).1}</p>
-                <p class="status-code">"Status: " <strong data-testid="status">{move || status().code()}</strong></p>
-                {move || order.with(|o| o.money_note.clone()).map(|note| view! {
-                    <p class="money-note" data-testid="money-note">{note}</p>
-                })}
-                {move || connection_trouble.get().then(|| view! {
-                    <p class="note">"We are having trouble reaching the shop; still trying…"</p>
-                })}
-            </div>
-            {move || (!is_final()).then(|| view! {
-                <noscript>
-                    <p><a href=format!("/orders/{}", order.with(|o| o.id.clone()))>"Refresh the status"</a></p>
-                </noscript>
+            {move || pay_again.value().get().and_then(Result::err).map(|e| view! {
+                <p class="alert" role="alert">{error_text(e)}</p>
             })}
-            <table class="lines">
-                <caption>"Your order"</caption>
-                <tbody>
-                    {lines.into_iter().map(|line| view! {
-                        <tr><td>{line.quantity}" × "{line.name}</td><td class="amount">{line.line_total}</td></tr>
-                    }).collect_view()}
-                </tbody>
-                <tfoot><tr><th scope="row">"Total"</th><td class="amount">{total}</td></tr></tfoot>
-            </table>
-            <div class="actions">
-                {move || can_pay_again().then(|| view! { <PayAgainForm order_id=id.clone()/> })}
-                <a class="button secondary" href="/">"Back to the shop"</a>
-            </div>
         </section>
     }
 }
 
-#[component]
-fn PayAgainForm(order_id: String) -> impl IntoView {
-    let pay_again = ServerAction::<PayAgain>::new();
-    view! {
-        <ActionForm action=pay_again attr:class="pay-again">
-            <input type="hidden" name="order_id" value=order_id/>
-            <button type="submit" disabled=move || pay_again.pending().get()>"Try paying again"</button>
-        </ActionForm>
-        {move || pay_again.value().get().and_then(Result::err).map(|e| view! {
-            <p class="alert" role="alert">{error_text(e)}</p>
+/// The order's panel as the thank-you page shows it, rendered to HTML on the
+/// server: for the page's first render and for every poll.
+#[cfg(feature = "ssr")]
+pub(crate) fn order_panel(order: &OrderView) -> OrderPanel {
+    use leptos::server_fn::ServerFn;
+    use leptos::tachys::view::RenderHtml;
+    let status = order.status;
+    let (headline, detail) = status_message(status);
+    let waiting = !status.is_final();
+    let pay_again_url = PayAgain::PATH;
+    let panel = view! {
+        {waiting.then(|| view! {
+            <noscript>
+                <meta http-equiv="refresh" content=NO_SCRIPT_REFRESH_SECONDS.to_string()/>
+            </noscript>
         })}
+        <div class="status" role="status" aria-live="polite">
+            {waiting.then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
+            <h1 data-testid="status-headline">{headline}</h1>
+            <p>{detail}</p>
+            <p class="status-code">"Status: " <strong data-testid="status">{status.code()}</strong></p>
+            {order.money_note.clone().map(|note| view! {
+                <p class="money-note" data-testid="money-note">{note}</p>
+            })}
+        </div>
+        {waiting.then(|| view! {
+            <noscript>
+                <p><a href=format!("/orders/{}", order.id)>"Refresh the status"</a></p>
+            </noscript>
+        })}
+        <table class="lines">
+            <caption>"Your order"</caption>
+            <tbody>
+                {order.lines.iter().map(|line| view! {
+                    <tr><td>{line.quantity}" × "{line.name.clone()}</td><td class="amount">{line.line_total.clone()}</td></tr>
+                }).collect::<Vec<_>>()}
+            </tbody>
+            <tfoot><tr><th scope="row">"Total"</th><td class="amount">{order.total.clone()}</td></tr></tfoot>
+        </table>
+        <div class="actions">
+            {status.can_pay_again().then(|| view! {
+                // A plain form: posted by the browser without JavaScript,
+                // taken over by the island with it.
+                <form method="post" action=pay_again_url class="pay-again">
+                    <input type="hidden" name="order_id" value=order.id.clone()/>
+                    <button type="submit">"Try paying again"</button>
+                </form>
+            })}
+            <a class="button secondary" href="/">"Back to the shop"</a>
+        </div>
+    };
+    OrderPanel {
+        status,
+        html: panel.to_html(),
     }
 }
