@@ -39,6 +39,26 @@ impl FromServerFnError for ShopError {
     }
 }
 
+/// A form's refusal when the browser posted it without JavaScript:
+/// leptos_axum sends the browser back to the page with the error in the
+/// query, and the page renders it. `None` in the browser, where the islands
+/// show their own answers, and when the form went through.
+pub(crate) fn refused_without_script(server_fn_path: &str) -> Option<ShopError> {
+    #[cfg(feature = "ssr")]
+    {
+        use leptos::server::ServerActionError;
+        use leptos::server_fn::error::ServerFnUrlError;
+        use_context::<ServerActionError>()
+            .filter(|error| error.path() == server_fn_path)
+            .map(|error| ServerFnUrlError::<ShopError>::decode_err(error.err()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = server_fn_path;
+        None
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArticleView {
     pub id: String,

@@ -1,26 +1,38 @@
 #[cfg(feature = "ssr")]
 use crate::api::CartView;
 use crate::api::{
-    storefront, AddToCart, ArticleView, CartPanel, CheckoutCart, ShopError, UpdateCart,
+    add_to_cart, checkout_cart, refused_without_script, storefront, update_cart, AddToCart,
+    ArticleView, CartPanel, CheckoutCart, ShopError, UpdateCart,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+use std::future::Future;
 
 /// The storefront, rendered on the server. The article cards are the
 /// [`Shop`] island's children: plain HTML, never hydrated.
 #[component]
 pub fn Storefront() -> impl IntoView {
     let page = OnceResource::new(storefront());
+    let article_error = refused_without_script(AddToCart::PATH);
+    let cart_error = refused_without_script(UpdateCart::PATH)
+        .or_else(|| refused_without_script(CheckoutCart::PATH));
     view! {
         <section class="intro">
             <h1>"Shop"</h1>
             <p>"Small things, made well. Pay safely with Mollie."</p>
         </section>
         <Suspense fallback=|| view! { <p>"Loading the shop…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let (article_error, cart_error) = (article_error.clone(), cart_error.clone());
+                Suspend::new(async move {
                 match page.await {
                     Ok(page) => view! {
-                        <Shop cart=page.cart checkout_key=page.checkout_key>
+                        <Shop
+                            cart=page.cart
+                            checkout_key=page.checkout_key
+                            article_error
+                            cart_error
+                        >
                             <ul class="articles">
                                 {page.articles.into_iter().map(|article| view! { <ArticleCard article/> }).collect_view()}
                             </ul>
@@ -28,7 +40,7 @@ pub fn Storefront() -> impl IntoView {
                     }.into_any(),
                     Err(e) => view! { <p class="alert" role="alert">{error_text(e)}</p> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
@@ -48,26 +60,45 @@ fn alert(error: Option<ShopError>) -> Option<impl IntoView> {
 /// Takes over the storefront's forms (they are plain HTML forms that work
 /// without JavaScript): each submission calls its server function in place,
 /// and the cart panel the server renders in answer is swapped in.
+///
+/// It calls the server functions directly rather than through leptos's
+/// `ServerAction`s: four fewer action types in the wasm bundle. The page
+/// renders the refusals of forms posted without JavaScript
+/// (`article_error`, `cart_error`), which `ServerAction` did.
 #[island]
-pub fn Shop(cart: CartPanel, checkout_key: String, children: Children) -> impl IntoView {
+pub fn Shop(
+    cart: CartPanel,
+    checkout_key: String,
+    article_error: Option<ShopError>,
+    cart_error: Option<ShopError>,
+    children: Children,
+) -> impl IntoView {
     let cart = RwSignal::new(cart);
-    let add = ServerAction::<AddToCart>::new();
-    let update = ServerAction::<UpdateCart>::new();
-    let checkout = ServerAction::<CheckoutCart>::new();
-    // A quantity the browser let through but that is not a number.
-    let unreadable = RwSignal::new(None::<ShopError>);
-    // The server answers every cart change with the whole cart, rendered.
-    for action_value in [add.value(), update.value()] {
-        Effect::new(move |_| {
-            if let Some(Ok(panel)) = action_value.get() {
-                cart.set(panel);
+    let article_error = RwSignal::new(article_error);
+    let cart_error = RwSignal::new(cart_error);
+    // On from a checkout's submission until it is refused: the browser is
+    // leaving for the checkout page, and a second click must not submit again.
+    let leaving = RwSignal::new(false);
+    // Cart changes answer in any order; only the newest one's cart is shown.
+    let newest_change = StoredValue::new(0_u64);
+    let change_cart = move |answer: Box<dyn Future<Output = Result<CartPanel, ShopError>>>,
+                            error: RwSignal<Option<ShopError>>| {
+        let this_change = newest_change.get_value() + 1;
+        newest_change.set_value(this_change);
+        leptos::task::spawn_local(async move {
+            let answer = Box::into_pin(answer).await;
+            if newest_change.get_value() != this_change {
+                return;
+            }
+            match answer {
+                Ok(panel) => {
+                    error.set(None);
+                    cart.set(panel);
+                }
+                Err(e) => error.set(Some(e)),
             }
         });
-    }
-    // Stays on after a successful submission: the browser is leaving for
-    // the checkout page, and a second click must not submit again.
-    let submitting =
-        move || checkout.pending().get() || matches!(checkout.value().get(), Some(Ok(())));
+    };
     let is_empty = move || cart.with(|c| c.is_empty);
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -83,57 +114,59 @@ pub fn Shop(cart: CartPanel, checkout_key: String, children: Children) -> impl I
         };
         ev.prevent_default();
         let field = |name: &str| data.get(name).as_string().unwrap_or_default();
+        // A quantity the browser let through but that is not a number.
         let quantity = || {
             field("quantity").trim().parse::<i64>().map_err(|_| {
                 ShopError::Refused("Please enter the quantity as a whole number.".to_owned())
             })
         };
-        unreadable.set(None);
-        let action = form.get_attribute("action").unwrap_or_default();
-        match action.as_str() {
+        match form.get_attribute("action").unwrap_or_default().as_str() {
             AddToCart::PATH => match quantity() {
-                Ok(quantity) => drop(add.dispatch(AddToCart {
-                    article_id: field("article_id"),
-                    quantity,
-                })),
-                Err(e) => unreadable.set(Some(e)),
+                Ok(quantity) => change_cart(
+                    Box::new(add_to_cart(field("article_id"), quantity)),
+                    article_error,
+                ),
+                Err(e) => article_error.set(Some(e)),
             },
             UpdateCart::PATH => match quantity() {
-                Ok(quantity) => drop(update.dispatch(UpdateCart {
-                    article_id: field("article_id"),
-                    quantity,
-                })),
-                Err(e) => unreadable.set(Some(e)),
+                Ok(quantity) => change_cart(
+                    Box::new(update_cart(field("article_id"), quantity)),
+                    cart_error,
+                ),
+                Err(e) => cart_error.set(Some(e)),
             },
-            CheckoutCart::PATH if !submitting() && !is_empty() => {
-                drop(checkout.dispatch(CheckoutCart {
-                    checkout_key: field("checkout_key"),
-                    method: Some(field("method")),
-                }))
+            CheckoutCart::PATH if !leaving.get_untracked() && !is_empty() => {
+                leaving.set(true);
+                cart_error.set(None);
+                let (key, method) = (field("checkout_key"), Some(field("method")));
+                leptos::task::spawn_local(async move {
+                    // On success the redirect hook has the browser leave.
+                    if let Err(e) = checkout_cart(key, method).await {
+                        leaving.set(false);
+                        cart_error.set(Some(e));
+                    }
+                });
             }
             _ => {}
         }
     };
-    let add_error = move || alert(add.value().get().and_then(Result::err));
     view! {
         <div class="shop" on:submit=on_submit>
             <div>
-                {add_error}
-                {move || alert(unreadable.get())}
+                {move || alert(article_error.get())}
                 {children()}
             </div>
             <aside class="cart panel" aria-labelledby="cart-title">
                 <h2 id="cart-title">"Your cart"</h2>
                 <div inner_html=move || cart.with(|c| c.lines_html.clone())></div>
-                {move || alert(update.value().get().and_then(Result::err))}
-                {move || alert(checkout.value().get().and_then(Result::err))}
+                {move || alert(cart_error.get())}
                 <form method="post" action=CheckoutCart::PATH>
                     <input type="hidden" name="checkout_key" value=checkout_key/>
                     // Rendered on the server: as views in this island, these
                     // radios added 37 KB to the wasm bundle; as a string, none.
                     <div inner_html=move || cart.with(|c| c.methods_html.clone())></div>
-                    <button type="submit" class="checkout" disabled=move || is_empty() || submitting()>
-                        {move || if submitting() { "Going to payment…" } else { "Checkout" }}
+                    <button type="submit" class="checkout" disabled=move || is_empty() || leaving.get()>
+                        {move || if leaving.get() { "Going to payment…" } else { "Checkout" }}
                     </button>
                 </form>
             </aside>

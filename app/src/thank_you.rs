@@ -1,9 +1,12 @@
-use crate::api::{order_status, PayAgain, ShopperStatus};
+use crate::api::{
+    order_status, pay_again, refused_without_script, PayAgain, ShopError, ShopperStatus,
+};
 #[cfg(feature = "ssr")]
 use crate::api::{OrderPanel, OrderView};
 use crate::storefront::error_text;
 use crate::NotFound;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 
@@ -22,14 +25,15 @@ pub fn ThankYou() -> impl IntoView {
     let params = use_params_map();
     let order_id = params.read_untracked().get("id").unwrap_or_default();
     let order = OnceResource::new(order_status(order_id.clone()));
+    let pay_error = refused_without_script(PayAgain::PATH);
     view! {
         <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
             {move || {
-                let order_id = order_id.clone();
+                let (order_id, pay_error) = (order_id.clone(), pay_error.clone());
                 Suspend::new(async move {
                 match order.await {
                     Ok(Some(panel)) => view! {
-                        <OrderLive order_id=order_id.clone() status=panel.status html=panel.html/>
+                        <OrderLive order_id status=panel.status html=panel.html pay_error/>
                     }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
                     Err(e) => view! { <p class="alert" role="alert">{error_text(e)}</p> }.into_any(),
@@ -75,9 +79,15 @@ fn status_message(status: ShopperStatus) -> (&'static str, &'static str) {
 /// Keeps the server-rendered order panel current: polls, with backoff, until
 /// the status is final, and swaps in the panel the server rendered. The
 /// panel's forms are plain HTML forms (they work without JavaScript); the
-/// island takes over "Try paying again" to show a refusal in place.
+/// island takes over "Try paying again" to show a refusal in place (the page
+/// renders the refusal of one posted without JavaScript: `pay_error`).
 #[island]
-pub fn OrderLive(order_id: String, status: ShopperStatus, html: String) -> impl IntoView {
+pub fn OrderLive(
+    order_id: String,
+    status: ShopperStatus,
+    html: String,
+    pay_error: Option<ShopError>,
+) -> impl IntoView {
     let status = RwSignal::new(status);
     let html = RwSignal::new(html);
     let connection_trouble = RwSignal::new(false);
@@ -111,15 +121,24 @@ pub fn OrderLive(order_id: String, status: ShopperStatus, html: String) -> impl 
         );
     });
 
-    let pay_again = ServerAction::<PayAgain>::new();
+    let pay_error = RwSignal::new(pay_error);
+    // A second click while the first is on its way must not pay twice.
+    let paying = StoredValue::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        // A second click while the first is on its way must not pay twice.
-        if !pay_again.pending().get_untracked() {
-            pay_again.dispatch(PayAgain {
-                order_id: order_id.clone(),
-            });
+        if paying.get_value() {
+            return;
         }
+        paying.set_value(true);
+        pay_error.set(None);
+        let id = order_id.clone();
+        leptos::task::spawn_local(async move {
+            // On success the redirect hook has the browser leave.
+            if let Err(e) = pay_again(id).await {
+                paying.set_value(false);
+                pay_error.set(Some(e));
+            }
+        });
     };
     view! {
         <section class="panel order" data-status=move || status.get().code() on:submit=on_submit>
@@ -127,7 +146,7 @@ pub fn OrderLive(order_id: String, status: ShopperStatus, html: String) -> impl 
             {move || connection_trouble.get().then(|| view! {
                 <p class="note">"We are having trouble reaching the shop; still trying…"</p>
             })}
-            {move || pay_again.value().get().and_then(Result::err).map(|e| view! {
+            {move || pay_error.get().map(|e| view! {
                 <p class="alert" role="alert">{error_text(e)}</p>
             })}
         </section>
@@ -138,7 +157,6 @@ pub fn OrderLive(order_id: String, status: ShopperStatus, html: String) -> impl 
 /// server: for the page's first render and for every poll.
 #[cfg(feature = "ssr")]
 pub(crate) fn order_panel(order: &OrderView) -> OrderPanel {
-    use leptos::server_fn::ServerFn;
     use leptos::tachys::view::RenderHtml;
     let status = order.status;
     let (headline, detail) = status_message(status);

@@ -309,4 +309,17 @@ test.describe("without JavaScript", () => {
     // No polling without JavaScript: the page refreshes itself until final.
     await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
   });
+
+  test("a refused form comes back to its page with the message in plain words", async ({ page }) => {
+    await openShop(page);
+    const card = page.locator('.card[data-article="mug"]');
+    await card.getByLabel("Quantity").fill("99");
+    await card.getByRole("button", { name: "Add to cart" }).click();
+    await expect(page.getByTestId("cart-total")).toHaveText("€1435.50");
+    // 99 and 1 more: the browser's own checks cannot see it, the server refuses.
+    await card.getByLabel("Quantity").fill("1");
+    await card.getByRole("button", { name: "Add to cart" }).click();
+    await expect(page.getByRole("alert")).toContainText("Quantity must be between 1 and 99");
+    await expect(page.getByTestId("cart-total")).toHaveText("€1435.50");
+  });
 });
