@@ -142,6 +142,10 @@ pub struct OrderView {
 pub struct OrderPanel {
     pub status: ShopperStatus,
     pub html: String,
+    /// The status in words, for screen readers when it changes: the panel's
+    /// HTML is replaced whole, and a live region inside it would be new
+    /// each time, so never announced.
+    pub announcement: String,
 }
 
 /// An order's status as the shopper sees it: one type on the server and in

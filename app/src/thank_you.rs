@@ -90,6 +90,7 @@ pub fn OrderLive(
 ) -> impl IntoView {
     let status = RwSignal::new(status);
     let html = RwSignal::new(html);
+    let announcement = RwSignal::new(String::new());
     let connection_trouble = RwSignal::new(false);
 
     let next_delay = StoredValue::new(FIRST_POLL_DELAY);
@@ -109,6 +110,9 @@ pub fn OrderLive(
                     match order_status(id).await {
                         Ok(Some(panel)) => {
                             connection_trouble.set(false);
+                            if panel.status != status.get_untracked() {
+                                announcement.set(panel.announcement);
+                            }
                             html.set(panel.html);
                             status.set(panel.status);
                         }
@@ -143,6 +147,7 @@ pub fn OrderLive(
     view! {
         <section class="panel order" data-status=move || status.get().code() on:submit=on_submit>
             <div inner_html=move || html.get()></div>
+            <p class="visually-hidden" role="status" aria-live="polite">{move || announcement.get()}</p>
             {move || connection_trouble.get().then(|| view! {
                 <p class="note">"We are having trouble reaching the shop; still trying…"</p>
             })}
@@ -168,7 +173,7 @@ pub(crate) fn order_panel(order: &OrderView) -> OrderPanel {
                 <meta http-equiv="refresh" content=NO_SCRIPT_REFRESH_SECONDS.to_string()/>
             </noscript>
         })}
-        <div class="status" role="status" aria-live="polite">
+        <div class="status">
             {waiting.then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
             <h1 data-testid="status-headline">{headline}</h1>
             <p>{detail}</p>
@@ -206,5 +211,6 @@ pub(crate) fn order_panel(order: &OrderView) -> OrderPanel {
     OrderPanel {
         status,
         html: panel.to_html(),
+        announcement: format!("{headline} {detail}"),
     }
 }

@@ -248,6 +248,8 @@ test("a delayed webhook: the page shows the payment pending, then paid without a
   await waitForHydration(page);
   await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
   await expect(page.locator(".spinner")).toHaveCount(0);
+  // Announced to screen readers: the panel itself is replaced whole.
+  await expect(page.getByRole("status")).toHaveText("Thank you! Your payment was received. We are packing your order.");
 });
 
 test("a dropped webhook: reconciliation makes the order paid", async ({ page, request }) => {
