@@ -109,8 +109,15 @@ pub fn Shop(
         else {
             return;
         };
-        let Ok(data) = leptos::web_sys::FormData::new_with_form(&form) else {
-            return; // the browser posts it as a plain form
+        let action = form.get_attribute("action").unwrap_or_default();
+        let taken_over = [AddToCart::PATH, UpdateCart::PATH, CheckoutCart::PATH];
+        // Any other form, or one it cannot read: the browser posts it.
+        let Some(data) = taken_over
+            .contains(&action.as_str())
+            .then(|| leptos::web_sys::FormData::new_with_form(&form).ok())
+            .flatten()
+        else {
+            return;
         };
         ev.prevent_default();
         let field = |name: &str| data.get(name).as_string().unwrap_or_default();
@@ -120,7 +127,7 @@ pub fn Shop(
                 ShopError::Refused("Please enter the quantity as a whole number.".to_owned())
             })
         };
-        match form.get_attribute("action").unwrap_or_default().as_str() {
+        match action.as_str() {
             AddToCart::PATH => match quantity() {
                 Ok(quantity) => change_cart(
                     Box::new(add_to_cart(field("article_id"), quantity)),
@@ -147,6 +154,7 @@ pub fn Shop(
                     }
                 });
             }
+            // A checkout already on its way, or an empty cart: nothing to send.
             _ => {}
         }
     };
