@@ -12,9 +12,10 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Token,
   Validations,
 } from "aws-cdk-lib";
-import { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
+import { type CfnStage, HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
 import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
@@ -28,6 +29,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
 
 /** The table's keys, indexes and TTL: the same file `server create-table` is tested against. */
@@ -59,10 +61,45 @@ export interface ShopStackProps extends StackProps {
   readonly siteDir?: string;
   /** Take Mollie test payments (a `test_` key). */
   readonly mollieTestMode?: boolean;
+  /**
+   * Put a WAF web ACL (rate-based rule on the POSTs that cost a Mollie call
+   * or an argon2 hash) in front of the distribution. A CloudFront-scope web
+   * ACL can only be created in us-east-1, so this stack must then be
+   * deployed to us-east-1 (synth refuses any other concrete region).
+   * @default false
+   */
+  readonly webAcl?: boolean;
 }
+
+/**
+ * Public function sizing (docs/deployment.md, "Throttling and concurrency").
+ * A checkout is about 10 requests of ~50 ms plus ~0.5 s waiting for Mollie:
+ * ~1 s of execution, so 100 executions carry ~100 checkouts/s, ~1,000
+ * requests/s. The stage lets no more than that through (429 instead of a
+ * Lambda throttle), and no burst larger than the executions it can meet.
+ */
+export const PUBLIC_CONCURRENCY = 100;
+export const API_THROTTLE = { rateLimit: 1_000, burstLimit: PUBLIC_CONCURRENCY };
+
+/** The headers the app reads, the only viewer headers CloudFront forwards to the function. */
+export const FORWARDED_HEADERS = [
+  "Accept", // leptos_axum: a form post without JavaScript is answered with a redirect
+  "Accept-Language", // the page's language
+  "Content-Type", // server functions' and the webhook's body encoding
+  "Origin", // cross-site check on POSTs
+  "Referer", // leptos_axum: where a no-JavaScript form post is redirected back to
+  "Sec-Fetch-Site", // cross-site check on POSTs
+  "CloudFront-Viewer-Address", // the shopper's address (SHOP_CLIENT_ADDRESS=cloudfront)
+];
+
+/** POSTs that cost a Mollie call or an argon2 hash: the WAF's rate-based rule covers these. */
+export const RATE_LIMITED_POSTS = ["/api/checkout", "/api/pay_again", "/api/admin/sign_in"];
 
 /** Paths CloudFront serves from the bucket; everything else goes to the function. */
 export const STATIC_PATHS = ["/pkg/*", "/images/*", "/favicon.svg"];
+
+/** The value when the stack's environment fixes it, else the pseudo parameter cdk-nag prints. */
+const concrete = (value: string, pseudo: string) => (Token.isUnresolved(value) ? pseudo : value);
 
 const attributeType = (type: "S" | "N") =>
   type === "S" ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
@@ -134,6 +171,21 @@ export class ShopStack extends Stack {
         "Operators' password hashes change when the owner changes them, not on a schedule; a new sessionSecret (set by hand) signs everyone out, which a rotation Lambda would do at random times.",
     });
 
+    // Only CloudFront may reach the function: its API origin sends this
+    // value in X-Origin-Verify, and the function answers 403 without it.
+    // No punctuation and no template: the secret string is the value itself,
+    // safe in an HTTP header.
+    const originVerify = new secretsmanager.Secret(this, "OriginVerify", {
+      description:
+        "The value CloudFront sends to the function in X-Origin-Verify; requests without it are refused (403).",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(originVerify).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "CloudFront reads the value when the stack deploys (a dynamic reference), so a rotation Lambda would lock CloudFront out until the next deploy; it is rotated by regenerating it and redeploying (docs/deployment.md).",
+    });
+
     const logGroup = new logs.LogGroup(this, "FunctionLogs", {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -154,6 +206,9 @@ export class ShopStack extends Stack {
       memorySize: 512,
       // API Gateway's HTTP API waits 30 s at most.
       timeout: Duration.seconds(29),
+      // Bounds what a flood can cost and what it can take from the account's
+      // other functions (the size: PUBLIC_CONCURRENCY).
+      reservedConcurrentExecutions: PUBLIC_CONCURRENCY,
       role,
       logGroup,
       environment: {
@@ -164,8 +219,11 @@ export class ShopStack extends Stack {
         SHOP_MOLLIE_TEST_MODE: String(props.mollieTestMode ?? false),
         MOLLIE_API_KEY_SECRET_ARN: mollieKey.secretArn,
         SHOP_ADMIN_SECRET_ARN: backOffice.secretArn,
-        // CloudFront and API Gateway append the client's address.
-        SHOP_TRUST_FORWARDED_FOR: "true",
+        SHOP_ORIGIN_SECRET_ARN: originVerify.secretArn,
+        // The shopper's address is CloudFront-Viewer-Address (the origin
+        // request policy forwards it); X-Forwarded-For's last entry would be
+        // a CloudFront edge.
+        SHOP_CLIENT_ADDRESS: "cloudfront",
         LEPTOS_OUTPUT_NAME: "shop",
         LEPTOS_SITE_ROOT: "site",
         LEPTOS_SITE_PKG_DIR: "pkg",
@@ -176,6 +234,7 @@ export class ShopStack extends Stack {
     this.table.grantReadWriteData(this.function);
     mollieKey.grantRead(this.function);
     backOffice.grantRead(this.function);
+    originVerify.grantRead(this.function);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.table.node.defaultChild as CfnElement)}.Arn>/index/*]`,
       reason:
@@ -186,6 +245,13 @@ export class ShopStack extends Stack {
       description: "Pages, server functions and the Mollie webhook, all served by the function.",
       defaultIntegration: new HttpLambdaIntegration("Function", this.function),
     });
+    // The L2 HTTP API creates its $default stage without throttling options:
+    // set them on the stage itself (keeping its logical id: no replacement).
+    const stage = api.defaultStage?.node.defaultChild as CfnStage;
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: API_THROTTLE.rateLimit,
+      throttlingBurstLimit: API_THROTTLE.burstLimit,
+    };
     Validations.of(api).acknowledge(
       {
         id: "AwsSolutions-APIG4",
@@ -236,18 +302,37 @@ export class ShopStack extends Stack {
       cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
     };
     const apiDomain = `${api.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    // ALL_VIEWER_EXCEPT_HOST_HEADER cannot add CloudFront-Viewer-Address:
+    // CloudFront's "allExcept" takes no CloudFront-* headers, and "all
+    // viewer + CloudFront headers" forwards Host, which API Gateway refuses.
+    // So the headers are allow-listed (at most 10 per policy), cookies and
+    // query strings all.
+    const toFunction = new cloudfront.OriginRequestPolicy(this, "ToFunction", {
+      comment: "The shop function: the headers it reads, the viewer's address, all cookies and query strings",
+      headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(...FORWARDED_HEADERS),
+      cookieBehavior: cloudfront.OriginRequestCookieBehavior.all(),
+      queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
+    });
+    const webAcl = props.webAcl ? this.rateLimitingWebAcl() : undefined;
     const distribution = new cloudfront.Distribution(this, "Distribution", {
       comment: "The shop: static files from S3, everything else from the function",
       defaultBehavior: {
         origin: new origins.HttpOrigin(apiDomain, {
           protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          // A dynamic reference ({{resolve:secretsmanager:...}}), resolved by
+          // CloudFormation at deploy: the value is in the distribution's
+          // configuration, readable only with cloudfront:GetDistributionConfig
+          // (account operators, who can read the secret anyway), never in the
+          // template, and CloudFront sends it only to the origin, over HTTPS.
+          customHeaders: { "X-Origin-Verify": originVerify.secretValue.unsafeUnwrap() },
         }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         // Pages are per shopper (cart, checkout key): never cached.
         cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        originRequestPolicy: toFunction,
       },
+      webAclId: webAcl?.attrArn,
       additionalBehaviors: Object.fromEntries(STATIC_PATHS.map((path) => [path, fromBucket])),
       enableLogging: true,
       logBucket: accessLogs,
@@ -263,12 +348,14 @@ export class ShopStack extends Stack {
         id: "AwsSolutions-CFR1",
         reason: "A shop that sells everywhere it can take payments: no geo restriction.",
       },
-      {
+    );
+    if (!webAcl) {
+      Validations.of(distribution).acknowledge({
         id: "AwsSolutions-CFR2",
         reason:
-          "A WAF web ACL costs more than this shop's whole stack at small scale; abuse is bounded by per-client rate limits in the function. Add one for large shops (docs/deployment.md).",
-      },
-    );
+          "No WAF web ACL by default (it costs more than the rest of the stack at small scale): abuse is bounded by the function's per-client rate limits, the API stage's throttling and the function's reserved concurrency. The webAcl prop adds one (docs/deployment.md).",
+      });
+    }
 
     if (props.siteDir) {
       // File names under pkg/ are not hashed: the deployment invalidates them.
@@ -299,7 +386,7 @@ export class ShopStack extends Stack {
           "AwsSolutions-IAM5[Action::s3:List*]",
           "AwsSolutions-IAM5[Resource::*]",
           `AwsSolutions-IAM5[Resource::<${this.getLogicalId(site.node.defaultChild as CfnElement)}.Arn>/*]`,
-          "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-${concrete(this.account, "<AWS::AccountId>")}-${concrete(this.region, "<AWS::Region>")}/*]`,
           "AwsSolutions-L1",
         ].map((id) => ({ id, reason: why })),
       );
@@ -339,5 +426,63 @@ export class ShopStack extends Stack {
     new CfnOutput(this, "MollieApiKeySecret", { value: mollieKey.secretArn });
     new CfnOutput(this, "BackOfficeSecret", { value: backOffice.secretArn });
     new CfnOutput(this, "TableName", { value: this.table.tableName });
+  }
+
+  /**
+   * A CloudFront-scope web ACL: everything allowed, except a client (by
+   * address) sending more than 50 POSTs to RATE_LIMITED_POSTS within 5
+   * minutes is blocked until its rate drops.
+   */
+  private rateLimitingWebAcl(): wafv2.CfnWebACL {
+    if (!Token.isUnresolved(this.region) && this.region !== "us-east-1") {
+      throw new Error(
+        `webAcl: a CloudFront web ACL can only be created in us-east-1, and this stack is in ${this.region}`,
+      );
+    }
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: true,
+    });
+    const matches = (field: wafv2.CfnWebACL.FieldToMatchProperty, value: string) => ({
+      byteMatchStatement: {
+        fieldToMatch: field,
+        positionalConstraint: "EXACTLY",
+        searchString: value,
+        textTransformations: [{ priority: 0, type: "NONE" }],
+      },
+    });
+    return new wafv2.CfnWebACL(this, "WebAcl", {
+      scope: "CLOUDFRONT",
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility("ShopWebAcl"),
+      rules: [
+        {
+          name: "CostlyPostsPerClient",
+          priority: 0,
+          action: { block: {} },
+          visibilityConfig: visibility("ShopCostlyPostsPerClient"),
+          statement: {
+            rateBasedStatement: {
+              limit: 50,
+              evaluationWindowSec: 300,
+              aggregateKeyType: "IP",
+              scopeDownStatement: {
+                andStatement: {
+                  statements: [
+                    matches({ method: {} }, "POST"),
+                    {
+                      orStatement: {
+                        statements: RATE_LIMITED_POSTS.map((path) => matches({ uriPath: {} }, path)),
+                      },
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      ],
+    });
   }
 }

@@ -14,7 +14,16 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { readTableSchema, ShopStack, STATIC_PATHS } from "../lib/shop-stack.ts";
+import {
+  API_THROTTLE,
+  FORWARDED_HEADERS,
+  PUBLIC_CONCURRENCY,
+  RATE_LIMITED_POSTS,
+  readTableSchema,
+  ShopStack,
+  type ShopStackProps,
+  STATIC_PATHS,
+} from "../lib/shop-stack.ts";
 
 /** A stand-in function folder and site folder: the template is what is tested, not the binary. */
 function fixtures(): { functionDir: string; siteDir: string } {
@@ -28,13 +37,16 @@ function fixtures(): { functionDir: string; siteDir: string } {
   return { functionDir, siteDir };
 }
 
-function synth(): { app: App; stack: ShopStack; template: Template } {
+function synth(
+  extra: Partial<ShopStackProps> = {},
+): { app: App; stack: ShopStack; template: Template } {
   const app = new App();
   const { functionDir, siteDir } = fixtures();
   const stack = new ShopStack(app, "Shop", {
     publicUrl: "https://shop.example",
     functionCode: lambda.Code.fromAsset(functionDir),
     siteDir,
+    ...extra,
   });
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -55,6 +67,127 @@ function nagFindings(app: App): string[] {
 }
 
 const { app, template } = synth();
+
+/** The distribution's configuration (there is one). */
+function distributionConfig(t: Template): any {
+  const distributions = Object.values(t.findResources("AWS::CloudFront::Distribution"));
+  assert.equal(distributions.length, 1);
+  return (distributions[0] as any).Properties.DistributionConfig;
+}
+
+const logicalId = (type: string, prefix: string): string => {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  assert.equal(ids.length, 1, `one ${type} named ${prefix}*: ${ids}`);
+  return ids[0];
+};
+
+test("only CloudFront reaches the function: it sends a generated secret in X-Origin-Verify", () => {
+  // A plain generated string (no template, no punctuation): the value itself.
+  template.hasResourceProperties("AWS::SecretsManager::Secret", {
+    GenerateSecretString: {
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+      SecretStringTemplate: Match.absent(),
+      GenerateStringKey: Match.absent(),
+    },
+  });
+  const secret = logicalId("AWS::SecretsManager::Secret", "OriginVerify");
+  const apiOrigin = distributionConfig(template).Origins.find(
+    (o: any) => o.CustomOriginConfig && JSON.stringify(o.DomainName).includes("execute-api"),
+  );
+  const header = apiOrigin.OriginCustomHeaders.find((h: any) => h.HeaderName === "X-Origin-Verify");
+  // A dynamic reference to the secret, resolved at deploy: never the value.
+  const value = JSON.stringify(header.HeaderValue);
+  assert.match(value, /\{\{resolve:secretsmanager:/);
+  assert.match(value, new RegExp(`"Ref":"${secret}"`));
+  assert.match(value, /:SecretString:::\}\}/);
+  template.hasResourceProperties("AWS::Lambda::Function", {
+    Environment: {
+      Variables: Match.objectLike({
+        SHOP_ORIGIN_SECRET_ARN: { Ref: secret },
+        SHOP_CLIENT_ADDRESS: "cloudfront",
+      }),
+    },
+  });
+});
+
+test("CloudFront forwards the viewer's address and the headers the app reads, never Host", () => {
+  template.hasResourceProperties("AWS::CloudFront::OriginRequestPolicy", {
+    OriginRequestPolicyConfig: Match.objectLike({
+      HeadersConfig: { HeaderBehavior: "whitelist", Headers: FORWARDED_HEADERS },
+      CookiesConfig: { CookieBehavior: "all" },
+      QueryStringsConfig: { QueryStringBehavior: "all" },
+    }),
+  });
+  assert.ok(FORWARDED_HEADERS.includes("CloudFront-Viewer-Address"));
+  assert.ok(!FORWARDED_HEADERS.some((h) => h.toLowerCase() === "host"));
+  // CloudFront's quota: 10 headers per origin request policy.
+  assert.ok(FORWARDED_HEADERS.length <= 10);
+  const policy = logicalId("AWS::CloudFront::OriginRequestPolicy", "ToFunction");
+  assert.deepEqual(distributionConfig(template).DefaultCacheBehavior.OriginRequestPolicyId, {
+    Ref: policy,
+  });
+});
+
+test("the API stage throttles and the public function has reserved concurrency", () => {
+  template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+    StageName: "$default",
+    DefaultRouteSettings: {
+      ThrottlingRateLimit: API_THROTTLE.rateLimit,
+      ThrottlingBurstLimit: API_THROTTLE.burstLimit,
+    },
+  });
+  template.hasResourceProperties("AWS::Lambda::Function", {
+    Environment: { Variables: Match.objectLike({ SHOP_PUBLIC_URL: Match.anyValue() }) },
+    ReservedConcurrentExecutions: PUBLIC_CONCURRENCY,
+  });
+});
+
+test("no web ACL unless asked for", () => {
+  template.resourceCountIs("AWS::WAFv2::WebACL", 0);
+  assert.equal(distributionConfig(template).WebACLId, undefined);
+});
+
+test("webAcl: a CloudFront web ACL rate-limits the costly POSTs (us-east-1 only)", () => {
+  const { app: withAcl, template: t } = synth({ webAcl: true, env: { region: "us-east-1" } });
+  t.hasResourceProperties("AWS::WAFv2::WebACL", {
+    Scope: "CLOUDFRONT",
+    DefaultAction: { Allow: {} },
+    Rules: [
+      Match.objectLike({
+        Action: { Block: {} },
+        Statement: {
+          RateBasedStatement: Match.objectLike({
+            AggregateKeyType: "IP",
+            ScopeDownStatement: {
+              AndStatement: {
+                Statements: [
+                  { ByteMatchStatement: Match.objectLike({ FieldToMatch: { Method: {} }, SearchString: "POST" }) },
+                  {
+                    OrStatement: {
+                      Statements: RATE_LIMITED_POSTS.map((path) => ({
+                        ByteMatchStatement: Match.objectLike({
+                          FieldToMatch: { UriPath: {} },
+                          PositionalConstraint: "EXACTLY",
+                          SearchString: path,
+                        }),
+                      })),
+                    },
+                  },
+                ],
+              },
+            },
+          }),
+        },
+      }),
+    ],
+  });
+  const acl = Object.keys(t.findResources("AWS::WAFv2::WebACL"))[0];
+  assert.deepEqual(distributionConfig(t).WebACLId, { "Fn::GetAtt": [acl, "Arn"] });
+  // With the web ACL, CFR2 needs no acknowledgement and none is left.
+  assert.deepEqual(nagFindings(withAcl), []);
+  assert.throws(() => synth({ webAcl: true, env: { region: "eu-west-1" } }), /us-east-1/);
+});
 
 test("the table is the one server create-table makes", () => {
   const schema = readTableSchema();
@@ -98,7 +231,7 @@ test("the function runs the server binary on arm64 with its configuration", () =
         SHOP_MOLLIE_TEST_MODE: "false",
         MOLLIE_API_KEY_SECRET_ARN: { Ref: Match.stringLikeRegexp("^MollieApiKey") },
         SHOP_ADMIN_SECRET_ARN: { Ref: Match.stringLikeRegexp("^BackOffice") },
-        SHOP_TRUST_FORWARDED_FOR: "true",
+        SHOP_TRUST_FORWARDED_FOR: Match.absent(),
         LEPTOS_OUTPUT_NAME: "shop",
         LEPTOS_ENV: "PROD",
       }),
@@ -164,7 +297,7 @@ test("pages go to the HTTP API, static files to a private bucket through CloudFr
 });
 
 test("the Mollie key and the back office's accounts are secrets that only the function may read", () => {
-  template.resourceCountIs("AWS::SecretsManager::Secret", 2);
+  template.resourceCountIs("AWS::SecretsManager::Secret", 3);
   template.hasResourceProperties("AWS::SecretsManager::Secret", {
     GenerateSecretString: Match.anyValue(),
   });
