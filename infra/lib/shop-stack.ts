@@ -25,10 +25,12 @@ import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
 
@@ -106,7 +108,10 @@ const attributeType = (type: "S" | "N") =>
 
 export class ShopStack extends Stack {
   public readonly table: dynamodb.Table;
+  /** The public function: pages, server functions, the webhook. */
   public readonly function: lambda.Function;
+  /** The reconciler: the same binary, run by the schedule only. */
+  public readonly reconciler: lambda.Function;
 
   constructor(scope: Construct, id: string, props: ShopStackProps) {
     super(scope, id, props);
@@ -186,31 +191,9 @@ export class ShopStack extends Stack {
         "CloudFront reads the value when the stack deploys (a dynamic reference), so a rotation Lambda would lock CloudFront out until the next deploy; it is rotated by regenerating it and redeploying (docs/deployment.md).",
     });
 
-    const logGroup = new logs.LogGroup(this, "FunctionLogs", {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    // Its own role, so that it carries only what the function needs.
-    const role = new iam.Role(this, "FunctionRole", {
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: "The shop function: its log group, its table and indexes, its secret.",
-    });
-    logGroup.grantWrite(role);
-
-    this.function = new lambda.Function(this, "Function", {
-      runtime: lambda.Runtime.PROVIDED_AL2023,
-      architecture: lambda.Architecture.ARM_64,
-      handler: "bootstrap",
+    // What both functions need: the same binary, store and Mollie key.
+    const common = {
       code: props.functionCode,
-      memorySize: 512,
-      // API Gateway's HTTP API waits 30 s at most.
-      timeout: Duration.seconds(29),
-      // Bounds what a flood can cost and what it can take from the account's
-      // other functions (the size: PUBLIC_CONCURRENCY).
-      reservedConcurrentExecutions: PUBLIC_CONCURRENCY,
-      role,
-      logGroup,
       environment: {
         SHOP_PUBLIC_URL: props.publicUrl,
         SHOP_STORE: "dynamodb",
@@ -218,28 +201,99 @@ export class ShopStack extends Stack {
         SHOP_PAYMENT_PROVIDER: "mollie",
         SHOP_MOLLIE_TEST_MODE: String(props.mollieTestMode ?? false),
         MOLLIE_API_KEY_SECRET_ARN: mollieKey.secretArn,
-        SHOP_ADMIN_SECRET_ARN: backOffice.secretArn,
-        SHOP_ORIGIN_SECRET_ARN: originVerify.secretArn,
-        // The shopper's address is CloudFront-Viewer-Address (the origin
-        // request policy forwards it); X-Forwarded-For's last entry would be
-        // a CloudFront edge.
-        SHOP_CLIENT_ADDRESS: "cloudfront",
         LEPTOS_OUTPUT_NAME: "shop",
         LEPTOS_SITE_ROOT: "site",
         LEPTOS_SITE_PKG_DIR: "pkg",
         LEPTOS_ENV: "PROD",
         RUST_LOG: "info",
       },
+    };
+
+    const web = this.shopFunction("Function", {
+      ...common,
+      description: "The shop: pages, server functions, the Mollie webhook (behind CloudFront).",
+      // API Gateway's HTTP API waits 30 s at most.
+      timeout: Duration.seconds(29),
+      // Bounds what a flood can cost and what it can take from the account's
+      // other functions (the size: PUBLIC_CONCURRENCY).
+      reservedConcurrentExecutions: PUBLIC_CONCURRENCY,
+      environment: {
+        ...common.environment,
+        SHOP_LAMBDA_HANDLER: "http",
+        SHOP_ADMIN_SECRET_ARN: backOffice.secretArn,
+        SHOP_ORIGIN_SECRET_ARN: originVerify.secretArn,
+        // The shopper's address is CloudFront-Viewer-Address (the origin
+        // request policy forwards it); X-Forwarded-For's last entry would be
+        // a CloudFront edge.
+        SHOP_CLIENT_ADDRESS: "cloudfront",
+        // Below the 29 s timeout, so a slow request ends with our answer,
+        // not API Gateway's 503; a webhook below Mollie's 15 s.
+        SHOP_REQUEST_TIMEOUT_MS: "25000",
+        SHOP_WEBHOOK_TIMEOUT_MS: "10000",
+      },
     });
-    this.table.grantReadWriteData(this.function);
+    this.function = web.fn;
+    const logGroup = web.logGroup;
     mollieKey.grantRead(this.function);
     backOffice.grantRead(this.function);
     originVerify.grantRead(this.function);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.table.node.defaultChild as CfnElement)}.Arn>/index/*]`,
-      reason:
-        "The wildcard covers only the indexes of the shop's own table (by provider payment id, open attempts), which the function queries.",
+
+    // The reconciler: the same binary as its own function, so a slow pass
+    // never takes the public function's executions or its 29 s limit. Its
+    // rule's name is fixed, so the function can know the rule's ARN (to
+    // accept only its events) without a reference cycle.
+    const reconcileRuleName = `${this.stackName}-reconcile`;
+    if (!Token.isUnresolved(reconcileRuleName) && reconcileRuleName.length > 64) {
+      throw new Error(`the rule name ${reconcileRuleName} is longer than 64 characters: shorten the stack name`);
+    }
+    const reconcileRuleArn = this.formatArn({
+      service: "events",
+      resource: "rule",
+      resourceName: reconcileRuleName,
     });
+    const reconciler = this.shopFunction("Reconciler", {
+      ...common,
+      description: "The shop's reconciler: one bounded pass a minute over payments whose webhook may have been lost.",
+      timeout: Duration.seconds(60),
+      // One pass at a time: two would refresh the same attempts twice.
+      reservedConcurrentExecutions: 1,
+      environment: {
+        ...common.environment,
+        SHOP_LAMBDA_HANDLER: "reconciler",
+        SHOP_RECONCILE_RULE_ARN: reconcileRuleArn,
+        // A pass stops taking new work after 40 s, well inside the 60 s timeout.
+        SHOP_RECONCILE_PASS_MAX_MS: "40000",
+      },
+    });
+    this.reconciler = reconciler.fn;
+    mollieKey.grantRead(this.reconciler);
+
+    // A pass that could not run (throttled behind a slow one past 2
+    // minutes, or failed) is not retried: the next minute's pass does the
+    // same work. It lands here, and the queue's alarm tells someone.
+    const reconcileFailures = new sqs.Queue(this, "ReconcilerOnFailure", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(reconcileFailures).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself where failed reconciler invocations land (the function's on-failure destination); nothing consumes it, so a queue behind it would only move the same messages.",
+    });
+    this.reconciler.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(2),
+      onFailure: new destinations.SqsDestination(reconcileFailures),
+    });
+
+    for (const { role } of [web, reconciler]) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.table.node.defaultChild as CfnElement)}.Arn>/index/*]`,
+        reason:
+          "The wildcard covers only the indexes of the shop's own table (by provider payment id, open attempts), which the function queries.",
+      });
+    }
 
     const api = new HttpApi(this, "Api", {
       description: "Pages, server functions and the Mollie webhook, all served by the function.",
@@ -265,12 +319,12 @@ export class ShopStack extends Stack {
       },
     );
 
-    // The reconciler: one bounded pass a minute. The event reaches the
-    // function as a non-HTTP payload, which no public request can forge.
+    // One bounded pass a minute, to the reconciler only.
     new events.Rule(this, "ReconcileSchedule", {
+      ruleName: reconcileRuleName,
       description: "Refreshes payments whose webhook may have been lost.",
       schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
+      targets: [new targets.LambdaFunction(this.reconciler, { retryAttempts: 0 })],
     });
 
     const accessLogs = new s3.Bucket(this, "AccessLogs", {
@@ -402,9 +456,14 @@ export class ShopStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const logAlarm = (id: string, phrase: string, description: string) => {
+    const logAlarm = (
+      id: string,
+      source: logs.ILogGroup,
+      phrase: string,
+      description: string,
+    ) => {
       const filter = new logs.MetricFilter(this, `${id}Filter`, {
-        logGroup,
+        logGroup: source,
         filterPattern: logs.FilterPattern.anyTerm(phrase),
         metricNamespace: "Shop",
         metricName: id,
@@ -418,14 +477,55 @@ export class ShopStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     };
-    logAlarm("WebhookErrors", "webhook failed", "Webhooks answered 503: Mollie or the table is failing.");
-    logAlarm("ReconcileFailures", "reconcile failed", "Reconciliation passes are failing.");
+    logAlarm("WebhookErrors", logGroup, "webhook failed", "Webhooks answered 503: Mollie or the table is failing.");
+    logAlarm("ReconcileFailures", reconciler.logGroup, "reconcile failed", "Reconciliation passes are failing.");
+    new cloudwatch.Alarm(this, "ReconcileFailedInvocations", {
+      alarmDescription: "Reconciler invocations failed or could not run (messages in the on-failure queue).",
+      metric: reconcileFailures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     new CfnOutput(this, "ShopUrl", { value: `https://${distribution.distributionDomainName}` });
     new CfnOutput(this, "ApiUrl", { value: api.apiEndpoint });
     new CfnOutput(this, "MollieApiKeySecret", { value: mollieKey.secretArn });
     new CfnOutput(this, "BackOfficeSecret", { value: backOffice.secretArn });
     new CfnOutput(this, "TableName", { value: this.table.tableName });
+  }
+
+  /**
+   * The server binary as a function of its own, with its own role (which
+   * carries only what is granted to it here) and log group.
+   */
+  private shopFunction(
+    id: string,
+    options: Pick<
+      lambda.FunctionProps,
+      "code" | "description" | "timeout" | "reservedConcurrentExecutions" | "environment"
+    >,
+  ): { fn: lambda.Function; role: iam.Role; logGroup: logs.LogGroup } {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `${id}: its log group, its table and indexes, its secrets.`,
+    });
+    logGroup.grantWrite(role);
+    const fn = new lambda.Function(this, id, {
+      ...options,
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "bootstrap",
+      memorySize: 512,
+      role,
+      logGroup,
+    });
+    this.table.grantReadWriteData(fn);
+    return { fn, role, logGroup };
   }
 
   /**

@@ -247,6 +247,7 @@ test("the function may touch only its table, its indexes, its secret and its log
     id.startsWith("FunctionRole"),
   );
   assert.equal(functionPolicies.length, 1);
+  template.resourceCountIs("AWS::Lambda::Function", 2 + 1); // + BucketDeployment's handler
   const statements = (functionPolicies[0][1] as any).Properties.PolicyDocument.Statement as any[];
   const resources = JSON.stringify(statements.map((s) => s.Resource));
   for (const statement of statements) {
@@ -312,19 +313,96 @@ test("the Mollie key and the back office's accounts are secrets that only the fu
   });
 });
 
-test("the reconciler runs every minute as a scheduled invocation", () => {
-  template.hasResourceProperties("AWS::Events::Rule", {
-    ScheduleExpression: "rate(1 minute)",
-    State: "ENABLED",
-    Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^Function"), "Arn"] } })],
+/** The Lambda function whose SHOP_LAMBDA_HANDLER is `handler`. */
+function shopFunction(t: Template, handler: string): { id: string; props: any } {
+  const found = Object.entries(t.findResources("AWS::Lambda::Function")).filter(
+    ([, r]: [string, any]) => r.Properties.Environment?.Variables?.SHOP_LAMBDA_HANDLER === handler,
+  );
+  assert.equal(found.length, 1, `one function with SHOP_LAMBDA_HANDLER=${handler}`);
+  return { id: found[0][0], props: (found[0][1] as any).Properties };
+}
+
+test("the reconciler is its own function, on the schedule alone", () => {
+  const web = shopFunction(template, "http");
+  const reconciler = shopFunction(template, "reconciler");
+  assert.equal(reconciler.props.Code.S3Key, web.props.Code.S3Key, "the same binary");
+  assert.equal(reconciler.props.Timeout, 60);
+  assert.equal(reconciler.props.ReservedConcurrentExecutions, 1);
+  const env = reconciler.props.Environment.Variables;
+  assert.equal(env.SHOP_RECONCILE_PASS_MAX_MS, "40000");
+  assert.ok(Number(env.SHOP_RECONCILE_PASS_MAX_MS) < reconciler.props.Timeout * 1000);
+  // The reconciler reads no back-office or origin secret.
+  assert.equal(env.SHOP_ADMIN_SECRET_ARN, undefined);
+  assert.equal(env.SHOP_ORIGIN_SECRET_ARN, undefined);
+  // The public function: under API Gateway's 30 s, its own bounds below it.
+  assert.equal(web.props.Timeout, 29);
+  assert.equal(web.props.Environment.Variables.SHOP_REQUEST_TIMEOUT_MS, "25000");
+  assert.equal(web.props.Environment.Variables.SHOP_WEBHOOK_TIMEOUT_MS, "10000");
+
+  const rules = Object.values(template.findResources("AWS::Events::Rule")) as any[];
+  assert.equal(rules.length, 1);
+  const rule = rules[0].Properties;
+  assert.equal(rule.ScheduleExpression, "rate(1 minute)");
+  assert.equal(rule.Name, "Shop-reconcile");
+  assert.deepEqual(
+    rule.Targets.map((t: any) => t.Arn),
+    [{ "Fn::GetAtt": [reconciler.id, "Arn"] }],
+    "the schedule targets the reconciler only",
+  );
+  // The ARN the function is told is the rule's own.
+  assert.deepEqual(env.SHOP_RECONCILE_RULE_ARN, {
+    "Fn::Join": [
+      "",
+      [
+        "arn:",
+        { Ref: "AWS::Partition" },
+        ":events:",
+        { Ref: "AWS::Region" },
+        ":",
+        { Ref: "AWS::AccountId" },
+        ":rule/Shop-reconcile",
+      ],
+    ],
   });
   template.hasResourceProperties("AWS::Lambda::Permission", {
     Principal: "events.amazonaws.com",
+    FunctionName: { "Fn::GetAtt": [reconciler.id, "Arn"] },
+  });
+  const permissions = Object.values(template.findResources("AWS::Lambda::Permission")) as any[];
+  assert.ok(
+    !permissions.some(
+      (p) => p.Properties.Principal === "events.amazonaws.com" && JSON.stringify(p.Properties.FunctionName).includes(web.id),
+    ),
+    "no scheduled events to the public function",
+  );
+});
+
+test("a reconciler invocation is never retried; a failed one lands in an encrypted queue", () => {
+  const reconciler = shopFunction(template, "reconciler");
+  const queue = logicalId("AWS::SQS::Queue", "ReconcilerOnFailure");
+  template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+    FunctionName: { Ref: reconciler.id },
+    MaximumRetryAttempts: 0,
+    MaximumEventAgeInSeconds: 120,
+    DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [queue, "Arn"] } } },
+  });
+  template.hasResourceProperties("AWS::SQS::Queue", { SqsManagedSseEnabled: true });
+  template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      ]),
+    },
+  });
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    MetricName: "ApproximateNumberOfMessagesVisible",
+    Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queue, "QueueName"] } }],
+    Threshold: 1,
   });
 });
 
 test("alarms on function errors, webhook failures and failed reconciliation", () => {
-  template.resourceCountIs("AWS::CloudWatch::Alarm", 3);
+  template.resourceCountIs("AWS::CloudWatch::Alarm", 4);
   for (const phrase of ["webhook failed", "reconcile failed"]) {
     template.hasResourceProperties("AWS::Logs::MetricFilter", {
       FilterPattern: Match.stringLikeRegexp(phrase),
