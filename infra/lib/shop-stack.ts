@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import {
   type CfnElement,
   CfnOutput,
+  CfnParameter,
   Duration,
   RemovalPolicy,
   Stack,
@@ -20,16 +21,20 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
 import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
@@ -112,6 +117,8 @@ export class ShopStack extends Stack {
   public readonly function: lambda.Function;
   /** The reconciler: the same binary, run by the schedule only. */
   public readonly reconciler: lambda.Function;
+  /** Every alarm notifies it; it e-mails the AlarmEmail parameter. */
+  public readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: ShopStackProps) {
     super(scope, id, props);
@@ -446,46 +453,157 @@ export class ShopStack extends Stack {
       );
     }
 
-    // Alarms: the function failing, webhooks answered 503 (Mollie will
-    // retry, but a streak means the provider or the store is down), and
-    // reconciliation passes failing.
-    new cloudwatch.Alarm(this, "FunctionErrors", {
-      alarmDescription: "The shop function failed (crashed or timed out).",
-      metric: this.function.metricErrors({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    // Alarms reach someone: an e-mail address given at deploy (a
+    // parameter, so one template serves every owner), through a topic
+    // encrypted with a key CloudWatch may use (the AWS-managed SNS key's
+    // policy does not let CloudWatch publish).
+    const alarmEmail = new CfnParameter(this, "AlarmEmail", {
+      type: "String",
+      description: "Where the shop's alarms are e-mailed (confirm the subscription e-mail AWS sends).",
+      allowedPattern: "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$",
+      constraintDescription: "an e-mail address",
     });
-    const logAlarm = (
-      id: string,
-      source: logs.ILogGroup,
-      phrase: string,
-      description: string,
-    ) => {
-      const filter = new logs.MetricFilter(this, `${id}Filter`, {
-        logGroup: source,
-        filterPattern: logs.FilterPattern.anyTerm(phrase),
-        metricNamespace: "Shop",
-        metricName: id,
-        metricValue: "1",
-      });
-      new cloudwatch.Alarm(this, `${id}Alarm`, {
+    const alarmKey = new kms.Key(this, "AlarmTopicKey", {
+      description: "Encrypts the shop's alarm topic; CloudWatch may use it to publish.",
+      enableKeyRotation: true,
+    });
+    alarmKey.grant(new iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
+    this.alarmTopic = new sns.Topic(this, "AlarmTopic", {
+      displayName: "Shop alarms",
+      masterKey: alarmKey,
+      enforceSSL: true,
+    });
+    this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(alarmEmail.valueAsString));
+
+    const fiveMinutes = Duration.minutes(5);
+    const alarm = (id: string, description: string, metric: cloudwatch.IMetric, threshold = 1) =>
+      new cloudwatch.Alarm(this, id, {
         alarmDescription: description,
-        metric: filter.metric({ period: Duration.minutes(5), statistic: "Sum" }),
-        threshold: 5,
+        metric,
+        threshold,
         evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+    /** A metric counting log events that match `pattern`, in each of `sources`. */
+    const countLogs = (id: string, sources: logs.ILogGroup[], pattern: logs.IFilterPattern) => {
+      sources.forEach(
+        (logGroup, i) =>
+          new logs.MetricFilter(this, i === 0 ? `${id}Filter` : `${id}Filter${i}`, {
+            logGroup,
+            filterPattern: pattern,
+            metricNamespace: "Shop",
+            metricName: id,
+            metricValue: "1",
+          }),
+      );
+      return new cloudwatch.Metric({ namespace: "Shop", metricName: id, statistic: "Sum", period: fiveMinutes });
     };
-    logAlarm("WebhookErrors", logGroup, "webhook failed", "Webhooks answered 503: Mollie or the table is failing.");
-    logAlarm("ReconcileFailures", reconciler.logGroup, "reconcile failed", "Reconciliation passes are failing.");
-    new cloudwatch.Alarm(this, "ReconcileFailedInvocations", {
-      alarmDescription: "Reconciler invocations failed or could not run (messages in the on-failure queue).",
-      metric: reconcileFailures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+
+    const functionErrors = this.function.metricErrors({ period: fiveMinutes });
+    const reconcilerErrors = this.reconciler.metricErrors({ period: fiveMinutes });
+    const functionThrottles = this.function.metricThrottles({ period: fiveMinutes });
+    const reconcilerThrottles = this.reconciler.metricThrottles({ period: fiveMinutes });
+    const apiErrors = api.metricServerError({ period: fiveMinutes });
+    const operations = [
+      dynamodb.Operation.GET_ITEM,
+      dynamodb.Operation.PUT_ITEM,
+      dynamodb.Operation.UPDATE_ITEM,
+      dynamodb.Operation.QUERY,
+      dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+    ];
+    const tableThrottles = this.table.metricThrottledRequestsForOperations({ operations, period: fiveMinutes });
+    const tableErrors = this.table.metricSystemErrorsForOperations({ operations, period: fiveMinutes });
+    alarm("FunctionErrors", "The shop function failed (crashed or timed out).", functionErrors);
+    alarm("ReconcilerErrors", "The reconciler failed (crashed or timed out).", reconcilerErrors);
+    alarm("FunctionThrottles", "The shop function ran out of executions: shoppers get errors.", functionThrottles);
+    alarm("ReconcilerThrottles", "A reconcile pass found the previous one still running.", reconcilerThrottles);
+    alarm("ApiServerErrors", "The HTTP API answered 5xx (the function failed, timed out or was throttled).", apiErrors, 5);
+    alarm("TableThrottles", "DynamoDB throttled the shop's requests.", tableThrottles);
+    alarm("TableSystemErrors", "DynamoDB failed the shop's requests (its own errors).", tableErrors);
+    alarm(
+      "ReconcileFailedInvocations",
+      "Reconciler invocations failed or could not run (messages in the on-failure queue).",
+      reconcileFailures.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes }),
+    );
+    // Webhooks answered 503 (Mollie retries, but a streak means the provider
+    // or the store is down), and reconcile passes failing.
+    alarm(
+      "WebhookErrorsAlarm",
+      "Webhooks answered 503: Mollie or the table is failing.",
+      countLogs("WebhookErrors", [logGroup], logs.FilterPattern.anyTerm("webhook failed")),
+      5,
+    );
+    alarm(
+      "ReconcileFailuresAlarm",
+      "Reconciliation passes are failing.",
+      countLogs("ReconcileFailures", [reconciler.logGroup], logs.FilterPattern.anyTerm("reconcile failed")),
+      5,
+    );
+    // The reconciler's heartbeat: silence (no pass done in 5 minutes) is the
+    // alarm, whether the schedule, the function or its log stopped.
+    const passes = countLogs("ReconcilePasses", [reconciler.logGroup], logs.FilterPattern.anyTerm("reconcile pass done"));
+    new cloudwatch.Alarm(this, "ReconcilerSilent", {
+      alarmDescription: "No reconcile pass finished in 5 minutes.",
+      metric: passes,
       threshold: 1,
       evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    // Every alarm in the stack, present and future, e-mails on alarm and on OK.
+    const notify = new cloudwatchActions.SnsAction(this.alarmTopic);
+    for (const construct of this.node.findAll()) {
+      if (construct instanceof cloudwatch.Alarm) {
+        construct.addAlarmAction(notify);
+        construct.addOkAction(notify);
+      }
+    }
+
+    // What the owner looks at: sales, payments, webhook latency, trouble.
+    // The logs are tracing's JSON: {"fields": {"message": ..., "status": ...}}.
+    const paymentStatus = (status: string) =>
+      logs.FilterPattern.all(
+        logs.FilterPattern.stringValue("$.fields.message", "=", "payment status updated"),
+        logs.FilterPattern.stringValue("$.fields.status", "=", status),
+      );
+    // Webhooks and reconcile passes both update payments: count both logs.
+    const both = [logGroup, reconciler.logGroup];
+    new cloudwatch.Dashboard(this, "Dashboard", {
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: "Checkouts started",
+            left: [countLogs("CheckoutsStarted", [logGroup], logs.FilterPattern.anyTerm("checkout started"))],
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Payments paid and failed",
+            left: [
+              countLogs("PaymentsPaid", both, paymentStatus("paid")),
+              countLogs("PaymentsFailed", both, paymentStatus("failed")),
+            ],
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Latency (webhooks and pages): API p99, function p99",
+            left: [
+              api.metricLatency({ period: fiveMinutes, statistic: "p99" }),
+              this.function.metricDuration({ period: fiveMinutes, statistic: "p99" }),
+            ],
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: "Errors",
+            left: [functionErrors, reconcilerErrors, apiErrors, tableErrors],
+          }),
+          new cloudwatch.GraphWidget({
+            title: "Throttles",
+            left: [functionThrottles, reconcilerThrottles, tableThrottles],
+          }),
+          new cloudwatch.GraphWidget({ title: "Reconcile passes done", left: [passes] }),
+        ],
+      ],
     });
 
     new CfnOutput(this, "ShopUrl", { value: `https://${distribution.distributionDomainName}` });

@@ -401,12 +401,124 @@ test("a reconciler invocation is never retried; a failed one lands in an encrypt
   });
 });
 
-test("alarms on function errors, webhook failures and failed reconciliation", () => {
-  template.resourceCountIs("AWS::CloudWatch::Alarm", 4);
-  for (const phrase of ["webhook failed", "reconcile failed"]) {
-    template.hasResourceProperties("AWS::Logs::MetricFilter", {
-      FilterPattern: Match.stringLikeRegexp(phrase),
+test("every alarm e-mails the AlarmEmail parameter through an encrypted topic, on alarm and on OK", () => {
+  template.hasParameter("AlarmEmail", { Type: "String" });
+  const topic = logicalId("AWS::SNS::Topic", "AlarmTopic");
+  template.hasResourceProperties("AWS::SNS::Topic", {
+    KmsMasterKeyId: { "Fn::GetAtt": [Match.stringLikeRegexp("^AlarmTopicKey"), "Arn"] },
+  });
+  template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      ]),
+    },
+  });
+  template.hasResourceProperties("AWS::SNS::Subscription", {
+    Protocol: "email",
+    Endpoint: { Ref: "AlarmEmail" },
+    TopicArn: { Ref: topic },
+  });
+  // CloudWatch may use the topic's key (else alarms cannot publish).
+  template.hasResourceProperties("AWS::KMS::Key", {
+    EnableKeyRotation: true,
+    KeyPolicy: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        }),
+      ]),
+    },
+  });
+  const alarms = Object.entries(template.findResources("AWS::CloudWatch::Alarm"));
+  assert.ok(alarms.length >= 11, `${alarms.length} alarms`);
+  for (const [id, alarm] of alarms as [string, any][]) {
+    assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topic }], `${id}'s alarm actions`);
+    assert.deepEqual(alarm.Properties.OKActions, [{ Ref: topic }], `${id}'s OK actions`);
+  }
+});
+
+test("alarms: both functions' errors and throttles, API 5xx, DynamoDB, the logs, the reconciler's heartbeat", () => {
+  const web = shopFunction(template, "http").id;
+  const reconciler = shopFunction(template, "reconciler").id;
+  for (const fn of [web, reconciler]) {
+    for (const metric of ["Errors", "Throttles"]) {
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "AWS/Lambda",
+        MetricName: metric,
+        Dimensions: [{ Name: "FunctionName", Value: { Ref: fn } }],
+      });
+    }
+  }
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    Namespace: "AWS/ApiGateway",
+    MetricName: "5xx",
+  });
+  // DynamoDB's throttles and system errors, as math over its operations.
+  for (const metric of ["ThrottledRequests", "SystemErrors"]) {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ Namespace: "AWS/DynamoDB", MetricName: metric }),
+          }),
+        }),
+      ]),
     });
+  }
+  const filters = template.findResources("AWS::Logs::MetricFilter");
+  const filterOn = (phrase: string, group: string) =>
+    Object.values(filters).find(
+      (f: any) =>
+        f.Properties.FilterPattern.includes(phrase) &&
+        JSON.stringify(f.Properties.LogGroupName).includes(group),
+    ) as any;
+  const reconcilerLogs = logicalId("AWS::Logs::LogGroup", "ReconcilerLogs");
+  assert.ok(filterOn("webhook failed", "FunctionLogs"));
+  assert.ok(filterOn("reconcile failed", reconcilerLogs));
+  const heartbeat = filterOn("reconcile pass done", reconcilerLogs);
+  assert.ok(heartbeat, "a filter counting finished passes on the reconciler's logs");
+  const heartbeatMetric = heartbeat.Properties.MetricTransformations[0];
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    Namespace: heartbeatMetric.MetricNamespace,
+    MetricName: heartbeatMetric.MetricName,
+    Statistic: "Sum",
+    Period: 300,
+    Threshold: 1,
+    ComparisonOperator: "LessThanThreshold",
+    TreatMissingData: "breaching",
+  });
+});
+
+test("a dashboard of checkouts, payments paid and failed, latency, errors and throttles", () => {
+  const filters = Object.values(template.findResources("AWS::Logs::MetricFilter")) as any[];
+  const metricOf = (pattern: string) =>
+    filters
+      .filter((f) => f.Properties.FilterPattern === pattern)
+      .map((f) => f.Properties.MetricTransformations[0].MetricName);
+  assert.deepEqual(metricOf('"checkout started"'), ["CheckoutsStarted"]);
+  // tracing's JSON puts the event's fields under "fields"; both functions update payments.
+  for (const [status, metric] of [["paid", "PaymentsPaid"], ["failed", "PaymentsFailed"]]) {
+    assert.deepEqual(
+      metricOf(`{ ($.fields.message = "payment status updated") && ($.fields.status = "${status}") }`),
+      [metric, metric],
+    );
+  }
+  const dashboards = Object.values(template.findResources("AWS::CloudWatch::Dashboard")) as any[];
+  assert.equal(dashboards.length, 1);
+  const body = JSON.stringify(dashboards[0].Properties.DashboardBody);
+  for (const shown of [
+    "CheckoutsStarted",
+    "PaymentsPaid",
+    "PaymentsFailed",
+    "Latency",
+    "Errors",
+    "Throttles",
+    "ThrottledRequests",
+    "ReconcilePasses",
+  ]) {
+    assert.ok(body.includes(shown), `the dashboard shows ${shown}`);
   }
 });
 
