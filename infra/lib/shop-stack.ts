@@ -102,6 +102,14 @@ export const FORWARDED_HEADERS = [
 /** POSTs that cost a Mollie call or an argon2 hash: the WAF's rate-based rule covers these. */
 export const RATE_LIMITED_POSTS = ["/api/checkout", "/api/pay_again", "/api/admin/sign_in"];
 
+/** The DynamoDB actions the store's code calls on the table (docs/dynamodb.md). */
+export const TABLE_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+  "dynamodb:UpdateItem",
+];
+
 /** Paths CloudFront serves from the bucket; everything else goes to the function. */
 export const STATIC_PATHS = ["/pkg/*", "/images/*", "/favicon.svg"];
 
@@ -293,14 +301,6 @@ export class ShopStack extends Stack {
       maxEventAge: Duration.minutes(2),
       onFailure: new destinations.SqsDestination(reconcileFailures),
     });
-
-    for (const { role } of [web, reconciler]) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.table.node.defaultChild as CfnElement)}.Arn>/index/*]`,
-        reason:
-          "The wildcard covers only the indexes of the shop's own table (by provider payment id, open attempts), which the function queries.",
-      });
-    }
 
     const api = new HttpApi(this, "Api", {
       description: "Pages, server functions and the Mollie webhook, all served by the function.",
@@ -642,8 +642,48 @@ export class ShopStack extends Stack {
       role,
       logGroup,
     });
-    this.table.grantReadWriteData(fn);
+    this.grantStoreAccess(role);
     return { fn, role, logGroup };
+  }
+
+  /**
+   * What crates/store/src/dynamodb.rs calls at run time, no more: GetItem,
+   * Query (table and indexes), PutItem and UpdateItem (alone and inside
+   * TransactWriteItems, which IAM authorizes per contained action). No
+   * DeleteItem, Scan or batch writes; CreateTable, DescribeTable and
+   * UpdateTimeToLive belong to `server create-table`, run by hand.
+   */
+  private grantStoreAccess(role: iam.Role): void {
+    const tableArn = this.table.tableArn;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "ShopItems",
+        actions: TABLE_ACTIONS,
+        resources: [tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "ShopIndexes",
+        actions: ["dynamodb:Query"],
+        // Each index by name: no wildcard.
+        resources: readTableSchema().globalSecondaryIndexes.map(
+          (index) => `${tableArn}/index/${index.indexName}`,
+        ),
+      }),
+    );
+    // The audit log is append-only: its entries (pk AUDIT#{order id}) are
+    // written once with PutItem (attribute_not_exists(pk)) and never
+    // changed or removed. The deny holds inside transactions too.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "AuditIsAppendOnly",
+        effect: iam.Effect.DENY,
+        actions: ["dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+        resources: [tableArn],
+        conditions: { "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*"] } },
+      }),
+    );
   }
 
   /**

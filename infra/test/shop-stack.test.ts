@@ -241,34 +241,76 @@ test("the function runs the server binary on arm64 with its configuration", () =
   template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
 });
 
-test("the function may touch only its table, its indexes, its secret and its logs", () => {
-  const policies = template.findResources("AWS::IAM::Policy");
-  const functionPolicies = Object.entries(policies).filter(([id]) =>
-    id.startsWith("FunctionRole"),
+/** The statements of the inline policy on role `<prefix>Role…` (there is one). */
+function roleStatements(prefix: string): any[] {
+  const policies = Object.entries(template.findResources("AWS::IAM::Policy")).filter(([id]) =>
+    id.startsWith(`${prefix}Role`),
   );
-  assert.equal(functionPolicies.length, 1);
-  template.resourceCountIs("AWS::Lambda::Function", 2 + 1); // + BucketDeployment's handler
-  const statements = (functionPolicies[0][1] as any).Properties.PolicyDocument.Statement as any[];
-  const resources = JSON.stringify(statements.map((s) => s.Resource));
-  for (const statement of statements) {
-    const actions: string[] = [statement.Action].flat();
-    assert.ok(
-      actions.every((a) => /^(dynamodb|secretsmanager|logs):/.test(a)),
-      `unexpected actions ${actions}`,
+  assert.equal(policies.length, 1, `one policy on ${prefix}'s role`);
+  return (policies[0][1] as any).Properties.PolicyDocument.Statement;
+}
+
+test("each function may touch only its table's items and indexes, its secrets and its logs", () => {
+  const table = logicalId("AWS::DynamoDB::Table", "Table");
+  const tableArn = { "Fn::GetAtt": [table, "Arn"] };
+  const indexArn = (name: string) => ({ "Fn::Join": ["", [tableArn, `/index/${name}`]] });
+  for (const [prefix, secrets] of [
+    ["Function", ["MollieApiKey", "BackOffice", "OriginVerify"]],
+    ["Reconciler", ["MollieApiKey"]],
+  ] as const) {
+    const statements = roleStatements(prefix);
+    for (const statement of statements) {
+      const actions: string[] = [statement.Action].flat();
+      assert.ok(
+        actions.every((a) => /^(dynamodb|secretsmanager|logs|sqs):/.test(a)),
+        `unexpected actions ${actions}`,
+      );
+      assert.ok(!JSON.stringify(statement.Resource).includes('"*"'), `wildcard resource for ${prefix}`);
+    }
+    const allowed = statements.filter((s) => s.Effect === "Allow");
+    const dynamodbAllowed = allowed.filter((s) => [s.Action].flat().some((a: string) => a.startsWith("dynamodb:")));
+    // Exactly what crates/store/src/dynamodb.rs calls: items on the table,
+    // Query on each index by name.
+    assert.deepEqual(
+      dynamodbAllowed.map((s) => ({ Action: s.Action, Resource: s.Resource })),
+      [
+        { Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"], Resource: tableArn },
+        {
+          Action: "dynamodb:Query",
+          Resource: readTableSchema().globalSecondaryIndexes.map((i) => indexArn(i.indexName)),
+        },
+      ],
     );
-    assert.ok(!JSON.stringify(statement.Resource).includes('"*"'), `wildcard resource in ${resources}`);
+    // The audit log is append-only, transactions included.
+    assert.deepEqual(
+      statements.filter((s) => s.Effect === "Deny"),
+      [
+        {
+          Sid: "AuditIsAppendOnly",
+          Effect: "Deny",
+          Action: ["dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+          Resource: tableArn,
+          Condition: { "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*"] } },
+        },
+      ],
+    );
+    const secretsRead = JSON.stringify(
+      allowed.filter((s) => [s.Action].flat().some((a: string) => a.startsWith("secretsmanager:"))),
+    );
+    for (const secret of ["MollieApiKey", "BackOffice", "OriginVerify"]) {
+      assert.equal(
+        secretsRead.includes(`"Ref":"${secret}`),
+        (secrets as readonly string[]).includes(secret),
+        `${prefix} reads ${secret}: ${(secrets as readonly string[]).includes(secret)}`,
+      );
+    }
   }
-  assert.match(resources, /Table/);
-  assert.match(resources, /\/index\/\*/);
-  assert.match(resources, /MollieApiKey/);
-  assert.match(resources, /BackOffice/);
-  // No managed policies on the function's role.
-  template.hasResourceProperties("AWS::IAM::Role", {
-    AssumeRolePolicyDocument: Match.objectLike({
-      Statement: [Match.objectLike({ Principal: { Service: "lambda.amazonaws.com" } })],
-    }),
-    ManagedPolicyArns: Match.absent(),
-  });
+  // No managed policies on the functions' roles.
+  for (const [id, role] of Object.entries(template.findResources("AWS::IAM::Role")) as [string, any][]) {
+    if (id.startsWith("Function") || id.startsWith("Reconciler")) {
+      assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id} has managed policies`);
+    }
+  }
 });
 
 test("pages go to the HTTP API, static files to a private bucket through CloudFront", () => {
