@@ -1,4 +1,7 @@
-// `npx cdk synth -c publicUrl=https://shop.example` (offline, no credentials).
+// `npx cdk synth -c publicUrl=https://shop.example` (offline, no credentials),
+// optionally with -c stage=staging, -c account=... -c region=...,
+// -c domainName=shop.example -c certificateArn=arn:aws:acm:us-east-1:...,
+// -c webAcl=true (us-east-1 only), -c mollieTestMode=true.
 // The function's code is the folder `cargo lambda build --release --arm64
 // --lambda-dir target/lambda-arm64` leaves; the static files are
 // `target/site` from `cargo leptos build --release` (README, "Deploy to AWS").
@@ -28,10 +31,23 @@ if (!existsSync(`${functionDir}/bootstrap`)) {
 }
 const siteDir = context("siteDir") ?? fromRoot("target/site");
 
-new ShopStack(app, "Shop", {
+// `-c stage=staging` deploys the stack Shop-staging beside the others; no
+// stage keeps the stack's first name, Shop.
+const stage = context("stage");
+// The account and region: `-c account=... -c region=...`, else the CLI's
+// (the credentials' account, the profile's region).
+const account = context("account") ?? process.env.CDK_DEFAULT_ACCOUNT;
+const region = context("region") ?? process.env.CDK_DEFAULT_REGION;
+
+new ShopStack(app, stage ? `Shop-${stage}` : "Shop", {
+  env: { account, region },
+  stage,
   publicUrl,
   functionCode: lambda.Code.fromAsset(functionDir),
   siteDir: existsSync(siteDir) ? siteDir : undefined,
   mollieTestMode: context("mollieTestMode") === "true",
+  webAcl: context("webAcl") === "true",
+  domainName: context("domainName"),
+  certificateArn: context("certificateArn"),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

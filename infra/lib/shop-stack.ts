@@ -3,7 +3,8 @@
 // on S3 behind CloudFront, the Mollie key in Secrets Manager, the
 // reconciler as a scheduled invocation, and alarms. See docs/deployment.md.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   type CfnElement,
@@ -13,11 +14,13 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Tags,
   Token,
   Validations,
 } from "aws-cdk-lib";
 import { type CfnStage, HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as acm from "aws-cdk-lib/aws-certificatemanager";
 import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
 import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
@@ -76,7 +79,20 @@ export interface ShopStackProps extends StackProps {
    * @default false
    */
   readonly webAcl?: boolean;
+  /** The deployment's stage (staging, production...), a cost-allocation tag. @default "production" */
+  readonly stage?: string;
+  /** The shop's own domain (e.g. shop.example), served by the distribution; needs `certificateArn`. */
+  readonly domainName?: string;
+  /** An ACM certificate for `domainName`, in us-east-1 (CloudFront takes certificates only from there). */
+  readonly certificateArn?: string;
 }
+
+/** Cache-Control of files under pkg/: their names carry a hash of their content (cargo-leptos hash-files). */
+export const PKG_CACHE_CONTROL = "public, max-age=31536000, immutable";
+/** Cache-Control of the other static files (images, favicon): names that stay, contents that may change. */
+export const STATIC_CACHE_CONTROL = "public, max-age=3600";
+/** Function logs are kept past a chargeback's reach (disputes come 120 days to 13 months later). */
+export const FUNCTION_LOG_RETENTION = logs.RetentionDays.EIGHTEEN_MONTHS;
 
 /**
  * Public function sizing (docs/deployment.md, "Throttling and concurrency").
@@ -131,6 +147,12 @@ export class ShopStack extends Stack {
   constructor(scope: Construct, id: string, props: ShopStackProps) {
     super(scope, id, props);
     const schema = readTableSchema();
+    if (Boolean(props.domainName) !== Boolean(props.certificateArn)) {
+      throw new Error("domainName and certificateArn go together: the distribution serves the domain with that certificate");
+    }
+    // Cost allocation: every resource that takes tags.
+    Tags.of(this).add("app", "paper-and-clay-shop");
+    Tags.of(this).add("stage", props.stage ?? "production");
 
     this.table = new dynamodb.Table(this, "Table", {
       partitionKey: {
@@ -313,18 +335,30 @@ export class ShopStack extends Stack {
       throttlingRateLimit: API_THROTTLE.rateLimit,
       throttlingBurstLimit: API_THROTTLE.burstLimit,
     };
-    Validations.of(api).acknowledge(
-      {
-        id: "AwsSolutions-APIG4",
-        reason:
-          "A public shop: shoppers are anonymous and Mollie's webhook carries no credentials; the function checks every webhook against Mollie and rate-limits per client.",
-      },
-      {
-        id: "AwsSolutions-APIG1",
-        reason:
-          "Requests are logged by CloudFront's standard logs in front of it and by the function (JSON logs with a request line each).",
-      },
-    );
+    // Access logs, one JSON line a request: who (the edge's address, as
+    // API Gateway sees CloudFront), what, how it ended, how long it took.
+    const apiLogs = new logs.LogGroup(this, "ApiAccessLogs", {
+      retention: FUNCTION_LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    stage.accessLogSettings = {
+      destinationArn: apiLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: "$context.requestId",
+        ip: "$context.identity.sourceIp",
+        requestTime: "$context.requestTime",
+        httpMethod: "$context.httpMethod",
+        routeKey: "$context.routeKey",
+        status: "$context.status",
+        responseLength: "$context.responseLength",
+        integrationLatency: "$context.integrationLatency",
+      }),
+    };
+    Validations.of(api).acknowledge({
+      id: "AwsSolutions-APIG4",
+      reason:
+        "A public shop: shoppers are anonymous and Mollie's webhook carries no credentials; only CloudFront reaches the API (X-Origin-Verify), the function checks every webhook against Mollie and rate-limits per client.",
+    });
 
     // One bounded pass a minute, to the reconciler only.
     new events.Rule(this, "ReconcileSchedule", {
@@ -353,14 +387,35 @@ export class ShopStack extends Stack {
       enforceSSL: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: "site/",
-      removalPolicy: RemovalPolicy.DESTROY,
+      // Kept on stack deletion, with its files (delete it by hand): emptying
+      // it would take autoDeleteObjects' own Lambda and a bucket policy
+      // letting it delete everything, for files any build recreates.
+      removalPolicy: RemovalPolicy.RETAIN,
       autoDeleteObjects: false,
     });
 
+    // The function sets its own security headers; S3 sets none.
+    const staticHeaders = new cloudfront.ResponseHeadersPolicy(this, "StaticHeaders", {
+      comment: "Security headers on the static files",
+      securityHeadersBehavior: {
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(730),
+          includeSubdomains: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: {
+          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          override: true,
+        },
+      },
+    });
     const fromBucket: cloudfront.BehaviorOptions = {
       origin: origins.S3BucketOrigin.withOriginAccessControl(site),
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+      responseHeadersPolicy: staticHeaders,
     };
     const apiDomain = `${api.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
     // ALL_VIEWER_EXCEPT_HOST_HEADER cannot add CloudFront-Viewer-Address:
@@ -398,18 +453,25 @@ export class ShopStack extends Stack {
       enableLogging: true,
       logBucket: accessLogs,
       logFilePrefix: "cloudfront/",
+      ...(props.domainName && props.certificateArn
+        ? {
+            domainNames: [props.domainName],
+            certificate: acm.Certificate.fromCertificateArn(this, "Certificate", props.certificateArn),
+            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
     });
-    Validations.of(distribution).acknowledge(
-      {
+    Validations.of(distribution).acknowledge({
+      id: "AwsSolutions-CFR1",
+      reason: "A shop that sells everywhere it can take payments: no geo restriction.",
+    });
+    if (!props.certificateArn) {
+      Validations.of(distribution).acknowledge({
         id: "AwsSolutions-CFR4",
         reason:
-          "With CloudFront's default certificate the viewer policy cannot be raised; a deployment with its own domain passes a certificate and gets TLSv1.2_2021 (docs/deployment.md).",
-      },
-      {
-        id: "AwsSolutions-CFR1",
-        reason: "A shop that sells everywhere it can take payments: no geo restriction.",
-      },
-    );
+          "Without a domain of its own the distribution has CloudFront's default certificate, whose viewer policy cannot be raised; with domainName and certificateArn it gets TLSv1.2_2021 (docs/deployment.md).",
+      });
+    }
     if (!webAcl) {
       Validations.of(distribution).acknowledge({
         id: "AwsSolutions-CFR2",
@@ -419,14 +481,33 @@ export class ShopStack extends Stack {
     }
 
     if (props.siteDir) {
-      // File names under pkg/ are not hashed: the deployment invalidates them.
+      // Everything but pkg/: names that stay, so a short max-age and an
+      // invalidation. The exclusion also keeps prune away from pkg/.
       new s3deploy.BucketDeployment(this, "SiteFiles", {
-        sources: [s3deploy.Source.asset(props.siteDir)],
+        sources: [s3deploy.Source.asset(props.siteDir, { exclude: ["pkg", "pkg/*"] })],
+        exclude: ["pkg/*"],
         destinationBucket: site,
+        cacheControl: [s3deploy.CacheControl.fromString(STATIC_CACHE_CONTROL)],
         distribution,
-        distributionPaths: STATIC_PATHS,
+        distributionPaths: STATIC_PATHS.filter((path) => path !== "/pkg/*"),
         memoryLimit: 512,
       });
+      const pkgDir = join(props.siteDir, "pkg");
+      if (existsSync(pkgDir)) {
+        // pkg/: hashed names (cargo-leptos hash-files), so cached for good;
+        // no prune, so a page still open from the last release finds its
+        // files. /pkg/* is still invalidated, for builds without hashes.
+        new s3deploy.BucketDeployment(this, "PkgFiles", {
+          sources: [s3deploy.Source.asset(pkgDir)],
+          destinationBucket: site,
+          destinationKeyPrefix: "pkg/",
+          prune: false,
+          cacheControl: [s3deploy.CacheControl.fromString(PKG_CACHE_CONTROL)],
+          distribution,
+          distributionPaths: ["/pkg/*"],
+          memoryLimit: 512,
+        });
+      }
       // CDK's deploy-time handler for it is a stack-level singleton: its
       // findings are acknowledged on it alone, never stack-wide.
       const handler = this.node.children.find((child) =>
@@ -447,7 +528,7 @@ export class ShopStack extends Stack {
           "AwsSolutions-IAM5[Action::s3:List*]",
           "AwsSolutions-IAM5[Resource::*]",
           `AwsSolutions-IAM5[Resource::<${this.getLogicalId(site.node.defaultChild as CfnElement)}.Arn>/*]`,
-          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-${concrete(this.account, "<AWS::AccountId>")}-${concrete(this.region, "<AWS::Region>")}/*]`,
+          `AwsSolutions-IAM5[Resource::arn:${concrete(this.partition, "<AWS::Partition>")}:s3:::cdk-hnb659fds-assets-${concrete(this.account, "<AWS::AccountId>")}-${concrete(this.region, "<AWS::Region>")}/*]`,
           "AwsSolutions-L1",
         ].map((id) => ({ id, reason: why })),
       );
@@ -625,8 +706,9 @@ export class ShopStack extends Stack {
     >,
   ): { fn: lambda.Function; role: iam.Role; logGroup: logs.LogGroup } {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+      retention: FUNCTION_LOG_RETENTION,
+      // The logs are evidence in a dispute: they outlive the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),

@@ -5,7 +5,7 @@
 // plugin itself and asserts on its validation report.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -17,13 +17,17 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import {
   API_THROTTLE,
   FORWARDED_HEADERS,
+  PKG_CACHE_CONTROL,
   PUBLIC_CONCURRENCY,
   RATE_LIMITED_POSTS,
   readTableSchema,
   ShopStack,
   type ShopStackProps,
+  STATIC_CACHE_CONTROL,
   STATIC_PATHS,
 } from "../lib/shop-stack.ts";
+
+const CDK_JSON = JSON.parse(readFileSync(new URL("../cdk.json", import.meta.url), "utf8"));
 
 /** A stand-in function folder and site folder: the template is what is tested, not the binary. */
 function fixtures(): { functionDir: string; siteDir: string } {
@@ -40,7 +44,8 @@ function fixtures(): { functionDir: string; siteDir: string } {
 function synth(
   extra: Partial<ShopStackProps> = {},
 ): { app: App; stack: ShopStack; template: Template } {
-  const app = new App();
+  // The feature flags of cdk.json, as `cdk synth` runs the app.
+  const app = new App({ context: CDK_JSON.context });
   const { functionDir, siteDir } = fixtures();
   const stack = new ShopStack(app, "Shop", {
     publicUrl: "https://shop.example",
@@ -238,7 +243,12 @@ test("the function runs the server binary on arm64 with its configuration", () =
     },
     LoggingConfig: Match.objectLike({ LogGroup: { Ref: Match.stringLikeRegexp("^FunctionLogs") } }),
   });
-  template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+  // Past a chargeback's reach (disputes come up to 13 months later), kept on stack deletion.
+  for (const group of ["FunctionLogs", "ReconcilerLogs", "ApiAccessLogs"]) {
+    const id = logicalId("AWS::Logs::LogGroup", group);
+    assert.equal(template.findResources("AWS::Logs::LogGroup")[id].Properties.RetentionInDays, 545);
+    assert.equal(template.findResources("AWS::Logs::LogGroup")[id].DeletionPolicy, "Retain");
+  }
 });
 
 /** The statements of the inline policy on role `<prefix>Role…` (there is one). */
@@ -336,7 +346,95 @@ test("pages go to the HTTP API, static files to a private bucket through CloudFr
   assert.equal(config.DefaultCacheBehavior.CachePolicyId, "4135ea2d-6df8-44a3-9df3-4b5a84be39ad");
   assert.equal(config.DefaultCacheBehavior.ViewerProtocolPolicy, "redirect-to-https");
   assert.ok(config.Logging, "CloudFront logs");
-  template.resourceCountIs("Custom::CDKBucketDeployment", 1);
+  template.resourceCountIs("Custom::CDKBucketDeployment", 2);
+});
+
+test("static files: hashed pkg/ cached for good and never pruned, the rest briefly; security headers", () => {
+  const deployments = Object.values(template.findResources("Custom::CDKBucketDeployment")) as any[];
+  const pkg = deployments.find((d) => d.Properties.DestinationBucketKeyPrefix === "pkg/").Properties;
+  assert.deepEqual(pkg.SystemMetadata, { "cache-control": PKG_CACHE_CONTROL });
+  assert.equal(PKG_CACHE_CONTROL, "public, max-age=31536000, immutable");
+  assert.equal(pkg.Prune, false);
+  const rest = deployments.find((d) => d.Properties.DestinationBucketKeyPrefix === undefined).Properties;
+  assert.deepEqual(rest.SystemMetadata, { "cache-control": STATIC_CACHE_CONTROL });
+  assert.deepEqual(rest.Exclude, ["pkg/*"], "the rest's prune leaves pkg/ alone");
+  assert.notEqual(rest.Prune, false);
+
+  template.hasResourceProperties("AWS::CloudFront::ResponseHeadersPolicy", {
+    ResponseHeadersPolicyConfig: Match.objectLike({
+      SecurityHeadersConfig: {
+        StrictTransportSecurity: {
+          AccessControlMaxAgeSec: 63072000,
+          IncludeSubdomains: true,
+          Override: true,
+        },
+        ContentTypeOptions: { Override: true },
+        FrameOptions: { FrameOption: "DENY", Override: true },
+        ReferrerPolicy: { ReferrerPolicy: "strict-origin-when-cross-origin", Override: true },
+      },
+    }),
+  });
+  const policy = logicalId("AWS::CloudFront::ResponseHeadersPolicy", "StaticHeaders");
+  for (const behavior of distributionConfig(template).CacheBehaviors) {
+    assert.deepEqual(behavior.ResponseHeadersPolicyId, { Ref: policy }, behavior.PathPattern);
+  }
+  // The site bucket is kept with its files on stack deletion: the two agree.
+  const site = logicalId("AWS::S3::Bucket", "Site");
+  assert.equal(template.findResources("AWS::S3::Bucket")[site].DeletionPolicy, "Retain");
+  template.resourceCountIs("Custom::S3AutoDeleteObjects", 0);
+});
+
+test("the HTTP API logs every request as JSON", () => {
+  const group = logicalId("AWS::Logs::LogGroup", "ApiAccessLogs");
+  const stage = Object.values(template.findResources("AWS::ApiGatewayV2::Stage"))[0] as any;
+  const settings = stage.Properties.AccessLogSettings;
+  assert.deepEqual(settings.DestinationArn, { "Fn::GetAtt": [group, "Arn"] });
+  assert.deepEqual(Object.keys(JSON.parse(settings.Format)), [
+    "requestId",
+    "ip",
+    "requestTime",
+    "httpMethod",
+    "routeKey",
+    "status",
+    "responseLength",
+    "integrationLatency",
+  ]);
+});
+
+test("cost-allocation tags: the app and its stage", () => {
+  const tagsOf = (t: Template) =>
+    (Object.values(t.findResources("AWS::DynamoDB::Table"))[0] as any).Properties.Tags;
+  assert.deepEqual(tagsOf(template), [
+    { Key: "app", Value: "paper-and-clay-shop" },
+    { Key: "stage", Value: "production" },
+  ]);
+  const { template: staging } = synth({ stage: "staging" });
+  assert.deepEqual(tagsOf(staging), [
+    { Key: "app", Value: "paper-and-clay-shop" },
+    { Key: "stage", Value: "staging" },
+  ]);
+  const fn = shopFunction(template, "http").props;
+  assert.ok(fn.Tags.some((t: any) => t.Key === "app" && t.Value === "paper-and-clay-shop"));
+});
+
+test("a domain of its own: served with its certificate and TLS 1.2 at least; CFR4 then needs no acknowledgement", () => {
+  assert.equal(distributionConfig(template).Aliases, undefined);
+  const certificateArn = "arn:aws:acm:us-east-1:111111111111:certificate/abc";
+  const { app: withDomain, template: t } = synth({ domainName: "shop.example", certificateArn });
+  const config = distributionConfig(t);
+  assert.deepEqual(config.Aliases, ["shop.example"]);
+  assert.equal(config.ViewerCertificate.AcmCertificateArn, certificateArn);
+  assert.equal(config.ViewerCertificate.MinimumProtocolVersion, "TLSv1.2_2021");
+  assert.equal(config.ViewerCertificate.SslSupportMethod, "sni-only");
+  assert.deepEqual(nagFindings(withDomain), []);
+  // Without the certificate's acknowledgement being needed, none is recorded.
+  const acknowledged = withDomain.node
+    .findAll()
+    .flatMap((c) => c.node.metadata)
+    .filter((m) => m.type === "aws:cdk:acknowledged-rules")
+    .flatMap((m) => Object.keys(m.data as object));
+  assert.ok(!acknowledged.some((id) => id.includes("CFR4")), acknowledged.join(", "));
+  assert.throws(() => synth({ domainName: "shop.example" }), /certificateArn/);
 });
 
 test("the Mollie key and the back office's accounts are secrets that only the function may read", () => {
