@@ -1,7 +1,8 @@
-// The shop on AWS: one DynamoDB table, one Lambda function (the same server
-// binary, built by cargo lambda), an HTTP API in front of it, static files
-// on S3 behind CloudFront, the Mollie key in Secrets Manager, the
-// reconciler as a scheduled invocation, and alarms. See docs/deployment.md.
+// The shop on AWS: one DynamoDB table, the server binary (built by cargo
+// lambda) as two functions (the public one behind an HTTP API that only
+// CloudFront reaches, and the scheduled reconciler), static files on S3
+// behind CloudFront, secrets in Secrets Manager, alarms that e-mail the
+// owner, and a dashboard. See docs/deployment.md.
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
