@@ -175,6 +175,38 @@ pub trait Store: Send + Sync + 'static {
 
     /// An order's audit log, oldest first.
     async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Counts one failed sign-in against `key` (an account or a client) in
+    /// a window of `window` that starts with the first failure, shared by
+    /// every process on the store; returns the failures in the window, this
+    /// one included. The count is forgotten when its window ends.
+    async fn count_sign_in_failure(
+        &self,
+        key: &str,
+        now: time::OffsetDateTime,
+        window: std::time::Duration,
+    ) -> Result<u32, StoreError>;
+
+    /// The failed sign-ins counted against `key` in its current window.
+    async fn sign_in_failures(
+        &self,
+        key: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<u32, StoreError>;
+
+    /// Ends every session of `operator` issued before `at`, on every
+    /// process (sign-out, a changed password, a removed account).
+    async fn end_operator_sessions(
+        &self,
+        operator: &str,
+        at: time::OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Sessions of `operator` issued before this are ended.
+    async fn operator_sessions_valid_after(
+        &self,
+        operator: &str,
+    ) -> Result<Option<time::OffsetDateTime>, StoreError>;
 }
 
 /// Where a page of [`Store::recent_orders`] ended: the last order's

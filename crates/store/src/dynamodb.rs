@@ -100,6 +100,55 @@ const ATTEMPT_COPY_PREFIX: &str = "attempt#";
 /// a Query of its partition, as before.
 const COPIES_MARKER: &str = "attempts_inline";
 const CHECKOUT_SK: &str = "CHECKOUT";
+/// Rounds of a sign-in failure count racing other processes.
+const MAX_COUNT_ROUNDS: usize = 4;
+/// The item that maps a provider payment id to its attempt, written in the
+/// transaction that records the id: a strongly consistent read finds it at
+/// once, where the by-provider-payment index may lag behind the write (a
+/// webhook right after checkout would be answered "unknown").
+const PAYMENT_SK: &str = "PAYMENT";
+
+/// Failed sign-ins against one key (an account, a client) in a window;
+/// DynamoDB's TTL removes the item some time after the window ends.
+const SIGN_IN_SK: &str = "SIGNIN";
+/// An operator's sessions issued before `valid_after` (unix ms) are ended.
+const SESSIONS_SK: &str = "SESSIONS";
+
+fn sign_in_pk(key: &str) -> String {
+    format!("SIGNIN#{key}")
+}
+
+fn operator_pk(name: &str) -> String {
+    format!("OPERATOR#{name}")
+}
+
+fn is_conditional_check_failure<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    error
+        .as_service_error()
+        .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
+}
+
+fn number(item: Option<&Item>, name: &str) -> Option<i64> {
+    match item?.get(name)? {
+        AttributeValue::N(n) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+fn payment_pk(id: &ProviderPaymentId) -> String {
+    format!("PAYMENT#{id}")
+}
+
+/// What the [`PAYMENT_SK`] item holds besides its key.
+#[derive(Deserialize)]
+struct PaymentLookupItem {
+    order_id: OrderId,
+    attempt_id: AttemptId,
+}
 
 fn order_pk(id: &OrderId) -> String {
     format!("ORDER#{id}")
@@ -686,10 +735,27 @@ impl Store for DynamoDbStore {
             .expression_attribute_values(":copy", attempt_copy(next)?)
             .build()
             .map_err(unavailable)?;
-        self.client
+        let mut transaction = self
+            .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(attempt_put).build())
-            .transact_items(TransactWriteItem::builder().update(copy_update).build())
+            .transact_items(TransactWriteItem::builder().update(copy_update).build());
+        if let Some(provider_payment_id) = &next.provider_payment_id {
+            // One provider payment belongs to one attempt, ever.
+            let lookup = Update::builder()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(payment_pk(provider_payment_id)))
+                .key("sk", AttributeValue::S(PAYMENT_SK.into()))
+                .update_expression("SET order_id = :order, attempt_id = :attempt")
+                .condition_expression("attribute_not_exists(pk) OR attempt_id = :attempt")
+                .expression_attribute_values(":order", AttributeValue::S(next.order_id.to_string()))
+                .expression_attribute_values(":attempt", AttributeValue::S(next.id.to_string()))
+                .build()
+                .map_err(unavailable)?;
+            transaction =
+                transaction.transact_items(TransactWriteItem::builder().update(lookup).build());
+        }
+        transaction
             .send()
             .await
             .map(|_| ())
@@ -735,6 +801,22 @@ impl Store for DynamoDbStore {
         &self,
         provider_payment_id: &ProviderPaymentId,
     ) -> Result<Option<PaymentAttempt>, StoreError> {
+        let lookup = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key("pk", AttributeValue::S(payment_pk(provider_payment_id)))
+            .key("sk", AttributeValue::S(PAYMENT_SK.into()))
+            .send()
+            .await
+            .map_err(sdk_unavailable)?;
+        if let Some(item) = lookup.item {
+            let found: PaymentLookupItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+            return self.load_attempt(&found.order_id, &found.attempt_id).await;
+        }
+        // Attempts recorded before the lookup items existed are found
+        // through the index.
         let page = self
             .client
             .query()
@@ -843,5 +925,134 @@ impl Store for DynamoDbStore {
                     .map_err(unavailable)
             })
             .collect()
+    }
+
+    async fn count_sign_in_failure(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: std::time::Duration,
+    ) -> Result<u32, StoreError> {
+        let now_ms = unix_millis(now);
+        let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        let window_ends = now_ms.saturating_add(window_ms);
+        // Two processes may race at a window's start: whoever starts it,
+        // the other adds to it (a few rounds at most).
+        for _ in 0..MAX_COUNT_ROUNDS {
+            let added = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(sign_in_pk(key)))
+                .key("sk", AttributeValue::S(SIGN_IN_SK.into()))
+                .update_expression("ADD failures :one")
+                .condition_expression("window_ends > :now")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+                .send()
+                .await;
+            match added {
+                Ok(output) => {
+                    let count = number(output.attributes.as_ref(), "failures").unwrap_or(1);
+                    return Ok(u32::try_from(count).unwrap_or(u32::MAX));
+                }
+                Err(error) if is_conditional_check_failure(&error) => {}
+                Err(error) => return Err(sdk_unavailable(error)),
+            }
+            let started = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(sign_in_pk(key)))
+                .key("sk", AttributeValue::S(SIGN_IN_SK.into()))
+                .update_expression("SET failures = :one, window_ends = :ends, #ttl = :ttl")
+                .condition_expression("attribute_not_exists(pk) OR window_ends <= :now")
+                .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+                .expression_attribute_values(":ends", AttributeValue::N(window_ends.to_string()))
+                .expression_attribute_values(
+                    ":ttl",
+                    AttributeValue::N((window_ends / 1000 + 1).to_string()),
+                )
+                .send()
+                .await;
+            match started {
+                Ok(_) => return Ok(1),
+                Err(error) if is_conditional_check_failure(&error) => {}
+                Err(error) => return Err(sdk_unavailable(error)),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn sign_in_failures(&self, key: &str, now: OffsetDateTime) -> Result<u32, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key("pk", AttributeValue::S(sign_in_pk(key)))
+            .key("sk", AttributeValue::S(SIGN_IN_SK.into()))
+            .send()
+            .await
+            .map_err(sdk_unavailable)?;
+        let item = found.item.as_ref();
+        // TTL deletes late (up to days): an ended window counts nothing.
+        let open = number(item, "window_ends").is_some_and(|ends| ends > unix_millis(now));
+        let count = if open {
+            number(item, "failures").unwrap_or(0)
+        } else {
+            0
+        };
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn end_operator_sessions(
+        &self,
+        operator: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let at = unix_millis(at);
+        let moved = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(operator_pk(operator)))
+            .key("sk", AttributeValue::S(SESSIONS_SK.into()))
+            .update_expression("SET valid_after = :at")
+            // Never moves back: a late sign-out cannot revive sessions.
+            .condition_expression("attribute_not_exists(valid_after) OR valid_after < :at")
+            .expression_attribute_values(":at", AttributeValue::N(at.to_string()))
+            .send()
+            .await;
+        match moved {
+            Ok(_) => Ok(()),
+            Err(error) if is_conditional_check_failure(&error) => Ok(()),
+            Err(error) => Err(sdk_unavailable(error)),
+        }
+    }
+
+    async fn operator_sessions_valid_after(
+        &self,
+        operator: &str,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key("pk", AttributeValue::S(operator_pk(operator)))
+            .key("sk", AttributeValue::S(SESSIONS_SK.into()))
+            .send()
+            .await
+            .map_err(sdk_unavailable)?;
+        number(found.item.as_ref(), "valid_after")
+            .map(|ms| {
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                    .map_err(unavailable)
+            })
+            .transpose()
     }
 }

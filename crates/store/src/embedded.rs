@@ -31,6 +31,17 @@ const ORDERS_BY_TIME: TableDefinition<&str, &str> = TableDefinition::new("orders
 /// "{order id}/{unix ms, 13 digits}/{uuid}" -> AuditEntry (JSON): an order's
 /// audit log in time order. Entries are only ever inserted.
 const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+/// sign-in key -> SignInFailures (JSON): failed sign-ins in a window.
+const SIGN_IN_FAILURES: TableDefinition<&str, &[u8]> = TableDefinition::new("sign_in_failures");
+/// operator name -> unix ms: their sessions issued before it are ended.
+const OPERATOR_SESSIONS: TableDefinition<&str, i64> = TableDefinition::new("operator_sessions");
+
+/// Failed sign-ins counted in a window that ends at `window_ends` (unix ms).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SignInFailures {
+    count: u32,
+    window_ends: i64,
+}
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -72,9 +83,10 @@ impl EmbeddedStore {
         let db = Database::create(path).map_err(unavailable)?;
         // Creating the tables is a durable commit: only when they are missing.
         let existing = db.begin_read().map_err(unavailable)?;
-        let missing = [ORDERS, ATTEMPTS, CHECKOUTS, AUDIT]
+        let missing = [ORDERS, ATTEMPTS, CHECKOUTS, AUDIT, SIGN_IN_FAILURES]
             .iter()
             .any(|table| existing.open_table(*table).is_err())
+            || existing.open_table(OPERATOR_SESSIONS).is_err()
             || [PROVIDER_PAYMENTS, ORDERS_BY_TIME]
                 .iter()
                 .any(|table| existing.open_table(*table).is_err());
@@ -88,6 +100,8 @@ impl EmbeddedStore {
                 tx.open_table(CHECKOUTS).map_err(unavailable)?;
                 tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
                 tx.open_table(AUDIT).map_err(unavailable)?;
+                tx.open_table(SIGN_IN_FAILURES).map_err(unavailable)?;
+                tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?;
                 let mut by_time = tx.open_table(ORDERS_BY_TIME).map_err(unavailable)?;
                 // A store from before the list existed: list its orders too.
                 if unlisted {
@@ -413,6 +427,108 @@ impl Store for EmbeddedStore {
                 entries.push(decode::<AuditEntry>(value.value())?);
             }
             Ok(entries)
+        })
+        .await
+    }
+
+    async fn count_sign_in_failure(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: std::time::Duration,
+    ) -> Result<u32, StoreError> {
+        let key = key.to_owned();
+        let now = unix_millis(now);
+        let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        let counted = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let result = counted.clone();
+        self.write(move |tx| {
+            let mut table = tx.open_table(SIGN_IN_FAILURES).map_err(unavailable)?;
+            let current = match table.get(key.as_str()).map_err(unavailable)? {
+                Some(value) => Some(decode::<SignInFailures>(value.value())?),
+                None => None,
+            };
+            let next = match current {
+                Some(open) if open.window_ends > now => SignInFailures {
+                    count: open.count.saturating_add(1),
+                    window_ends: open.window_ends,
+                },
+                _ => SignInFailures {
+                    count: 1,
+                    window_ends: now.saturating_add(window),
+                },
+            };
+            table
+                .insert(key.as_str(), encode(&next)?.as_slice())
+                .map_err(unavailable)?;
+            counted.store(next.count, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        })
+        .await?;
+        Ok(result.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    async fn sign_in_failures(&self, key: &str, now: OffsetDateTime) -> Result<u32, StoreError> {
+        let key = key.to_owned();
+        let now = unix_millis(now);
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let table = tx.open_table(SIGN_IN_FAILURES).map_err(unavailable)?;
+            Ok(match table.get(key.as_str()).map_err(unavailable)? {
+                Some(value) => {
+                    let open = decode::<SignInFailures>(value.value())?;
+                    if open.window_ends > now {
+                        open.count
+                    } else {
+                        0
+                    }
+                }
+                None => 0,
+            })
+        })
+        .await
+    }
+
+    async fn end_operator_sessions(
+        &self,
+        operator: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let operator = operator.to_owned();
+        let at = unix_millis(at);
+        self.write(move |tx| {
+            let mut table = tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?;
+            // Never moves back: a late sign-out cannot revive sessions.
+            let before = table
+                .get(operator.as_str())
+                .map_err(unavailable)?
+                .map(|v| v.value());
+            table
+                .insert(operator.as_str(), before.map_or(at, |b| b.max(at)))
+                .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn operator_sessions_valid_after(
+        &self,
+        operator: &str,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let operator = operator.to_owned();
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let table = tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?;
+            let millis = table
+                .get(operator.as_str())
+                .map_err(unavailable)?
+                .map(|v| v.value());
+            millis
+                .map(|ms| {
+                    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                        .map_err(unavailable)
+                })
+                .transpose()
         })
         .await
     }

@@ -594,6 +594,16 @@ macro_rules! contract {
                 super::lists_attempts_due_a_check_longest_overdue_first($make).await;
             }
 
+            #[tokio::test(flavor = "multi_thread")]
+            async fn counts_sign_in_failures_in_a_window() {
+                super::counts_sign_in_failures_in_a_window($make).await;
+            }
+
+            #[tokio::test]
+            async fn ends_an_operators_sessions() {
+                super::ends_an_operators_sessions($make).await;
+            }
+
             #[tokio::test]
             async fn finds_an_attempt_by_its_provider_payment_id() {
                 super::finds_an_attempt_by_its_provider_payment_id($make).await;
@@ -693,6 +703,151 @@ async fn dynamodb_reads_orders_written_before_the_attempt_copies() {
     let old = dynamo.load_order(&order.id).await.unwrap().unwrap();
     assert_eq!(old, written);
     assert_eq!(old.attempts, vec![attempt]);
+}
+
+/// A webhook can come moments after checkout recorded the payment's id,
+/// before DynamoDB's by-provider-payment index has it (indexes are
+/// eventually consistent). The lookup must read its own writes: here the
+/// attempt item's index attribute is removed, as if the index had not
+/// caught up, and the attempt is still found.
+#[tokio::test]
+async fn dynamodb_finds_a_just_recorded_payment_without_the_index() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT")
+        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server");
+    let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
+    let table = format!("contract-{}", uuid_like());
+    store::TableSetup::create_if_missing(&client, &table)
+        .await
+        .unwrap();
+    let dynamo = store::DynamoDbStore::new(client.clone(), table.clone());
+    let (order, attempt, checkout) = new_order();
+    dynamo
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    let provider_id = ProviderPaymentId::parse("tr_lookup0001").unwrap();
+    let mut next = attempt.clone();
+    next.record_provider_payment(provider_id.clone(), Some("https://pay.example/1".into()));
+    next.bump_version(OffsetDateTime::now_utc());
+    dynamo.update_attempt(&next).await.unwrap();
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(format!("ORDER#{}", order.id)))
+        .key("sk", AttributeValue::S(format!("ATTEMPT#{}", attempt.id)))
+        .update_expression("REMOVE gsi1pk")
+        .send()
+        .await
+        .unwrap();
+    let found = dynamo
+        .find_attempt_by_provider_payment(&provider_id)
+        .await
+        .unwrap();
+    assert_eq!(found, Some(next.clone()));
+    // The id stays with its attempt: another attempt cannot claim it.
+    let (other_order, other_attempt, other_checkout) = new_order();
+    dynamo
+        .create_order(&other_order, &other_attempt, &other_checkout)
+        .await
+        .unwrap();
+    let mut claim = other_attempt.clone();
+    claim.record_provider_payment(provider_id.clone(), None);
+    claim.bump_version(OffsetDateTime::now_utc());
+    assert!(dynamo.update_attempt(&claim).await.is_err());
+    assert_eq!(
+        dynamo
+            .find_attempt_by_provider_payment(&provider_id)
+            .await
+            .unwrap(),
+        Some(next)
+    );
+}
+
+/// Failed sign-ins are counted per key in a window that starts with the
+/// first failure; keys are independent; an ended window counts nothing.
+async fn counts_sign_in_failures_in_a_window(store: Arc<dyn Store>) {
+    let key = format!("account:{}", uuid_like());
+    let other = format!("client:{}", uuid_like());
+    let window = std::time::Duration::from_secs(900);
+    // Now, not a fixed past time: DynamoDB's TTL may remove ended windows.
+    let t0 = OffsetDateTime::now_utc();
+    assert_eq!(store.sign_in_failures(&key, t0).await.unwrap(), 0);
+    for expected in 1..=3 {
+        let at = t0 + time::Duration::seconds(i64::from(expected));
+        assert_eq!(
+            store.count_sign_in_failure(&key, at, window).await.unwrap(),
+            expected
+        );
+    }
+    assert_eq!(
+        store
+            .count_sign_in_failure(&other, t0, window)
+            .await
+            .unwrap(),
+        1
+    );
+    let inside = t0 + time::Duration::seconds(899);
+    assert_eq!(store.sign_in_failures(&key, inside).await.unwrap(), 3);
+    let after = t0 + time::Duration::seconds(901);
+    assert_eq!(store.sign_in_failures(&key, after).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .count_sign_in_failure(&key, after, window)
+            .await
+            .unwrap(),
+        1,
+        "a new window"
+    );
+    // Concurrent failures are each counted once.
+    let racing = format!("client:{}", uuid_like());
+    let counts: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, racing) = (store.clone(), racing.clone());
+            tokio::spawn(async move { store.count_sign_in_failure(&racing, t0, window).await })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for count in counts {
+        seen.push(count.await.unwrap().unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=8).collect::<Vec<u32>>());
+}
+
+/// An operator's sessions end at a time every process reads; it never
+/// moves back.
+async fn ends_an_operators_sessions(store: Arc<dyn Store>) {
+    let name = format!("op{}", &uuid_like()[..8]);
+    assert_eq!(
+        store.operator_sessions_valid_after(&name).await.unwrap(),
+        None
+    );
+    let t1 = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
+    store.end_operator_sessions(&name, t1).await.unwrap();
+    assert_eq!(
+        store.operator_sessions_valid_after(&name).await.unwrap(),
+        Some(t1)
+    );
+    let earlier = t1 - time::Duration::minutes(5);
+    store.end_operator_sessions(&name, earlier).await.unwrap();
+    assert_eq!(
+        store.operator_sessions_valid_after(&name).await.unwrap(),
+        Some(t1)
+    );
+    let later = t1 + time::Duration::minutes(5);
+    store.end_operator_sessions(&name, later).await.unwrap();
+    assert_eq!(
+        store.operator_sessions_valid_after(&name).await.unwrap(),
+        Some(later)
+    );
+    assert_eq!(
+        store
+            .operator_sessions_valid_after("someone_else")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 fn embedded() -> Arc<dyn Store> {
