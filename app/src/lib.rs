@@ -114,7 +114,16 @@ pub mod security {
     pub struct OperatorAccess {
         pub operators: operators::Operators,
         pub sessions: operators::Sessions,
+        /// Failed sign-ins allowed per account and per client, counted in
+        /// the store (shared by every process).
+        pub sign_in_limits: checkout::SignInLimits,
     }
+
+    /// The client a request counts against (the server's rate limits
+    /// decide who that is: the peer, or the viewer behind CloudFront); the
+    /// server puts it in every request's extensions.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct ClientAddress(pub std::net::IpAddr);
 
     /// How cookies are set: `secure` behind https (then browsers send them
     /// over https only).

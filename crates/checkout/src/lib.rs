@@ -51,6 +51,6 @@ pub use ports::{
 pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
 pub use service::{
     refund_reason, ActionFailure, CaptureFailure, CheckoutError, CheckoutService, CheckoutStarted,
-    OrderList, PaymentChoices, ReconcilePolicy, RefundFailure, ShopUrls, SyncError, SyncOutcome,
-    MAX_ATTEMPTS_PER_ORDER,
+    OrderList, PaymentChoices, ReconcilePolicy, RefundFailure, ShopUrls, SignInLimits, SyncError,
+    SyncOutcome, MAX_ATTEMPTS_PER_ORDER,
 };

@@ -3,13 +3,15 @@
 //!
 //! - Accounts: a name and an argon2id password hash (a PHC string, from
 //!   `server hash-password`), from configuration. No password is stored.
-//! - Sessions: the operator's name and an expiry in a cookie signed with
-//!   HMAC-SHA256 under the shop's session secret. The server keeps nothing,
-//!   so a session works on any process (the plain server, every Lambda
-//!   instance). The cookie is HttpOnly and SameSite=Strict (another site's
-//!   page cannot send it), and Secure behind https. A session ends at its
-//!   expiry, at sign-out, when the secret changes, or when the operator's
-//!   account is removed.
+//! - Sessions: the operator's name, when it was issued, when it expires and
+//!   which password it was signed in with (the hash's salt, public by
+//!   design), in a cookie signed with HMAC-SHA256 under the shop's session
+//!   secret. The cookie is HttpOnly and SameSite=Strict (another site's page
+//!   cannot send it), and Secure behind https. A session ends at its
+//!   expiry, when the secret changes, when the operator's account is
+//!   removed or their password changed, and, through the time after which
+//!   the store holds an operator's sessions valid ([`Session::issued_at`]),
+//!   at sign-out on every process.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -33,17 +35,15 @@ pub enum ConfigError {
 }
 
 /// The operator accounts.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Operators {
     /// name -> PHC string (checked at parse time).
     accounts: BTreeMap<String, String>,
-}
-
-/// A hash to verify against when the name is unknown, so that a wrong name
-/// takes as long as a wrong password (no way to learn which names exist).
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password("a decoy that matches nothing"))
+    /// Verified against when the name is unknown, so that a wrong name
+    /// takes as long as a wrong password (no way to learn which names
+    /// exist). Made with the accounts, at start: made on first use, the
+    /// first unknown name would cost two hashes and tell itself apart.
+    decoy: String,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -90,7 +90,10 @@ impl Operators {
             }
         }
         if problems.is_empty() {
-            Ok(Self { accounts })
+            Ok(Self {
+                accounts,
+                decoy: hash_password("a decoy that matches nothing"),
+            })
         } else {
             Err(ConfigError::Accounts(problems))
         }
@@ -104,11 +107,20 @@ impl Operators {
         self.accounts.contains_key(name)
     }
 
-    /// The operator's name when the password is theirs.
+    /// Which password an account has: its hash's salt, new with every
+    /// hash. A session carries it, so a changed password ends it.
+    fn password_tag(&self, name: &str) -> Option<String> {
+        let hash = PasswordHash::new(self.accounts.get(name)?).ok()?;
+        Some(hash.salt?.as_str().to_owned())
+    }
+
+    /// The operator's name when the password is theirs. Deliberately slow
+    /// (argon2id, tens of milliseconds): call it off the async executor
+    /// (`tokio::task::spawn_blocking`).
     pub fn verify(&self, name: &str, password: &str) -> Option<String> {
         let (known, hash) = match self.accounts.get(name) {
             Some(hash) => (true, hash.as_str()),
-            None => (false, decoy_hash()),
+            None => (false, self.decoy.as_str()),
         };
         let matches = PasswordHash::new(hash)
             .map(|parsed| {
@@ -165,11 +177,22 @@ impl Sessions {
         })
     }
 
-    /// The cookie that signs `operator` in until `now` + the lifetime.
-    pub fn sign_in(&self, operator: &str, now: OffsetDateTime) -> Cookie<'static> {
+    /// The cookie that signs `operator` (one of `operators`) in until
+    /// `now` + the lifetime, with the password they have now.
+    pub fn sign_in(
+        &self,
+        operators: &Operators,
+        operator: &str,
+        now: OffsetDateTime,
+    ) -> Cookie<'static> {
         let expires = now + self.lifetime;
+        let tag = operators.password_tag(operator).unwrap_or_default();
+        let issued_ms = now.unix_timestamp_nanos() / 1_000_000;
         let cookie = self
-            .base(format!("{operator}|{}", expires.unix_timestamp()))
+            .base(format!(
+                "{operator}|{}|{issued_ms}|{tag}",
+                expires.unix_timestamp()
+            ))
             .max_age(self.lifetime)
             .build();
         let mut jar = CookieJar::new();
@@ -192,15 +215,27 @@ impl Sessions {
             .secure(self.secure)
     }
 
-    /// The signed-in operator, from the `Cookie` header values of a
-    /// request: a cookie signed with our key, not expired, naming an
-    /// operator who still has an account.
+    /// The signed-in operator's name (see [`Sessions::session`]).
     pub fn operator<'a>(
         &self,
         cookie_headers: impl IntoIterator<Item = &'a str>,
         operators: &Operators,
         now: OffsetDateTime,
     ) -> Option<String> {
+        self.session(cookie_headers, operators, now)
+            .map(|session| session.operator)
+    }
+
+    /// The session of a request, from its `Cookie` header values: a cookie
+    /// signed with our key, not expired, naming an operator who still has
+    /// an account with the password they signed in with. Whether the
+    /// operator ended their sessions since is the store's to say.
+    pub fn session<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+        operators: &Operators,
+        now: OffsetDateTime,
+    ) -> Option<Session> {
         let jar = CookieJar::new();
         let signed = jar.signed(&self.key);
         cookie_headers
@@ -210,11 +245,34 @@ impl Sessions {
             .filter(|c| c.name() == SESSION_COOKIE)
             .find_map(|c| {
                 let verified = signed.verify(c.into_owned())?;
-                let (name, expires) = verified.value().rsplit_once('|')?;
+                let mut fields = verified.value().split('|');
+                let (name, expires, issued_ms, tag) = (
+                    fields.next()?,
+                    fields.next()?,
+                    fields.next()?,
+                    fields.next()?,
+                );
                 let expires = OffsetDateTime::from_unix_timestamp(expires.parse().ok()?).ok()?;
-                (now < expires && operators.contains(name)).then(|| name.to_owned())
+                let issued_at = OffsetDateTime::from_unix_timestamp_nanos(
+                    issued_ms.parse::<i128>().ok()?.checked_mul(1_000_000)?,
+                )
+                .ok()?;
+                let current = operators.password_tag(name)?;
+                (now < expires && fields.next().is_none() && current == tag).then(|| Session {
+                    operator: name.to_owned(),
+                    issued_at,
+                })
             })
     }
+}
+
+/// A signed-in operator's session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub operator: String,
+    /// Sessions issued at or before the time the operator last ended
+    /// their sessions (sign-out) are over.
+    pub issued_at: OffsetDateTime,
 }
 
 #[cfg(test)]
@@ -222,6 +280,17 @@ mod tests {
     use super::*;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_decoy_is_made_with_the_accounts_not_on_first_use() {
+        let operators = Operators::parse("").unwrap();
+        let decoy = PasswordHash::new(&operators.decoy).expect("a PHC string");
+        assert_eq!(decoy.algorithm.as_str(), "argon2id");
+        assert_eq!(
+            operators.verify("nobody", "a decoy that matches nothing"),
+            None
+        );
+    }
 
     fn alice() -> Operators {
         Operators::parse(&format!("alice:{}", hash_password("correct horse"))).unwrap()
@@ -261,7 +330,7 @@ mod tests {
         let operators = alice();
         let sessions = Sessions::new(SECRET, Duration::hours(8), true).unwrap();
         let now = OffsetDateTime::now_utc();
-        let cookie = sessions.sign_in("alice", now);
+        let cookie = sessions.sign_in(&operators, "alice", now);
         assert_eq!(cookie.http_only(), Some(true));
         assert_eq!(cookie.same_site(), Some(SameSite::Strict));
         assert_eq!(cookie.secure(), Some(true));
@@ -284,7 +353,7 @@ mod tests {
         let operators = alice();
         let sessions = Sessions::new(SECRET, Duration::hours(8), false).unwrap();
         let now = OffsetDateTime::now_utc();
-        let cookie = sessions.sign_in("alice", now);
+        let cookie = sessions.sign_in(&operators, "alice", now);
         // Another shop's secret.
         let other = Sessions::new(&[7; 32], Duration::hours(8), false).unwrap();
         assert_eq!(
@@ -301,6 +370,26 @@ mod tests {
             sessions.operator([header(&cookie).as_str()], &bob, now),
             None
         );
+        // The password was changed (the same one again: a new hash).
+        let changed =
+            Operators::parse(&format!("alice:{}", hash_password("correct horse"))).unwrap();
+        assert_eq!(
+            sessions.operator([header(&cookie).as_str()], &changed, now),
+            None
+        );
+    }
+
+    #[test]
+    fn a_session_says_when_it_was_issued() {
+        let operators = alice();
+        let sessions = Sessions::new(SECRET, Duration::hours(8), false).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp_nanos(1_764_000_000_123_000_000).unwrap();
+        let cookie = sessions.sign_in(&operators, "alice", now);
+        let session = sessions
+            .session([header(&cookie).as_str()], &operators, now)
+            .unwrap();
+        assert_eq!(session.operator, "alice");
+        assert_eq!(session.issued_at, now);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod http_surface;
 mod logs;
 mod money_storm;
 mod outage;
+mod processes;
 mod refunds;
 mod safety;
 mod storm;

@@ -6,11 +6,13 @@ mod back_office;
 mod captures;
 mod checkout;
 mod methods;
+mod operator_access;
 mod payment_sync;
 mod refunds;
 
 pub use back_office::{refund_reason, ActionFailure, OrderList};
 pub use captures::CaptureFailure;
+pub use operator_access::SignInLimits;
 pub use refunds::RefundFailure;
 
 use crate::capture::CaptureMode;
@@ -73,6 +75,12 @@ pub struct ReconcilePolicy {
     /// An authorization this close to its capture deadline is flagged to
     /// the operator.
     pub capture_warning: Duration,
+    /// How long a refund's first send may still be running (the request
+    /// that sends it is cut off by then): a resend that is refused within
+    /// this never fails the refund, since Mollie answers 409 to a resend
+    /// while the first send with the same key is still in flight, and then
+    /// makes the refund.
+    pub refund_in_flight_for: Duration,
 }
 
 impl Default for ReconcilePolicy {
@@ -86,6 +94,7 @@ impl Default for ReconcilePolicy {
                 max_interval: Duration::from_secs(3600),
             },
             capture_warning: Duration::from_secs(24 * 3600),
+            refund_in_flight_for: Duration::from_secs(30),
         }
     }
 }
