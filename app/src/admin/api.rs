@@ -126,6 +126,18 @@ pub struct AttemptView {
     pub incident: Option<String>,
 }
 
+/// A payment of the order that took money, as the refund form offers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundablePaymentView {
+    /// Mollie's payment id (`tr_...`).
+    pub provider_payment_id: String,
+    /// What can still be refunded of it ("€12.50").
+    pub refundable: String,
+    /// The refund form's choice when the page opens: the payment with an
+    /// incident (paid twice, paid after it was given up), else the first.
+    pub preselected: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditView {
     pub at: String,
@@ -148,6 +160,9 @@ pub struct AdminOrderView {
     pub charged_back: Option<String>,
     /// What can still be refunded, as a decimal for the form ("12.50").
     pub refundable: Option<String>,
+    /// The payments a refund can go to (more than one: the order was paid
+    /// twice).
+    pub refundable_payments: Vec<RefundablePaymentView>,
     /// The currency amounts are entered in ("EUR").
     pub currency: String,
     /// An authorization waits for capture or release.
@@ -163,26 +178,67 @@ pub struct AdminOrderView {
 }
 
 /// Signs in with an operator's name and password, then opens the orders.
+/// Failed sign-ins are counted per account and per client in the store, so
+/// guessing is bounded across every process; past the limit a sign-in is
+/// refused before its password is checked.
 #[server(endpoint = "admin/sign_in")]
 pub async fn admin_sign_in(name: String, password: String) -> Result<(), AdminError> {
     let access = ssr::access()?;
-    let Some(operator) = access.operators.verify(name.trim(), &password) else {
+    let service = ssr::service()?;
+    let name = name.trim().to_owned();
+    let client = ssr::client_address().to_string();
+    let limits = access.sign_in_limits;
+    let now = time::OffsetDateTime::now_utc();
+    if service
+        .sign_in_locked(&name, &client, &limits, now)
+        .await
+        .map_err(ssr::store_failed)?
+    {
+        tracing::warn!(
+            security_event = true,
+            "back-office sign-in refused: too many failures"
+        );
+        return Err(ssr::reject(
+            http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins. Please wait 15 minutes and try again.",
+        ));
+    }
+    // argon2id takes tens of milliseconds of CPU: not on the async executor.
+    let operators = access.operators.clone();
+    let account = name.clone();
+    let verified = tokio::task::spawn_blocking(move || operators.verify(&account, &password))
+        .await
+        .map_err(|_| ssr::reject(http::StatusCode::SERVICE_UNAVAILABLE, "Please try again."))?;
+    let Some(operator) = verified else {
         tracing::warn!(security_event = true, "back-office sign-in refused");
+        service
+            .count_failed_sign_in(&name, &client, &limits, now)
+            .await
+            .map_err(ssr::store_failed)?;
         return Err(ssr::unauthorized("Wrong name or password."));
     };
     tracing::info!(operator, "back-office sign-in");
-    ssr::set_cookie(
-        &access
-            .sessions
-            .sign_in(&operator, time::OffsetDateTime::now_utc()),
-    );
+    ssr::set_cookie(&access.sessions.sign_in(
+        &access.operators,
+        &operator,
+        time::OffsetDateTime::now_utc(),
+    ));
     leptos_axum::redirect("/admin");
     Ok(())
 }
 
+/// Signs the operator out everywhere: every session of theirs issued
+/// until now ends, on every process, not only this browser's cookie.
 #[server(endpoint = "admin/sign_out")]
 pub async fn admin_sign_out() -> Result<(), AdminError> {
     let access = ssr::access()?;
+    if let Ok(operator) = ssr::operator().await {
+        ssr::service()?
+            .end_operator_sessions(&operator, time::OffsetDateTime::now_utc())
+            .await
+            .map_err(ssr::store_failed)?;
+        tracing::info!(operator, "back-office sign-out: sessions ended");
+    }
     ssr::set_cookie(&access.sessions.sign_out());
     leptos_axum::redirect("/admin");
     Ok(())
@@ -294,11 +350,13 @@ pub async fn admin_refresh(order_id: String) -> Result<(), AdminError> {
         .map_err(ssr::action_failed)
 }
 
-/// Refunds `amount` (a decimal in the order's currency) of the order.
+/// Refunds `amount` (a decimal in the order's currency) of the order's
+/// payment `payment` (Mollie's `tr_...`; none: the first that took money).
 /// `confirm` must be ticked: money moves.
 #[server(endpoint = "admin/refund")]
 pub async fn admin_refund(
     order_id: String,
+    payment: Option<String>,
     refund_id: String,
     amount: String,
     reason: String,
@@ -307,6 +365,15 @@ pub async fn admin_refund(
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::confirmed(confirm.as_deref())?;
+    let payment = match payment.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(text) => Some(checkout::ProviderPaymentId::parse(text).ok_or_else(|| {
+            ssr::reject(
+                http::StatusCode::UNPROCESSABLE_ENTITY,
+                "No such payment of this order.",
+            )
+        })?),
+    };
     let refund_id = checkout::RefundId::parse(&refund_id).ok_or_else(|| {
         ssr::reject(
             http::StatusCode::BAD_REQUEST,
@@ -316,7 +383,14 @@ pub async fn admin_refund(
     let service = ssr::service()?;
     let amount = ssr::amount_of(&service, &id, &amount).await?;
     service
-        .operator_refund(&operator, &id, &refund_id, amount, &reason)
+        .operator_refund(
+            &operator,
+            &id,
+            payment.as_ref(),
+            &refund_id,
+            amount,
+            &reason,
+        )
         .await
         .map_err(ssr::action_failed)
 }
@@ -421,10 +495,34 @@ mod ssr {
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok());
-        access
+        let session = access
             .sessions
-            .operator(cookies, &access.operators, OffsetDateTime::now_utc())
-            .ok_or_else(|| unauthorized("Please sign in."))
+            .session(cookies, &access.operators, OffsetDateTime::now_utc())
+            .ok_or_else(|| unauthorized("Please sign in."))?;
+        // Ended by a sign-out (here or on another process) since it was issued?
+        let current = service()?
+            .operator_session_is_current(&session.operator, session.issued_at)
+            .await
+            .map_err(store_failed)?;
+        if current {
+            Ok(session.operator)
+        } else {
+            Err(unauthorized("Please sign in."))
+        }
+    }
+
+    /// The client of this request, as the server's limits count it.
+    pub fn client_address() -> std::net::IpAddr {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<crate::security::ClientAddress>()
+                    .copied()
+            })
+            .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |c| {
+                c.0
+            })
     }
 
     pub fn set_cookie(cookie: &cookie::Cookie<'_>) {
@@ -544,6 +642,40 @@ mod ssr {
         }
     }
 
+    /// The payments that took money and have some left to refund; the one
+    /// with an incident preselected (a second payment before one paid
+    /// after it was given up), else the first.
+    fn refundable_payments(attempts: &[PaymentAttempt]) -> Vec<RefundablePaymentView> {
+        let took_money: Vec<&PaymentAttempt> = attempts
+            .iter()
+            .filter(|a| a.has_taken_money() && a.refundable().minor_units > 0)
+            .filter(|a| a.provider_payment_id.is_some())
+            .collect();
+        let incident_rank = |a: &PaymentAttempt| match a.incident.as_ref().map(|i| i.kind) {
+            Some(checkout::IncidentKind::SecondPayment) => 2,
+            Some(_) => 1,
+            None => 0,
+        };
+        let preselected = took_money
+            .iter()
+            .enumerate()
+            .max_by_key(|(index, a)| (incident_rank(a), std::cmp::Reverse(*index)))
+            .map(|(index, _)| index);
+        took_money
+            .iter()
+            .enumerate()
+            .map(|(index, a)| RefundablePaymentView {
+                provider_payment_id: a
+                    .provider_payment_id
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                refundable: a.refundable().to_string(),
+                preselected: Some(index) == preselected,
+            })
+            .collect()
+    }
+
     fn attempt_view(attempt: &PaymentAttempt) -> AttemptView {
         AttemptView {
             id: attempt.id.to_string(),
@@ -644,6 +776,7 @@ mod ssr {
                 .map(Ledger::remaining)
                 .filter(|m| m.minor_units > 0)
                 .map(|m| m.to_decimal_string()),
+            refundable_payments: refundable_payments(&record.attempts),
             currency: record.order.total.currency.code().to_owned(),
             awaits_capture: record.attempts.iter().any(PaymentAttempt::awaits_capture),
             cancelable: record.attempts.iter().any(|a| {

@@ -220,12 +220,35 @@ fn OrderPage(order: AdminOrderView) -> impl IntoView {
         order.currency.clone(),
         order.refund_id.clone(),
     );
+    let payments = order.refundable_payments.clone();
     let refund_form = order.refundable.clone().map(move |refundable| {
+        // Which payment the money goes back from: a choice only when the
+        // order was paid more than once, else the one with money left.
+        let only = (payments.len() == 1).then(|| {
+            view! { <input type="hidden" name="payment" value=payments[0].provider_payment_id.clone()/> }
+        });
+        let payment_choice = (payments.len() > 1).then(|| {
+            let options = payments
+                .iter()
+                .map(|p| {
+                    let label = format!("{} ({} refundable)", p.provider_payment_id, p.refundable);
+                    view! {
+                        <option value=p.provider_payment_id.clone() selected=p.preselected>{label}</option>
+                    }
+                })
+                .collect_view();
+            view! {
+                <label for="refund-payment">"Payment"</label>
+                <select id="refund-payment" name="payment" data-testid="refund-payment">{options}</select>
+            }
+        });
         view! {
             <ActionForm action=refund attr:class="admin-action refund">
                 <h3>"Refund"</h3>
                 <input type="hidden" name="order_id" value=id/>
                 <input type="hidden" name="refund_id" value=refund_id/>
+                {only}
+                {payment_choice}
                 <label for="refund-amount">"Amount ("{currency}")"</label>
                 <input id="refund-amount" name="amount" value=refundable.clone() inputmode="decimal" required/>
                 <label for="refund-reason">"Reason"</label>

@@ -31,7 +31,7 @@ async fn paid_order(shop: &Harness) -> (checkout::OrderId, String) {
 }
 
 /// Signs in; the session cookie as a `Cookie` header value.
-async fn sign_in(shop: &Harness) -> String {
+pub(crate) async fn sign_in(shop: &Harness) -> String {
     let response = client()
         .post(format!("{}/api/admin/sign_in", shop.shop_url))
         .form(&[("name", OPERATOR), ("password", OPERATOR_PASSWORD)])

@@ -382,6 +382,52 @@ async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
     assert!(!attempt.needs_checks());
 }
 
+/// Mollie answers 409 to a resend while the first send with the same key
+/// is still running, and then makes the refund: a refused resend must not
+/// fail a refund whose first send may still be in flight, or what remains
+/// refundable is overstated and a second operator can refund it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resend_refused_while_the_first_send_may_be_in_flight_keeps_the_refund_requested() {
+    let policy = ReconcilePolicy {
+        refund_in_flight_for: Duration::from_secs(60),
+        ..crate::common::quick_checks()
+    };
+    let shop = harness(StoreKind::Embedded, policy).await;
+    let (order_id, payment) = paid_order(&shop).await;
+    let paid = shop.record(&order_id).await.attempts[0].amount;
+    let amount = Money::new(500, checkout::Currency::EUR);
+    shop.service
+        .refund(&order_id, &RefundId::generate(), amount)
+        .await
+        .unwrap();
+    // A second refund of the same amount: its first send is answered 409
+    // and it stays requested.
+    let in_flight = RefundId::generate();
+    let first = shop.service.refund(&order_id, &in_flight, amount).await;
+    assert!(
+        matches!(first, Err(checkout::RefundFailure::ProviderUnavailable(_))),
+        "{first:?}"
+    );
+    // The reconciler resends it and is answered 409 again, more than once:
+    // the refund is younger than the longest first send, so it stays
+    // requested and keeps its amount out of what remains refundable.
+    let calls_before = shop.emulator.api_calls();
+    let reconciler = shop.spawn_reconciler();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    reconciler.stop().await;
+    // At least two passes, each a read of the payment and a resend.
+    assert!(shop.emulator.api_calls() - calls_before >= 4);
+    let attempt = shop.record(&order_id).await.attempts[0].clone();
+    let ours = attempt.refunds.iter().find(|r| r.id == in_flight).unwrap();
+    assert_eq!(ours.status, RefundStatus::Requested, "{attempt:?}");
+    assert_eq!(
+        attempt.refundable().minor_units,
+        paid.minor_units - 2 * amount.minor_units
+    );
+    let stats = shop.at_the_provider(&payment).await;
+    assert_eq!(embedded(&stats, "refunds").len(), 1, "{stats}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_amount_refunded_again_moments_later_is_refused_once_and_failed() {
     let policy = crate::common::quick_checks();
@@ -405,8 +451,9 @@ async fn the_same_amount_refunded_again_moments_later_is_refused_once_and_failed
         matches!(refused, checkout::RefundFailure::ProviderUnavailable(_)),
         "{refused:?}"
     );
-    // ... until the reconciler sends it again, is refused again, and
-    // records it failed: one refund at Mollie.
+    // ... until the reconciler sends it again once it cannot be in flight
+    // any more (2 s here), is refused again, and records it failed: one
+    // refund at Mollie.
     let reconciler = shop.spawn_reconciler();
     let attempt = until(&shop, &order_id, |a| {
         a.refunds.iter().all(|r| r.status.is_final())

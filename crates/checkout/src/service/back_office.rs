@@ -57,7 +57,8 @@ impl From<RefundFailure> for ActionFailure {
         match failure {
             RefundFailure::UnknownOrder => Self::UnknownOrder,
             RefundFailure::Refused(e) => Self::Refused(e.to_string()),
-            RefundFailure::NotMade | RefundFailure::ProviderRejected(_) => {
+            RefundFailure::UnknownPayment
+            | RefundFailure::NotMade | RefundFailure::ProviderRejected(_) => {
                 Self::Refused(failure.to_string())
             }
             RefundFailure::ProviderUnavailable(_) => Self::Failed(
@@ -236,6 +237,7 @@ impl CheckoutService {
         &self,
         operator: &str,
         order_id: &OrderId,
+        payment: Option<&ProviderPaymentId>,
         refund_id: &RefundId,
         amount: Money,
         reason: &str,
@@ -247,7 +249,9 @@ impl CheckoutService {
             reason,
         };
         self.audited(operator, order_id, action, async {
-            Ok(self.refund(order_id, refund_id, amount).await?)
+            Ok(self
+                .refund_payment(order_id, payment, refund_id, amount)
+                .await?)
         })
         .await
     }

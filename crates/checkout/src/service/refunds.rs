@@ -9,7 +9,7 @@ use super::{CheckoutService, MAX_WRITE_CONFLICTS};
 use crate::ids::RefundId;
 use crate::money::Money;
 use crate::order::OrderId;
-use crate::payment::PaymentAttempt;
+use crate::payment::{PaymentAttempt, ProviderPaymentId};
 use crate::ports::{NewRefund, ProviderError, StoreError};
 use crate::refund::{RefundError, RefundRequested, RefundStatus};
 use time::OffsetDateTime;
@@ -19,11 +19,12 @@ use time::OffsetDateTime;
 /// second send sure not to make a second refund.
 const RESEND_WITHIN: time::Duration = time::Duration::minutes(50);
 
-/// The first send (the operator's call) or the reconciler's.
+/// The first send (the operator's call) or the reconciler's, with when
+/// the refund was recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sending {
     First,
-    Again,
+    Again { recorded_at: OffsetDateTime },
 }
 
 /// Why a refund was not made.
@@ -31,6 +32,9 @@ enum Sending {
 pub enum RefundFailure {
     #[error("no such order")]
     UnknownOrder,
+    /// The payment named is not one of the order's that took money.
+    #[error("no such payment of this order took money")]
+    UnknownPayment,
     #[error(transparent)]
     Refused(#[from] RefundError),
     /// The provider could not be reached, or answered that the refund (or
@@ -68,8 +72,27 @@ impl CheckoutService {
         refund_id: &RefundId,
         amount: Money,
     ) -> Result<(), RefundFailure> {
+        self.refund_payment(order_id, None, refund_id, amount).await
+    }
+
+    /// [`Self::refund`] of one payment of the order: `payment` names it
+    /// (an order paid twice has two to refund); `None`, the first that
+    /// took money. A refund id asked again refunds its own payment,
+    /// whichever is named.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::refund`], and [`RefundFailure::UnknownPayment`] for a
+    /// payment that is not one of the order's that took money.
+    pub async fn refund_payment(
+        &self,
+        order_id: &OrderId,
+        payment: Option<&ProviderPaymentId>,
+        refund_id: &RefundId,
+        amount: Money,
+    ) -> Result<(), RefundFailure> {
         let attempt = self
-            .record_refund_request(order_id, refund_id, amount)
+            .record_refund_request(order_id, payment, refund_id, amount)
             .await?;
         let recorded = attempt
             .refunds
@@ -116,8 +139,11 @@ impl CheckoutService {
                 );
                 continue;
             }
+            let again = Sending::Again {
+                recorded_at: refund.created_at,
+            };
             match self
-                .send_refund(&attempt, &refund.id, refund.amount, Sending::Again)
+                .send_refund(&attempt, &refund.id, refund.amount, again)
                 .await
             {
                 Ok(()) => {
@@ -154,17 +180,18 @@ impl CheckoutService {
             .provider
             .create_refund(&provider_payment_id, &request)
             .await;
+        // Maybe made: it stays requested; the reconciler reads the payment
+        // (which shows it, by our id, if it was made) and else sends it
+        // again with the same key. A 409 to the first send is maybe made
+        // too (our own retry while the first try was still running).
         match created {
-            // Maybe made: it stays requested; the reconciler reads the
-            // payment (which shows it, by our id, if it was made) and else
-            // sends it again with the same key.
             Err(
                 error @ (ProviderError::Unavailable(_)
                 | ProviderError::Malformed(_)
                 | ProviderError::Duplicate(_)),
             ) if !matches!(
                 (sending, &error),
-                (Sending::Again, ProviderError::Duplicate(_))
+                (Sending::Again { .. }, ProviderError::Duplicate(_))
             ) =>
             {
                 self.forget_paid_order(order_id);
@@ -172,18 +199,19 @@ impl CheckoutService {
             }
             _ => {}
         }
-        // Made or refused (a 4xx, or still a duplicate when sent again: a
-        // refund of the same amount was made moments ago). Read the
-        // payment back and merge, as a webhook would; ours is matched by
-        // its id.
+        // Made or refused (a 4xx; a 409 to a resend: the first send still
+        // in flight, or a refund of the same amount moments ago, which
+        // `fail_requested_refund` tells apart by the refund's age). Read
+        // the payment back and merge, as a webhook would; ours is matched
+        // by its id.
         let read_back = self.refresh_attempt(attempt).await;
         if let Err(error) = &read_back {
             tracing::warn!(%order_id, error = %crate::error_report(error), "could not read the payment back after a refund; its webhook or the reconciler will bring it");
         }
         if let (Err(error), Ok(_)) = (&created, &read_back) {
-            self.fail_requested_refund(order_id, &attempt.id, refund_id)
+            self.fail_requested_refund(order_id, &attempt.id, refund_id, sending)
                 .await?;
-            tracing::warn!(%order_id, %refund_id, error = %crate::error_report(error), "the provider refused a refund; recorded as failed");
+            tracing::warn!(%order_id, %refund_id, error = %crate::error_report(error), "the provider refused a refund; recorded as failed unless it may still be in flight");
         }
         self.forget_paid_order(order_id);
         created.map(|_| ()).map_err(RefundFailure::ProviderRejected)
@@ -194,6 +222,7 @@ impl CheckoutService {
     async fn record_refund_request(
         &self,
         order_id: &OrderId,
+        payment: Option<&ProviderPaymentId>,
         refund_id: &RefundId,
         amount: Money,
     ) -> Result<PaymentAttempt, RefundFailure> {
@@ -203,11 +232,25 @@ impl CheckoutService {
                 .load_order(order_id)
                 .await?
                 .ok_or(RefundFailure::UnknownOrder)?;
-            let Some(attempt) = record
+            let mut took_money = record
                 .attempts
                 .iter()
-                .find(|a| a.has_taken_money() && a.provider_payment_id.is_some())
-            else {
+                .filter(|a| a.has_taken_money() && a.provider_payment_id.is_some());
+            // A refund id names one refund, of one payment, however asked.
+            let known = took_money
+                .clone()
+                .find(|a| a.refunds.iter().any(|r| r.id == *refund_id));
+            let chosen = match (known, payment) {
+                (Some(attempt), _) => Some(attempt),
+                (None, Some(id)) => {
+                    let named = took_money
+                        .clone()
+                        .find(|a| a.provider_payment_id.as_ref() == Some(id));
+                    Some(named.ok_or(RefundFailure::UnknownPayment)?)
+                }
+                (None, None) => took_money.next(),
+            };
+            let Some(attempt) = chosen else {
                 return Err(RefundError::NotPaid.into());
             };
             let mut next = attempt.clone();
@@ -230,13 +273,26 @@ impl CheckoutService {
         Err(StoreError::Conflict.into())
     }
 
-    /// The provider refused a refund it does not report: it failed.
+    /// The provider refused a refund it does not report: it failed. Not
+    /// when a resend was refused while the first send may still be in
+    /// flight (the refund is younger than the longest such send): that
+    /// send may yet make it, and a refund marked failed would overstate
+    /// what remains refundable. A later pass decides.
     async fn fail_requested_refund(
         &self,
         order_id: &OrderId,
         attempt_id: &crate::AttemptId,
         refund_id: &RefundId,
+        sending: Sending,
     ) -> Result<(), StoreError> {
+        if let Sending::Again { recorded_at } = sending {
+            let in_flight_for = time::Duration::try_from(self.policy.refund_in_flight_for)
+                .unwrap_or(time::Duration::MAX);
+            if OffsetDateTime::now_utc() - recorded_at < in_flight_for {
+                tracing::info!(%order_id, %refund_id, "a resent refund was refused while its first send may be in flight; it stays requested");
+                return Ok(());
+            }
+        }
         for _ in 0..MAX_WRITE_CONFLICTS {
             let Some(mut next) = self.store.load_attempt(order_id, attempt_id).await? else {
                 return Ok(());
