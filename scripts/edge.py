@@ -4,12 +4,20 @@ On AWS, CloudFront serves the static files (infra/lib/shop-stack.ts,
 STATIC_PATHS) from S3 and sends everything else to the function. This does
 the same on loopback: the paths below from the site directory, the rest to
 cargo lambda watch, so the function answers only what it answers on AWS.
+To what it forwards it adds what CloudFront adds: the viewer's address
+(`CloudFront-Viewer-Address`, as the origin request policy forwards it),
+its own address appended to `X-Forwarded-For` (the edge, which the function
+must not take for the client), and the origin secret (`X-Origin-Verify`,
+from the environment variable SHOP_ORIGIN_SECRET), without which the
+function answers 403. A chunked request body is read whole and forwarded
+with its length, as CloudFront does.
 
-Usage: edge.py HOST PORT SITE_DIR ORIGIN_HOST ORIGIN_PORT
+Usage: SHOP_ORIGIN_SECRET=... edge.py HOST PORT SITE_DIR ORIGIN_HOST ORIGIN_PORT
 """
 
 import http.client
 import mimetypes
+import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,7 +37,12 @@ HOP_BY_HOP = {
     "transfer-encoding",
     "upgrade",
     "host",
+    "content-length",
 }
+
+# The address this edge appends to X-Forwarded-For: a stand-in for a
+# CloudFront edge's (documentation range, RFC 5737).
+EDGE_ADDRESS = "192.0.2.250"
 
 mimetypes.add_type("application/wasm", ".wasm")
 
@@ -38,6 +51,7 @@ class Edge(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     site: Path
     origin: tuple[str, int]
+    origin_secret: str
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         sys.stderr.write("edge: " + (format % args) + "\n")
@@ -86,10 +100,36 @@ class Edge(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def forward(self):
+    def read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip(), 16)
+                if size == 0:
+                    # Trailers, if any, end with an empty line.
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
+        return self.rfile.read(length) if length else None
+
+    def forward(self):
+        body = self.read_body()
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        # What the viewer sent under CloudFront's own names is replaced.
+        for name in list(headers):
+            if name.lower() in ("cloudfront-viewer-address", "x-origin-verify"):
+                del headers[name]
+        viewer_ip, viewer_port = self.client_address[:2]
+        headers["CloudFront-Viewer-Address"] = f"{viewer_ip}:{viewer_port}"
+        forwarded = self.headers.get("X-Forwarded-For")
+        headers["X-Forwarded-For"] = f"{forwarded}, {viewer_ip}" if forwarded else viewer_ip
+        headers["X-Forwarded-For"] += f", {EDGE_ADDRESS}"
+        headers["X-Origin-Verify"] = Edge.origin_secret
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
         origin = http.client.HTTPConnection(*self.origin, timeout=120)
         try:
             origin.request(self.command, self.path, body=body, headers=headers)
@@ -115,6 +155,7 @@ def main():
     host, port, site, origin_host, origin_port = sys.argv[1:6]
     Edge.site = Path(site).resolve()
     Edge.origin = (origin_host, int(origin_port))
+    Edge.origin_secret = os.environ["SHOP_ORIGIN_SECRET"]
     ThreadingHTTPServer((host, int(port)), Edge).serve_forever()
 
 

@@ -18,12 +18,14 @@ mkdir -p target/logs
 target/tools/venv/bin/python scripts/moto_server.py 127.0.0.1 "$port" >target/logs/moto.log 2>&1 &
 moto_pid=$!
 watch_pid=
+reconciler_pid=
 edge_pid=
 cleanup() {
   kill "$moto_pid" 2>/dev/null || true
   [ -n "$edge_pid" ] && kill "$edge_pid" 2>/dev/null || true
   # cargo lambda watch runs the function as a child: stop the whole group.
   [ -n "$watch_pid" ] && kill -- -"$watch_pid" 2>/dev/null || true
+  [ -n "$reconciler_pid" ] && kill -- -"$reconciler_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
 for _ in $(seq 100); do
@@ -62,18 +64,28 @@ export SHOP_DATA_DIR SHOP_REFRESH_ON_READ_AFTER_MS=4000 SHOP_REFRESH_MIN_INTERVA
   SHOP_EMULATOR_CONTROL=true SHOP_CHECKOUT_RATE_PER_MINUTE=600
 cargo leptos end-to-end --release
 
-log "the same shop as an AWS Lambda function (cargo lambda watch), DynamoDB on moto"
+log "the same shop as AWS Lambda functions (cargo lambda watch), DynamoDB on moto"
 CARGO_LAMBDA="$PWD/target/tools/lambda-venv/bin/cargo-lambda"
 lambda_port=$(free_port)
+reconciler_port=$(free_port)
 edge_port=$(free_port)
 table="lambda-e2e-$(date +%s)"
 SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="$SHOP_TEST_AWS_ENDPOINT" SHOP_DYNAMODB_TABLE="$table" \
   target/release/server create-table
-# The function reads its settings from the environment, as on Lambda. Only
-# the scheduled event reconciles here (no refresh on read, first check 1 s).
-set -m  # its own process group, so that cleanup stops the function too
+# What CloudFront sends the function in X-Origin-Verify (the stack keeps it
+# in Secrets Manager); without it the function answers 403.
+SHOP_ORIGIN_SECRET=$(head -c 36 /dev/urandom | base64 | tr -d '/+=')
+export SHOP_ORIGIN_SECRET
+# The reconcile schedule's rule, as in the fixture end2end/fixtures/scheduled-event.json.
+reconcile_rule="arn:aws:events:eu-west-1:123456789012:rule/ShopReconcileSchedule"
+# The functions read their settings from the environment, as on Lambda.
+# The public one serves HTTP only, behind the edge (the origin secret, the
+# viewer's address); only the reconciler function reconciles (no refresh
+# on read, first check 1 s).
+set -m  # their own process groups, so that cleanup stops the functions too
 env LEPTOS_OUTPUT_NAME=shop LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD \
   LEPTOS_SITE_ADDR="127.0.0.1:$lambda_port" SHOP_PUBLIC_URL="http://127.0.0.1:$edge_port" \
+  SHOP_LAMBDA_HANDLER=http SHOP_CLIENT_ADDRESS=cloudfront \
   SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="$SHOP_TEST_AWS_ENDPOINT" SHOP_DYNAMODB_TABLE="$table" \
   SHOP_REFRESH_ON_READ_AFTER_MS=600000 SHOP_RECONCILE_FIRST_CHECK_AFTER_MS=1000 \
   SHOP_EMULATOR_CONTROL=true SHOP_CHECKOUT_RATE_PER_MINUTE=600 \
@@ -84,27 +96,45 @@ watch_pid=$!
 set +m
 # The first request builds the function (host cargo, release) and starts it.
 if ! curl -sf --retry 120 --retry-delay 1 --retry-connrefused -m 1500 -o /dev/null \
-  "http://127.0.0.1:$lambda_port/health"; then
+  -H "x-origin-verify: $SHOP_ORIGIN_SECRET" "http://127.0.0.1:$lambda_port/health"; then
   tail -50 target/logs/lambda-watch.log
   exit 1
 fi
 log "cargo lambda watch on 127.0.0.1:$lambda_port"
 # In front of it what CloudFront does on AWS: the static files from the site
-# directory (S3 there), everything else to the function. The function never
-# serves /pkg on AWS, and cargo lambda watch, which queues every request for
-# the one function process, has answered 500 to /pkg/shop.wasm among
-# concurrent asset requests.
+# directory (S3 there), everything else to the function with the headers
+# CloudFront adds. The function never serves /pkg on AWS, and cargo lambda
+# watch, which queues every request for the one function process, has
+# answered 500 to /pkg/shop.wasm among concurrent asset requests.
 target/tools/venv/bin/python scripts/edge.py 127.0.0.1 "$edge_port" target/site 127.0.0.1 "$lambda_port" \
   >target/logs/edge.log 2>&1 &
 edge_pid=$!
 curl -sf --retry 30 --retry-delay 1 --retry-connrefused -o /dev/null "http://127.0.0.1:$edge_port/favicon.svg"
 log "CloudFront's routing on 127.0.0.1:$edge_port"
+# The reconciler function: the same binary with its own handler. Mollie is
+# the emulator inside the public function, reached through the edge over
+# HTTP, as the reconciler reaches Mollie on AWS. Its public URL is only
+# where payments it never creates would send shoppers: a stand-in that is
+# not loopback (the Mollie provider refuses one).
+set -m
+env SHOP_LAMBDA_HANDLER=reconciler SHOP_RECONCILE_RULE_ARN="$reconcile_rule" \
+  LEPTOS_SITE_ADDR="127.0.0.1:$reconciler_port" SHOP_PUBLIC_URL="http://shop.test" \
+  SHOP_PAYMENT_PROVIDER=mollie SHOP_MOLLIE_TEST_MODE=true MOLLIE_API_KEY=test_emulator \
+  MOLLIE_API_URL="http://127.0.0.1:$edge_port/mollie/v2" \
+  SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="$SHOP_TEST_AWS_ENDPOINT" SHOP_DYNAMODB_TABLE="$table" \
+  SHOP_RECONCILE_FIRST_CHECK_AFTER_MS=1000 SHOP_RECONCILE_PASS_MAX_MS=20000 \
+  "$CARGO_LAMBDA" lambda watch --invoke-address 127.0.0.1 --invoke-port "$reconciler_port" \
+  --release --ignore-changes --disable-cors --package server --bin server \
+  >target/logs/lambda-reconciler.log 2>&1 &
+reconciler_pid=$!
+set +m
+log "the reconciler function on 127.0.0.1:$reconciler_port"
 # One retry here only: cargo lambda's emulation has answered a plain
 # `GET /?` with its own 500 (its problem+json body, no error in the
 # function's log) once in several runs. The same tests ran without retries
 # against the release server above; Playwright reports a retried test as
 # flaky, so it shows in the output.
 (cd end2end && SHOP_BASE_URL="http://127.0.0.1:$edge_port" SHOP_LAMBDA_PORT="$lambda_port" \
-  SHOP_LAMBDA_INVOKE="$CARGO_LAMBDA" \
+  SHOP_RECONCILER_PORT="$reconciler_port" SHOP_LAMBDA_INVOKE="$CARGO_LAMBDA" \
   npx playwright test --retries 1 \
-  --grep "paid: the thank-you page|failed, then try again|without JavaScript|double click|scheduled event|behind the Lambda adapter|an operator signs in")
+  --grep "paid: the thank-you page|failed, then try again|without JavaScript|double click|scheduled event|behind the Lambda adapter|an operator signs in|only CloudFront")

@@ -1,10 +1,25 @@
 import { test, expect } from "@playwright/test";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
+import { readFileSync } from "fs";
 
-// Only against the shop running as a Lambda function (scripts/test.sh sets
-// SHOP_LAMBDA_INVOKE to the cargo-lambda binary): the reconciler there is a
-// scheduled EventBridge invocation, not a background loop.
+// Only against the shop running as Lambda functions (scripts/test.sh sets
+// SHOP_LAMBDA_INVOKE to the cargo-lambda binary): the reconciler there is
+// its own function, invoked by a scheduled EventBridge event, not a
+// background loop; the public function is reached through the edge.
 const cargoLambda = process.env.SHOP_LAMBDA_INVOKE;
+const publicPort = process.env.SHOP_LAMBDA_PORT ?? "9000";
+const reconcilerPort = process.env.SHOP_RECONCILER_PORT ?? "9001";
+
+/** Invokes the function on `port` with `event`, as EventBridge would. */
+function invoke(port: string, event: object) {
+  return spawnSync(
+    cargoLambda!,
+    ["lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port", port, "--data-ascii", JSON.stringify(event), "_"],
+    { encoding: "utf8" },
+  );
+}
+
+const scheduledEvent = JSON.parse(readFileSync("fixtures/scheduled-event.json", "utf8"));
 
 test("a scheduled event reconciles a payment whose webhook was dropped", async ({ page, request }) => {
   test.skip(!cargoLambda, "runs only against cargo lambda watch");
@@ -32,11 +47,10 @@ test("a scheduled event reconciles a payment whose webhook was dropped", async (
       "--invoke-address",
       "127.0.0.1",
       "--invoke-port",
-      process.env.SHOP_LAMBDA_PORT ?? "9000",
+      reconcilerPort,
       "--data-file",
       "fixtures/scheduled-event.json",
-      // "_": the function that serves the HTTP requests (one process, the
-      // emulator's payments in its memory).
+      // "_": the one function cargo lambda watch serves on that port.
       "_",
     ],
     { encoding: "utf8" },
@@ -45,10 +59,50 @@ test("a scheduled event reconciles a payment whose webhook was dropped", async (
   await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
 });
 
-test("a public request cannot trigger the scheduled event", async ({ request }) => {
+test("a public request cannot trigger the scheduled event, nor another event the reconciler", async ({ request }) => {
   test.skip(!cargoLambda, "runs only against cargo lambda watch");
   const response = await request.post("/events", { data: { source: "aws.events" } });
   expect(response.status()).toBe(404);
+  // The schedule's own event sent to the public function: it serves HTTP
+  // events only, so the invocation fails.
+  const atPublic = invoke(publicPort, scheduledEvent);
+  expect(atPublic.status, atPublic.stdout).not.toBe(0);
+  // The reconciler refuses what is not its rule's scheduled event.
+  for (const forged of [
+    { ...scheduledEvent, resources: ["arn:aws:events:eu-west-1:123456789012:rule/Other"] },
+    { ...scheduledEvent, source: "my.app" },
+    { version: "2.0", rawPath: "/events", requestContext: {} },
+  ]) {
+    const refused = invoke(reconcilerPort, forged);
+    expect(refused.status, refused.stdout).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain("refused");
+  }
+});
+
+test("only CloudFront reaches the function: without the origin secret it answers 403", async ({ request }) => {
+  test.skip(!cargoLambda, "runs only against cargo lambda watch");
+  // API Gateway's own endpoint, around the edge (no X-Origin-Verify).
+  const direct = `http://127.0.0.1:${publicPort}`;
+  expect((await request.get(`${direct}/`)).status()).toBe(403);
+  expect((await request.post(`${direct}/webhooks/mollie`, { form: { id: "tr_unknown0000" } })).status()).toBe(403);
+  // A client cannot pick its own viewer address or guess the secret
+  // through the edge either: the edge replaces both, and the page is served.
+  const throughEdge = await request.get("/", {
+    headers: { "cloudfront-viewer-address": "203.0.113.1:1", "x-origin-verify": "a guess" },
+  });
+  expect(throughEdge.status()).toBe(200);
+  // A chunked body (curl sends one when told) crosses the edge like any
+  // other: a webhook without an id is refused (422), with one it is 200.
+  const base = process.env.SHOP_BASE_URL!;
+  const chunked = (body: string) =>
+    spawnSync(
+      "curl",
+      ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked",
+        "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", body, `${base}/webhooks/mollie`],
+      { encoding: "utf8" },
+    ).stdout;
+  expect(chunked("id=tr_unknown0000")).toBe("200");
+  expect(chunked("nothing=here")).toBe("422");
 });
 
 test("security headers, the cart cookie and the webhook's checks hold behind the Lambda adapter", async ({ request }) => {

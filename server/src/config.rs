@@ -26,7 +26,7 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Serve the shop (the default).
     Serve,
@@ -35,6 +35,13 @@ pub enum Command {
     /// Read a password from standard input and print its argon2id hash,
     /// for an operator account in SHOP_ADMIN_OPERATORS.
     HashPassword,
+    /// End every session of an operator on every process (after changing
+    /// their password or removing their account, which running processes
+    /// only see when they restart), then exit.
+    EndSessions {
+        /// The operator's name.
+        operator: String,
+    },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +59,27 @@ pub enum ProviderKind {
     Emulator,
     /// Mollie's API, with MOLLIE_API_KEY or MOLLIE_API_KEY_SECRET_ARN.
     Mollie,
+}
+
+/// Where the client's address for per-client limits comes from.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAddressSource {
+    /// The TCP peer: the plain server facing the internet.
+    Peer,
+    /// The last `X-Forwarded-For` entry: behind one proxy that appends it.
+    ForwardedFor,
+    /// `CloudFront-Viewer-Address`: behind CloudFront, with the origin
+    /// secret.
+    Cloudfront,
+}
+
+/// What a Lambda function of this binary serves.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LambdaHandler {
+    /// The shop's HTTP requests (through API Gateway); never reconciles.
+    Http,
+    /// Only the reconcile schedule's events.
+    Reconciler,
 }
 
 /// When a payment's money is taken (the shop's capture policy).
@@ -134,11 +162,29 @@ pub struct Config {
     #[arg(long, env = "SHOP_EMULATOR_CONTROL", default_value_t = false, action = clap::ArgAction::Set)]
     pub emulator_control: bool,
 
-    /// Take the client address for rate limits from the last
-    /// X-Forwarded-For entry: only behind a proxy that sets it (API
-    /// Gateway, CloudFront, a load balancer).
-    #[arg(long, env = "SHOP_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
-    pub trust_forwarded_for: bool,
+    /// Where the client's address for per-client limits comes from: the
+    /// connection's peer, the last X-Forwarded-For entry (behind one proxy
+    /// of your own that appends it), or the viewer address CloudFront sends
+    /// (`CloudFront-Viewer-Address`; needs the origin secret, so that only
+    /// CloudFront can set it).
+    #[arg(long, env = "SHOP_CLIENT_ADDRESS", value_enum, default_value_t = ClientAddressSource::Peer)]
+    pub client_address: ClientAddressSource,
+
+    /// Which handler a Lambda function runs: the shop's HTTP requests, or
+    /// the reconciler's scheduled events (its own function).
+    #[arg(long, env = "SHOP_LAMBDA_HANDLER", value_enum, default_value_t = LambdaHandler::Http)]
+    pub lambda_handler: LambdaHandler,
+
+    /// The ARN of the EventBridge rule whose scheduled events the
+    /// reconciler function accepts (required with
+    /// `SHOP_LAMBDA_HANDLER=reconciler`); any other event is refused.
+    #[arg(long, env = "SHOP_RECONCILE_RULE_ARN")]
+    pub reconcile_rule_arn: Option<String>,
+
+    /// A reconcile pass stops starting new checks after this
+    /// (milliseconds): on Lambda, well inside the function's timeout.
+    #[arg(long, env = "SHOP_RECONCILE_PASS_MAX_MS", default_value_t = 40_000)]
+    pub reconcile_pass_max_ms: u64,
 
     /// Checkouts and "pay again"s per minute per client address.
     #[arg(long, env = "SHOP_CHECKOUT_RATE_PER_MINUTE", default_value_t = 30)]
@@ -212,10 +258,26 @@ pub struct Config {
     #[arg(long, env = "SHOP_SIGN_IN_RATE_PER_MINUTE", default_value_t = 5)]
     pub sign_in_rate_per_minute: u32,
 
+    /// Failed back-office sign-ins per account name in 15 minutes, counted
+    /// in the store (every process shares the count); then the account's
+    /// sign-ins are refused until the window ends.
+    #[arg(long, env = "SHOP_SIGN_IN_FAILURES_PER_ACCOUNT", default_value_t = 10)]
+    pub sign_in_failures_per_account: u32,
+
+    /// Failed back-office sign-ins per client address in 15 minutes,
+    /// counted in the store.
+    #[arg(long, env = "SHOP_SIGN_IN_FAILURES_PER_CLIENT", default_value_t = 30)]
+    pub sign_in_failures_per_client: u32,
+
     /// Not flags: secrets, from the environment only (see
     /// [`OperatorSecrets::from_env`]).
     #[arg(skip)]
     pub operator_secrets: OperatorSecrets,
+
+    /// Not a flag: `SHOP_ORIGIN_SECRET` or the secret
+    /// `SHOP_ORIGIN_SECRET_ARN` names (see [`crate::security::OriginSecret`]).
+    #[arg(skip)]
+    pub origin_secret: Option<crate::security::OriginSecret>,
 
     /// Not a flag: see [`Timing`].
     #[arg(skip)]
@@ -476,9 +538,18 @@ impl Config {
                 u64::from(self.sign_in_rate_per_minute),
             ),
             ("SHOP_SESSION_HOURS", self.session_hours),
+            (
+                "SHOP_SIGN_IN_FAILURES_PER_ACCOUNT",
+                u64::from(self.sign_in_failures_per_account),
+            ),
+            (
+                "SHOP_SIGN_IN_FAILURES_PER_CLIENT",
+                u64::from(self.sign_in_failures_per_client),
+            ),
             ("SHOP_WEBHOOK_TIMEOUT_MS", self.webhook_timeout_ms),
             ("SHOP_REQUEST_TIMEOUT_MS", self.request_timeout_ms),
             ("SHOP_HEADER_READ_TIMEOUT_MS", self.header_read_timeout_ms),
+            ("SHOP_RECONCILE_PASS_MAX_MS", self.reconcile_pass_max_ms),
             ("SHOP_MAX_CONNECTIONS", self.max_connections as u64),
         ];
         for (name, value) in positive {
@@ -498,6 +569,16 @@ impl Config {
                 self.webhook_timeout_ms,
                 MOLLIE_WEBHOOK_TIMEOUT.as_secs()
             ));
+        }
+        if self.client_address == ClientAddressSource::Cloudfront && self.origin_secret.is_none() {
+            problems.push(
+                "SHOP_CLIENT_ADDRESS=cloudfront needs the origin secret (SHOP_ORIGIN_SECRET or SHOP_ORIGIN_SECRET_ARN): without it anyone could set CloudFront-Viewer-Address".to_owned(),
+            );
+        }
+        if self.lambda_handler == LambdaHandler::Reconciler && self.reconcile_rule_arn.is_none() {
+            problems.push(
+                "SHOP_LAMBDA_HANDLER=reconciler needs SHOP_RECONCILE_RULE_ARN: the rule whose scheduled events it accepts".to_owned(),
+            );
         }
         if !(self.emulator_time_factor.is_finite() && self.emulator_time_factor > 0.0) {
             problems.push("SHOP_EMULATOR_TIME_FACTOR must be a number greater than 0".to_owned());
@@ -523,6 +604,9 @@ impl Config {
             },
             abandon_unconfirmed_after: self.timing.abandon_unconfirmed_after,
             capture_warning: Duration::from_secs(self.capture_warning_hours * 3600),
+            // An operator's refund is sent within their request, which is
+            // cut off after this.
+            refund_in_flight_for: Duration::from_millis(self.request_timeout_ms),
         }
     }
 
@@ -531,6 +615,15 @@ impl Config {
             interval: Duration::from_millis(self.reconcile_interval_ms),
             batch: 100,
             max_per_second: self.reconcile_rate,
+            pass_budget: Duration::from_millis(self.reconcile_pass_max_ms),
+        }
+    }
+
+    pub fn sign_in_limits(&self) -> checkout::SignInLimits {
+        checkout::SignInLimits {
+            per_account: self.sign_in_failures_per_account,
+            per_client: self.sign_in_failures_per_client,
+            ..checkout::SignInLimits::default()
         }
     }
 

@@ -1,67 +1,178 @@
-//! The same shop on AWS Lambda: `main` calls [`run`] when it finds itself
-//! there (`AWS_LAMBDA_RUNTIME_API`). The router is the one the plain server
-//! serves, through `lambda_http` (API Gateway's HTTP API, function URLs and
-//! `cargo lambda watch` alike), plus `POST /events` for the reconciler's
-//! scheduled invocation (EventBridge). That route answers only events that
-//! did not come through HTTP (`RequestContext::PassThrough`): a public
-//! request to it gets 404, on Lambda and on the plain server.
+//! The same shop on AWS Lambda: `main` calls one of these when it finds
+//! itself there (`AWS_LAMBDA_RUNTIME_API`), as `SHOP_LAMBDA_HANDLER` says.
+//!
+//! - [`run_http`]: the router the plain server serves, through
+//!   `lambda_http` (API Gateway's HTTP API and `cargo lambda watch`
+//!   alike). It takes HTTP events only: anything else fails to parse and
+//!   the invocation fails, so the public function never reconciles.
+//! - [`run_reconciler`]: its own function, for the reconcile schedule only.
+//!   It accepts a scheduled event from the one rule it is configured with
+//!   and refuses any other event (a failed invocation, changing nothing).
 
 use crate::reconciler::{self, ReconcilerConfig};
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use checkout::CheckoutService;
+use lambda_http::{service_fn, LambdaEvent};
+use serde::Deserialize;
 use std::sync::Arc;
-
-/// Where `lambda_http` delivers non-HTTP events (with `pass_through`).
-pub const EVENTS_PATH: &str = "/events";
-
-#[derive(Clone)]
-struct Reconcile {
-    service: Arc<CheckoutService>,
-    config: ReconcilerConfig,
-}
-
-/// `POST /events`: one bounded reconcile pass per scheduled event.
-pub fn events_route<S: Clone + Send + Sync + 'static>(
-    service: Arc<CheckoutService>,
-    config: ReconcilerConfig,
-) -> Router<S> {
-    Router::new()
-        .route(EVENTS_PATH, post(scheduled_event))
-        .with_state(Reconcile { service, config })
-}
-
-fn is_lambda_event(request: &Request) -> bool {
-    matches!(
-        request
-            .extensions()
-            .get::<lambda_http::request::RequestContext>(),
-        Some(lambda_http::request::RequestContext::PassThrough)
-    )
-}
-
-async fn scheduled_event(State(reconcile): State<Reconcile>, request: Request) -> Response {
-    if !is_lambda_event(&request) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let (_stop, mut running) = tokio::sync::watch::channel(false);
-    let report = reconciler::run_once(&reconcile.service, &reconcile.config, &mut running).await;
-    tracing::info!(
-        checked = report.checked,
-        failed = report.failed,
-        "scheduled reconcile pass"
-    );
-    Json(serde_json::json!({ "checked": report.checked, "failed": report.failed })).into_response()
-}
 
 /// Serves `router` as a Lambda function until the runtime stops it.
 ///
 /// # Errors
 ///
 /// The Lambda runtime's error when it stops.
-pub async fn run(router: Router) -> Result<(), String> {
+pub async fn run_http(router: Router) -> Result<(), String> {
     lambda_http::run(router).await.map_err(|e| e.to_string())
+}
+
+/// The fields of an EventBridge event that say where it came from.
+#[derive(Debug, Deserialize)]
+struct EventOrigin {
+    #[serde(default)]
+    source: String,
+    #[serde(rename = "detail-type", default)]
+    detail_type: String,
+    #[serde(default)]
+    resources: Vec<String>,
+}
+
+/// Why an event is not the reconcile schedule's.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventRefused {
+    #[error("refused: not an EventBridge event")]
+    NotAnEvent,
+    #[error(
+        "refused: not a scheduled event (source {event_source:?}, detail-type {detail_type:?})"
+    )]
+    NotScheduled {
+        event_source: String,
+        detail_type: String,
+    },
+    #[error("refused: not from the reconcile schedule's rule")]
+    OtherRule,
+}
+
+/// Whether `event` is a scheduled event from the rule `rule_arn`: EventBridge
+/// sets `source`, `detail-type` and the rule's ARN in `resources`.
+///
+/// # Errors
+///
+/// [`EventRefused`] for anything else.
+pub fn check_schedule_event(event: &serde_json::Value, rule_arn: &str) -> Result<(), EventRefused> {
+    let origin = EventOrigin::deserialize(event).map_err(|_| EventRefused::NotAnEvent)?;
+    if origin.source != "aws.events" || origin.detail_type != "Scheduled Event" {
+        return Err(EventRefused::NotScheduled {
+            event_source: origin.source,
+            detail_type: origin.detail_type,
+        });
+    }
+    if !origin.resources.iter().any(|arn| arn == rule_arn) {
+        return Err(EventRefused::OtherRule);
+    }
+    Ok(())
+}
+
+/// A reconcile pass that did not run as it should: the invocation fails,
+/// so the function's error metric and its on-failure destination see it.
+#[derive(Debug, thiserror::Error)]
+enum PassFailed {
+    #[error(transparent)]
+    Refused(#[from] EventRefused),
+    #[error(transparent)]
+    List(#[from] reconciler::ListFailed),
+}
+
+/// Serves the reconciler function: one bounded pass per scheduled event of
+/// the rule `rule_arn`, answering what it did.
+///
+/// # Errors
+///
+/// The Lambda runtime's error when it stops.
+pub async fn run_reconciler(
+    service: Arc<CheckoutService>,
+    config: ReconcilerConfig,
+    rule_arn: String,
+) -> Result<(), String> {
+    let handler = service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (service, config, rule_arn) = (service.clone(), config.clone(), rule_arn.clone());
+        async move {
+            if let Err(refused) = check_schedule_event(&event.payload, &rule_arn) {
+                tracing::warn!(security_event = true, %refused, "reconciler event refused");
+                return Err(lambda_http::Error::from(PassFailed::from(refused)));
+            }
+            let (_stop, mut running) = tokio::sync::watch::channel(false);
+            let report = reconciler::run_once(&service, &config, &mut running)
+                .await
+                .map_err(|e| lambda_http::Error::from(PassFailed::from(e)))?;
+            // The heartbeat the stack's alarm counts: one line per pass done.
+            tracing::info!(
+                checked = report.checked,
+                failed = report.failed,
+                left = report.left,
+                "reconcile pass done"
+            );
+            Ok::<_, lambda_http::Error>(serde_json::json!({
+                "checked": report.checked,
+                "failed": report.failed,
+                "left": report.left,
+            }))
+        }
+    });
+    lambda_http::lambda_runtime::run(handler)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const RULE: &str = "arn:aws:events:eu-west-1:123456789012:rule/Shop-reconcile";
+
+    fn scheduled(rule: &str) -> serde_json::Value {
+        json!({
+            "version": "0",
+            "id": "a1b2c3d4-0000-4000-8000-000000000001",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": "2026-11-25T12:00:00Z",
+            "region": "eu-west-1",
+            "resources": [rule],
+            "detail": {}
+        })
+    }
+
+    #[test]
+    fn only_the_rules_scheduled_event_is_accepted() {
+        assert_eq!(check_schedule_event(&scheduled(RULE), RULE), Ok(()));
+        assert_eq!(
+            check_schedule_event(
+                &scheduled("arn:aws:events:eu-west-1:123456789012:rule/other"),
+                RULE
+            ),
+            Err(EventRefused::OtherRule)
+        );
+        let mut custom = scheduled(RULE);
+        custom["source"] = json!("my.app");
+        assert!(matches!(
+            check_schedule_event(&custom, RULE),
+            Err(EventRefused::NotScheduled { .. })
+        ));
+        let mut other_type = scheduled(RULE);
+        other_type["detail-type"] = json!("Object Created");
+        assert!(matches!(
+            check_schedule_event(&other_type, RULE),
+            Err(EventRefused::NotScheduled { .. })
+        ));
+        // An HTTP request's payload, a bare value, an empty object.
+        let http = json!({"version": "2.0", "rawPath": "/events", "requestContext": {}});
+        assert!(check_schedule_event(&http, RULE).is_err());
+        assert_eq!(
+            check_schedule_event(&json!(42), RULE),
+            Err(EventRefused::NotAnEvent)
+        );
+        assert!(check_schedule_event(&json!({}), RULE).is_err());
+    }
 }

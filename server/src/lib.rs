@@ -35,7 +35,8 @@ pub struct Application {
     pub emulator: Option<Emulator>,
     /// What every request is held to: origins, rate limits, time limits.
     pub http: security::HttpPolicy,
-    /// One reconcile pass: the background loop's and the scheduled event's.
+    /// One reconcile pass: the background loop's and the reconciler
+    /// function's.
     pub reconciler: reconciler::ReconcilerConfig,
     /// The back office's accounts and sessions; `None`: it is off.
     pub operator_access: Option<app::security::OperatorAccess>,
@@ -71,6 +72,7 @@ pub fn operator_access_from(
     Ok(Some(app::security::OperatorAccess {
         operators,
         sessions,
+        sign_in_limits: config.sign_in_limits(),
     }))
 }
 
@@ -275,10 +277,6 @@ impl Application {
             .merge(webhook::routes(
                 self.service.clone(),
                 self.http.webhook_timeout,
-            ))
-            .merge(lambda::events_route(
-                self.service.clone(),
-                self.reconciler.clone(),
             ))
             .route("/health", get(|| async { "ok" }));
         if let Some(emulator) = &self.emulator {

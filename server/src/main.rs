@@ -4,7 +4,8 @@ use clap::Parser;
 /// glibc's malloc took a quarter of the CPU under load, mimalloc far less.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use server::config::{Cli, Command, OperatorSecrets, ADMIN_SECRET_ARN};
+use server::config::{Cli, Command, LambdaHandler, OperatorSecrets, ADMIN_SECRET_ARN};
+use server::security::OriginSecret;
 use server::Application;
 
 #[tokio::main]
@@ -21,6 +22,20 @@ async fn run(mut cli: Cli) -> Result<(), String> {
     if cli.command == Some(Command::HashPassword) {
         return hash_password();
     }
+    if let Some(Command::EndSessions { operator }) = &cli.command {
+        let store = server::store_from(&cli.config).await?;
+        store
+            .end_operator_sessions(operator, time::OffsetDateTime::now_utc())
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot end {operator}'s sessions: {}",
+                    checkout::error_report(&e)
+                )
+            })?;
+        println!("{operator}'s sessions issued until now are ended");
+        return Ok(());
+    }
     if cli.command == Some(Command::CreateTable) {
         let created = server::create_table(&cli.config).await?;
         let verb = if created { "created" } else { "exists already" };
@@ -28,19 +43,38 @@ async fn run(mut cli: Cli) -> Result<(), String> {
         return Ok(());
     }
 
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     cli.config.operator_secrets = operator_secrets().await?;
+    cli.config.origin_secret = origin_secret().await?;
+    if on_lambda
+        && cli.config.lambda_handler == LambdaHandler::Http
+        && cli.config.origin_secret.is_none()
+    {
+        // Fail closed: without it the API's own endpoint serves anyone,
+        // around CloudFront and its viewer address.
+        return Err("on Lambda the shop serves only CloudFront: set SHOP_ORIGIN_SECRET_ARN (or SHOP_ORIGIN_SECRET)".to_owned());
+    }
     let leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| format!("Leptos configuration: {e}"))?
         .leptos_options;
     let addr = leptos_options.site_addr;
     let app = Application::build(&cli.config, addr).await?;
-    let router = app.router(leptos_options);
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        // On Lambda: the same router; the reconciler runs as a scheduled
-        // event (POST /events), not as a background loop.
-        tracing::info!("serving as an AWS Lambda function");
-        return server::lambda::run(router).await;
+    if on_lambda {
+        // On Lambda the reconciler is a function of its own, run by its
+        // schedule; the public function serves HTTP only.
+        return match cli.config.lambda_handler {
+            LambdaHandler::Http => {
+                tracing::info!("serving HTTP as an AWS Lambda function");
+                server::lambda::run_http(app.router(leptos_options)).await
+            }
+            LambdaHandler::Reconciler => {
+                tracing::info!("serving the reconcile schedule as an AWS Lambda function");
+                let rule = cli.config.reconcile_rule_arn.clone().unwrap_or_default();
+                server::lambda::run_reconciler(app.service.clone(), app.reconciler, rule).await
+            }
+        };
     }
+    let router = app.router(leptos_options);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -76,6 +110,35 @@ async fn operator_secrets() -> Result<OperatorSecrets, String> {
         .await
         .map_err(|e| format!("{ADMIN_SECRET_ARN}: {e}"))?;
     OperatorSecrets::from_secret_json(&text)
+}
+
+/// The value CloudFront sends in `X-Origin-Verify`: `SHOP_ORIGIN_SECRET`,
+/// or the plain-text secret `SHOP_ORIGIN_SECRET_ARN` names (not both).
+async fn origin_secret() -> Result<Option<OriginSecret>, String> {
+    let from_env = std::env::var("SHOP_ORIGIN_SECRET")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let arn = std::env::var("SHOP_ORIGIN_SECRET_ARN")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let text = match (from_env, arn) {
+        (Some(_), Some(_)) => {
+            return Err(
+                "SHOP_ORIGIN_SECRET and SHOP_ORIGIN_SECRET_ARN are both set: set one".to_owned(),
+            )
+        }
+        (None, None) => return Ok(None),
+        (Some(text), None) => text,
+        (None, Some(arn)) => {
+            let client = mollie::secrets_manager_client().await;
+            mollie::secret_string(&client, &arn)
+                .await
+                .map_err(|e| format!("SHOP_ORIGIN_SECRET_ARN: {e}"))?
+        }
+    };
+    OriginSecret::new(&text)
+        .map(Some)
+        .map_err(|e| format!("SHOP_ORIGIN_SECRET: {e}"))
 }
 
 /// Reads one line (the password) from standard input and prints its

@@ -3,8 +3,8 @@
 //! (or a shopper who never returns) cannot leave an order stuck. Each check
 //! pushes the attempt's next one back with backoff, so attempts that stay
 //! open for days never crowd out newer ones. Bounded: a batch per pass, a
-//! maximum rate, and it stops between two refreshes when the server shuts
-//! down.
+//! maximum rate, a time budget (on Lambda, well inside the function's
+//! timeout), and it stops between two refreshes when the server shuts down.
 
 use checkout::CheckoutService;
 use std::sync::Arc;
@@ -19,6 +19,8 @@ pub struct ReconcilerConfig {
     pub batch: usize,
     /// Most provider calls per second.
     pub max_per_second: u32,
+    /// No check starts after this much of a pass has gone.
+    pub pass_budget: Duration,
 }
 
 /// What one pass did.
@@ -26,15 +28,29 @@ pub struct ReconcilerConfig {
 pub struct PassReport {
     pub checked: usize,
     pub failed: usize,
+    /// Attempts due that this pass left to the next (time budget or
+    /// shutdown).
+    pub left: usize,
 }
 
+/// A pass that could not even list the attempts due: it checked nothing,
+/// so it counts as failed (on Lambda, a failed invocation and an alarm).
+#[derive(Debug, thiserror::Error)]
+#[error("the reconciler could not list the attempts due")]
+pub struct ListFailed(#[source] pub checkout::StoreError);
+
 /// One bounded pass over the attempts due a check; stops early when
-/// `shutdown` turns true.
+/// `shutdown` turns true or the pass's time budget is spent.
+///
+/// # Errors
+///
+/// [`ListFailed`] when the store could not list the attempts due.
 pub async fn run_once(
     service: &CheckoutService,
     config: &ReconcilerConfig,
     shutdown: &mut watch::Receiver<bool>,
-) -> PassReport {
+) -> Result<PassReport, ListFailed> {
+    let started = tokio::time::Instant::now();
     let mut report = PassReport::default();
     let pause = Duration::from_secs(1) / config.max_per_second.max(1);
     let now = time::OffsetDateTime::now_utc();
@@ -42,11 +58,12 @@ pub async fn run_once(
         Ok(due) => due,
         Err(error) => {
             tracing::warn!(error = %checkout::error_report(&error), "reconciler could not list the attempts due");
-            return report;
+            return Err(ListFailed(error));
         }
     };
     for (index, attempt) in due.iter().enumerate() {
-        if *shutdown.borrow() {
+        if *shutdown.borrow() || started.elapsed() >= config.pass_budget {
+            report.left = due.len() - index;
             break;
         }
         if index > 0 {
@@ -64,7 +81,7 @@ pub async fn run_once(
             }
         }
     }
-    report
+    Ok(report)
 }
 
 pub fn spawn(
@@ -78,7 +95,8 @@ pub fn spawn(
                 _ = tokio::time::sleep(config.interval) => {}
                 _ = shutdown.changed() => return,
             }
-            run_once(&service, &config, &mut shutdown).await;
+            // A failed listing is logged; the next interval tries again.
+            let _ = run_once(&service, &config, &mut shutdown).await;
             if *shutdown.borrow() {
                 return;
             }

@@ -1,11 +1,12 @@
 //! HTTP hardening for every response: security headers, caching rules,
 //! request body and time limits, per-client rate limits on what costs a
-//! provider call, and refusal of cross-site state changes. (The
+//! provider call, refusal of cross-site state changes, and, behind
+//! CloudFront, refusal of any request that did not come through it. (The
 //! Content-Security-Policy of pages is set by the app, which knows the
 //! per-response nonce; no CORS headers are ever sent, so browsers allow no
 //! cross-origin reads.)
 
-use crate::config::{Config, Settings};
+use crate::config::{ClientAddressSource, Config, Settings};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::{Method, StatusCode};
@@ -14,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +31,49 @@ const WEBHOOK_PATH: &str = "/webhooks/mollie";
 const SIGN_IN_PATH: &str = "/api/admin/sign_in";
 /// Keyed limiter state is pruned once it holds this many clients.
 const LIMITER_PRUNE_AT: usize = 10_000;
+/// The header CloudFront adds to every request it sends to the function
+/// (a custom origin header holding the origin secret).
+pub const ORIGIN_SECRET_HEADER: &str = "x-origin-verify";
+/// The viewer's address and port, as CloudFront sends it to the origin.
+const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
+/// The value CloudFront sends in [`ORIGIN_SECRET_HEADER`]: only requests
+/// that carry it are served, so the API Gateway endpoint cannot be called
+/// around CloudFront (its limits, its viewer address). Never logged.
+#[derive(Clone)]
+pub struct OriginSecret(SecretString);
+
+impl OriginSecret {
+    /// Shorter than this is guessable.
+    pub const MIN_LEN: usize = 32;
+
+    /// # Errors
+    ///
+    /// A secret shorter than [`Self::MIN_LEN`] bytes (the message never
+    /// holds the value).
+    pub fn new(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.len() < Self::MIN_LEN {
+            return Err(format!(
+                "the origin secret must have at least {} characters",
+                Self::MIN_LEN
+            ));
+        }
+        Ok(Self(SecretString::from(value.to_owned())))
+    }
+
+    /// Compared in constant time, so the answer's timing tells nothing.
+    fn matches(&self, presented: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.expose_secret().as_bytes().ct_eq(presented))
+    }
+}
+
+impl std::fmt::Debug for OriginSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginSecret(redacted)")
+    }
+}
 
 /// What every request is held to.
 #[derive(Clone, Debug)]
@@ -37,7 +82,9 @@ pub struct HttpPolicy {
     pub public_origin: String,
     /// Behind https: HSTS, and cookies marked Secure.
     pub https: bool,
-    pub trust_forwarded_for: bool,
+    pub client_address: ClientAddressSource,
+    /// Set: requests without it in [`ORIGIN_SECRET_HEADER`] get 403.
+    pub origin_secret: Option<OriginSecret>,
     pub checkout_per_minute: u32,
     pub webhook_per_second: u32,
     pub sign_in_per_minute: u32,
@@ -50,7 +97,8 @@ impl HttpPolicy {
         Self {
             public_origin: settings.public_url.clone(),
             https: settings.https,
-            trust_forwarded_for: config.trust_forwarded_for,
+            client_address: config.client_address,
+            origin_secret: config.origin_secret.clone(),
             checkout_per_minute: config.checkout_rate_per_minute,
             webhook_per_second: config.webhook_rate_per_second,
             sign_in_per_minute: config.sign_in_rate_per_minute,
@@ -80,6 +128,7 @@ pub fn harden<S: Clone + Send + Sync + 'static>(
         ),
     ];
     let limits = Arc::new(RateLimits::new(policy));
+    let source = policy.client_address;
     let mut router = router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -90,11 +139,28 @@ pub fn harden<S: Clone + Send + Sync + 'static>(
         // Cross-site refusals come first, so another site cannot spend a
         // shopper's rate-limit budget from the shopper's own browser.
         .layer(middleware::from_fn_with_state(limits, rate_limit))
+        // Who the client is, for the app's own counts (sign-in failures).
+        .layer(middleware::from_fn(
+            move |mut request: Request, next: Next| async move {
+                let client = client_key(source, &request);
+                request
+                    .extensions_mut()
+                    .insert(app::security::ClientAddress(client));
+                next.run(request).await
+            },
+        ))
         .layer(middleware::from_fn_with_state(
             Arc::new(policy.clone()),
             refuse_cross_site_changes,
         ))
         .layer(middleware::from_fn(per_shopper_pages_are_not_cached));
+    if let Some(secret) = &policy.origin_secret {
+        // Outermost: a request around CloudFront costs nothing else.
+        router = router.layer(middleware::from_fn_with_state(
+            Arc::new(secret.clone()),
+            require_origin_secret,
+        ));
+    }
     if policy.https {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
@@ -176,12 +242,32 @@ async fn refuse_cross_site_changes(
     next.run(request).await
 }
 
+/// A request without the origin secret did not come through CloudFront:
+/// 403, and it is removed from every request that did, so nothing
+/// further in (logs, the app) ever sees it.
+async fn require_origin_secret(
+    State(secret): State<Arc<OriginSecret>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let presented = request.headers_mut().remove(ORIGIN_SECRET_HEADER);
+    if !presented.is_some_and(|value| secret.matches(value.as_bytes())) {
+        tracing::warn!(
+            security_event = true,
+            path = request.uri().path(),
+            "request without the origin secret refused"
+        );
+        return (StatusCode::FORBIDDEN, "Forbidden.").into_response();
+    }
+    next.run(request).await
+}
+
 /// One GCRA limiter per kind of costly call, keyed by client address.
 struct RateLimits {
     checkout: DefaultKeyedRateLimiter<IpAddr>,
     webhook: DefaultKeyedRateLimiter<IpAddr>,
     sign_in: DefaultKeyedRateLimiter<IpAddr>,
-    trust_forwarded_for: bool,
+    source: ClientAddressSource,
 }
 
 impl RateLimits {
@@ -193,35 +279,68 @@ impl RateLimits {
             ))),
             webhook: RateLimiter::keyed(Quota::per_second(at_least_one(policy.webhook_per_second))),
             sign_in: RateLimiter::keyed(Quota::per_minute(at_least_one(policy.sign_in_per_minute))),
-            trust_forwarded_for: policy.trust_forwarded_for,
+            source: policy.client_address,
         }
     }
 
-    /// The peer's address, or behind a trusted proxy the address it
-    /// appended last to X-Forwarded-For (earlier entries are the client's
-    /// to forge). Unknown clients share one bucket: limited, not exempt.
     fn client(&self, request: &Request) -> IpAddr {
-        let forwarded = self
-            .trust_forwarded_for
-            .then(|| {
-                request
-                    .headers()
-                    .get_all("x-forwarded-for")
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(','))
-                    .next_back()
-                    .and_then(|last| last.trim().parse().ok())
-            })
-            .flatten();
-        forwarded
-            .or_else(|| {
-                request
-                    .extensions()
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|info| info.0.ip())
-            })
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        client_key(self.source, request)
+    }
+}
+
+/// The client a request counts against: the address `source` names,
+/// IPv6 grouped by its /64 (one subscriber's prefix, which they can fill
+/// with addresses at will). Unknown clients share one key: limited, not
+/// exempt.
+pub fn client_key(source: ClientAddressSource, request: &Request) -> IpAddr {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+    };
+    let address = match source {
+        ClientAddressSource::Peer => request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip()),
+        // The entry our proxy appended last (earlier ones are the client's
+        // to forge).
+        ClientAddressSource::ForwardedFor => header("x-forwarded-for")
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|last| last.trim().parse().ok()),
+        // Behind CloudFront the last X-Forwarded-For entry is the edge that
+        // connected, not the shopper; CloudFront's own header is the viewer.
+        ClientAddressSource::Cloudfront => header(VIEWER_ADDRESS_HEADER)
+            .next()
+            .and_then(parse_viewer_address),
+    };
+    address.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), group_ipv6_by_64)
+}
+
+/// `CloudFront-Viewer-Address`: the address and port joined by a colon,
+/// IPv6 without brackets (`2001:db8::1:46532`).
+fn parse_viewer_address(value: &str) -> Option<IpAddr> {
+    if let Ok(socket) = value.trim().parse::<SocketAddr>() {
+        return Some(socket.ip());
+    }
+    let (address, port) = value.trim().rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    address.parse().ok()
+}
+
+fn group_ipv6_by_64(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !(u128::from(u64::MAX));
+                IpAddr::V6(Ipv6Addr::from(prefix))
+            }
+        },
+        v4 @ IpAddr::V4(_) => v4,
     }
 }
 
@@ -265,5 +384,122 @@ async fn rate_limit(
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
             response
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn request(headers: &[(&str, &str)], peer: Option<&str>) -> Request {
+        let mut builder = Request::builder().uri("/api/checkout");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let mut request = builder.body(Body::empty()).unwrap();
+        if let Some(peer) = peer {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        }
+        request
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn behind_cloudfront_the_viewer_counts_not_the_edge() {
+        let from_edge = |viewer: &str| {
+            request(
+                &[
+                    ("x-forwarded-for", "198.51.100.7, 130.176.1.1"),
+                    ("cloudfront-viewer-address", viewer),
+                ],
+                Some("10.0.0.1:443"),
+            )
+        };
+        let source = ClientAddressSource::Cloudfront;
+        assert_eq!(
+            client_key(source, &from_edge("198.51.100.7:46532")),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_key(source, &from_edge("203.0.113.9:1")),
+            ip("203.0.113.9")
+        );
+        // The same edge, two viewers: two keys.
+        assert_ne!(
+            client_key(source, &from_edge("198.51.100.7:1")),
+            client_key(source, &from_edge("203.0.113.9:1"))
+        );
+        // The last X-Forwarded-For entry is the edge: what the old rule took.
+        assert_eq!(
+            client_key(
+                ClientAddressSource::ForwardedFor,
+                &from_edge("198.51.100.7:1")
+            ),
+            ip("130.176.1.1")
+        );
+    }
+
+    #[test]
+    fn ipv6_viewers_are_grouped_by_their_64_prefix() {
+        let source = ClientAddressSource::Cloudfront;
+        let viewer = |v: &str| request(&[("cloudfront-viewer-address", v)], None);
+        let a = client_key(
+            source,
+            &viewer("2001:db8:3333:4444:5555:6666:7777:8888:46532"),
+        );
+        let b = client_key(source, &viewer("2001:db8:3333:4444:ffff::1:443"));
+        let c = client_key(source, &viewer("2001:db8:3333:4445::1:443"));
+        assert_eq!(a, ip("2001:db8:3333:4444::"));
+        assert_eq!(a, b, "one /64 is one client");
+        assert_ne!(a, c, "another /64 is another client");
+        assert_eq!(
+            client_key(source, &viewer("[2001:db8::1]:443")),
+            ip("2001:db8::")
+        );
+        let peer = request(&[], Some("[2001:db8:1:2:3:4:5:6]:5000"));
+        assert_eq!(
+            client_key(ClientAddressSource::Peer, &peer),
+            ip("2001:db8:1:2::")
+        );
+    }
+
+    #[test]
+    fn the_plain_server_keeps_its_peer_and_ignores_forwarded_headers() {
+        let forged = request(
+            &[
+                ("x-forwarded-for", "203.0.113.9"),
+                ("cloudfront-viewer-address", "203.0.113.9:1"),
+            ],
+            Some("192.0.2.4:5000"),
+        );
+        assert_eq!(
+            client_key(ClientAddressSource::Peer, &forged),
+            ip("192.0.2.4")
+        );
+    }
+
+    #[test]
+    fn unknown_or_malformed_viewers_share_one_key() {
+        let source = ClientAddressSource::Cloudfront;
+        for value in ["", "not an address", "198.51.100.7", "198.51.100.7:port"] {
+            let malformed = request(&[("cloudfront-viewer-address", value)], None);
+            assert_eq!(client_key(source, &malformed), ip("0.0.0.0"), "{value:?}");
+        }
+        assert_eq!(client_key(source, &request(&[], None)), ip("0.0.0.0"));
+    }
+
+    #[test]
+    fn a_short_origin_secret_is_refused_and_never_shown() {
+        assert!(OriginSecret::new("short").is_err());
+        let secret = OriginSecret::new(&"s".repeat(40)).unwrap();
+        assert!(secret.matches("s".repeat(40).as_bytes()));
+        assert!(!secret.matches("s".repeat(39).as_bytes()));
+        assert!(!format!("{secret:?}").contains("sss"));
     }
 }

@@ -58,6 +58,16 @@ pub async fn serve_with_operators(
     timing: Timing,
     secrets: OperatorSecrets,
 ) -> Served {
+    serve_configured(args, timing, |config| config.operator_secrets = secrets).await
+}
+
+/// The shop as `main` serves it, with what flags cannot set (secrets)
+/// set by `configure`.
+pub async fn serve_configured(
+    args: &[&str],
+    timing: Timing,
+    configure: impl FnOnce(&mut server::config::Config),
+) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let data = tempfile::tempdir().unwrap();
@@ -65,7 +75,8 @@ pub async fn serve_with_operators(
     all.extend_from_slice(args);
     let mut config = Cli::parse_from(all).config;
     config.timing = timing;
-    config.operator_secrets = secrets;
+    config.operator_secrets = operator_secrets();
+    configure(&mut config);
     if config.store == server::config::StoreKind::Dynamodb {
         server::create_table(&config).await.unwrap();
     }
@@ -145,6 +156,9 @@ pub fn quick_checks() -> ReconcilePolicy {
             first_check_after: Duration::from_millis(300),
             max_interval: Duration::from_secs(1),
         },
+        // A resend may fail a refund 2 s after it was recorded (the
+        // request timeout, which bounds its first send).
+        refund_in_flight_for: Duration::from_secs(2),
         ..ReconcilePolicy::default()
     }
 }
@@ -172,6 +186,7 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
     let refresh_interval = millis(policy.min_refresh_interval);
     let first_check = millis(policy.check_schedule.first_check_after);
     let max_interval = millis(policy.check_schedule.max_interval);
+    let request_timeout = millis(policy.refund_in_flight_for);
     let mut all = vec![
         "--provider",
         "emulator",
@@ -191,6 +206,8 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
         &first_check,
         "--reconcile-max-interval-ms",
         &max_interval,
+        "--request-timeout-ms",
+        &request_timeout,
     ];
     match &endpoint {
         None => all.extend(["--store", "embedded"]),
@@ -286,6 +303,7 @@ impl Harness {
             interval: Duration::from_millis(100),
             batch: 100,
             max_per_second: 50,
+            pass_budget: Duration::from_secs(60),
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let task = server::reconciler::spawn(self.service.clone(), config, stopped);

@@ -88,6 +88,68 @@ async fn a_second_paid_attempt_on_one_order_is_recorded_for_a_refund() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(shop.status(&order_id).await, OrderStatus::Paid);
+
+    // The back office's refund form offers both payments, the second (the
+    // one paid twice) chosen; the operator refunds it, not the first.
+    let session = crate::back_office::sign_in(&shop).await;
+    let page = reqwest::Client::new()
+        .get(format!("{}/admin/orders/{order_id}", shop.shop_url))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(r#"<option value="{first}""#)),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(r#"<option value="{second}" selected"#)),
+        "{page}"
+    );
+    let amount = shop.record(&order_id).await.attempts[1].amount;
+    let refund = reqwest::Client::new()
+        .post(format!("{}/api/admin/refund", shop.shop_url))
+        .header("cookie", &session)
+        .header("accept", "application/json")
+        .form(&[
+            ("order_id", order_id.to_string()),
+            ("payment", second.to_string()),
+            ("refund_id", checkout::RefundId::generate().to_string()),
+            ("amount", amount.to_decimal_string()),
+            ("reason", "paid twice".to_owned()),
+            ("confirm", "yes".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refund.status(),
+        StatusCode::OK,
+        "{}",
+        refund.text().await.unwrap()
+    );
+    let record = shop.record(&order_id).await;
+    assert!(
+        record.attempts[0].refunds.is_empty(),
+        "the first payment was refunded"
+    );
+    assert_eq!(record.attempts[1].refunds.len(), 1);
+    assert_eq!(record.attempts[1].refunds[0].amount, amount);
+    // A payment that is not this order's is refused; nothing changes.
+    let other = shop
+        .service
+        .refund_payment(
+            &order_id,
+            Some(&checkout::ProviderPaymentId::parse("tr_notthisone").unwrap()),
+            &checkout::RefundId::generate(),
+            amount,
+        )
+        .await;
+    assert_eq!(other, Err(checkout::RefundFailure::UnknownPayment));
+    assert_eq!(shop.record(&order_id).await, record);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -297,6 +359,7 @@ async fn the_reconciler_reaches_a_new_attempt_however_many_old_ones_stay_open() 
         interval: Duration::from_millis(10),
         batch: 2,
         max_per_second: 1_000,
+        pass_budget: Duration::from_secs(60),
     };
     // Five payments that stay open (a bank transfer nobody makes).
     for _ in 0..5 {
@@ -312,10 +375,52 @@ async fn the_reconciler_reaches_a_new_attempt_however_many_old_ones_stay_open() 
     while shop.status(&order_id).await != OrderStatus::Paid {
         passes += 1;
         assert!(passes <= 5, "not reconciled after {} passes", passes - 1);
-        let report = server::reconciler::run_once(&shop.service, &config, &mut stopped).await;
+        let report = server::reconciler::run_once(&shop.service, &config, &mut stopped)
+            .await
+            .expect("the attempts due are listed");
         assert!(report.checked <= 2);
     }
     eprintln!("reconciled in pass {passes}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reconcile_pass_stops_starting_checks_when_its_time_is_spent() {
+    let policy = ReconcilePolicy {
+        check_schedule: CheckSchedule {
+            first_check_after: Duration::from_millis(50),
+            max_interval: Duration::from_secs(60),
+        },
+        ..ReconcilePolicy::default()
+    };
+    let shop = harness(StoreKind::Embedded, policy).await;
+    for _ in 0..6 {
+        shop.buy().await;
+    }
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    // Every provider call answers after 300 ms: a pass of six would take
+    // 1.8 s; its budget is 500 ms.
+    shop.emulator.set_faults(Faults {
+        hang_next: 100,
+        hang_ms: 300,
+        ..Faults::default()
+    });
+    let config = server::reconciler::ReconcilerConfig {
+        interval: Duration::from_millis(10),
+        batch: 100,
+        max_per_second: 1_000,
+        pass_budget: Duration::from_millis(500),
+    };
+    let (_stop, mut stopped) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let report = server::reconciler::run_once(&shop.service, &config, &mut stopped)
+        .await
+        .expect("the attempts due are listed");
+    let took = started.elapsed();
+    eprintln!("{report:?} in {took:?}");
+    assert!(report.checked >= 1 && report.checked < 6, "{report:?}");
+    assert_eq!(report.checked + report.left, 6, "{report:?}");
+    // No check starts after the budget: the last one started before 500 ms.
+    assert!(took < Duration::from_millis(500 + 300 * 3), "took {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
