@@ -49,5 +49,6 @@ new ShopStack(app, stage ? `Shop-${stage}` : "Shop", {
   webAcl: context("webAcl") === "true",
   domainName: context("domainName"),
   certificateArn: context("certificateArn"),
+  originSecretVersion: context("originSecretVersion"),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

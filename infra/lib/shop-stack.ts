@@ -13,6 +13,7 @@ import {
   CfnParameter,
   Duration,
   RemovalPolicy,
+  SecretValue,
   Stack,
   type StackProps,
   Tags,
@@ -86,6 +87,14 @@ export interface ShopStackProps extends StackProps {
   readonly domainName?: string;
   /** An ACM certificate for `domainName`, in us-east-1 (CloudFront takes certificates only from there). */
   readonly certificateArn?: string;
+  /**
+   * The `OriginVerify` version CloudFront sends (a Secrets Manager version
+   * id), after a rotation: pinning it changes the template, so the deploy
+   * updates CloudFront, and the function's configuration, so every instance
+   * starts again and reads the new value (and accepts the previous while
+   * CloudFront's edges switch). Unset: the current value.
+   */
+  readonly originSecretVersion?: string;
 }
 
 /** Cache-Control of files under pkg/: their names carry a hash of their content (cargo-leptos hash-files). */
@@ -226,7 +235,7 @@ export class ShopStack extends Stack {
     Validations.of(originVerify).acknowledge({
       id: "AwsSolutions-SMG4",
       reason:
-        "CloudFront reads the value when the stack deploys (a dynamic reference), so a rotation Lambda would lock CloudFront out until the next deploy; it is rotated by regenerating it and redeploying (docs/deployment.md).",
+        "CloudFront reads the value when the stack deploys (a dynamic reference), so a rotation Lambda would lock CloudFront out until the next deploy; it is rotated by a new value and a deploy with its version (docs/deployment.md), and the function accepts the previous value meanwhile.",
     });
 
     // What both functions need: the same binary, store and Mollie key.
@@ -260,6 +269,8 @@ export class ShopStack extends Stack {
         SHOP_LAMBDA_HANDLER: "http",
         SHOP_ADMIN_SECRET_ARN: backOffice.secretArn,
         SHOP_ORIGIN_SECRET_ARN: originVerify.secretArn,
+        // Not read by the code: a new version starts new instances.
+        ...(props.originSecretVersion ? { SHOP_ORIGIN_SECRET_VERSION: props.originSecretVersion } : {}),
         // The shopper's address is CloudFront-Viewer-Address (the origin
         // request policy forwards it); X-Forwarded-For's last entry would be
         // a CloudFront edge.
@@ -441,7 +452,12 @@ export class ShopStack extends Stack {
           // configuration, readable only with cloudfront:GetDistributionConfig
           // (account operators, who can read the secret anyway), never in the
           // template, and CloudFront sends it only to the origin, over HTTPS.
-          customHeaders: { "X-Origin-Verify": originVerify.secretValue.unsafeUnwrap() },
+          customHeaders: {
+            "X-Origin-Verify": (props.originSecretVersion
+              ? SecretValue.secretsManager(originVerify.secretArn, { versionId: props.originSecretVersion })
+              : originVerify.secretValue
+            ).unsafeUnwrap(),
+          },
         }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
@@ -606,7 +622,10 @@ export class ShopStack extends Stack {
     alarm(
       "ReconcileFailedInvocations",
       "Reconciler invocations failed or could not run (messages in the on-failure queue).",
-      reconcileFailures.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes }),
+      // Messages arriving, not messages kept: nothing consumes the queue,
+      // so its depth would stay in alarm for its whole retention and a
+      // later failure would e-mail nobody.
+      reconcileFailures.metricNumberOfMessagesSent({ period: fiveMinutes, statistic: "Sum" }),
     );
     // Webhooks answered 503 (Mollie retries, but a streak means the provider
     // or the store is down), and reconcile passes failing.

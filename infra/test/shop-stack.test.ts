@@ -116,6 +116,27 @@ test("only CloudFront reaches the function: it sends a generated secret in X-Ori
   });
 });
 
+test("a rotated origin secret: CloudFront sends the pinned version and the function starts anew", () => {
+  const rotated = synth({ originSecretVersion: "v2-0000-1111" }).template;
+  const secret = logicalId("AWS::SecretsManager::Secret", "OriginVerify");
+  const apiOrigin = distributionConfig(rotated).Origins.find(
+    (o: any) => o.CustomOriginConfig && JSON.stringify(o.DomainName).includes("execute-api"),
+  );
+  const header = apiOrigin.OriginCustomHeaders.find((h: any) => h.HeaderName === "X-Origin-Verify");
+  const value = JSON.stringify(header.HeaderValue);
+  assert.match(value, new RegExp(`"Ref":"${secret}"`));
+  // json-key, version-stage empty; version-id pinned.
+  assert.match(value, /:SecretString:::v2-0000-1111\}\}/);
+  rotated.hasResourceProperties("AWS::Lambda::Function", {
+    Environment: {
+      Variables: Match.objectLike({
+        SHOP_LAMBDA_HANDLER: "http",
+        SHOP_ORIGIN_SECRET_VERSION: "v2-0000-1111",
+      }),
+    },
+  });
+});
+
 test("CloudFront forwards the viewer's address and the headers the app reads, never Host", () => {
   template.hasResourceProperties("AWS::CloudFront::OriginRequestPolicy", {
     OriginRequestPolicyConfig: Match.objectLike({
@@ -534,8 +555,11 @@ test("a reconciler invocation is never retried; a failed one lands in an encrypt
       ]),
     },
   });
+  // Messages sent, not the depth: nothing consumes the queue, so its depth
+  // would stay in alarm and a later failure would e-mail nobody.
   template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-    MetricName: "ApproximateNumberOfMessagesVisible",
+    MetricName: "NumberOfMessagesSent",
+    Statistic: "Sum",
     Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queue, "QueueName"] } }],
     Threshold: 1,
   });
