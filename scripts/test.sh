@@ -128,6 +128,13 @@ env SHOP_LAMBDA_HANDLER=reconciler SHOP_RECONCILE_RULE_ARN="$reconcile_rule" \
   >target/logs/lambda-reconciler.log 2>&1 &
 reconciler_pid=$!
 set +m
+# Its first invocation builds it (host cargo, as above): one pass over
+# whatever is due, before the tests time theirs.
+if ! timeout 1500 "$CARGO_LAMBDA" lambda invoke --invoke-address 127.0.0.1 --invoke-port "$reconciler_port" \
+  --data-file end2end/fixtures/scheduled-event.json _ >/dev/null; then
+  tail -50 target/logs/lambda-reconciler.log
+  exit 1
+fi
 log "the reconciler function on 127.0.0.1:$reconciler_port"
 # One retry here only: cargo lambda's emulation has answered a plain
 # `GET /?` with its own 500 (its problem+json body, no error in the

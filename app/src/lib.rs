@@ -117,6 +117,10 @@ pub mod security {
         /// Failed sign-ins allowed per account and per client, counted in
         /// the store (shared by every process).
         pub sign_in_limits: checkout::SignInLimits,
+        /// When this process read the accounts: an operator whose sessions
+        /// were ended after it (a changed password, a removed account) is
+        /// not signed in here, since these accounts may be the old ones.
+        pub accounts_loaded_at: time::OffsetDateTime,
     }
 
     /// The client a request counts against (the server's rate limits

@@ -363,6 +363,9 @@ pub struct Timing {
     /// The Mollie client's retry backoff, least and most (`None`: the
     /// client's own, see [`mollie::MollieConfig`]).
     pub provider_backoff: Option<(Duration, Duration)>,
+    /// See [`checkout::ReconcilePolicy::refund_in_flight_for`] (at least
+    /// the request timeout).
+    pub refund_in_flight_for: Duration,
 }
 
 impl Default for Timing {
@@ -371,6 +374,7 @@ impl Default for Timing {
             abandon_unconfirmed_after: checkout::ReconcilePolicy::default()
                 .abandon_unconfirmed_after,
             provider_backoff: None,
+            refund_in_flight_for: checkout::ReconcilePolicy::default().refund_in_flight_for,
         }
     }
 }
@@ -563,6 +567,15 @@ impl Config {
                     .to_owned(),
             );
         }
+        // An operator's refund is sent within their request: the request
+        // must be cut off before a resend may fail the refund.
+        if Duration::from_millis(self.request_timeout_ms) >= self.timing.refund_in_flight_for {
+            problems.push(format!(
+                "SHOP_REQUEST_TIMEOUT_MS ({}) must be under {} s: a refund sent within a request is treated as in flight that long",
+                self.request_timeout_ms,
+                self.timing.refund_in_flight_for.as_secs()
+            ));
+        }
         if Duration::from_millis(self.webhook_timeout_ms) >= MOLLIE_WEBHOOK_TIMEOUT {
             problems.push(format!(
                 "SHOP_WEBHOOK_TIMEOUT_MS ({}) must be under Mollie's {} s webhook timeout",
@@ -604,9 +617,7 @@ impl Config {
             },
             abandon_unconfirmed_after: self.timing.abandon_unconfirmed_after,
             capture_warning: Duration::from_secs(self.capture_warning_hours * 3600),
-            // An operator's refund is sent within their request, which is
-            // cut off after this.
-            refund_in_flight_for: Duration::from_millis(self.request_timeout_ms),
+            refund_in_flight_for: self.timing.refund_in_flight_for,
         }
     }
 

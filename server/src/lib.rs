@@ -73,6 +73,7 @@ pub fn operator_access_from(
         operators,
         sessions,
         sign_in_limits: config.sign_in_limits(),
+        accounts_loaded_at: time::OffsetDateTime::now_utc(),
     }))
 }
 

@@ -4,7 +4,9 @@ use clap::Parser;
 /// glibc's malloc took a quarter of the CPU under load, mimalloc far less.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use server::config::{Cli, Command, LambdaHandler, OperatorSecrets, ADMIN_SECRET_ARN};
+use server::config::{
+    Cli, ClientAddressSource, Command, LambdaHandler, OperatorSecrets, ADMIN_SECRET_ARN,
+};
 use server::security::OriginSecret;
 use server::Application;
 
@@ -25,7 +27,11 @@ async fn run(mut cli: Cli) -> Result<(), String> {
     if let Some(Command::EndSessions { operator }) = &cli.command {
         let store = server::store_from(&cli.config).await?;
         store
-            .end_operator_sessions(operator, time::OffsetDateTime::now_utc())
+            .end_operator_sessions(
+                operator,
+                time::OffsetDateTime::now_utc(),
+                checkout::SessionsEnd::AccountChanged,
+            )
             .await
             .map_err(|e| {
                 format!(
@@ -46,13 +52,19 @@ async fn run(mut cli: Cli) -> Result<(), String> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     cli.config.operator_secrets = operator_secrets().await?;
     cli.config.origin_secret = origin_secret().await?;
-    if on_lambda
-        && cli.config.lambda_handler == LambdaHandler::Http
-        && cli.config.origin_secret.is_none()
-    {
+    if on_lambda && cli.config.lambda_handler == LambdaHandler::Http {
         // Fail closed: without it the API's own endpoint serves anyone,
         // around CloudFront and its viewer address.
-        return Err("on Lambda the shop serves only CloudFront: set SHOP_ORIGIN_SECRET_ARN (or SHOP_ORIGIN_SECRET)".to_owned());
+        if cli.config.origin_secret.is_none() {
+            return Err("on Lambda the shop serves only CloudFront: set SHOP_ORIGIN_SECRET_ARN (or SHOP_ORIGIN_SECRET)".to_owned());
+        }
+        // A Lambda function has no peer address: every client would share
+        // one rate-limit bucket.
+        if cli.config.client_address == ClientAddressSource::Peer {
+            return Err(
+                "on Lambda there is no peer address: set SHOP_CLIENT_ADDRESS=cloudfront".to_owned(),
+            );
+        }
     }
     let leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| format!("Leptos configuration: {e}"))?
@@ -69,7 +81,11 @@ async fn run(mut cli: Cli) -> Result<(), String> {
             }
             LambdaHandler::Reconciler => {
                 tracing::info!("serving the reconcile schedule as an AWS Lambda function");
-                let rule = cli.config.reconcile_rule_arn.clone().unwrap_or_default();
+                let rule = cli
+                    .config
+                    .reconcile_rule_arn
+                    .clone()
+                    .ok_or("SHOP_LAMBDA_HANDLER=reconciler needs SHOP_RECONCILE_RULE_ARN")?;
                 server::lambda::run_reconciler(app.service.clone(), app.reconciler, rule).await
             }
         };
@@ -121,24 +137,30 @@ async fn origin_secret() -> Result<Option<OriginSecret>, String> {
     let arn = std::env::var("SHOP_ORIGIN_SECRET_ARN")
         .ok()
         .filter(|v| !v.is_empty());
-    let text = match (from_env, arn) {
+    let invalid = |e| format!("SHOP_ORIGIN_SECRET: {e}");
+    match (from_env, arn) {
         (Some(_), Some(_)) => {
-            return Err(
-                "SHOP_ORIGIN_SECRET and SHOP_ORIGIN_SECRET_ARN are both set: set one".to_owned(),
-            )
+            Err("SHOP_ORIGIN_SECRET and SHOP_ORIGIN_SECRET_ARN are both set: set one".to_owned())
         }
-        (None, None) => return Ok(None),
-        (Some(text), None) => text,
+        (None, None) => Ok(None),
+        (Some(text), None) => OriginSecret::new(&text).map(Some).map_err(invalid),
+        // The current value and, while it is being rotated, the previous.
         (None, Some(arn)) => {
             let client = mollie::secrets_manager_client().await;
-            mollie::secret_string(&client, &arn)
+            let unavailable = |e| format!("SHOP_ORIGIN_SECRET_ARN: {e}");
+            let current = mollie::secret_string(&client, &arn)
                 .await
-                .map_err(|e| format!("SHOP_ORIGIN_SECRET_ARN: {e}"))?
+                .map_err(unavailable)?;
+            let mut secret = OriginSecret::new(&current).map_err(invalid)?;
+            if let Some(previous) = mollie::previous_secret_string(&client, &arn)
+                .await
+                .map_err(unavailable)?
+            {
+                secret = secret.with_previous(&previous).map_err(invalid)?;
+            }
+            Ok(Some(secret))
         }
-    };
-    OriginSecret::new(&text)
-        .map(Some)
-        .map_err(|e| format!("SHOP_ORIGIN_SECRET: {e}"))
+    }
 }
 
 /// Reads one line (the password) from standard input and prints its

@@ -12,6 +12,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// How long past the pass's budget a check that started in time may run.
+const CHECK_GRACE: Duration = Duration::from_secs(15);
+
 #[derive(Clone, Debug)]
 pub struct ReconcilerConfig {
     pub interval: Duration,
@@ -73,11 +76,20 @@ pub async fn run_once(
             }
         }
         report.checked += 1;
-        match service.reconcile(attempt).await {
-            Ok(outcome) => tracing::debug!(attempt_id = %attempt.id, ?outcome, "reconciled"),
-            Err(error) => {
+        // A check that started in time may still run long (the provider's
+        // retries): it is cut off a grace period after the budget, so the
+        // pass ends inside the function's timeout. Cut off, it is like a
+        // crash between two steps, which every step is safe against.
+        let left = config.pass_budget.saturating_sub(started.elapsed()) + CHECK_GRACE;
+        match tokio::time::timeout(left, service.reconcile(attempt)).await {
+            Ok(Ok(outcome)) => tracing::debug!(attempt_id = %attempt.id, ?outcome, "reconciled"),
+            Ok(Err(error)) => {
                 report.failed += 1;
                 tracing::warn!(attempt_id = %attempt.id, error = %checkout::error_report(&error), "reconcile failed; a later pass retries")
+            }
+            Err(_) => {
+                report.failed += 1;
+                tracing::warn!(attempt_id = %attempt.id, "reconcile failed: cut off at the pass's time budget; a later pass retries");
             }
         }
     }

@@ -39,9 +39,14 @@ const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
 
 /// The value CloudFront sends in [`ORIGIN_SECRET_HEADER`]: only requests
 /// that carry it are served, so the API Gateway endpoint cannot be called
-/// around CloudFront (its limits, its viewer address). Never logged.
+/// around CloudFront (its limits, its viewer address). While it is being
+/// rotated the previous value is accepted too (CloudFront's edges take
+/// minutes to switch). Never logged.
 #[derive(Clone)]
-pub struct OriginSecret(SecretString);
+pub struct OriginSecret {
+    current: SecretString,
+    previous: Option<SecretString>,
+}
 
 impl OriginSecret {
     /// Shorter than this is guessable.
@@ -52,6 +57,23 @@ impl OriginSecret {
     /// A secret shorter than [`Self::MIN_LEN`] bytes (the message never
     /// holds the value).
     pub fn new(value: &str) -> Result<Self, String> {
+        Ok(Self {
+            current: Self::checked(value)?,
+            previous: None,
+        })
+    }
+
+    /// Also accepts `previous`, the value being rotated out.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::new`], for the previous value.
+    pub fn with_previous(mut self, previous: &str) -> Result<Self, String> {
+        self.previous = Some(Self::checked(previous)?);
+        Ok(self)
+    }
+
+    fn checked(value: &str) -> Result<SecretString, String> {
         let value = value.trim();
         if value.len() < Self::MIN_LEN {
             return Err(format!(
@@ -59,13 +81,20 @@ impl OriginSecret {
                 Self::MIN_LEN
             ));
         }
-        Ok(Self(SecretString::from(value.to_owned())))
+        Ok(SecretString::from(value.to_owned()))
     }
 
-    /// Compared in constant time, so the answer's timing tells nothing.
+    /// Compared in constant time, so the answer's timing tells nothing of
+    /// the value (its length aside, which is not secret: 64 characters).
     fn matches(&self, presented: &[u8]) -> bool {
         use subtle::ConstantTimeEq;
-        bool::from(self.0.expose_secret().as_bytes().ct_eq(presented))
+        let equal = |secret: &SecretString| secret.expose_secret().as_bytes().ct_eq(presented);
+        let current = equal(&self.current);
+        let previous = self
+            .previous
+            .as_ref()
+            .map_or(subtle::Choice::from(0), equal);
+        bool::from(current | previous)
     }
 }
 
@@ -501,5 +530,12 @@ mod tests {
         assert!(secret.matches("s".repeat(40).as_bytes()));
         assert!(!secret.matches("s".repeat(39).as_bytes()));
         assert!(!format!("{secret:?}").contains("sss"));
+        let rotating = OriginSecret::new(&"n".repeat(40))
+            .unwrap()
+            .with_previous(&"s".repeat(40))
+            .unwrap();
+        assert!(rotating.matches("n".repeat(40).as_bytes()));
+        assert!(rotating.matches("s".repeat(40).as_bytes()));
+        assert!(!rotating.matches("x".repeat(40).as_bytes()));
     }
 }

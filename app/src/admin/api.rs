@@ -133,6 +133,8 @@ pub struct RefundablePaymentView {
     pub provider_payment_id: String,
     /// What can still be refunded of it ("€12.50").
     pub refundable: String,
+    /// The same as a decimal for the form's amount ("12.50").
+    pub refundable_decimal: String,
     /// The refund form's choice when the page opens: the payment with an
     /// incident (paid twice, paid after it was given up), else the first.
     pub preselected: bool,
@@ -189,8 +191,10 @@ pub async fn admin_sign_in(name: String, password: String) -> Result<(), AdminEr
     let client = ssr::client_address().to_string();
     let limits = access.sign_in_limits;
     let now = time::OffsetDateTime::now_utc();
-    if service
-        .sign_in_locked(&name, &client, &limits, now)
+    // Counted before the password is checked: a burst of attempts cannot
+    // check more passwords than the limits allow, on any process.
+    if !service
+        .begin_sign_in(&name, &client, &limits, now)
         .await
         .map_err(ssr::store_failed)?
     {
@@ -211,12 +215,31 @@ pub async fn admin_sign_in(name: String, password: String) -> Result<(), AdminEr
         .map_err(|_| ssr::reject(http::StatusCode::SERVICE_UNAVAILABLE, "Please try again."))?;
     let Some(operator) = verified else {
         tracing::warn!(security_event = true, "back-office sign-in refused");
-        service
-            .count_failed_sign_in(&name, &client, &limits, now)
-            .await
-            .map_err(ssr::store_failed)?;
         return Err(ssr::unauthorized("Wrong name or password."));
     };
+    // Sessions ended after this process read the accounts: its accounts
+    // may be from before a password change or removal. Fail closed until
+    // a process with the new accounts answers.
+    let changed = service
+        .operator_sessions(&operator)
+        .await
+        .map_err(ssr::store_failed)?
+        .account_changed_at;
+    if changed.is_some_and(|changed| changed >= access.accounts_loaded_at) {
+        tracing::warn!(
+            security_event = true,
+            operator,
+            "back-office sign-in refused: accounts changed since this process started"
+        );
+        return Err(ssr::reject(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "The back office's accounts changed; please try again in a few minutes.",
+        ));
+    }
+    service
+        .sign_in_succeeded(&name, &client, now)
+        .await
+        .map_err(ssr::store_failed)?;
     tracing::info!(operator, "back-office sign-in");
     ssr::set_cookie(&access.sessions.sign_in(
         &access.operators,
@@ -671,6 +694,7 @@ mod ssr {
                     .map(ToString::to_string)
                     .unwrap_or_default(),
                 refundable: a.refundable().to_string(),
+                refundable_decimal: a.refundable().to_decimal_string(),
                 preselected: Some(index) == preselected,
             })
             .collect()

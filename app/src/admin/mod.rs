@@ -222,6 +222,11 @@ fn OrderPage(order: AdminOrderView) -> impl IntoView {
     );
     let payments = order.refundable_payments.clone();
     let refund_form = order.refundable.clone().map(move |refundable| {
+        // The amount offered is what remains of the payment chosen first.
+        let prefilled = payments
+            .iter()
+            .find(|p| p.preselected)
+            .map_or_else(|| refundable.clone(), |p| p.refundable_decimal.clone());
         // Which payment the money goes back from: a choice only when the
         // order was paid more than once, else the one with money left.
         let only = (payments.len() == 1).then(|| {
@@ -250,7 +255,7 @@ fn OrderPage(order: AdminOrderView) -> impl IntoView {
                 {only}
                 {payment_choice}
                 <label for="refund-amount">"Amount ("{currency}")"</label>
-                <input id="refund-amount" name="amount" value=refundable.clone() inputmode="decimal" required/>
+                <input id="refund-amount" name="amount" value=prefilled inputmode="decimal" required/>
                 <label for="refund-reason">"Reason"</label>
                 <input id="refund-reason" name="reason" maxlength="200"/>
                 <label class="confirm">

@@ -44,9 +44,9 @@ pub use payment::{
 };
 pub use payment_lines::PaymentLine;
 pub use ports::{
-    error_report, unix_millis, Cause, NewCapture, NewPayment, NewRefund, OrderCursor, OrderRecord,
-    OrdersPage, PaymentMetadata, PaymentMethod, PaymentMode, PaymentProvider, ProviderError,
-    ProviderPayment, Store, StoreError,
+    error_report, unix_millis, Cause, NewCapture, NewPayment, NewRefund, OperatorSessions,
+    OrderCursor, OrderRecord, OrdersPage, PaymentMetadata, PaymentMethod, PaymentMode,
+    PaymentProvider, ProviderError, ProviderPayment, SessionsEnd, Store, StoreError,
 };
 pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
 pub use service::{

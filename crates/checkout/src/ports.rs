@@ -176,10 +176,11 @@ pub trait Store: Send + Sync + 'static {
     /// An order's audit log, oldest first.
     async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// Counts one failed sign-in against `key` (an account or a client) in
-    /// a window of `window` that starts with the first failure, shared by
-    /// every process on the store; returns the failures in the window, this
-    /// one included. The count is forgotten when its window ends.
+    /// Counts one sign-in attempt against `key` (an account or a client)
+    /// in a window of `window` that starts with the first, shared by every
+    /// process on the store; returns the count in the window, this one
+    /// included. Counted before the password is checked, so attempts made
+    /// at once each get their own number. Forgotten when the window ends.
     async fn count_sign_in_failure(
         &self,
         key: &str,
@@ -187,26 +188,46 @@ pub trait Store: Send + Sync + 'static {
         window: std::time::Duration,
     ) -> Result<u32, StoreError>;
 
-    /// The failed sign-ins counted against `key` in its current window.
-    async fn sign_in_failures(
+    /// Takes one back from `key`'s count in its current window (the
+    /// attempt succeeded); nothing when the window has ended.
+    async fn forgive_sign_in_failure(
         &self,
         key: &str,
         now: time::OffsetDateTime,
-    ) -> Result<u32, StoreError>;
+    ) -> Result<(), StoreError>;
 
     /// Ends every session of `operator` issued before `at`, on every
-    /// process (sign-out, a changed password, a removed account).
+    /// process; with [`SessionsEnd::AccountChanged`] also marks that
+    /// processes which read the accounts before `at` may hold old ones.
+    /// Neither time ever moves back.
     async fn end_operator_sessions(
         &self,
         operator: &str,
         at: time::OffsetDateTime,
+        why: SessionsEnd,
     ) -> Result<(), StoreError>;
 
-    /// Sessions of `operator` issued before this are ended.
-    async fn operator_sessions_valid_after(
-        &self,
-        operator: &str,
-    ) -> Result<Option<time::OffsetDateTime>, StoreError>;
+    /// When `operator`'s sessions were last ended, and their account
+    /// last changed.
+    async fn operator_sessions(&self, operator: &str) -> Result<OperatorSessions, StoreError>;
+}
+
+/// Why an operator's sessions end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionsEnd {
+    /// The operator signed out.
+    SignOut,
+    /// Their password changed or their account was removed.
+    AccountChanged,
+}
+
+/// What the store says of an operator's sessions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OperatorSessions {
+    /// Sessions issued up to this are over.
+    pub ended_at: Option<time::OffsetDateTime>,
+    /// Accounts read before this may be the old ones.
+    pub account_changed_at: Option<time::OffsetDateTime>,
 }
 
 /// Where a page of [`Store::recent_orders`] ended: the last order's

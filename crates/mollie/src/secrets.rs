@@ -19,6 +19,35 @@ pub enum SecretError {
     Unavailable(String),
 }
 
+/// The string of the secret's version labelled `AWSPREVIOUS` (the value
+/// before the last change), if it has one: a value that is being rotated
+/// out is still accepted until every peer has the new one.
+///
+/// # Errors
+///
+/// As [`secret_string`]; a secret without a previous version is `None`.
+pub async fn previous_secret_string(
+    client: &Client,
+    secret_id: &str,
+) -> Result<Option<String>, SecretError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await;
+    match output {
+        Ok(output) => Ok(output.secret_string().map(str::to_owned)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(SecretError::Unavailable(DisplayErrorContext(e).to_string())),
+    }
+}
+
 /// The secret's string value, by ARN or name.
 ///
 /// # Errors

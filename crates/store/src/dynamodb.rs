@@ -18,8 +18,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use checkout::{
-    unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Order, OrderCursor,
-    OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId, Store, StoreError,
+    unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, OperatorSessions,
+    Order, OrderCursor, OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId,
+    SessionsEnd, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -987,41 +988,50 @@ impl Store for DynamoDbStore {
         Err(StoreError::Conflict)
     }
 
-    async fn sign_in_failures(&self, key: &str, now: OffsetDateTime) -> Result<u32, StoreError> {
-        let found = self
+    async fn forgive_sign_in_failure(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let taken_back = self
             .client
-            .get_item()
+            .update_item()
             .table_name(&self.table)
-            .consistent_read(true)
             .key("pk", AttributeValue::S(sign_in_pk(key)))
             .key("sk", AttributeValue::S(SIGN_IN_SK.into()))
+            .update_expression("ADD failures :minus_one")
+            .condition_expression("window_ends > :now AND failures > :zero")
+            .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":now", AttributeValue::N(unix_millis(now).to_string()))
             .send()
-            .await
-            .map_err(sdk_unavailable)?;
-        let item = found.item.as_ref();
-        // TTL deletes late (up to days): an ended window counts nothing.
-        let open = number(item, "window_ends").is_some_and(|ends| ends > unix_millis(now));
-        let count = if open {
-            number(item, "failures").unwrap_or(0)
-        } else {
-            0
-        };
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+            .await;
+        match taken_back {
+            Ok(_) => Ok(()),
+            // The window ended, or there is nothing to take back.
+            Err(error) if is_conditional_check_failure(&error) => Ok(()),
+            Err(error) => Err(sdk_unavailable(error)),
+        }
     }
 
     async fn end_operator_sessions(
         &self,
         operator: &str,
         at: OffsetDateTime,
+        why: SessionsEnd,
     ) -> Result<(), StoreError> {
         let at = unix_millis(at);
+        let update = match why {
+            SessionsEnd::SignOut => "SET valid_after = :at",
+            SessionsEnd::AccountChanged => "SET valid_after = :at, account_changed_at = :at",
+        };
         let moved = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(operator_pk(operator)))
             .key("sk", AttributeValue::S(SESSIONS_SK.into()))
-            .update_expression("SET valid_after = :at")
+            .update_expression(update)
             // Never moves back: a late sign-out cannot revive sessions.
             .condition_expression("attribute_not_exists(valid_after) OR valid_after < :at")
             .expression_attribute_values(":at", AttributeValue::N(at.to_string()))
@@ -1034,10 +1044,7 @@ impl Store for DynamoDbStore {
         }
     }
 
-    async fn operator_sessions_valid_after(
-        &self,
-        operator: &str,
-    ) -> Result<Option<OffsetDateTime>, StoreError> {
+    async fn operator_sessions(&self, operator: &str) -> Result<OperatorSessions, StoreError> {
         let found = self
             .client
             .get_item()
@@ -1048,11 +1055,17 @@ impl Store for DynamoDbStore {
             .send()
             .await
             .map_err(sdk_unavailable)?;
-        number(found.item.as_ref(), "valid_after")
-            .map(|ms| {
-                OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-                    .map_err(unavailable)
-            })
-            .transpose()
+        let time_of = |name| {
+            number(found.item.as_ref(), name)
+                .map(|ms| {
+                    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                        .map_err(unavailable)
+                })
+                .transpose()
+        };
+        Ok(OperatorSessions {
+            ended_at: time_of("valid_after")?,
+            account_changed_at: time_of("account_changed_at")?,
+        })
     }
 }

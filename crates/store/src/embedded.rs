@@ -7,8 +7,9 @@
 use crate::group_commit::{GroupCommitter, Work};
 use async_trait::async_trait;
 use checkout::{
-    unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Order, OrderCursor,
-    OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId, Store, StoreError,
+    unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, OperatorSessions,
+    Order, OrderCursor, OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId,
+    SessionsEnd, Store, StoreError,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use std::path::Path;
@@ -35,6 +36,8 @@ const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
 const SIGN_IN_FAILURES: TableDefinition<&str, &[u8]> = TableDefinition::new("sign_in_failures");
 /// operator name -> unix ms: their sessions issued before it are ended.
 const OPERATOR_SESSIONS: TableDefinition<&str, i64> = TableDefinition::new("operator_sessions");
+/// operator name -> unix ms: their account changed then.
+const OPERATOR_ACCOUNTS: TableDefinition<&str, i64> = TableDefinition::new("operator_accounts");
 
 /// Failed sign-ins counted in a window that ends at `window_ends` (unix ms).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -86,7 +89,9 @@ impl EmbeddedStore {
         let missing = [ORDERS, ATTEMPTS, CHECKOUTS, AUDIT, SIGN_IN_FAILURES]
             .iter()
             .any(|table| existing.open_table(*table).is_err())
-            || existing.open_table(OPERATOR_SESSIONS).is_err()
+            || [OPERATOR_SESSIONS, OPERATOR_ACCOUNTS]
+                .iter()
+                .any(|table| existing.open_table(*table).is_err())
             || [PROVIDER_PAYMENTS, ORDERS_BY_TIME]
                 .iter()
                 .any(|table| existing.open_table(*table).is_err());
@@ -102,6 +107,7 @@ impl EmbeddedStore {
                 tx.open_table(AUDIT).map_err(unavailable)?;
                 tx.open_table(SIGN_IN_FAILURES).map_err(unavailable)?;
                 tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?;
+                tx.open_table(OPERATOR_ACCOUNTS).map_err(unavailable)?;
                 let mut by_time = tx.open_table(ORDERS_BY_TIME).map_err(unavailable)?;
                 // A store from before the list existed: list its orders too.
                 if unlisted {
@@ -468,23 +474,29 @@ impl Store for EmbeddedStore {
         Ok(result.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    async fn sign_in_failures(&self, key: &str, now: OffsetDateTime) -> Result<u32, StoreError> {
+    async fn forgive_sign_in_failure(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let key = key.to_owned();
         let now = unix_millis(now);
-        self.blocking(move |db| {
-            let tx = db.begin_read().map_err(unavailable)?;
-            let table = tx.open_table(SIGN_IN_FAILURES).map_err(unavailable)?;
-            Ok(match table.get(key.as_str()).map_err(unavailable)? {
-                Some(value) => {
-                    let open = decode::<SignInFailures>(value.value())?;
-                    if open.window_ends > now {
-                        open.count
-                    } else {
-                        0
-                    }
-                }
-                None => 0,
-            })
+        self.write(move |tx| {
+            let mut table = tx.open_table(SIGN_IN_FAILURES).map_err(unavailable)?;
+            let current = match table.get(key.as_str()).map_err(unavailable)? {
+                Some(value) => decode::<SignInFailures>(value.value())?,
+                None => return Ok(()),
+            };
+            if current.window_ends > now && current.count > 0 {
+                let next = SignInFailures {
+                    count: current.count - 1,
+                    window_ends: current.window_ends,
+                };
+                table
+                    .insert(key.as_str(), encode(&next)?.as_slice())
+                    .map_err(unavailable)?;
+            }
+            Ok(())
         })
         .await
     }
@@ -493,42 +505,51 @@ impl Store for EmbeddedStore {
         &self,
         operator: &str,
         at: OffsetDateTime,
+        why: SessionsEnd,
     ) -> Result<(), StoreError> {
         let operator = operator.to_owned();
         let at = unix_millis(at);
         self.write(move |tx| {
-            let mut table = tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?;
-            // Never moves back: a late sign-out cannot revive sessions.
-            let before = table
-                .get(operator.as_str())
-                .map_err(unavailable)?
-                .map(|v| v.value());
-            table
-                .insert(operator.as_str(), before.map_or(at, |b| b.max(at)))
-                .map_err(unavailable)?;
+            let mut tables = vec![tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?];
+            if why == SessionsEnd::AccountChanged {
+                tables.push(tx.open_table(OPERATOR_ACCOUNTS).map_err(unavailable)?);
+            }
+            for table in &mut tables {
+                // Never moves back: a late sign-out cannot revive sessions.
+                let before = table
+                    .get(operator.as_str())
+                    .map_err(unavailable)?
+                    .map(|v| v.value());
+                table
+                    .insert(operator.as_str(), before.map_or(at, |b| b.max(at)))
+                    .map_err(unavailable)?;
+            }
             Ok(())
         })
         .await
     }
 
-    async fn operator_sessions_valid_after(
-        &self,
-        operator: &str,
-    ) -> Result<Option<OffsetDateTime>, StoreError> {
+    async fn operator_sessions(&self, operator: &str) -> Result<OperatorSessions, StoreError> {
         let operator = operator.to_owned();
         self.blocking(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
-            let table = tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?;
-            let millis = table
-                .get(operator.as_str())
-                .map_err(unavailable)?
-                .map(|v| v.value());
-            millis
-                .map(|ms| {
-                    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-                        .map_err(unavailable)
-                })
-                .transpose()
+            let read = |definition| -> Result<Option<OffsetDateTime>, StoreError> {
+                let table = tx.open_table(definition).map_err(unavailable)?;
+                let millis = table
+                    .get(operator.as_str())
+                    .map_err(unavailable)?
+                    .map(|v| v.value());
+                millis
+                    .map(|ms| {
+                        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                            .map_err(unavailable)
+                    })
+                    .transpose()
+            };
+            Ok(OperatorSessions {
+                ended_at: read(OPERATOR_SESSIONS)?,
+                account_changed_at: read(OPERATOR_ACCOUNTS)?,
+            })
         })
         .await
     }

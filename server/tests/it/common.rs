@@ -156,9 +156,9 @@ pub fn quick_checks() -> ReconcilePolicy {
             first_check_after: Duration::from_millis(300),
             max_interval: Duration::from_secs(1),
         },
-        // A resend may fail a refund 2 s after it was recorded (the
-        // request timeout, which bounds its first send).
-        refund_in_flight_for: Duration::from_secs(2),
+        // A resend may fail a refund the provider refused 3 s after it
+        // was recorded (the request timeout is below it).
+        refund_in_flight_for: Duration::from_secs(3),
         ..ReconcilePolicy::default()
     }
 }
@@ -186,7 +186,15 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
     let refresh_interval = millis(policy.min_refresh_interval);
     let first_check = millis(policy.check_schedule.first_check_after);
     let max_interval = millis(policy.check_schedule.max_interval);
-    let request_timeout = millis(policy.refund_in_flight_for);
+    // Under the refund in-flight time, as the configuration requires.
+    let request_timeout = millis(
+        Duration::from_secs(30).min(
+            policy
+                .refund_in_flight_for
+                .saturating_sub(Duration::from_millis(100)),
+        ),
+    );
+
     let mut all = vec![
         "--provider",
         "emulator",
@@ -224,6 +232,7 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
     let timing = Timing {
         abandon_unconfirmed_after: policy.abandon_unconfirmed_after,
         provider_backoff: Some((Duration::from_millis(5), Duration::from_millis(20))),
+        refund_in_flight_for: policy.refund_in_flight_for,
     };
     let served = serve(&all, timing).await;
     Harness {

@@ -75,11 +75,11 @@ pub struct ReconcilePolicy {
     /// An authorization this close to its capture deadline is flagged to
     /// the operator.
     pub capture_warning: Duration,
-    /// How long a refund's first send may still be running (the request
-    /// that sends it is cut off by then): a resend that is refused within
-    /// this never fails the refund, since Mollie answers 409 to a resend
-    /// while the first send with the same key is still in flight, and then
-    /// makes the refund.
+    /// How long a refund's first send may still be running: longer than
+    /// the operator's request (cut off at the request timeout) and than
+    /// the provider client's whole call with its retries. A resend that is
+    /// refused within this never fails the refund: the first send may yet
+    /// make it.
     pub refund_in_flight_for: Duration,
 }
 
@@ -94,7 +94,7 @@ impl Default for ReconcilePolicy {
                 max_interval: Duration::from_secs(3600),
             },
             capture_warning: Duration::from_secs(24 * 3600),
-            refund_in_flight_for: Duration::from_secs(30),
+            refund_in_flight_for: Duration::from_secs(120),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! which an operator's sessions are over.
 
 use super::CheckoutService;
-use crate::ports::StoreError;
+use crate::ports::{OperatorSessions, SessionsEnd, StoreError};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -27,19 +27,25 @@ impl Default for SignInLimits {
     }
 }
 
-/// The store's keys for one sign-in: the account named and the client.
+/// The store's keys for one sign-in: the account named (at most 64
+/// characters of it, as names are; a key stays small whatever is typed)
+/// and the client.
 fn keys(account: &str, client: &str) -> (String, String) {
+    let account: String = account.chars().take(64).collect();
     (format!("account:{account}"), format!("client:{client}"))
 }
 
 impl CheckoutService {
-    /// Whether a sign-in for `account` from `client` is refused before its
-    /// password is checked: either has had its failures in the window.
+    /// Counts a sign-in attempt for `account` from `client` before its
+    /// password is checked, and says whether it may go ahead: attempts
+    /// made at once each get their own number, so a burst cannot check
+    /// more passwords than the limits allow. A successful one is taken
+    /// back ([`Self::sign_in_succeeded`]).
     ///
     /// # Errors
     ///
     /// The store's error: the caller refuses then (fail closed).
-    pub async fn sign_in_locked(
+    pub async fn begin_sign_in(
         &self,
         account: &str,
         client: &str,
@@ -47,35 +53,36 @@ impl CheckoutService {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let (account, client) = keys(account, client);
-        Ok(
-            self.store.sign_in_failures(&account, now).await? >= limits.per_account
-                || self.store.sign_in_failures(&client, now).await? >= limits.per_client,
-        )
+        let by_account = self
+            .store
+            .count_sign_in_failure(&account, now, limits.window)
+            .await?;
+        let by_client = self
+            .store
+            .count_sign_in_failure(&client, now, limits.window)
+            .await?;
+        Ok(by_account <= limits.per_account && by_client <= limits.per_client)
     }
 
-    /// Counts a failed sign-in against the account named and the client.
+    /// The attempt [`Self::begin_sign_in`] counted was the right password:
+    /// it is not a failure.
     ///
     /// # Errors
     ///
     /// The store's error.
-    pub async fn count_failed_sign_in(
+    pub async fn sign_in_succeeded(
         &self,
         account: &str,
         client: &str,
-        limits: &SignInLimits,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let (account, client) = keys(account, client);
-        self.store
-            .count_sign_in_failure(&account, now, limits.window)
-            .await?;
-        self.store
-            .count_sign_in_failure(&client, now, limits.window)
-            .await?;
-        Ok(())
+        self.store.forgive_sign_in_failure(&account, now).await?;
+        self.store.forgive_sign_in_failure(&client, now).await
     }
 
-    /// Ends every session of `operator` issued up to `now`, on every process.
+    /// Ends every session of `operator` issued up to `now`, on every
+    /// process (sign-out).
     ///
     /// # Errors
     ///
@@ -85,7 +92,18 @@ impl CheckoutService {
         operator: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.store.end_operator_sessions(operator, now).await
+        self.store
+            .end_operator_sessions(operator, now, SessionsEnd::SignOut)
+            .await
+    }
+
+    /// What the store says of `operator`'s sessions.
+    ///
+    /// # Errors
+    ///
+    /// The store's error: the caller refuses then (fail closed).
+    pub async fn operator_sessions(&self, operator: &str) -> Result<OperatorSessions, StoreError> {
+        self.store.operator_sessions(operator).await
     }
 
     /// Whether a session of `operator` issued at `issued_at` is still on:
@@ -101,8 +119,9 @@ impl CheckoutService {
     ) -> Result<bool, StoreError> {
         Ok(self
             .store
-            .operator_sessions_valid_after(operator)
+            .operator_sessions(operator)
             .await?
+            .ended_at
             .is_none_or(|ended| issued_at > ended))
     }
 }

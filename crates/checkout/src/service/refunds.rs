@@ -182,28 +182,23 @@ impl CheckoutService {
             .await;
         // Maybe made: it stays requested; the reconciler reads the payment
         // (which shows it, by our id, if it was made) and else sends it
-        // again with the same key. A 409 to the first send is maybe made
-        // too (our own retry while the first try was still running).
-        match created {
-            Err(
-                error @ (ProviderError::Unavailable(_)
-                | ProviderError::Malformed(_)
-                | ProviderError::Duplicate(_)),
-            ) if !matches!(
-                (sending, &error),
-                (Sending::Again { .. }, ProviderError::Duplicate(_))
-            ) =>
-            {
-                self.forget_paid_order(order_id);
-                return Err(RefundFailure::ProviderUnavailable(error));
-            }
-            _ => {}
+        // again with the same key. A 409 is maybe made too, first send or
+        // resend alike: the same key still in flight (ours, or the Mollie
+        // client's own retry of it), which Mollie then makes, or a refund
+        // of the same amount moments ago. We cannot tell which, so it
+        // stays requested, holding its amount, until Mollie reports it or
+        // the resend window ends and the operator is told to check.
+        if let Err(
+            error @ (ProviderError::Unavailable(_)
+            | ProviderError::Malformed(_)
+            | ProviderError::Duplicate(_)),
+        ) = created
+        {
+            self.forget_paid_order(order_id);
+            return Err(RefundFailure::ProviderUnavailable(error));
         }
-        // Made or refused (a 4xx; a 409 to a resend: the first send still
-        // in flight, or a refund of the same amount moments ago, which
-        // `fail_requested_refund` tells apart by the refund's age). Read
-        // the payment back and merge, as a webhook would; ours is matched
-        // by its id.
+        // Made or refused (a 4xx). Read the payment back and merge, as a
+        // webhook would; ours is matched by its id.
         let read_back = self.refresh_attempt(attempt).await;
         if let Err(error) = &read_back {
             tracing::warn!(%order_id, error = %crate::error_report(error), "could not read the payment back after a refund; its webhook or the reconciler will bring it");

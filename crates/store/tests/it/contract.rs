@@ -764,15 +764,15 @@ async fn dynamodb_finds_a_just_recorded_payment_without_the_index() {
     );
 }
 
-/// Failed sign-ins are counted per key in a window that starts with the
-/// first failure; keys are independent; an ended window counts nothing.
+/// Sign-in attempts are counted per key in a window that starts with the
+/// first; keys are independent; one can be taken back; an ended window
+/// counts nothing.
 async fn counts_sign_in_failures_in_a_window(store: Arc<dyn Store>) {
     let key = format!("account:{}", uuid_like());
     let other = format!("client:{}", uuid_like());
     let window = std::time::Duration::from_secs(900);
     // Now, not a fixed past time: DynamoDB's TTL may remove ended windows.
     let t0 = OffsetDateTime::now_utc();
-    assert_eq!(store.sign_in_failures(&key, t0).await.unwrap(), 0);
     for expected in 1..=3 {
         let at = t0 + time::Duration::seconds(i64::from(expected));
         assert_eq!(
@@ -788,9 +788,17 @@ async fn counts_sign_in_failures_in_a_window(store: Arc<dyn Store>) {
         1
     );
     let inside = t0 + time::Duration::seconds(899);
-    assert_eq!(store.sign_in_failures(&key, inside).await.unwrap(), 3);
+    store.forgive_sign_in_failure(&key, inside).await.unwrap();
+    assert_eq!(
+        store
+            .count_sign_in_failure(&key, inside, window)
+            .await
+            .unwrap(),
+        3
+    );
     let after = t0 + time::Duration::seconds(901);
-    assert_eq!(store.sign_in_failures(&key, after).await.unwrap(), 0);
+    // Nothing to take back from an ended window; it starts anew.
+    store.forgive_sign_in_failure(&key, after).await.unwrap();
     assert_eq!(
         store
             .count_sign_in_failure(&key, after, window)
@@ -815,38 +823,58 @@ async fn counts_sign_in_failures_in_a_window(store: Arc<dyn Store>) {
     assert_eq!(seen, (1..=8).collect::<Vec<u32>>());
 }
 
-/// An operator's sessions end at a time every process reads; it never
-/// moves back.
+/// An operator's sessions end at a time every process reads; an account
+/// change is marked too; neither moves back.
 async fn ends_an_operators_sessions(store: Arc<dyn Store>) {
+    use checkout::{OperatorSessions, SessionsEnd};
     let name = format!("op{}", &uuid_like()[..8]);
     assert_eq!(
-        store.operator_sessions_valid_after(&name).await.unwrap(),
-        None
+        store.operator_sessions(&name).await.unwrap(),
+        OperatorSessions::default()
     );
     let t1 = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
-    store.end_operator_sessions(&name, t1).await.unwrap();
-    assert_eq!(
-        store.operator_sessions_valid_after(&name).await.unwrap(),
-        Some(t1)
-    );
+    store
+        .end_operator_sessions(&name, t1, SessionsEnd::SignOut)
+        .await
+        .unwrap();
+    let ended = |at| OperatorSessions {
+        ended_at: Some(at),
+        account_changed_at: None,
+    };
+    assert_eq!(store.operator_sessions(&name).await.unwrap(), ended(t1));
     let earlier = t1 - time::Duration::minutes(5);
-    store.end_operator_sessions(&name, earlier).await.unwrap();
-    assert_eq!(
-        store.operator_sessions_valid_after(&name).await.unwrap(),
-        Some(t1)
-    );
+    store
+        .end_operator_sessions(&name, earlier, SessionsEnd::SignOut)
+        .await
+        .unwrap();
+    assert_eq!(store.operator_sessions(&name).await.unwrap(), ended(t1));
     let later = t1 + time::Duration::minutes(5);
-    store.end_operator_sessions(&name, later).await.unwrap();
+    store
+        .end_operator_sessions(&name, later, SessionsEnd::AccountChanged)
+        .await
+        .unwrap();
     assert_eq!(
-        store.operator_sessions_valid_after(&name).await.unwrap(),
-        Some(later)
+        store.operator_sessions(&name).await.unwrap(),
+        OperatorSessions {
+            ended_at: Some(later),
+            account_changed_at: Some(later),
+        }
+    );
+    let latest = later + time::Duration::minutes(5);
+    store
+        .end_operator_sessions(&name, latest, SessionsEnd::SignOut)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.operator_sessions(&name).await.unwrap(),
+        OperatorSessions {
+            ended_at: Some(latest),
+            account_changed_at: Some(later),
+        }
     );
     assert_eq!(
-        store
-            .operator_sessions_valid_after("someone_else")
-            .await
-            .unwrap(),
-        None
+        store.operator_sessions("someone_else").await.unwrap(),
+        OperatorSessions::default()
     );
 }
 
