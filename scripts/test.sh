@@ -129,7 +129,11 @@ env SHOP_LAMBDA_HANDLER=reconciler SHOP_RECONCILE_RULE_ARN="$reconcile_rule" \
 reconciler_pid=$!
 set +m
 # Its first invocation builds it (host cargo, as above): one pass over
-# whatever is due, before the tests time theirs.
+# whatever is due, before the tests time theirs, once it listens.
+for _ in $(seq 300); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$reconciler_port") 2>/dev/null && break
+  sleep 0.2
+done
 if ! timeout 1500 "$CARGO_LAMBDA" lambda invoke --invoke-address 127.0.0.1 --invoke-port "$reconciler_port" \
   --data-file end2end/fixtures/scheduled-event.json _ >/dev/null; then
   tail -50 target/logs/lambda-reconciler.log

@@ -1,6 +1,7 @@
 //! Wiring: configuration -> adapters -> checkout service -> routes.
 
 pub mod config;
+pub mod error_links;
 pub mod lambda;
 pub mod reconciler;
 pub mod security;

@@ -114,6 +114,8 @@ pub struct HttpPolicy {
     pub client_address: ClientAddressSource,
     /// Set: requests without it in [`ORIGIN_SECRET_HEADER`] get 403.
     pub origin_secret: Option<OriginSecret>,
+    /// Signs the links that carry a refusal back to its page.
+    pub error_links: crate::error_links::ErrorLinkKey,
     pub checkout_per_minute: u32,
     pub webhook_per_second: u32,
     pub sign_in_per_minute: u32,
@@ -128,12 +130,29 @@ impl HttpPolicy {
             https: settings.https,
             client_address: config.client_address,
             origin_secret: config.origin_secret.clone(),
+            error_links: error_link_key(config),
             checkout_per_minute: config.checkout_rate_per_minute,
             webhook_per_second: config.webhook_rate_per_second,
             sign_in_per_minute: config.sign_in_rate_per_minute,
             webhook_timeout: Duration::from_millis(config.webhook_timeout_ms),
             request_timeout: Duration::from_millis(config.request_timeout_ms),
         }
+    }
+}
+
+/// From a secret every process of the deployment shares, so that each
+/// honours the refusal links of the others: the origin secret (always set
+/// on Lambda), else the back office's session secret, else one of this
+/// process alone.
+fn error_link_key(config: &Config) -> crate::error_links::ErrorLinkKey {
+    use crate::error_links::ErrorLinkKey;
+    match (
+        &config.origin_secret,
+        &config.operator_secrets.session_secret,
+    ) {
+        (Some(origin), _) => ErrorLinkKey::derive(origin.current.expose_secret().as_bytes()),
+        (None, Some(session)) => ErrorLinkKey::derive(session.as_bytes()),
+        (None, None) => ErrorLinkKey::random(),
     }
 }
 
@@ -182,7 +201,12 @@ pub fn harden<S: Clone + Send + Sync + 'static>(
             Arc::new(policy.clone()),
             refuse_cross_site_changes,
         ))
-        .layer(middleware::from_fn(per_shopper_pages_are_not_cached));
+        .layer(middleware::from_fn(per_shopper_pages_are_not_cached))
+        // Only refusals the shop wrote reach a page (see error_links).
+        .layer(middleware::from_fn_with_state(
+            policy.error_links.clone(),
+            crate::error_links::sign_and_check,
+        ));
     if let Some(secret) = &policy.origin_secret {
         // Outermost: a request around CloudFront costs nothing else.
         router = router.layer(middleware::from_fn_with_state(

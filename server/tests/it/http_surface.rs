@@ -682,6 +682,65 @@ fn the_cloudfront_client_address_needs_the_origin_secret() {
     );
 }
 
+/// A refused plain form post comes back to its page with the refusal in
+/// the link; only links the shop signed show it. The same link without
+/// its signature (anyone can make one, with words of their own) shows the
+/// page without it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_shows_only_refusals_the_shop_wrote() {
+    let site = site().await;
+    for (page, function, form, words) in [
+        (
+            "/",
+            "/api/cart/add",
+            "article_id=unicorn&quantity=1",
+            "We do not sell that article.",
+        ),
+        (
+            "/admin",
+            "/api/admin/sign_in",
+            "name=nobody&password=not+the+password",
+            "Wrong name or password.",
+        ),
+    ] {
+        let refused = site
+            .http
+            .post(format!("{}{function}", site.base))
+            .header(CONTENT_TYPE, FORM)
+            .header("referer", format!("{}{page}", site.base))
+            // As a browser posts a form without JavaScript.
+            .header("accept", "text/html")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            refused.status().is_redirection(),
+            "{function}: {}",
+            refused.status()
+        );
+        let location = refused.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.contains("__err=") && location.contains("__sig="),
+            "{location}"
+        );
+        let shown = |url: String| {
+            let http = site.http.clone();
+            async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        assert!(
+            shown(location.clone()).await.contains(words),
+            "{page}: ours is shown"
+        );
+        let unsigned: String = location.split("&__sig=").next().unwrap().to_owned();
+        let body = shown(unsigned).await;
+        assert!(
+            !body.contains(words),
+            "{page}: an unsigned refusal was shown"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_emulator_control_endpoints_are_off_unless_asked_for() {
     let site = site().await;

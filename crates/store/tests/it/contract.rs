@@ -676,14 +676,7 @@ async fn the_embedded_store_reopens_with_every_write() {
 #[tokio::test]
 async fn dynamodb_reads_orders_written_before_the_attempt_copies() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT")
-        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server");
-    let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
-    let table = format!("contract-{}", uuid_like());
-    store::TableSetup::create_if_missing(&client, &table)
-        .await
-        .unwrap();
-    let dynamo = store::DynamoDbStore::new(client.clone(), table.clone());
+    let (client, table, dynamo) = dynamodb_table().await;
     let (order, attempt, checkout) = new_order();
     dynamo
         .create_order(&order, &attempt, &checkout)
@@ -713,14 +706,7 @@ async fn dynamodb_reads_orders_written_before_the_attempt_copies() {
 #[tokio::test]
 async fn dynamodb_finds_a_just_recorded_payment_without_the_index() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT")
-        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server");
-    let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
-    let table = format!("contract-{}", uuid_like());
-    store::TableSetup::create_if_missing(&client, &table)
-        .await
-        .unwrap();
-    let dynamo = store::DynamoDbStore::new(client.clone(), table.clone());
+    let (client, table, dynamo) = dynamodb_table().await;
     let (order, attempt, checkout) = new_order();
     dynamo
         .create_order(&order, &attempt, &checkout)
@@ -876,6 +862,20 @@ async fn ends_an_operators_sessions(store: Arc<dyn Store>) {
         store.operator_sessions("someone_else").await.unwrap(),
         OperatorSessions::default()
     );
+}
+
+/// A new table on moto, its raw client (to change items behind the
+/// store's back) and the store on it.
+async fn dynamodb_table() -> (aws_sdk_dynamodb::Client, String, store::DynamoDbStore) {
+    let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT")
+        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server");
+    let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
+    let table = format!("contract-{}", uuid_like());
+    store::TableSetup::create_if_missing(&client, &table)
+        .await
+        .unwrap();
+    let dynamo = store::DynamoDbStore::new(client.clone(), table.clone());
+    (client, table, dynamo)
 }
 
 fn embedded() -> Arc<dyn Store> {
