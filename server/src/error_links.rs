@@ -8,7 +8,7 @@
 //! signature does not match: a page shows only refusals the shop wrote.
 
 use axum::extract::{Request, State};
-use axum::http::header::LOCATION;
+use axum::http::header::{LOCATION, REFERER};
 use axum::http::{HeaderValue, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -110,12 +110,41 @@ fn without_unsigned_refusal(key: &ErrorLinkKey, uri: &Uri) -> Option<Uri> {
                 .finish(),
         );
     }
-    rebuilt.parse().ok()
+    // Fail closed: the bare path if the rest cannot be rebuilt.
+    Some(
+        rebuilt
+            .parse()
+            .unwrap_or_else(|_| uri.path().parse().unwrap_or_else(|_| Uri::from_static("/"))),
+    )
+}
+
+/// The `Referer` a refused form post is sent back to, without any refusal
+/// in it: leptos_axum builds the redirect from it, and one that already
+/// carried a refusal (or that is not an absolute URL, which leptos passes
+/// on unchanged) would have the shop sign words it did not write. `None`:
+/// drop the header.
+fn clean_referer(referer: &str) -> Option<HeaderValue> {
+    let mut url = url::Url::parse(referer).ok()?;
+    url.set_fragment(None);
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| ![PATH_PARAM, ERROR_PARAM, SIGNATURE_PARAM].contains(&&**name))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    url.set_query(None);
+    if !kept.is_empty() {
+        url.query_pairs_mut().extend_pairs(kept);
+    }
+    HeaderValue::from_str(url.as_str()).ok()
 }
 
 /// `location` with the signature of the refusal it carries.
 fn signed_location(key: &ErrorLinkKey, location: &str) -> Option<HeaderValue> {
+    // leptos builds it from a cleaned Referer: no fragment, one refusal.
     let (_, query) = location.split_once('?')?;
+    if location.contains('#') {
+        return None;
+    }
     let (Some(path), Some(error), _) = refusal_of(query) else {
         return None;
     };
@@ -130,6 +159,17 @@ pub async fn sign_and_check(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let referer = request.headers().get(REFERER).and_then(|v| v.to_str().ok());
+    match referer.map(clean_referer) {
+        Some(Some(clean)) => {
+            request.headers_mut().insert(REFERER, clean);
+        }
+        Some(None) => {
+            request.headers_mut().remove(REFERER);
+        }
+        None => {}
+    }
+    let is_post = request.method() == axum::http::Method::POST;
     if let Some(cleaned) = without_unsigned_refusal(&key, request.uri()) {
         tracing::info!(
             security_event = true,
@@ -143,7 +183,8 @@ pub async fn sign_and_check(
         .headers()
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
-        .filter(|location| location.contains(ERROR_PARAM))
+        // Only the answer to a form post carries a refusal back.
+        .filter(|location| is_post && location.contains(ERROR_PARAM))
         .and_then(|location| signed_location(&key, location));
     if let Some(signed) = signed {
         response.headers_mut().insert(LOCATION, signed);
@@ -183,6 +224,24 @@ mod tests {
         // Queries without a refusal are left alone.
         assert_eq!(without_unsigned_refusal(&key, &uri("/?page=2")), None);
         assert_eq!(without_unsigned_refusal(&key, &uri("/orders/ord_1")), None);
+    }
+
+    #[test]
+    fn a_referer_loses_any_refusal_it_carries_and_must_be_absolute() {
+        let cleaned = clean_referer(
+            "http://shop.example/admin?a=1&__path=%2Fapi%2Fadmin%2Fsign_in&__err=eA&__sig=00#top",
+        )
+        .unwrap();
+        assert_eq!(cleaned.to_str().unwrap(), "http://shop.example/admin?a=1");
+        assert_eq!(
+            clean_referer("http://shop.example/")
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            "http://shop.example/"
+        );
+        assert!(clean_referer("/?__path=%2Fapi%2Fcart%2Fadd&__err=eA").is_none());
+        assert!(clean_referer("not a url").is_none());
     }
 
     #[test]

@@ -141,17 +141,17 @@ impl HttpPolicy {
 }
 
 /// From a secret every process of the deployment shares, so that each
-/// honours the refusal links of the others: the origin secret (always set
-/// on Lambda), else the back office's session secret, else one of this
-/// process alone.
+/// honours the refusal links of the others: the back office's session
+/// secret (read by the function alone), else the origin secret (which
+/// CloudFront's configuration holds too), else one of this process alone.
 fn error_link_key(config: &Config) -> crate::error_links::ErrorLinkKey {
     use crate::error_links::ErrorLinkKey;
     match (
-        &config.origin_secret,
         &config.operator_secrets.session_secret,
+        &config.origin_secret,
     ) {
-        (Some(origin), _) => ErrorLinkKey::derive(origin.current.expose_secret().as_bytes()),
-        (None, Some(session)) => ErrorLinkKey::derive(session.as_bytes()),
+        (Some(session), _) => ErrorLinkKey::derive(session.as_bytes()),
+        (None, Some(origin)) => ErrorLinkKey::derive(origin.current.expose_secret().as_bytes()),
         (None, None) => ErrorLinkKey::random(),
     }
 }

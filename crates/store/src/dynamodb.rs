@@ -1021,27 +1021,32 @@ impl Store for DynamoDbStore {
         why: SessionsEnd,
     ) -> Result<(), StoreError> {
         let at = unix_millis(at);
-        let update = match why {
-            SessionsEnd::SignOut => "SET valid_after = :at",
-            SessionsEnd::AccountChanged => "SET valid_after = :at, account_changed_at = :at",
-        };
-        let moved = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(operator_pk(operator)))
-            .key("sk", AttributeValue::S(SESSIONS_SK.into()))
-            .update_expression(update)
-            // Never moves back: a late sign-out cannot revive sessions.
-            .condition_expression("attribute_not_exists(valid_after) OR valid_after < :at")
-            .expression_attribute_values(":at", AttributeValue::N(at.to_string()))
-            .send()
-            .await;
-        match moved {
-            Ok(_) => Ok(()),
-            Err(error) if is_conditional_check_failure(&error) => Ok(()),
-            Err(error) => Err(sdk_unavailable(error)),
+        let mut fields = vec!["valid_after"];
+        if why == SessionsEnd::AccountChanged {
+            fields.push("account_changed_at");
         }
+        // Each time moves forward on its own condition: a later sign-out
+        // must not keep an account change from being marked.
+        for field in fields {
+            let moved = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(operator_pk(operator)))
+                .key("sk", AttributeValue::S(SESSIONS_SK.into()))
+                .update_expression("SET #field = :at")
+                .condition_expression("attribute_not_exists(#field) OR #field < :at")
+                .expression_attribute_names("#field", field)
+                .expression_attribute_values(":at", AttributeValue::N(at.to_string()))
+                .send()
+                .await;
+            match moved {
+                Ok(_) => {}
+                Err(error) if is_conditional_check_failure(&error) => {}
+                Err(error) => return Err(sdk_unavailable(error)),
+            }
+        }
+        Ok(())
     }
 
     async fn operator_sessions(&self, operator: &str) -> Result<OperatorSessions, StoreError> {

@@ -741,6 +741,34 @@ async fn a_page_shows_only_refusals_the_shop_wrote() {
     }
 }
 
+/// leptos builds the redirect of a refused form post from the Referer: a
+/// Referer that already carries a refusal (absolute, or relative, which
+/// leptos passes on as it is) must not get the attacker's refusal signed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_referer_cannot_smuggle_a_refusal_into_a_signed_link() {
+    let site = site().await;
+    let planted = "__path=%2Fapi%2Fadmin%2Fsign_in&__err=UExBTlRFRA";
+    for referer in [format!("{}/?{planted}", site.base), format!("/?{planted}")] {
+        let response = site
+            .http
+            .post(format!("{}/api/cart/add", site.base))
+            .header(CONTENT_TYPE, FORM)
+            .header("accept", "text/html")
+            .header("referer", &referer)
+            .body("article_id=unicorn&quantity=1")
+            .send()
+            .await
+            .unwrap();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        assert!(!location.contains("UExBTlRFRA"), "{referer}: {location}");
+        assert!(!location.contains("sign_in"), "{referer}: {location}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_emulator_control_endpoints_are_off_unless_asked_for() {
     let site = site().await;

@@ -53,15 +53,21 @@ impl CheckoutService {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let (account, client) = keys(account, client);
-        let by_account = self
-            .store
-            .count_sign_in_failure(&account, now, limits.window)
-            .await?;
+        // The client first: one past its limit adds nothing to the
+        // account's count, so a single client cannot keep an account
+        // locked for ever.
         let by_client = self
             .store
             .count_sign_in_failure(&client, now, limits.window)
             .await?;
-        Ok(by_account <= limits.per_account && by_client <= limits.per_client)
+        if by_client > limits.per_client {
+            return Ok(false);
+        }
+        let by_account = self
+            .store
+            .count_sign_in_failure(&account, now, limits.window)
+            .await?;
+        Ok(by_account <= limits.per_account)
     }
 
     /// The attempt [`Self::begin_sign_in`] counted was the right password:

@@ -862,6 +862,24 @@ async fn ends_an_operators_sessions(store: Arc<dyn Store>) {
         store.operator_sessions("someone_else").await.unwrap(),
         OperatorSessions::default()
     );
+    // An account change stamped before a sign-out that is already stored
+    // (another machine's clock) is still marked.
+    let other = format!("op{}", &uuid_like()[..8]);
+    store
+        .end_operator_sessions(&other, later, SessionsEnd::SignOut)
+        .await
+        .unwrap();
+    store
+        .end_operator_sessions(&other, t1, SessionsEnd::AccountChanged)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.operator_sessions(&other).await.unwrap(),
+        OperatorSessions {
+            ended_at: Some(later),
+            account_changed_at: Some(t1),
+        }
+    );
 }
 
 /// A new table on moto, its raw client (to change items behind the
