@@ -181,7 +181,7 @@ pub trait Store: Send + Sync + 'static {
     /// process on the store; returns the count in the window, this one
     /// included. Counted before the password is checked, so attempts made
     /// at once each get their own number. Forgotten when the window ends.
-    async fn count_sign_in_failure(
+    async fn count_sign_in_attempt(
         &self,
         key: &str,
         now: time::OffsetDateTime,
@@ -190,7 +190,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Takes one back from `key`'s count in its current window (the
     /// attempt succeeded); nothing when the window has ended.
-    async fn forgive_sign_in_failure(
+    async fn forgive_sign_in_attempt(
         &self,
         key: &str,
         now: time::OffsetDateTime,

@@ -928,7 +928,7 @@ impl Store for DynamoDbStore {
             .collect()
     }
 
-    async fn count_sign_in_failure(
+    async fn count_sign_in_attempt(
         &self,
         key: &str,
         now: OffsetDateTime,
@@ -988,7 +988,7 @@ impl Store for DynamoDbStore {
         Err(StoreError::Conflict)
     }
 
-    async fn forgive_sign_in_failure(
+    async fn forgive_sign_in_attempt(
         &self,
         key: &str,
         now: OffsetDateTime,

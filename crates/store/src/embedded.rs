@@ -437,7 +437,7 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn count_sign_in_failure(
+    async fn count_sign_in_attempt(
         &self,
         key: &str,
         now: OffsetDateTime,
@@ -474,7 +474,7 @@ impl Store for EmbeddedStore {
         Ok(result.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    async fn forgive_sign_in_failure(
+    async fn forgive_sign_in_attempt(
         &self,
         key: &str,
         now: OffsetDateTime,

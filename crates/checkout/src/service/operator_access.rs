@@ -58,14 +58,14 @@ impl CheckoutService {
         // locked for ever.
         let by_client = self
             .store
-            .count_sign_in_failure(&client, now, limits.window)
+            .count_sign_in_attempt(&client, now, limits.window)
             .await?;
         if by_client > limits.per_client {
             return Ok(false);
         }
         let by_account = self
             .store
-            .count_sign_in_failure(&account, now, limits.window)
+            .count_sign_in_attempt(&account, now, limits.window)
             .await?;
         Ok(by_account <= limits.per_account)
     }
@@ -83,8 +83,8 @@ impl CheckoutService {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let (account, client) = keys(account, client);
-        self.store.forgive_sign_in_failure(&account, now).await?;
-        self.store.forgive_sign_in_failure(&client, now).await
+        self.store.forgive_sign_in_attempt(&account, now).await?;
+        self.store.forgive_sign_in_attempt(&client, now).await
     }
 
     /// Ends every session of `operator` issued up to `now`, on every

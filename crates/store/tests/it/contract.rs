@@ -595,8 +595,8 @@ macro_rules! contract {
             }
 
             #[tokio::test(flavor = "multi_thread")]
-            async fn counts_sign_in_failures_in_a_window() {
-                super::counts_sign_in_failures_in_a_window($make).await;
+            async fn counts_sign_in_attempts_in_a_window() {
+                super::counts_sign_in_attempts_in_a_window($make).await;
             }
 
             #[tokio::test]
@@ -753,7 +753,7 @@ async fn dynamodb_finds_a_just_recorded_payment_without_the_index() {
 /// Sign-in attempts are counted per key in a window that starts with the
 /// first; keys are independent; one can be taken back; an ended window
 /// counts nothing.
-async fn counts_sign_in_failures_in_a_window(store: Arc<dyn Store>) {
+async fn counts_sign_in_attempts_in_a_window(store: Arc<dyn Store>) {
     let key = format!("account:{}", uuid_like());
     let other = format!("client:{}", uuid_like());
     let window = std::time::Duration::from_secs(900);
@@ -762,32 +762,32 @@ async fn counts_sign_in_failures_in_a_window(store: Arc<dyn Store>) {
     for expected in 1..=3 {
         let at = t0 + time::Duration::seconds(i64::from(expected));
         assert_eq!(
-            store.count_sign_in_failure(&key, at, window).await.unwrap(),
+            store.count_sign_in_attempt(&key, at, window).await.unwrap(),
             expected
         );
     }
     assert_eq!(
         store
-            .count_sign_in_failure(&other, t0, window)
+            .count_sign_in_attempt(&other, t0, window)
             .await
             .unwrap(),
         1
     );
     let inside = t0 + time::Duration::seconds(899);
-    store.forgive_sign_in_failure(&key, inside).await.unwrap();
+    store.forgive_sign_in_attempt(&key, inside).await.unwrap();
     assert_eq!(
         store
-            .count_sign_in_failure(&key, inside, window)
+            .count_sign_in_attempt(&key, inside, window)
             .await
             .unwrap(),
         3
     );
     let after = t0 + time::Duration::seconds(901);
     // Nothing to take back from an ended window; it starts anew.
-    store.forgive_sign_in_failure(&key, after).await.unwrap();
+    store.forgive_sign_in_attempt(&key, after).await.unwrap();
     assert_eq!(
         store
-            .count_sign_in_failure(&key, after, window)
+            .count_sign_in_attempt(&key, after, window)
             .await
             .unwrap(),
         1,
@@ -798,7 +798,7 @@ async fn counts_sign_in_failures_in_a_window(store: Arc<dyn Store>) {
     let counts: Vec<_> = (0..8)
         .map(|_| {
             let (store, racing) = (store.clone(), racing.clone());
-            tokio::spawn(async move { store.count_sign_in_failure(&racing, t0, window).await })
+            tokio::spawn(async move { store.count_sign_in_attempt(&racing, t0, window).await })
         })
         .collect();
     let mut seen = Vec::new();
