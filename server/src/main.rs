@@ -129,7 +129,9 @@ async fn operator_secrets() -> Result<OperatorSecrets, String> {
 }
 
 /// The value CloudFront sends in `X-Origin-Verify`: `SHOP_ORIGIN_SECRET`,
-/// or the plain-text secret `SHOP_ORIGIN_SECRET_ARN` names (not both).
+/// or the plain-text secret `SHOP_ORIGIN_SECRET_ARN` names (not both): its
+/// current and previous values, and the version `SHOP_ORIGIN_SECRET_VERSION`
+/// names (the one the stack deployed CloudFront with).
 async fn origin_secret() -> Result<Option<OriginSecret>, String> {
     let from_env = std::env::var("SHOP_ORIGIN_SECRET")
         .ok()
@@ -156,7 +158,16 @@ async fn origin_secret() -> Result<Option<OriginSecret>, String> {
                 .await
                 .map_err(unavailable)?
             {
-                secret = secret.with_previous(&previous).map_err(invalid)?;
+                secret = secret.also_accepting(&previous).map_err(invalid)?;
+            }
+            let pinned = std::env::var("SHOP_ORIGIN_SECRET_VERSION")
+                .ok()
+                .filter(|v| !v.is_empty());
+            if let Some(version) = pinned {
+                let value = mollie::secret_string_version(&client, &arn, &version)
+                    .await
+                    .map_err(unavailable)?;
+                secret = secret.also_accepting(&value).map_err(invalid)?;
             }
             Ok(Some(secret))
         }

@@ -41,11 +41,12 @@ const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
 /// that carry it are served, so the API Gateway endpoint cannot be called
 /// around CloudFront (its limits, its viewer address). While it is being
 /// rotated the previous value is accepted too (CloudFront's edges take
-/// minutes to switch). Never logged.
+/// minutes to switch), and the version the stack pins CloudFront to.
+/// Never logged.
 #[derive(Clone)]
 pub struct OriginSecret {
-    current: SecretString,
-    previous: Option<SecretString>,
+    /// The current value first.
+    accepted: Vec<SecretString>,
 }
 
 impl OriginSecret {
@@ -58,19 +59,23 @@ impl OriginSecret {
     /// holds the value).
     pub fn new(value: &str) -> Result<Self, String> {
         Ok(Self {
-            current: Self::checked(value)?,
-            previous: None,
+            accepted: vec![Self::checked(value)?],
         })
     }
 
-    /// Also accepts `previous`, the value being rotated out.
+    /// Also accepts `other`: the value being rotated out, or the version
+    /// CloudFront was deployed with.
     ///
     /// # Errors
     ///
-    /// As [`Self::new`], for the previous value.
-    pub fn with_previous(mut self, previous: &str) -> Result<Self, String> {
-        self.previous = Some(Self::checked(previous)?);
+    /// As [`Self::new`], for that value.
+    pub fn also_accepting(mut self, other: &str) -> Result<Self, String> {
+        self.accepted.push(Self::checked(other)?);
         Ok(self)
+    }
+
+    fn current(&self) -> &SecretString {
+        &self.accepted[0]
     }
 
     fn checked(value: &str) -> Result<SecretString, String> {
@@ -88,13 +93,14 @@ impl OriginSecret {
     /// the value (its length aside, which is not secret: 64 characters).
     fn matches(&self, presented: &[u8]) -> bool {
         use subtle::ConstantTimeEq;
-        let equal = |secret: &SecretString| secret.expose_secret().as_bytes().ct_eq(presented);
-        let current = equal(&self.current);
-        let previous = self
-            .previous
-            .as_ref()
-            .map_or(subtle::Choice::from(0), equal);
-        bool::from(current | previous)
+        // Every value is compared, whichever matches.
+        let any = self
+            .accepted
+            .iter()
+            .fold(subtle::Choice::from(0), |any, secret| {
+                any | secret.expose_secret().as_bytes().ct_eq(presented)
+            });
+        bool::from(any)
     }
 }
 
@@ -151,7 +157,7 @@ fn error_link_key(config: &Config) -> crate::error_links::ErrorLinkKey {
         &config.origin_secret,
     ) {
         (Some(session), _) => ErrorLinkKey::derive(session.as_bytes()),
-        (None, Some(origin)) => ErrorLinkKey::derive(origin.current.expose_secret().as_bytes()),
+        (None, Some(origin)) => ErrorLinkKey::derive(origin.current().expose_secret().as_bytes()),
         (None, None) => ErrorLinkKey::random(),
     }
 }
@@ -554,12 +560,23 @@ mod tests {
         assert!(secret.matches("s".repeat(40).as_bytes()));
         assert!(!secret.matches("s".repeat(39).as_bytes()));
         assert!(!format!("{secret:?}").contains("sss"));
+        // Current, previous and the version CloudFront was deployed with.
         let rotating = OriginSecret::new(&"n".repeat(40))
             .unwrap()
-            .with_previous(&"s".repeat(40))
+            .also_accepting(&"s".repeat(40))
+            .unwrap()
+            .also_accepting(&"p".repeat(40))
             .unwrap();
-        assert!(rotating.matches("n".repeat(40).as_bytes()));
-        assert!(rotating.matches("s".repeat(40).as_bytes()));
+        for accepted in ["n", "s", "p"] {
+            assert!(
+                rotating.matches(accepted.repeat(40).as_bytes()),
+                "{accepted}"
+            );
+        }
         assert!(!rotating.matches("x".repeat(40).as_bytes()));
+        assert!(OriginSecret::new(&"n".repeat(40))
+            .unwrap()
+            .also_accepting("short")
+            .is_err());
     }
 }

@@ -19,8 +19,8 @@ pub use client::{
     is_payment_id, ApiKeySource, MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL,
 };
 pub use secrets::{
-    api_key_from_secrets_manager, previous_secret_string, secret_string, secrets_manager_client,
-    SecretError, SecretsManagerKey,
+    api_key_from_secrets_manager, previous_secret_string, secret_string, secret_string_version,
+    secrets_manager_client, SecretError, SecretsManagerKey,
 };
 pub use types::{
     Amount, Capture, CaptureMode, CaptureStatus, Chargeback, ChargebackReason, CreateCapture,

@@ -48,6 +48,38 @@ pub async fn previous_secret_string(
     }
 }
 
+/// The string of one version of the secret, by its id (a pinned version,
+/// which may be neither current nor previous any more).
+///
+/// # Errors
+///
+/// As [`secret_string`]; an unknown version is [`SecretError::NotFound`].
+pub async fn secret_string_version(
+    client: &Client,
+    secret_id: &str,
+    version_id: &str,
+) -> Result<String, SecretError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .version_id(version_id)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception())
+            {
+                SecretError::NotFound(format!("{secret_id} (version {version_id})"))
+            } else {
+                SecretError::Unavailable(DisplayErrorContext(e).to_string())
+            }
+        })?;
+    output
+        .secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| SecretError::NoString(secret_id.to_owned()))
+}
+
 /// The secret's string value, by ARN or name.
 ///
 /// # Errors

@@ -100,3 +100,46 @@ async fn a_rotated_key_is_read_again_after_a_401() {
     let refused = mollie.get_payment("tr_unknown123").await.unwrap_err();
     assert_eq!(refused.status(), Some(401));
 }
+
+/// The origin secret's rotation: a version read by its id stays readable
+/// after two later values, while current and previous move on.
+#[tokio::test]
+async fn a_version_is_read_by_its_id_after_the_secret_moved_on() {
+    let client = client().await;
+    let arn = secret(&client, "first-origin-value").await;
+    let put = |value: &'static str| {
+        let (client, arn) = (client.clone(), arn.clone());
+        async move {
+            let output = client
+                .put_secret_value()
+                .secret_id(arn)
+                .secret_string(value)
+                .send()
+                .await
+                .unwrap();
+            output.version_id().unwrap().to_owned()
+        }
+    };
+    let pinned = put("second-origin-value").await;
+    put("third-origin-value").await;
+    put("fourth-origin-value").await;
+    let read = |version: &'static str| mollie::secret_string_version(&client, &arn, version);
+    let pinned_value = mollie::secret_string_version(&client, &arn, &pinned).await;
+    assert_eq!(pinned_value.unwrap(), "second-origin-value");
+    assert_eq!(
+        mollie::secret_string(&client, &arn).await.unwrap(),
+        "fourth-origin-value"
+    );
+    assert_eq!(
+        mollie::previous_secret_string(&client, &arn)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("third-origin-value")
+    );
+    let unknown = read("00000000-0000-0000-0000-000000000000").await;
+    assert!(
+        matches!(unknown, Err(SecretError::NotFound(_))),
+        "{unknown:?}"
+    );
+}
