@@ -137,6 +137,31 @@ pub(crate) fn request(
     Ok(RefundRequested::New)
 }
 
+/// How long Mollie refuses a second refund of the same amount on one
+/// payment after the first ("about an hour"): a 409 on a create then means
+/// "already done", not "send it again".
+pub const SAME_AMOUNT_REFUSED_FOR: time::Duration = time::Duration::minutes(60);
+
+/// The refund that makes the provider refuse refund `id` of `amount` as a
+/// duplicate: another of the same amount that the provider made and that
+/// counts, recorded within [`SAME_AMOUNT_REFUSED_FOR`]. We record one when
+/// we make or first see it, never before the provider made it, so one
+/// older than that by our clock is older at the provider too.
+pub(crate) fn same_amount_made_recently<'a>(
+    refunds: &'a [Refund],
+    id: &RefundId,
+    amount: Money,
+    now: OffsetDateTime,
+) -> Option<&'a Refund> {
+    refunds.iter().find(|r| {
+        r.id != *id
+            && r.amount == amount
+            && r.status.counts()
+            && r.provider_refund_id.is_some()
+            && now - r.created_at < SAME_AMOUNT_REFUSED_FOR
+    })
+}
+
 /// Merges what the provider reports; true when anything changed. A refund
 /// is matched by the provider's id, else by ours (a refund we requested
 /// whose create answer was lost); one matching neither was made at the
@@ -267,5 +292,49 @@ mod tests {
         ));
         assert!(refunds[1].from_provider);
         assert_eq!(refunded(Currency::EUR, &refunds), eur(500));
+    }
+
+    #[test]
+    fn a_same_amount_refund_the_provider_made_within_the_hour_blocks_another() {
+        let now = OffsetDateTime::now_utc();
+        let ours = RefundId::generate();
+        let mut refunds = Vec::new();
+        request(eur(5000), &mut refunds, &ours, eur(500), now).unwrap();
+        // Only ours, or others not made at the provider: nothing blocks it.
+        let other = RefundId::generate();
+        request(eur(4500), &mut refunds, &other, eur(500), now).unwrap();
+        assert_eq!(
+            same_amount_made_recently(&refunds, &ours, eur(500), now),
+            None
+        );
+        // Made at the provider: it blocks ours, and only of its amount.
+        merge(
+            &mut refunds,
+            &[report("re_1", 500, RefundStatus::Pending, Some(&other))],
+            now,
+        );
+        assert_eq!(
+            same_amount_made_recently(&refunds, &ours, eur(500), now).map(|r| &r.id),
+            Some(&other)
+        );
+        assert_eq!(
+            same_amount_made_recently(&refunds, &ours, eur(400), now),
+            None
+        );
+        // Not once it failed, nor an hour later.
+        let later = now + SAME_AMOUNT_REFUSED_FOR;
+        assert_eq!(
+            same_amount_made_recently(&refunds, &ours, eur(500), later),
+            None
+        );
+        merge(
+            &mut refunds,
+            &[report("re_1", 500, RefundStatus::Failed, Some(&other))],
+            now,
+        );
+        assert_eq!(
+            same_amount_made_recently(&refunds, &ours, eur(500), now),
+            None
+        );
     }
 }

@@ -382,16 +382,12 @@ async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
     assert!(!attempt.needs_checks());
 }
 
-/// Mollie answers 409 to a send while another with the same key is still
-/// running (the operator's, or the Mollie client's own retry), and then
-/// makes the refund; it also answers 409 to a refund of the same amount
-/// moments after another. We cannot tell the two apart, so a 409 never
-/// fails a refund, however old: it stays requested and holds its amount,
-/// or what remains refundable would be overstated and a second operator
-/// could refund it again.
+/// Mollie answers 409 to a refund of the same amount as one it made
+/// within the hour. Ours is failed, its amount given back: were it left
+/// requested, a resend after the hour would make the refund Mollie
+/// refused as a duplicate.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_refund_answered_409_stays_requested_and_holds_its_amount() {
-    // A resend may fail a refund the provider refuses after 3 s here.
+async fn a_second_refund_of_the_same_amount_within_the_hour_fails_as_a_duplicate() {
     let shop = harness(StoreKind::Embedded, crate::common::quick_checks()).await;
     let (order_id, payment) = paid_order(&shop).await;
     let paid = shop.record(&order_id).await.attempts[0].amount;
@@ -400,29 +396,63 @@ async fn a_refund_answered_409_stays_requested_and_holds_its_amount() {
         .refund(&order_id, &RefundId::generate(), amount)
         .await
         .unwrap();
-    // A second refund of the same amount (the form reloaded and sent
-    // again): its first send is answered 409.
+    // A second refund of the same amount (the form reloaded and sent again).
     let again = RefundId::generate();
-    let first = shop.service.refund(&order_id, &again, amount).await;
+    let refused = shop.service.refund(&order_id, &again, amount).await;
+    assert!(
+        matches!(refused, Err(checkout::RefundFailure::DuplicateAmount(_))),
+        "{refused:?}"
+    );
+    // Reconcile passes send nothing again: it stays failed, made once.
+    let reconciler = shop.spawn_reconciler();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    reconciler.stop().await;
+    let attempt = shop.record(&order_id).await.attempts[0].clone();
+    let ours = attempt.refunds.iter().find(|r| r.id == again).unwrap();
+    assert_eq!(ours.status, RefundStatus::Failed, "{attempt:?}");
+    assert_eq!(
+        attempt.refundable().minor_units,
+        paid.minor_units - amount.minor_units
+    );
+    let provider = shop.at_the_provider(&payment).await;
+    assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
+}
+
+/// Mollie also answers 409 to a send while another with the same key is
+/// still running (the operator's, or the Mollie client's own retry of it),
+/// and then makes the refund. With nothing of that amount at the provider,
+/// a 409 keeps the refund requested, holding its amount; the reconciler's
+/// resend with the same key makes it, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refund_answered_409_with_no_other_like_it_stays_requested_until_made() {
+    let shop = harness(StoreKind::Embedded, crate::common::quick_checks()).await;
+    let (order_id, payment) = paid_order(&shop).await;
+    let paid = shop.record(&order_id).await.attempts[0].amount;
+    let amount = Money::new(500, checkout::Currency::EUR);
+    // The create is answered 409 and not made (the key still in flight).
+    shop.emulator.set_faults(Faults {
+        fail_next: 1,
+        fail_status: Some(409),
+        ..Faults::default()
+    });
+    let refund_id = RefundId::generate();
+    let first = shop.service.refund(&order_id, &refund_id, amount).await;
     assert!(
         matches!(first, Err(checkout::RefundFailure::ProviderUnavailable(_))),
         "{first:?}"
     );
-    // The reconciler resends it, past the in-flight time, and is
-    // answered 409 each time: it stays requested.
-    let calls_before = shop.emulator.api_calls();
-    let reconciler = shop.spawn_reconciler();
-    tokio::time::sleep(Duration::from_millis(3_500)).await;
-    reconciler.stop().await;
-    // At least two passes, each a read of the payment and a resend.
-    assert!(shop.emulator.api_calls() - calls_before >= 4);
     let attempt = shop.record(&order_id).await.attempts[0].clone();
-    let ours = attempt.refunds.iter().find(|r| r.id == again).unwrap();
-    assert_eq!(ours.status, RefundStatus::Requested, "{attempt:?}");
+    assert_eq!(attempt.refunds[0].status, RefundStatus::Requested);
     assert_eq!(
         attempt.refundable().minor_units,
-        paid.minor_units - 2 * amount.minor_units
+        paid.minor_units - amount.minor_units
     );
+    let reconciler = shop.spawn_reconciler();
+    until(&shop, &order_id, |a| {
+        a.refunds[0].provider_refund_id.is_some()
+    })
+    .await;
+    reconciler.stop().await;
     let provider = shop.at_the_provider(&payment).await;
     assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
 }

@@ -58,7 +58,9 @@ impl From<RefundFailure> for ActionFailure {
             RefundFailure::UnknownOrder => Self::UnknownOrder,
             RefundFailure::Refused(e) => Self::Refused(e.to_string()),
             RefundFailure::UnknownPayment
-            | RefundFailure::NotMade | RefundFailure::ProviderRejected(_) => {
+            | RefundFailure::NotMade
+            | RefundFailure::ProviderRejected(_)
+            | RefundFailure::DuplicateAmount(_) => {
                 Self::Refused(failure.to_string())
             }
             RefundFailure::ProviderUnavailable(_) => Self::Failed(

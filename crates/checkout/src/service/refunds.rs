@@ -11,7 +11,7 @@ use crate::money::Money;
 use crate::order::OrderId;
 use crate::payment::{PaymentAttempt, ProviderPaymentId};
 use crate::ports::{NewRefund, ProviderError, StoreError};
-use crate::refund::{RefundError, RefundRequested, RefundStatus};
+use crate::refund::{same_amount_made_recently, RefundError, RefundRequested, RefundStatus};
 use time::OffsetDateTime;
 
 /// How long after a refund was recorded the reconciler may send it again:
@@ -37,11 +37,18 @@ pub enum RefundFailure {
     UnknownPayment,
     #[error(transparent)]
     Refused(#[from] RefundError),
-    /// The provider could not be reached, or answered that the refund (or
-    /// one of the same amount) is in flight: it stays `requested`; the
-    /// reconciler reads the payment and sends it again with the same key.
+    /// The provider could not be reached, or answered that the refund is
+    /// in flight: it stays `requested`; the reconciler reads the payment
+    /// and sends it again with the same key.
     #[error("the refund could not be sent to the payment provider now")]
     ProviderUnavailable(#[source] ProviderError),
+    /// The provider refuses a refund of the same amount as one it made
+    /// within the hour (Mollie's duplicate check): recorded as failed, so
+    /// no resend makes it once the hour is over.
+    #[error(
+        "the payment provider refuses a second refund of the same amount within an hour of the first"
+    )]
+    DuplicateAmount(#[source] ProviderError),
     /// The provider refused it; it is recorded as failed (once the payment
     /// could be read back).
     #[error("the payment provider refused the refund")]
@@ -182,21 +189,19 @@ impl CheckoutService {
             .await;
         // Maybe made: it stays requested; the reconciler reads the payment
         // (which shows it, by our id, if it was made) and else sends it
-        // again with the same key. A 409 is maybe made too, first send or
-        // resend alike: the same key still in flight (ours, or the Mollie
-        // client's own retry of it), which Mollie then makes, or a refund
-        // of the same amount moments ago. We cannot tell which, so it
-        // stays requested, holding its amount, until Mollie reports it or
-        // the resend window ends and the operator is told to check.
-        if let Err(
-            error @ (ProviderError::Unavailable(_)
-            | ProviderError::Malformed(_)
-            | ProviderError::Duplicate(_)),
-        ) = created
-        {
-            self.forget_paid_order(order_id);
-            return Err(RefundFailure::ProviderUnavailable(error));
-        }
+        // again with the same key.
+        let created = match created {
+            Err(error @ (ProviderError::Unavailable(_) | ProviderError::Malformed(_))) => {
+                self.forget_paid_order(order_id);
+                return Err(RefundFailure::ProviderUnavailable(error));
+            }
+            Err(error @ ProviderError::Duplicate(_)) => {
+                return self
+                    .settle_duplicate(attempt, refund_id, amount, sending, error)
+                    .await;
+            }
+            created => created,
+        };
         // Made or refused (a 4xx). Read the payment back and merge, as a
         // webhook would; ours is matched by its id.
         let read_back = self.refresh_attempt(attempt).await;
@@ -210,6 +215,47 @@ impl CheckoutService {
         }
         self.forget_paid_order(order_id);
         created.map(|_| ()).map_err(RefundFailure::ProviderRejected)
+    }
+
+    /// A 409 to a create is one of two things, and the payment read back
+    /// tells which. The same key still in flight (ours, or the Mollie
+    /// client's own retry of it), which Mollie then makes: ours shows up,
+    /// or nothing does yet, and it stays requested. Or Mollie's refusal of
+    /// a second refund of the same amount within the hour: another of that
+    /// amount is there, and ours is failed, or a resend after the hour
+    /// would make the refund the provider refused as a duplicate.
+    async fn settle_duplicate(
+        &self,
+        attempt: &PaymentAttempt,
+        refund_id: &RefundId,
+        amount: Money,
+        sending: Sending,
+        error: ProviderError,
+    ) -> Result<(), RefundFailure> {
+        let order_id = &attempt.order_id;
+        let read_back = self.refresh_attempt(attempt).await;
+        self.forget_paid_order(order_id);
+        if let Err(read_error) = &read_back {
+            tracing::warn!(%order_id, error = %crate::error_report(read_error), "could not read the payment back after a 409 to a refund; it stays requested");
+            return Err(RefundFailure::ProviderUnavailable(error));
+        }
+        let Some(stored) = self.store.load_attempt(order_id, &attempt.id).await? else {
+            return Err(RefundFailure::ProviderUnavailable(error));
+        };
+        let ours = stored.refunds.iter().find(|r| r.id == *refund_id);
+        if ours.is_some_and(|r| r.status != RefundStatus::Requested) {
+            // Made (reported with our id), or settled meanwhile.
+            return Ok(());
+        }
+        let now = OffsetDateTime::now_utc();
+        let Some(blocking) = same_amount_made_recently(&stored.refunds, refund_id, amount, now)
+        else {
+            return Err(RefundFailure::ProviderUnavailable(error));
+        };
+        tracing::warn!(%order_id, %refund_id, other_refund_id = %blocking.id, "the provider refused a refund as a duplicate of another of the same amount; recorded as failed");
+        self.fail_requested_refund(order_id, &attempt.id, refund_id, sending)
+            .await?;
+        Err(RefundFailure::DuplicateAmount(error))
     }
 
     /// Stores the refund as `requested` on the attempt that took money
