@@ -627,6 +627,18 @@ export class ShopStack extends Stack {
       // later failure would e-mail nobody.
       reconcileFailures.metricNumberOfMessagesSent({ period: fiveMinutes, statistic: "Sum" }),
     );
+    // What the on-failure queue never sees: a scheduled event dropped
+    // (too old, or throttled past its age) or one the queue could not take.
+    alarm(
+      "ReconcilerEventsDropped",
+      "Scheduled reconcile events were dropped without a pass or an on-failure message.",
+      this.reconciler.metric("AsyncEventsDropped", { period: fiveMinutes, statistic: "Sum" }),
+    );
+    alarm(
+      "ReconcilerDestinationFailures",
+      "Failed reconciler invocations could not be sent to the on-failure queue.",
+      this.reconciler.metric("DestinationDeliveryFailures", { period: fiveMinutes, statistic: "Sum" }),
+    );
     // Webhooks answered 503 (Mollie retries, but a streak means the provider
     // or the store is down), and reconcile passes failing.
     alarm(

@@ -563,6 +563,17 @@ test("a reconciler invocation is never retried; a failed one lands in an encrypt
     Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queue, "QueueName"] } }],
     Threshold: 1,
   });
+  // What never reaches the queue: events dropped, deliveries that failed.
+  for (const metric of ["AsyncEventsDropped", "DestinationDeliveryFailures"]) {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/Lambda",
+      MetricName: metric,
+      Statistic: "Sum",
+      Dimensions: [{ Name: "FunctionName", Value: { Ref: reconciler.id } }],
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+  }
 });
 
 test("every alarm e-mails the AlarmEmail parameter through an encrypted topic, on alarm and on OK", () => {
@@ -596,7 +607,7 @@ test("every alarm e-mails the AlarmEmail parameter through an encrypted topic, o
     },
   });
   const alarms = Object.entries(template.findResources("AWS::CloudWatch::Alarm"));
-  assert.ok(alarms.length >= 11, `${alarms.length} alarms`);
+  assert.ok(alarms.length >= 13, `${alarms.length} alarms`);
   for (const [id, alarm] of alarms as [string, any][]) {
     assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topic }], `${id}'s alarm actions`);
     assert.deepEqual(alarm.Properties.OKActions, [{ Ref: topic }], `${id}'s OK actions`);
