@@ -269,7 +269,8 @@ export class ShopStack extends Stack {
         SHOP_LAMBDA_HANDLER: "http",
         SHOP_ADMIN_SECRET_ARN: backOffice.secretArn,
         SHOP_ORIGIN_SECRET_ARN: originVerify.secretArn,
-        // Not read by the code: a new version starts new instances.
+        // The version CloudFront sends, which the function accepts besides
+        // the current and previous values; a new one starts new instances.
         ...(props.originSecretVersion ? { SHOP_ORIGIN_SECRET_VERSION: props.originSecretVersion } : {}),
         // The shopper's address is CloudFront-Viewer-Address (the origin
         // request policy forwards it); X-Forwarded-For's last entry would be
