@@ -25,7 +25,7 @@ trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
 sleep 3
 export AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=eu-west-1
 export SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="http://127.0.0.1:$port" SHOP_DYNAMODB_TABLE=coldstart
-export LEPTOS_OUTPUT_NAME=shop LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD RUST_LOG=warn
+export LEPTOS_OUTPUT_NAME=shop LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true LEPTOS_ENV=PROD RUST_LOG=warn
 target/release/server create-table >/dev/null
 python3 scripts/lambda_coldstart.py "$CARGO_LAMBDA" 5 \
   shop-on-lambda=target/release/server hello=target/release/lambda_hello

@@ -5,8 +5,14 @@
 #   scripts/setup.sh test   that, plus chromium, Playwright, moto server,
 #                           cargo-lambda and the infra/ (CDK) packages
 #   scripts/setup.sh bench  that, plus moto server, cargo-lambda, wrk and brotli
+#   scripts/setup.sh deploy what scripts/package.sh needs: cargo-lambda with
+#                           Zig, the aarch64 target, the infra/ packages
 set -euo pipefail
 MODE=${1:-run}
+case "$MODE" in
+  run | test | bench | deploy) ;;
+  *) echo "usage: scripts/setup.sh [run|test|bench|deploy]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
@@ -54,24 +60,37 @@ fi
 
 # moto server: a DynamoDB-compatible server for the integration tests.
 VENV="$ROOT/target/tools/venv"
-if [ "$MODE" != run ] && [ ! -x "$VENV/bin/moto_server" ]; then
+if { [ "$MODE" = test ] || [ "$MODE" = bench ]; } && [ ! -x "$VENV/bin/moto_server" ]; then
   log "installing moto server into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "moto[server]==5.2.5"
 fi
 
-# cargo-lambda from PyPI (a prebuilt binary with zig for cross builds): the
-# Lambda runtime's local emulation (cargo lambda watch / invoke).
+# cargo-lambda from PyPI (a prebuilt binary): the Lambda runtime's local
+# emulation (cargo lambda watch / invoke) and the arm64 build a deploy
+# uploads, which links through Zig: the ziglang package in the same
+# environment, found through that environment's python3 (scripts/package.sh
+# puts its bin/ first on PATH).
 CARGO_LAMBDA_VERSION=1.9.2
+ZIGLANG_VERSION=0.17.1
 LAMBDA_VENV="$ROOT/target/tools/lambda-venv"
-if [ "$MODE" != run ] && [ "$("$LAMBDA_VENV/bin/cargo-lambda" lambda --version 2>/dev/null | cut -d' ' -f2)" != "$CARGO_LAMBDA_VERSION" ]; then
-  log "installing cargo-lambda $CARGO_LAMBDA_VERSION into $LAMBDA_VENV"
+if [ "$MODE" != run ] && { [ "$("$LAMBDA_VENV/bin/cargo-lambda" lambda --version 2>/dev/null | cut -d' ' -f2)" != "$CARGO_LAMBDA_VERSION" ] \
+   || [ "$("$LAMBDA_VENV/bin/python3" -m ziglang version 2>/dev/null || true)" != "$ZIGLANG_VERSION" ]; }; then
+  log "installing cargo-lambda $CARGO_LAMBDA_VERSION and Zig $ZIGLANG_VERSION into $LAMBDA_VENV"
   python3 -m venv "$LAMBDA_VENV"
-  "$LAMBDA_VENV/bin/pip" install -q "cargo-lambda==$CARGO_LAMBDA_VERSION"
+  "$LAMBDA_VENV/bin/pip" install -q "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
+fi
+
+# The functions run on arm64 (Graviton): scripts/package.sh cross builds.
+if { [ "$MODE" = test ] || [ "$MODE" = deploy ]; } \
+   && ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  log "adding the aarch64-unknown-linux-gnu target"
+  rustup target add aarch64-unknown-linux-gnu \
+    || { echo "could not add the aarch64-unknown-linux-gnu target (rustup); a deploy needs it" >&2; exit 1; }
 fi
 
 # The CDK app and its tests (infra/).
-if [ "$MODE" = test ] && { [ ! -d infra/node_modules/aws-cdk-lib ] \
+if { [ "$MODE" = test ] || [ "$MODE" = deploy ]; } && { [ ! -d infra/node_modules/aws-cdk-lib ] \
    || [ infra/package-lock.json -nt infra/node_modules/.package-lock.json ]; }; then
   log "installing infra npm packages"
   (cd infra && npm ci --no-audit --no-fund)

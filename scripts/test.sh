@@ -2,8 +2,9 @@
 # Every test: unit, integration (DynamoDB store against moto server, the
 # Mollie client against the emulator, the webhook route), the AWS stack's
 # tests (infra/, CDK assertions and cdk-nag), the Playwright end-to-end tests
-# in Chromium against the release build, and the purchases again against the
-# same shop running as a Lambda function in cargo lambda's emulation.
+# in Chromium against the release build, the purchases again against the
+# same shop running as a Lambda function in cargo lambda's emulation, and
+# last what a deploy uploads (scripts/package.sh) synthesized into the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -84,7 +85,7 @@ reconcile_rule="arn:aws:events:eu-west-1:123456789012:rule/ShopReconcileSchedule
 # on read, first check 1 s).
 set -m  # their own process groups, so that cleanup stops the functions too
 env LEPTOS_OUTPUT_NAME=shop LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD \
-  LEPTOS_SITE_ADDR="127.0.0.1:$lambda_port" SHOP_PUBLIC_URL="http://127.0.0.1:$edge_port" \
+  LEPTOS_HASH_FILES=true LEPTOS_SITE_ADDR="127.0.0.1:$lambda_port" SHOP_PUBLIC_URL="http://127.0.0.1:$edge_port" \
   SHOP_LAMBDA_HANDLER=http SHOP_CLIENT_ADDRESS=cloudfront \
   SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="$SHOP_TEST_AWS_ENDPOINT" SHOP_DYNAMODB_TABLE="$table" \
   SHOP_REFRESH_ON_READ_AFTER_MS=600000 SHOP_RECONCILE_FIRST_CHECK_AFTER_MS=1000 \
@@ -149,3 +150,8 @@ log "the reconciler function on 127.0.0.1:$reconciler_port"
   SHOP_RECONCILER_PORT="$reconciler_port" SHOP_LAMBDA_INVOKE="$CARGO_LAMBDA" \
   npx playwright test --retries 1 \
   --grep "paid: the thank-you page|failed, then try again|without JavaScript|double click|scheduled event|behind the Lambda adapter|an operator signs in|only CloudFront")
+
+log "what a deploy uploads (scripts/package.sh), and the stack synthesized from it"
+scripts/package.sh
+# Offline, no credentials: the real bootstrap and site as assets, cdk-nag on.
+(cd infra && npx cdk synth -c publicUrl=https://shop.example --quiet >/dev/null)

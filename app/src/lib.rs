@@ -23,7 +23,7 @@ mod storefront;
 mod thank_you;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
@@ -39,6 +39,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // /pkg/shop.<hash>.css: the build names it by its content
+                // (cargo-leptos hash-files), so it can be cached for good.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
@@ -56,7 +59,6 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     security::set_content_security_policy();
     view! {
-        <Stylesheet id="leptos" href="/pkg/shop.css"/>
         <Title text="Paper & Clay · Webshop"/>
         <Router>
             <header class="site-header">

@@ -2,9 +2,9 @@
 // optionally with -c stage=staging, -c account=... -c region=...,
 // -c domainName=shop.example -c certificateArn=arn:aws:acm:us-east-1:...,
 // -c webAcl=true (us-east-1 only), -c mollieTestMode=true.
-// The function's code is the folder `cargo lambda build --release --arm64
-// --lambda-dir target/lambda-arm64` leaves; the static files are
-// `target/site` from `cargo leptos build --release` (README, "Deploy to AWS").
+// The function's code and the static files are what `scripts/package.sh`
+// builds: `target/lambda-arm64/server` (bootstrap, hash.txt) and
+// `target/site` (docs/deployment.md).
 
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -24,10 +24,14 @@ if (!publicUrl) {
   );
 }
 const functionDir = context("functionDir") ?? fromRoot("target/lambda-arm64/server");
-if (!existsSync(`${functionDir}/bootstrap`)) {
-  throw new Error(
-    `no ${functionDir}/bootstrap: build it first with cargo lambda build --release --arm64 --bin server --lambda-dir target/lambda-arm64 (or pass -c functionDir=...)`,
-  );
+// Without hash.txt every page would fail: the function looks up the site's
+// hashed file names in it.
+for (const file of ["bootstrap", "hash.txt"]) {
+  if (!existsSync(`${functionDir}/${file}`)) {
+    throw new Error(
+      `no ${functionDir}/${file}: build the function and the site first with scripts/package.sh (or pass -c functionDir=...)`,
+    );
+  }
 }
 const siteDir = context("siteDir") ?? fromRoot("target/site");
 

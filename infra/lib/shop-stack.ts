@@ -67,7 +67,7 @@ export function readTableSchema(path = TABLE_SCHEMA_PATH): TableSchema {
 export interface ShopStackProps extends StackProps {
   /** Where shoppers and Mollie reach the shop (the CloudFront distribution's domain or yours), e.g. https://shop.example. */
   readonly publicUrl: string;
-  /** The folder holding `bootstrap`, as `cargo lambda build --release --arm64` leaves it. */
+  /** The folder holding `bootstrap` and `hash.txt`, as `scripts/package.sh` leaves it. */
   readonly functionCode: lambda.Code;
   /** The site's static files (`target/site`: `pkg/`, `images/`, `favicon.svg`), uploaded to the bucket. */
   readonly siteDir?: string;
@@ -251,6 +251,9 @@ export class ShopStack extends Stack {
         LEPTOS_OUTPUT_NAME: "shop",
         LEPTOS_SITE_ROOT: "site",
         LEPTOS_SITE_PKG_DIR: "pkg",
+        // /pkg file names carry their content's hash; hash.txt beside
+        // bootstrap (scripts/package.sh puts it there) says which.
+        LEPTOS_HASH_FILES: "true",
         LEPTOS_ENV: "PROD",
         RUST_LOG: "info",
       },
@@ -516,7 +519,8 @@ export class ShopStack extends Stack {
         // no prune, so a page still open from the last release finds its
         // files. /pkg/* is still invalidated, for builds without hashes.
         new s3deploy.BucketDeployment(this, "PkgFiles", {
-          sources: [s3deploy.Source.asset(pkgDir)],
+          // The .d.ts files are wasm-bindgen's types, for no browser.
+          sources: [s3deploy.Source.asset(pkgDir, { exclude: ["*.d.ts", "*.d.*.ts"] })],
           destinationBucket: site,
           destinationKeyPrefix: "pkg/",
           prune: false,

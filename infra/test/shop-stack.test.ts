@@ -35,9 +35,10 @@ function fixtures(): { functionDir: string; siteDir: string } {
   const functionDir = join(root, "function");
   mkdirSync(functionDir);
   writeFileSync(join(functionDir, "bootstrap"), "#!/bin/sh\n");
+  writeFileSync(join(functionDir, "hash.txt"), "js: h1\nwasm: h2\ncss: h3\n");
   const siteDir = join(root, "site");
   mkdirSync(join(siteDir, "pkg"), { recursive: true });
-  writeFileSync(join(siteDir, "pkg", "shop.js"), "");
+  writeFileSync(join(siteDir, "pkg", "shop.h1.js"), "");
   return { functionDir, siteDir };
 }
 
@@ -260,6 +261,8 @@ test("the function runs the server binary on arm64 with its configuration", () =
         SHOP_TRUST_FORWARDED_FOR: Match.absent(),
         LEPTOS_OUTPUT_NAME: "shop",
         LEPTOS_ENV: "PROD",
+        // The pages name /pkg files by the hash.txt beside bootstrap.
+        LEPTOS_HASH_FILES: "true",
       }),
     },
     LoggingConfig: Match.objectLike({ LogGroup: { Ref: Match.stringLikeRegexp("^FunctionLogs") } }),

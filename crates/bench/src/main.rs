@@ -87,6 +87,7 @@ fn server_env(
         ("LEPTOS_OUTPUT_NAME", "shop".to_owned()),
         ("LEPTOS_SITE_ROOT", "target/site".to_owned()),
         ("LEPTOS_SITE_PKG_DIR", "pkg".to_owned()),
+        ("LEPTOS_HASH_FILES", "true".to_owned()),
         ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
         ("LEPTOS_ENV", "PROD".to_owned()),
         ("RUST_LOG", "warn".to_owned()),
@@ -852,11 +853,23 @@ fn served_sizes(path: &str) -> [u64; 3] {
     ]
 }
 
+/// The shop's `target/site/pkg/shop.<hash>.<extension>` (cargo-leptos
+/// hash-files names them by their content).
+fn hashed_site_file(extension: &str) -> String {
+    let pkg = "target/site/pkg";
+    std::fs::read_dir(pkg)
+        .unwrap_or_else(|e| panic!("{pkg}: {e} (cargo leptos build --release)"))
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .find(|name| name.starts_with("shop.") && name.ends_with(&format!(".{extension}")))
+        .map(|name| format!("{pkg}/{name}"))
+        .unwrap_or_else(|| panic!("no {pkg}/shop.*.{extension}"))
+}
+
 /// The hydrate bundle against the reference's and the budget; whether it
 /// is within the budget.
 fn bundle(report: &mut Report, bare_site: &str) -> bool {
-    let [raw, gzip, brotli] = served_sizes("target/site/pkg/shop.wasm");
-    let [js_raw, _, js_brotli] = served_sizes("target/site/pkg/shop.js");
+    let [raw, gzip, brotli] = served_sizes(&hashed_site_file("wasm"));
+    let [js_raw, _, js_brotli] = served_sizes(&hashed_site_file("js"));
     let [bare_raw, bare_gzip, bare_brotli] = served_sizes(&format!("{bare_site}/pkg/bare.wasm"));
     report.row(
         "hydrate bundle: wasm after wasm-opt (bytes)",
