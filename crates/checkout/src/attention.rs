@@ -4,6 +4,7 @@ use crate::ledger::{Ledger, MoneyStatus};
 use crate::order::OrderStatus;
 use crate::payment::IncidentKind;
 use crate::ports::OrderRecord;
+use crate::refund::RefundStatus;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -24,6 +25,9 @@ pub enum Attention {
     OpenTooLong,
     /// An authorization close to its capture deadline.
     CaptureDueSoon,
+    /// A payment's latest refund failed (the provider refused it, or a
+    /// bank could not pay it out): the shopper may still be owed it.
+    RefundFailed,
 }
 
 impl Attention {
@@ -34,6 +38,7 @@ impl Attention {
             Self::ChargedBack => "charged back",
             Self::OpenTooLong => "payment open too long",
             Self::CaptureDueSoon => "capture due soon",
+            Self::RefundFailed => "refund failed",
         }
     }
 }
@@ -69,6 +74,15 @@ impl OrderRecord {
             .any(|a| a.capture_due_soon(now, capture_warning))
         {
             reasons.push(Attention::CaptureDueSoon);
+        }
+        // Until a newer refund of that payment: the operator's answer.
+        let refund_failed = self.attempts.iter().any(|a| {
+            a.refunds
+                .last()
+                .is_some_and(|r| r.status == RefundStatus::Failed)
+        });
+        if refund_failed {
+            reasons.push(Attention::RefundFailed);
         }
         reasons
     }
@@ -168,6 +182,27 @@ mod tests {
         assert_eq!(stuck.attention(now, day), vec![Attention::OpenTooLong]);
         stuck.attempts[0].observe(PaymentStatus::Paid);
         assert!(stuck.attention(now, day).is_empty());
+    }
+
+    #[test]
+    fn a_failed_refund_needs_a_look_until_a_newer_one() {
+        let now = OffsetDateTime::now_utc();
+        let day = Duration::from_secs(24 * 3600);
+        let mut paid = record(now);
+        let attempt = &mut paid.attempts[0];
+        attempt.observe(PaymentStatus::Paid);
+        let refused = crate::RefundId::generate();
+        let amount = crate::Money::new(100, attempt.amount.currency);
+        attempt.request_refund(&refused, amount, now).unwrap();
+        assert!(paid.attention(now, day).is_empty());
+        let attempt = &mut paid.attempts[0];
+        assert!(attempt.fail_requested_refund(&refused));
+        assert_eq!(paid.attention(now, day), vec![Attention::RefundFailed]);
+        let attempt = &mut paid.attempts[0];
+        attempt
+            .request_refund(&crate::RefundId::generate(), amount, now)
+            .unwrap();
+        assert!(paid.attention(now, day).is_empty());
     }
 
     #[test]

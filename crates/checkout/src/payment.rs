@@ -339,6 +339,13 @@ impl PaymentAttempt {
         refund::request(remaining, &mut self.refunds, id, amount, now)
     }
 
+    /// The provider refused refund `id`, which it does not report: it
+    /// failed (should the provider report it after all, its word wins).
+    /// True when it was requested and is failed now.
+    pub fn fail_requested_refund(&mut self, id: &RefundId) -> bool {
+        refund::fail_requested(&mut self.refunds, id)
+    }
+
     /// Merges the refunds and chargebacks the provider reports; true when
     /// anything changed. Nothing is ever removed or moved back.
     pub fn merge_provider_money(

@@ -55,8 +55,16 @@ pub struct Refund {
     /// Made at the provider (its dashboard), not by the shop.
     #[serde(default)]
     pub from_provider: bool,
+    /// When we recorded it: asked for it, or first saw it.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// When the provider made it, once it reported it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub made_at: Option<OffsetDateTime>,
 }
 
 /// A refund as the provider reports it.
@@ -67,6 +75,8 @@ pub struct ProviderRefund {
     pub status: RefundStatus,
     /// Ours, when the shop made it (from its metadata).
     pub refund_id: Option<RefundId>,
+    /// When the provider made it.
+    pub made_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,8 +143,24 @@ pub(crate) fn request(
         status: RefundStatus::Requested,
         from_provider: false,
         created_at: now,
+        made_at: None,
     });
     Ok(RefundRequested::New)
+}
+
+/// Refund `id`, still requested, failed: the provider refused it and does
+/// not report it. True when it changed.
+pub(crate) fn fail_requested(refunds: &mut [Refund], id: &RefundId) -> bool {
+    match refunds
+        .iter_mut()
+        .find(|r| r.id == *id && r.status == RefundStatus::Requested)
+    {
+        Some(refund) => {
+            refund.status = RefundStatus::Failed;
+            true
+        }
+        None => false,
+    }
 }
 
 /// How long Mollie refuses a second refund of the same amount on one
@@ -143,10 +169,10 @@ pub(crate) fn request(
 pub const SAME_AMOUNT_REFUSED_FOR: time::Duration = time::Duration::minutes(60);
 
 /// The refund that makes the provider refuse refund `id` of `amount` as a
-/// duplicate: another of the same amount that the provider made and that
-/// counts, recorded within [`SAME_AMOUNT_REFUSED_FOR`]. We record one when
-/// we make or first see it, never before the provider made it, so one
-/// older than that by our clock is older at the provider too.
+/// duplicate: another of the same amount that counts and that the
+/// provider made within [`SAME_AMOUNT_REFUSED_FOR`] (by the provider's
+/// own time of making it; when we recorded it says nothing: ours are
+/// recorded before they are made, the dashboard's when first seen).
 pub(crate) fn same_amount_made_recently<'a>(
     refunds: &'a [Refund],
     id: &RefundId,
@@ -157,8 +183,8 @@ pub(crate) fn same_amount_made_recently<'a>(
         r.id != *id
             && r.amount == amount
             && r.status.counts()
-            && r.provider_refund_id.is_some()
-            && now - r.created_at < SAME_AMOUNT_REFUSED_FOR
+            && r.made_at
+                .is_some_and(|made| now - made < SAME_AMOUNT_REFUSED_FOR)
     })
 }
 
@@ -189,6 +215,10 @@ pub(crate) fn merge(
                     refund.provider_refund_id = Some(report.id.clone());
                     changed = true;
                 }
+                if refund.made_at.is_none() {
+                    refund.made_at = Some(report.made_at);
+                    changed = true;
+                }
                 let moves = report.status.rank() > refund.status.rank()
                     || (failed_here && report.status != refund.status);
                 if moves {
@@ -204,6 +234,7 @@ pub(crate) fn merge(
                     status: report.status,
                     from_provider: report.refund_id.is_none(),
                     created_at: now,
+                    made_at: Some(report.made_at),
                 });
                 changed = true;
             }
@@ -232,6 +263,7 @@ mod tests {
             amount: eur(cents),
             status,
             refund_id: ours.cloned(),
+            made_at: OffsetDateTime::UNIX_EPOCH,
         }
     }
 
@@ -296,44 +328,72 @@ mod tests {
 
     #[test]
     fn a_same_amount_refund_the_provider_made_within_the_hour_blocks_another() {
-        let now = OffsetDateTime::now_utc();
+        let made = OffsetDateTime::UNIX_EPOCH + time::Duration::hours(5);
+        let report_made_at =
+            |id: &str, cents: i64, ours: &RefundId, at: OffsetDateTime| ProviderRefund {
+                made_at: at,
+                ..report(id, cents, RefundStatus::Pending, Some(ours))
+            };
         let ours = RefundId::generate();
-        let mut refunds = Vec::new();
-        request(eur(5000), &mut refunds, &ours, eur(500), now).unwrap();
-        // Only ours, or others not made at the provider: nothing blocks it.
         let other = RefundId::generate();
-        request(eur(4500), &mut refunds, &other, eur(500), now).unwrap();
+        let mut refunds = Vec::new();
+        // Both recorded long before the provider made the other (it was
+        // down): when we recorded them says nothing.
+        let recorded = made - time::Duration::hours(2);
+        request(eur(5000), &mut refunds, &ours, eur(500), recorded).unwrap();
+        request(eur(4500), &mut refunds, &other, eur(500), recorded).unwrap();
+        // Not made at the provider yet: nothing blocks ours.
         assert_eq!(
-            same_amount_made_recently(&refunds, &ours, eur(500), now),
+            same_amount_made_recently(&refunds, &ours, eur(500), made),
             None
         );
-        // Made at the provider: it blocks ours, and only of its amount.
+        // Made now: it blocks ours for the provider's hour, only of its amount.
         merge(
             &mut refunds,
-            &[report("re_1", 500, RefundStatus::Pending, Some(&other))],
-            now,
+            &[report_made_at("re_1", 500, &other, made)],
+            made,
         );
+        let later = made + time::Duration::minutes(59);
         assert_eq!(
-            same_amount_made_recently(&refunds, &ours, eur(500), now).map(|r| &r.id),
+            same_amount_made_recently(&refunds, &ours, eur(500), later).map(|r| &r.id),
             Some(&other)
         );
         assert_eq!(
-            same_amount_made_recently(&refunds, &ours, eur(400), now),
+            same_amount_made_recently(&refunds, &ours, eur(400), later),
             None
         );
-        // Not once it failed, nor an hour later.
-        let later = now + SAME_AMOUNT_REFUSED_FOR;
+        let after_the_hour = made + SAME_AMOUNT_REFUSED_FOR;
         assert_eq!(
-            same_amount_made_recently(&refunds, &ours, eur(500), later),
+            same_amount_made_recently(&refunds, &ours, eur(500), after_the_hour),
             None
         );
+        // Seen only now, made two hours ago (in the dashboard): no block.
+        let dashboard = report("re_2", 700, RefundStatus::Refunded, None);
+        let mut seen_late = Vec::new();
+        merge(
+            &mut seen_late,
+            &[ProviderRefund {
+                made_at: made,
+                ..dashboard
+            }],
+            made + time::Duration::hours(2),
+        );
+        let now = made + time::Duration::hours(2);
+        assert_eq!(
+            same_amount_made_recently(&seen_late, &ours, eur(700), now),
+            None
+        );
+        // A failed one blocks nothing.
         merge(
             &mut refunds,
-            &[report("re_1", 500, RefundStatus::Failed, Some(&other))],
-            now,
+            &[ProviderRefund {
+                status: RefundStatus::Failed,
+                ..report_made_at("re_1", 500, &other, made)
+            }],
+            later,
         );
         assert_eq!(
-            same_amount_made_recently(&refunds, &ours, eur(500), now),
+            same_amount_made_recently(&refunds, &ours, eur(500), later),
             None
         );
     }

@@ -131,6 +131,7 @@ fn provider_refund(refund: &Refund) -> Option<ProviderRefund> {
         amount,
         status,
         refund_id,
+        made_at: refund.created_at,
     })
 }
 

@@ -242,17 +242,23 @@ impl CheckoutService {
         let Some(stored) = self.store.load_attempt(order_id, &attempt.id).await? else {
             return Err(RefundFailure::ProviderUnavailable(error));
         };
-        let ours = stored.refunds.iter().find(|r| r.id == *refund_id);
-        if ours.is_some_and(|r| r.status != RefundStatus::Requested) {
-            // Made (reported with our id), or settled meanwhile.
-            return Ok(());
+        match stored.refunds.iter().find(|r| r.id == *refund_id) {
+            // Made (reported with our id) meanwhile.
+            Some(ours) if ours.status.counts() && ours.status != RefundStatus::Requested => {
+                return Ok(())
+            }
+            // Failed or canceled meanwhile.
+            Some(ours) if !ours.status.counts() => return Err(RefundFailure::NotMade),
+            _ => {}
         }
         let now = OffsetDateTime::now_utc();
         let Some(blocking) = same_amount_made_recently(&stored.refunds, refund_id, amount, now)
         else {
             return Err(RefundFailure::ProviderUnavailable(error));
         };
-        tracing::warn!(%order_id, %refund_id, other_refund_id = %blocking.id, "the provider refused a refund as a duplicate of another of the same amount; recorded as failed");
+        // The operator may not be there (a reconciler resend): the order
+        // shows it too (Attention::RefundFailed).
+        tracing::warn!(operator_action = true, %order_id, %refund_id, other_refund_id = %blocking.id, "the provider refused a refund as a duplicate of another of the same amount made within the hour; it fails unless its first send may still be in flight: refund again after the hour if the shopper is owed it");
         self.fail_requested_refund(order_id, &attempt.id, refund_id, sending)
             .await?;
         Err(RefundFailure::DuplicateAmount(error))
@@ -338,14 +344,9 @@ impl CheckoutService {
             let Some(mut next) = self.store.load_attempt(order_id, attempt_id).await? else {
                 return Ok(());
             };
-            let Some(refund) = next
-                .refunds
-                .iter_mut()
-                .find(|r| r.id == *refund_id && r.status == RefundStatus::Requested)
-            else {
+            if !next.fail_requested_refund(refund_id) {
                 return Ok(());
-            };
-            refund.status = RefundStatus::Failed;
+            }
             next.bump_version(OffsetDateTime::now_utc());
             match self.store.update_attempt(&next).await {
                 Ok(()) => return Ok(()),

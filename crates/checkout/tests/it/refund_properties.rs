@@ -76,6 +76,7 @@ proptest! {
                         amount: Money::new(*cents, Currency::EUR),
                         status: *status,
                         refund_id: None,
+                        made_at: now,
                     }));
                 }
             }
