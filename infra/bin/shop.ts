@@ -6,7 +6,7 @@
 // builds: `target/lambda-arm64/server` (bootstrap, hash.txt) and
 // `target/site` (docs/deployment.md).
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { App, Validations } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -34,6 +34,19 @@ for (const file of ["bootstrap", "hash.txt"]) {
   }
 }
 const siteDir = context("siteDir") ?? fromRoot("target/site");
+// The function names the site's files by hash.txt: a site rebuilt since
+// (cargo leptos serve, the tests) would leave pages naming files no deploy
+// uploads.
+if (existsSync(siteDir)) {
+  for (const line of readFileSync(`${functionDir}/hash.txt`, "utf8").split("\n")) {
+    const [kind, hash] = line.split(":").map((part) => part.trim());
+    if (["js", "wasm", "css"].includes(kind) && !existsSync(`${siteDir}/pkg/shop.${hash}.${kind}`)) {
+      throw new Error(
+        `${functionDir}/hash.txt names pkg/shop.${hash}.${kind}, which ${siteDir} does not have: build both again with scripts/package.sh`,
+      );
+    }
+  }
+}
 
 // `-c stage=staging` deploys the stack Shop-staging beside the others; no
 // stage keeps the stack's first name, Shop.

@@ -377,7 +377,7 @@ export class ShopStack extends Stack {
     });
 
     // One bounded pass a minute, to the reconciler only.
-    new events.Rule(this, "ReconcileSchedule", {
+    const reconcileSchedule = new events.Rule(this, "ReconcileSchedule", {
       ruleName: reconcileRuleName,
       description: "Refreshes payments whose webhook may have been lost.",
       schedule: events.Schedule.rate(Duration.minutes(1)),
@@ -518,7 +518,7 @@ export class ShopStack extends Stack {
         // pkg/: hashed names (cargo-leptos hash-files), so cached for good;
         // no prune, so a page still open from the last release finds its
         // files. /pkg/* is still invalidated, for builds without hashes.
-        new s3deploy.BucketDeployment(this, "PkgFiles", {
+        const pkgFiles = new s3deploy.BucketDeployment(this, "PkgFiles", {
           // The .d.ts files are wasm-bindgen's types, for no browser.
           sources: [s3deploy.Source.asset(pkgDir, { exclude: ["*.d.ts", "*.d.*.ts"] })],
           destinationBucket: site,
@@ -529,6 +529,8 @@ export class ShopStack extends Stack {
           distributionPaths: ["/pkg/*"],
           memoryLimit: 512,
         });
+        // New code names new files: they are in the bucket before it runs.
+        this.function.node.addDependency(pkgFiles);
       }
       // CDK's deploy-time handler for it is a stack-level singleton: its
       // findings are acknowledged on it alone, never stack-wide.
@@ -632,12 +634,18 @@ export class ShopStack extends Stack {
       // later failure would e-mail nobody.
       reconcileFailures.metricNumberOfMessagesSent({ period: fiveMinutes, statistic: "Sum" }),
     );
-    // What the on-failure queue never sees: a scheduled event dropped
-    // (too old, or throttled past its age) or one the queue could not take.
+    // What the on-failure queue never sees: a scheduled event EventBridge
+    // could not hand to the function, or a failed one the queue could not take.
     alarm(
-      "ReconcilerEventsDropped",
-      "Scheduled reconcile events were dropped without a pass or an on-failure message.",
-      this.reconciler.metric("AsyncEventsDropped", { period: fiveMinutes, statistic: "Sum" }),
+      "ReconcileScheduleFailures",
+      "The schedule could not invoke the reconciler.",
+      new cloudwatch.Metric({
+        namespace: "AWS/Events",
+        metricName: "FailedInvocations",
+        dimensionsMap: { RuleName: reconcileSchedule.ruleName },
+        period: fiveMinutes,
+        statistic: "Sum",
+      }),
     );
     alarm(
       "ReconcilerDestinationFailures",

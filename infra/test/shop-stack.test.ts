@@ -566,17 +566,62 @@ test("a reconciler invocation is never retried; a failed one lands in an encrypt
     Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queue, "QueueName"] } }],
     Threshold: 1,
   });
-  // What never reaches the queue: events dropped, deliveries that failed.
-  for (const metric of ["AsyncEventsDropped", "DestinationDeliveryFailures"]) {
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      Namespace: "AWS/Lambda",
-      MetricName: metric,
-      Statistic: "Sum",
-      Dimensions: [{ Name: "FunctionName", Value: { Ref: reconciler.id } }],
-      Threshold: 1,
-      ComparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
-  }
+  // What never reaches the queue: failed ones the queue could not take,
+  // scheduled events EventBridge could not hand to the function.
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    Namespace: "AWS/Lambda",
+    MetricName: "DestinationDeliveryFailures",
+    Statistic: "Sum",
+    Dimensions: [{ Name: "FunctionName", Value: { Ref: reconciler.id } }],
+    Threshold: 1,
+    ComparisonOperator: "GreaterThanOrEqualToThreshold",
+  });
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    Namespace: "AWS/Events",
+    MetricName: "FailedInvocations",
+    Statistic: "Sum",
+    Dimensions: [{ Name: "RuleName", Value: { Ref: logicalId("AWS::Events::Rule", "ReconcileSchedule") } }],
+    Threshold: 1,
+  });
+});
+
+test("the function's new code runs only once the files it names are uploaded", () => {
+  const web = shopFunction(template, "http").id;
+  const dependsOn: string[] = template.findResources("AWS::Lambda::Function")[web].DependsOn ?? [];
+  const pkgFiles = Object.keys(template.findResources("Custom::CDKBucketDeployment")).find((id) =>
+    id.startsWith("PkgFiles"),
+  );
+  assert.ok(pkgFiles, "the pkg/ upload");
+  assert.ok(dependsOn.includes(pkgFiles), `${web} depends on ${dependsOn}`);
+});
+
+test("the template has no dependency cycle (CloudFormation would refuse it)", () => {
+  const resources = template.toJSON().Resources as Record<string, any>;
+  /** The resources one resource needs: DependsOn, Ref and Fn::GetAtt. */
+  const needs = (id: string): string[] => {
+    const found = new Set<string>([resources[id].DependsOn ?? []].flat());
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === "object") {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === "Ref" && typeof value === "string") found.add(value);
+          else if (key === "Fn::GetAtt" && Array.isArray(value)) found.add(value[0]);
+          else walk(value);
+        }
+      }
+    };
+    walk(resources[id].Properties);
+    return [...found].filter((other) => other in resources);
+  };
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (id: string, path: string[]): void => {
+    if (state.get(id) === "done") return;
+    assert.notEqual(state.get(id), "visiting", `cycle: ${[...path, id].join(" -> ")}`);
+    state.set(id, "visiting");
+    for (const other of needs(id)) visit(other, [...path, id]);
+    state.set(id, "done");
+  };
+  for (const id of Object.keys(resources)) visit(id, []);
 });
 
 test("every alarm e-mails the AlarmEmail parameter through an encrypted topic, on alarm and on OK", () => {
