@@ -3,8 +3,8 @@
 use crate::ledger::{Ledger, MoneyStatus};
 use crate::order::OrderStatus;
 use crate::payment::IncidentKind;
+use crate::payment::PaymentAttempt;
 use crate::ports::OrderRecord;
-use crate::refund::RefundStatus;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -25,8 +25,9 @@ pub enum Attention {
     OpenTooLong,
     /// An authorization close to its capture deadline.
     CaptureDueSoon,
-    /// A payment's latest refund failed (the provider refused it, or a
-    /// bank could not pay it out): the shopper may still be owed it.
+    /// A refund failed (the provider refused it, or a bank could not pay
+    /// it out) and the shopper may still be owed it (see
+    /// [`PaymentAttempt::has_failed_refund_owed`](crate::PaymentAttempt::has_failed_refund_owed)).
     RefundFailed,
 }
 
@@ -75,13 +76,11 @@ impl OrderRecord {
         {
             reasons.push(Attention::CaptureDueSoon);
         }
-        // Until a newer refund of that payment: the operator's answer.
-        let refund_failed = self.attempts.iter().any(|a| {
-            a.refunds
-                .last()
-                .is_some_and(|r| r.status == RefundStatus::Failed)
-        });
-        if refund_failed {
+        if self
+            .attempts
+            .iter()
+            .any(PaymentAttempt::has_failed_refund_owed)
+        {
             reasons.push(Attention::RefundFailed);
         }
         reasons
@@ -185,23 +184,44 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_refund_needs_a_look_until_a_newer_one() {
+    fn a_failed_refund_needs_a_look_while_the_shopper_may_be_owed_it() {
         let now = OffsetDateTime::now_utc();
         let day = Duration::from_secs(24 * 3600);
         let mut paid = record(now);
-        let attempt = &mut paid.attempts[0];
-        attempt.observe(PaymentStatus::Paid);
-        let refused = crate::RefundId::generate();
-        let amount = crate::Money::new(100, attempt.amount.currency);
-        attempt.request_refund(&refused, amount, now).unwrap();
-        assert!(paid.attention(now, day).is_empty());
-        let attempt = &mut paid.attempts[0];
-        assert!(attempt.fail_requested_refund(&refused));
+        paid.attempts[0].observe(PaymentStatus::Paid);
+        let currency = paid.attempts[0].amount.currency;
+        let eur = |cents| crate::Money::new(cents, currency);
+        let total = paid.attempts[0].amount.minor_units;
+        let refund = |record: &mut OrderRecord, cents, fails: bool| {
+            let id = crate::RefundId::generate();
+            let attempt = &mut record.attempts[0];
+            attempt.request_refund(&id, eur(cents), now).unwrap();
+            if fails {
+                assert!(attempt.fail_requested_refund(&id));
+            }
+        };
+        // Refused: the shopper is owed it.
+        refund(&mut paid, 300, true);
         assert_eq!(paid.attention(now, day), vec![Attention::RefundFailed]);
-        let attempt = &mut paid.attempts[0];
-        attempt
-            .request_refund(&crate::RefundId::generate(), amount, now)
-            .unwrap();
+        // Another refund of another amount does not answer it.
+        refund(&mut paid, 200, false);
+        assert_eq!(paid.attention(now, day), vec![Attention::RefundFailed]);
+        // One of the same amount does.
+        refund(&mut paid, 300, false);
+        assert!(paid.attention(now, day).is_empty());
+        // A duplicate of a refund that took all that remained: nothing is
+        // owed, nothing to flag.
+        let rest = total - 500;
+        refund(&mut paid, rest, false);
+        let refused = crate::ProviderRefund {
+            id: crate::ProviderRefundId::parse("re_duplicate").unwrap(),
+            amount: eur(rest),
+            status: crate::RefundStatus::Failed,
+            refund_id: Some(crate::RefundId::generate()),
+            made_at: now,
+        };
+        paid.attempts[0].merge_provider_money(&[refused], &[], now);
+        assert_eq!(paid.attempts[0].refunds.len(), 5);
         assert!(paid.attention(now, day).is_empty());
     }
 

@@ -346,6 +346,21 @@ impl PaymentAttempt {
         refund::fail_requested(&mut self.refunds, id)
     }
 
+    /// A refund of it failed and the shopper may still be owed it: no later
+    /// refund of the same amount counts, and that much is still
+    /// refundable (a refused duplicate of a refund that took the rest is
+    /// owed nothing).
+    pub fn has_failed_refund_owed(&self) -> bool {
+        let refundable = self.refundable();
+        self.refunds.iter().enumerate().any(|(i, failed)| {
+            failed.status == refund::RefundStatus::Failed
+                && failed.amount.minor_units <= refundable.minor_units
+                && !self.refunds[i + 1..]
+                    .iter()
+                    .any(|later| later.amount == failed.amount && later.status.counts())
+        })
+    }
+
     /// Merges the refunds and chargebacks the provider reports; true when
     /// anything changed. Nothing is ever removed or moved back.
     pub fn merge_provider_money(
