@@ -34,17 +34,23 @@ for (const file of ["bootstrap", "hash.txt"]) {
   }
 }
 const siteDir = context("siteDir") ?? fromRoot("target/site");
+if (!existsSync(siteDir)) {
+  throw new Error(`no ${siteDir}: build the site first with scripts/package.sh (or pass -c siteDir=...)`);
+}
 // The function names the site's files by hash.txt: a site rebuilt since
 // (cargo leptos serve, the tests) would leave pages naming files no deploy
 // uploads.
-if (existsSync(siteDir)) {
-  for (const line of readFileSync(`${functionDir}/hash.txt`, "utf8").split("\n")) {
-    const [kind, hash] = line.split(":").map((part) => part.trim());
-    if (["js", "wasm", "css"].includes(kind) && !existsSync(`${siteDir}/pkg/shop.${hash}.${kind}`)) {
-      throw new Error(
-        `${functionDir}/hash.txt names pkg/shop.${hash}.${kind}, which ${siteDir} does not have: build both again with scripts/package.sh`,
-      );
-    }
+const hashes = new Map(
+  readFileSync(`${functionDir}/hash.txt`, "utf8")
+    .split("\n")
+    .map((line) => line.split(":").map((part) => part.trim()) as [string, string]),
+);
+for (const kind of ["js", "wasm", "css"]) {
+  const file = `${siteDir}/pkg/shop.${hashes.get(kind)}.${kind}`;
+  if (!hashes.get(kind) || !existsSync(file)) {
+    throw new Error(
+      `${functionDir}/hash.txt names no file of ${siteDir}/pkg for ${kind}: build both again with scripts/package.sh`,
+    );
   }
 }
 
@@ -61,7 +67,7 @@ new ShopStack(app, stage ? `Shop-${stage}` : "Shop", {
   stage,
   publicUrl,
   functionCode: lambda.Code.fromAsset(functionDir),
-  siteDir: existsSync(siteDir) ? siteDir : undefined,
+  siteDir,
   mollieTestMode: context("mollieTestMode") === "true",
   webAcl: context("webAcl") === "true",
   domainName: context("domainName"),

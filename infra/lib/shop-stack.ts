@@ -504,7 +504,7 @@ export class ShopStack extends Stack {
     if (props.siteDir) {
       // Everything but pkg/: names that stay, so a short max-age and an
       // invalidation. The exclusion also keeps prune away from pkg/.
-      new s3deploy.BucketDeployment(this, "SiteFiles", {
+      const siteFiles = new s3deploy.BucketDeployment(this, "SiteFiles", {
         sources: [s3deploy.Source.asset(props.siteDir, { exclude: ["pkg", "pkg/*"] })],
         exclude: ["pkg/*"],
         destinationBucket: site,
@@ -532,6 +532,7 @@ export class ShopStack extends Stack {
         // New code names new files: they are in the bucket before it runs.
         this.function.node.addDependency(pkgFiles);
       }
+      this.function.node.addDependency(siteFiles);
       // CDK's deploy-time handler for it is a stack-level singleton: its
       // findings are acknowledged on it alone, never stack-wide.
       const handler = this.node.children.find((child) =>
@@ -666,6 +667,16 @@ export class ShopStack extends Stack {
       countLogs("ReconcileFailures", [reconciler.logGroup], logs.FilterPattern.anyTerm("reconcile failed")),
       5,
     );
+    // Both functions' logs: webhooks and reconcile passes both update
+    // payments, and either may ask for the operator.
+    const both = [logGroup, reconciler.logGroup];
+    // Log lines that ask for the operator (a refund refused as a duplicate,
+    // an authorization about to lapse...): tracing's operator_action field.
+    alarm(
+      "OperatorActionNeeded",
+      "The shop logged something an operator must act on: search the logs for operator_action.",
+      countLogs("OperatorActions", both, logs.FilterPattern.booleanValue("$.fields.operator_action", true)),
+    );
     // The reconciler's heartbeat: silence (no pass done in 5 minutes) is the
     // alarm, whether the schedule, the function or its log stopped.
     const passes = countLogs("ReconcilePasses", [reconciler.logGroup], logs.FilterPattern.anyTerm("reconcile pass done"));
@@ -693,8 +704,6 @@ export class ShopStack extends Stack {
         logs.FilterPattern.stringValue("$.fields.message", "=", "payment status updated"),
         logs.FilterPattern.stringValue("$.fields.status", "=", status),
       );
-    // Webhooks and reconcile passes both update payments: count both logs.
-    const both = [logGroup, reconciler.logGroup];
     new cloudwatch.Dashboard(this, "Dashboard", {
       defaultInterval: Duration.days(1),
       widgets: [

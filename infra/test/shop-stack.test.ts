@@ -593,6 +593,10 @@ test("the function's new code runs only once the files it names are uploaded", (
   );
   assert.ok(pkgFiles, "the pkg/ upload");
   assert.ok(dependsOn.includes(pkgFiles), `${web} depends on ${dependsOn}`);
+  const siteFiles = Object.keys(template.findResources("Custom::CDKBucketDeployment")).find((id) =>
+    id.startsWith("SiteFiles"),
+  );
+  assert.ok(siteFiles && dependsOn.includes(siteFiles), "and on the other static files");
 });
 
 test("the template has no dependency cycle (CloudFormation would refuse it)", () => {
@@ -655,7 +659,7 @@ test("every alarm e-mails the AlarmEmail parameter through an encrypted topic, o
     },
   });
   const alarms = Object.entries(template.findResources("AWS::CloudWatch::Alarm"));
-  assert.ok(alarms.length >= 13, `${alarms.length} alarms`);
+  assert.ok(alarms.length >= 14, `${alarms.length} alarms`);
   for (const [id, alarm] of alarms as [string, any][]) {
     assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topic }], `${id}'s alarm actions`);
     assert.deepEqual(alarm.Properties.OKActions, [{ Ref: topic }], `${id}'s OK actions`);
@@ -700,6 +704,14 @@ test("alarms: both functions' errors and throttles, API 5xx, DynamoDB, the logs,
   const reconcilerLogs = logicalId("AWS::Logs::LogGroup", "ReconcilerLogs");
   assert.ok(filterOn("webhook failed", "FunctionLogs"));
   assert.ok(filterOn("reconcile failed", reconcilerLogs));
+  // Log lines asking for an operator, from either function, alarm.
+  assert.ok(filterOn("operator_action", "FunctionLogs"));
+  assert.ok(filterOn("operator_action", reconcilerLogs));
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    Namespace: "Shop",
+    MetricName: "OperatorActions",
+    Threshold: 1,
+  });
   const heartbeat = filterOn("reconcile pass done", reconcilerLogs);
   assert.ok(heartbeat, "a filter counting finished passes on the reconciler's logs");
   const heartbeatMetric = heartbeat.Properties.MetricTransformations[0];
