@@ -291,10 +291,10 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderPanel>, ShopEr
     }
     Ok(found
         .map(|(record, status)| OrderView {
-            id: record.order.id.to_string(),
+            id: record.order.id().to_string(),
             lines: record
                 .order
-                .lines
+                .lines()
                 .iter()
                 .map(|l| OrderLineView {
                     name: l.name.clone(),
@@ -302,7 +302,7 @@ pub async fn order_status(order_id: String) -> Result<Option<OrderPanel>, ShopEr
                     line_total: l.line_total.to_string(),
                 })
                 .collect(),
-            total: record.order.total.to_string(),
+            total: record.order.total().to_string(),
             money_note: ssr::money_note(&record),
             status: match status {
                 OrderStatus::AwaitingPayment => ShopperStatus::AwaitingPayment,
@@ -422,7 +422,7 @@ mod ssr {
         match ledger.status() {
             MoneyStatus::Paid => None,
             MoneyStatus::PartiallyRefunded | MoneyStatus::Refunded => Some(refunded),
-            MoneyStatus::ChargedBack if ledger.refunded.minor_units > 0 => {
+            MoneyStatus::ChargedBack if ledger.refunded.minor_units() > 0 => {
                 Some(format!("{refunded} Payment reversed by your bank."))
             }
             MoneyStatus::ChargedBack => Some("Payment reversed by your bank.".into()),

@@ -82,14 +82,14 @@ pub async fn run_once(
         // crash between two steps, which every step is safe against.
         let left = config.pass_budget.saturating_sub(started.elapsed()) + CHECK_GRACE;
         match tokio::time::timeout(left, service.reconcile(attempt)).await {
-            Ok(Ok(outcome)) => tracing::debug!(attempt_id = %attempt.id, ?outcome, "reconciled"),
+            Ok(Ok(outcome)) => tracing::debug!(attempt_id = %attempt.id(), ?outcome, "reconciled"),
             Ok(Err(error)) => {
                 report.failed += 1;
-                tracing::warn!(attempt_id = %attempt.id, error = %checkout::error_report(&error), "reconcile failed; a later pass retries")
+                tracing::warn!(attempt_id = %attempt.id(), error = %checkout::error_report(&error), "reconcile failed; a later pass retries")
             }
             Err(_) => {
                 report.failed += 1;
-                tracing::warn!(attempt_id = %attempt.id, "reconcile failed: cut off at the pass's time budget; a later pass retries");
+                tracing::warn!(attempt_id = %attempt.id(), "reconcile failed: cut off at the pass's time budget; a later pass retries");
             }
         }
     }

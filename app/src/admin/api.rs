@@ -581,7 +581,7 @@ mod ssr {
         let Some((record, _)) = service.order(id).await.map_err(store_failed)? else {
             return Err(reject(StatusCode::NOT_FOUND, "No such order."));
         };
-        let currency = record.order.total.currency;
+        let currency = record.order.total().currency();
         checkout::Money::parse_decimal(text.trim(), currency).map_err(|_| {
             reject(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -648,9 +648,9 @@ mod ssr {
         warning: Duration,
     ) -> OrderRowView {
         OrderRowView {
-            id: record.order.id.to_string(),
-            created_at: time(record.order.created_at),
-            total: record.order.total.to_string(),
+            id: record.order.id().to_string(),
+            created_at: time(record.order.created_at()),
+            total: record.order.total().to_string(),
             status: status_text(status),
             attention: record
                 .attention(now, warning)
@@ -660,7 +660,7 @@ mod ssr {
             payments: record
                 .attempts
                 .iter()
-                .filter_map(|a| a.provider_payment_id.as_ref().map(ToString::to_string))
+                .filter_map(|a| a.provider_payment_id().as_ref().map(ToString::to_string))
                 .collect(),
         }
     }
@@ -671,10 +671,10 @@ mod ssr {
     fn refundable_payments(attempts: &[PaymentAttempt]) -> Vec<RefundablePaymentView> {
         let took_money: Vec<&PaymentAttempt> = attempts
             .iter()
-            .filter(|a| a.has_taken_money() && a.refundable().minor_units > 0)
-            .filter(|a| a.provider_payment_id.is_some())
+            .filter(|a| a.has_taken_money() && a.refundable().minor_units() > 0)
+            .filter(|a| a.provider_payment_id().is_some())
             .collect();
-        let incident_rank = |a: &PaymentAttempt| match a.incident.as_ref().map(|i| i.kind) {
+        let incident_rank = |a: &PaymentAttempt| match a.incident().as_ref().map(|i| i.kind) {
             Some(checkout::IncidentKind::SecondPayment) => 2,
             Some(_) => 1,
             None => 0,
@@ -689,7 +689,7 @@ mod ssr {
             .enumerate()
             .map(|(index, a)| RefundablePaymentView {
                 provider_payment_id: a
-                    .provider_payment_id
+                    .provider_payment_id()
                     .as_ref()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
@@ -702,32 +702,32 @@ mod ssr {
 
     fn attempt_view(attempt: &PaymentAttempt) -> AttemptView {
         AttemptView {
-            id: attempt.id.to_string(),
+            id: attempt.id().to_string(),
             provider_payment_id: attempt
-                .provider_payment_id
+                .provider_payment_id()
                 .as_ref()
                 .map(ToString::to_string),
-            amount: attempt.amount.to_string(),
-            status: attempt.status.as_str().to_owned(),
+            amount: attempt.amount().to_string(),
+            status: attempt.status().as_str().to_owned(),
             history: attempt
-                .history
+                .history()
                 .iter()
                 .map(|seen| format!("{} at {}", seen.status.as_str(), time(seen.at)))
                 .collect(),
             refunds: attempt
-                .refunds
+                .refunds()
                 .iter()
                 .map(|r| RefundView {
-                    id: r.id.to_string(),
-                    provider_id: r.provider_refund_id.as_ref().map(ToString::to_string),
-                    amount: r.amount.to_string(),
-                    status: format!("{:?}", r.status).to_lowercase(),
-                    from_provider: r.from_provider,
-                    created_at: time(r.created_at),
+                    id: r.id().to_string(),
+                    provider_id: r.provider_refund_id().as_ref().map(ToString::to_string),
+                    amount: r.amount().to_string(),
+                    status: format!("{:?}", r.status()).to_lowercase(),
+                    from_provider: r.from_provider(),
+                    created_at: time(r.created_at()),
                 })
                 .collect(),
             chargebacks: attempt
-                .chargebacks
+                .chargebacks()
                 .iter()
                 .map(|c| ChargebackView {
                     id: c.id.to_string(),
@@ -737,10 +737,10 @@ mod ssr {
                     reversed_at: c.reversed_at.map(time),
                 })
                 .collect(),
-            captured: attempt.captured.map(|m| m.to_string()),
-            capture_before: attempt.capture_before.map(time),
+            captured: attempt.captured().map(|m| m.to_string()),
+            capture_before: attempt.capture_before().map(time),
             incident: attempt
-                .incident
+                .incident()
                 .as_ref()
                 .map(|i| format!("{} ({})", i.kind.as_str(), time(i.recorded_at))),
         }
@@ -768,11 +768,11 @@ mod ssr {
         warning: Duration,
     ) -> AdminOrderView {
         let ledger = Ledger::of_order(&record.attempts);
-        let nonzero = |m: checkout::Money| (m.minor_units > 0).then(|| m.to_string());
+        let nonzero = |m: checkout::Money| (m.minor_units() > 0).then(|| m.to_string());
         AdminOrderView {
             operator,
-            id: record.order.id.to_string(),
-            created_at: time(record.order.created_at),
+            id: record.order.id().to_string(),
+            created_at: time(record.order.created_at()),
             status: status_text(status),
             attention: record
                 .attention(OffsetDateTime::now_utc(), warning)
@@ -781,7 +781,7 @@ mod ssr {
                 .collect(),
             lines: record
                 .order
-                .lines
+                .lines()
                 .iter()
                 .map(|l| AdminLineView {
                     name: l.name.clone(),
@@ -791,20 +791,20 @@ mod ssr {
                     line_total: l.line_total.to_string(),
                 })
                 .collect(),
-            total: record.order.total.to_string(),
+            total: record.order.total().to_string(),
             paid: ledger.as_ref().map(|l| l.paid.to_string()),
             refunded: ledger.as_ref().and_then(|l| nonzero(l.refunded)),
             charged_back: ledger.as_ref().and_then(|l| nonzero(l.charged_back)),
             refundable: ledger
                 .as_ref()
                 .map(Ledger::remaining)
-                .filter(|m| m.minor_units > 0)
+                .filter(|m| m.minor_units() > 0)
                 .map(|m| m.to_decimal_string()),
             refundable_payments: refundable_payments(&record.attempts),
-            currency: record.order.total.currency.code().to_owned(),
+            currency: record.order.total().currency().code().to_owned(),
             awaits_capture: record.attempts.iter().any(PaymentAttempt::awaits_capture),
             cancelable: record.attempts.iter().any(|a| {
-                a.status == checkout::PaymentStatus::Open && a.provider_payment_id.is_some()
+                a.status() == checkout::PaymentStatus::Open && a.provider_payment_id().is_some()
             }),
             attempts: record.attempts.iter().map(attempt_view).collect(),
             audit: audit.iter().map(audit_view).collect(),

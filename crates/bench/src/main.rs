@@ -615,8 +615,13 @@ async fn store_write_rate(dir: &std::path::Path, writers: usize, total: usize) -
     let mut attempts = Vec::new();
     for _ in 0..writers {
         let order = Order::new(vec![catalog.price_line("mug", 1).unwrap()], now).unwrap();
-        let attempt = PaymentAttempt::new(order.id.clone(), order.total, now);
-        let key = CheckoutRecord::new(CheckoutKey::generate(), order.id.clone(), &order.lines, now);
+        let attempt = PaymentAttempt::new(order.id().clone(), order.total(), now);
+        let key = CheckoutRecord::new(
+            CheckoutKey::generate(),
+            order.id().clone(),
+            order.lines(),
+            now,
+        );
         store.create_order(&order, &attempt, &key).await.unwrap();
         attempts.push(attempt);
     }

@@ -66,7 +66,7 @@ impl OrderRecord {
             OrderStatus::derive(&self.attempts),
             OrderStatus::AwaitingPayment | OrderStatus::PaymentPending
         );
-        if waiting && now - self.order.created_at > OPEN_TOO_LONG {
+        if waiting && now - self.order.created_at() > OPEN_TOO_LONG {
             reasons.push(Attention::OpenTooLong);
         }
         if self
@@ -164,7 +164,7 @@ mod tests {
     fn record(created: OffsetDateTime) -> OrderRecord {
         let line = Catalog::bundled().price_line("mug", 1).unwrap();
         let order = Order::new(vec![line], created).unwrap();
-        let attempt = PaymentAttempt::new(order.id.clone(), order.total, created);
+        let attempt = PaymentAttempt::new(order.id().clone(), order.total(), created);
         OrderRecord {
             order,
             attempts: vec![attempt],
@@ -189,9 +189,9 @@ mod tests {
         let day = Duration::from_secs(24 * 3600);
         let mut paid = record(now);
         paid.attempts[0].observe(PaymentStatus::Paid);
-        let currency = paid.attempts[0].amount.currency;
+        let currency = paid.attempts[0].amount().currency();
         let eur = |cents| crate::Money::new(cents, currency);
-        let total = paid.attempts[0].amount.minor_units;
+        let total = paid.attempts[0].amount().minor_units();
         let refund = |record: &mut OrderRecord, cents, fails: bool| {
             let id = crate::RefundId::generate();
             let attempt = &mut record.attempts[0];
@@ -221,7 +221,7 @@ mod tests {
             made_at: now,
         };
         paid.attempts[0].merge_provider_money(&[refused], &[], now);
-        assert_eq!(paid.attempts[0].refunds.len(), 5);
+        assert_eq!(paid.attempts[0].refunds().len(), 5);
         assert!(paid.attention(now, day).is_empty());
     }
 

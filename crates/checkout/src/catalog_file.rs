@@ -89,7 +89,7 @@ impl Catalog {
                 Some(_) => {}
             }
             let price = currency.and_then(|c| match Money::parse_decimal(&entry.price, c) {
-                Ok(price) if price.minor_units > 0 => Some(price),
+                Ok(price) if price.minor_units() > 0 => Some(price),
                 Ok(_) => {
                     problem(format!("the price {:?} is not above zero", entry.price));
                     None

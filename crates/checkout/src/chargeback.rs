@@ -45,7 +45,7 @@ pub(crate) fn charged_back(currency: crate::Currency, chargebacks: &[Chargeback]
     let minor = chargebacks
         .iter()
         .filter(|c| c.counts())
-        .map(|c| c.amount.minor_units)
+        .map(|c| c.amount.minor_units())
         .sum();
     Money::new(minor, currency)
 }
@@ -110,13 +110,16 @@ mod tests {
             std::slice::from_ref(&received),
             now
         ));
-        assert_eq!(charged_back(Currency::EUR, &chargebacks).minor_units, 2950);
+        assert_eq!(
+            charged_back(Currency::EUR, &chargebacks).minor_units(),
+            2950
+        );
         let reversed = ProviderChargeback {
             reversed_at: Some(now),
             ..received.clone()
         };
         assert!(merge(&mut chargebacks, &[reversed], now));
-        assert_eq!(charged_back(Currency::EUR, &chargebacks).minor_units, 0);
+        assert_eq!(charged_back(Currency::EUR, &chargebacks).minor_units(), 0);
         // A stale report from before the reversal changes nothing.
         assert!(!merge(&mut chargebacks, &[received], now));
         assert_eq!(chargebacks.len(), 1);

@@ -31,11 +31,11 @@ pub enum MoneyStatus {
 impl Ledger {
     /// The ledger of one attempt that took money.
     pub fn of_attempt(attempt: &PaymentAttempt) -> Self {
-        let currency = attempt.amount.currency;
+        let currency = attempt.amount().currency();
         Self {
             paid: attempt.taken(),
-            refunded: crate::refund::refunded(currency, &attempt.refunds),
-            charged_back: crate::chargeback::charged_back(currency, &attempt.chargebacks),
+            refunded: crate::refund::refunded(currency, attempt.refunds()),
+            charged_back: crate::chargeback::charged_back(currency, attempt.chargebacks()),
         }
     }
 
@@ -57,16 +57,18 @@ impl Ledger {
     /// back a payment that was refunded too).
     pub fn remaining(&self) -> Money {
         let left =
-            self.paid.minor_units - self.refunded.minor_units - self.charged_back.minor_units;
-        Money::new(left.max(0), self.paid.currency)
+            self.paid.minor_units() - self.refunded.minor_units() - self.charged_back.minor_units();
+        Money::new(left.max(0), self.paid.currency())
     }
 
     pub fn status(&self) -> MoneyStatus {
-        if self.charged_back.minor_units > 0 {
+        if self.charged_back.minor_units() > 0 {
             MoneyStatus::ChargedBack
-        } else if self.paid.minor_units > 0 && self.refunded.minor_units >= self.paid.minor_units {
+        } else if self.paid.minor_units() > 0
+            && self.refunded.minor_units() >= self.paid.minor_units()
+        {
             MoneyStatus::Refunded
-        } else if self.refunded.minor_units > 0 {
+        } else if self.refunded.minor_units() > 0 {
             MoneyStatus::PartiallyRefunded
         } else {
             MoneyStatus::Paid
@@ -75,7 +77,7 @@ impl Ledger {
 }
 
 fn add(a: Money, b: Money) -> Money {
-    Money::new(a.minor_units + b.minor_units, a.currency)
+    Money::new(a.minor_units() + b.minor_units(), a.currency())
 }
 
 #[cfg(test)]
@@ -101,9 +103,9 @@ mod tests {
         );
         assert_eq!(ledger(2950, 2950, 0).status(), MoneyStatus::Refunded);
         assert_eq!(ledger(2950, 1200, 1750).status(), MoneyStatus::ChargedBack);
-        assert_eq!(ledger(2950, 1200, 1000).remaining().minor_units, 750);
+        assert_eq!(ledger(2950, 1200, 1000).remaining().minor_units(), 750);
         // Refunded, then charged back all the same: nothing remains.
-        assert_eq!(ledger(2950, 2950, 2950).remaining().minor_units, 0);
+        assert_eq!(ledger(2950, 2950, 2950).remaining().minor_units(), 0);
         // Nothing captured is not "refunded".
         assert_eq!(ledger(0, 0, 0).status(), MoneyStatus::Paid);
     }

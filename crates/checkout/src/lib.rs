@@ -16,6 +16,7 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod payment_lines;
+pub mod payment_report;
 pub mod ports;
 pub mod refund;
 pub mod service;
@@ -43,10 +44,11 @@ pub use payment::{
     CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange, StatusSeen,
 };
 pub use payment_lines::PaymentLine;
+pub use payment_report::{apply_report, Changes, OurAccount, Verdict};
 pub use ports::{
-    error_report, unix_millis, Cause, NewCapture, NewPayment, NewRefund, OperatorSessions,
+    error_report, unix_millis, Cause, Clock, NewCapture, NewPayment, NewRefund, OperatorSessions,
     OrderCursor, OrderRecord, OrdersPage, PaymentMetadata, PaymentMethod, PaymentMode,
-    PaymentProvider, ProviderError, ProviderPayment, SessionsEnd, Store, StoreError,
+    PaymentProvider, ProviderError, ProviderPayment, SessionsEnd, Store, StoreError, SystemClock,
 };
 pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
 pub use service::{

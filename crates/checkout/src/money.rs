@@ -9,8 +9,8 @@ pub use iso_currency::Currency;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
-    pub minor_units: i64,
-    pub currency: Currency,
+    minor_units: i64,
+    currency: Currency,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +27,15 @@ impl Money {
             minor_units,
             currency,
         }
+    }
+
+    /// The amount in the currency's minor unit (cents for EUR).
+    pub const fn minor_units(&self) -> i64 {
+        self.minor_units
+    }
+
+    pub const fn currency(&self) -> Currency {
+        self.currency
     }
 
     /// Decimal places of the currency's minor unit (EUR 2, JPY 0, KWD 3).

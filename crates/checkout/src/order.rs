@@ -27,15 +27,15 @@ pub struct OrderLine {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
-    pub id: OrderId,
-    pub lines: Vec<OrderLine>,
-    pub total: Money,
+    id: OrderId,
+    lines: Vec<OrderLine>,
+    total: Money,
     #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
+    created_at: OffsetDateTime,
     /// Bumped whenever an attempt is added, so that two attempts can never
     /// be started at once (every add is conditional on it).
     #[serde(default = "first_version")]
-    pub version: u64,
+    version: u64,
 }
 
 fn first_version() -> u64 {
@@ -56,6 +56,35 @@ impl Order {
             created_at: now,
             version: first_version(),
         })
+    }
+
+    pub fn id(&self) -> &OrderId {
+        &self.id
+    }
+
+    pub fn lines(&self) -> &[OrderLine] {
+        &self.lines
+    }
+
+    pub fn total(&self) -> Money {
+        self.total
+    }
+
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The order to write with a new attempt: the next version, written
+    /// conditionally on this one, so two attempts never start at once.
+    pub fn for_new_attempt(&self) -> Self {
+        Self {
+            version: self.version + 1,
+            ..self.clone()
+        }
     }
 
     /// One line for the provider's payment description.
@@ -90,11 +119,11 @@ impl OrderStatus {
         if attempts.iter().any(PaymentAttempt::has_taken_money) {
             return Self::Paid;
         }
-        let newest = attempts.iter().max_by_key(|a| a.created_at);
+        let newest = attempts.iter().max_by_key(|a| a.created_at());
         if newest.is_some_and(PaymentAttempt::awaits_capture) {
             return Self::AwaitingCapture;
         }
-        match newest.map(|a| a.status) {
+        match newest.map(|a| a.status()) {
             None | Some(PaymentStatus::Created | PaymentStatus::Open) => Self::AwaitingPayment,
             Some(PaymentStatus::Pending | PaymentStatus::Authorized) => Self::PaymentPending,
             Some(PaymentStatus::Paid) => Self::Paid,
@@ -125,7 +154,7 @@ mod tests {
             Money::new(100, Currency::EUR),
             OffsetDateTime::UNIX_EPOCH + Duration::minutes(minute),
         );
-        a.status = status;
+        a.observe(status);
         a
     }
 

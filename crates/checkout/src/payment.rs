@@ -158,58 +158,58 @@ impl CheckSchedule {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentAttempt {
-    pub id: AttemptId,
-    pub order_id: OrderId,
-    pub amount: Money,
-    pub status: PaymentStatus,
+    id: AttemptId,
+    order_id: OrderId,
+    amount: Money,
+    status: PaymentStatus,
     /// The provider's payment id (`tr_...`), once the provider created it.
-    pub provider_payment_id: Option<ProviderPaymentId>,
+    provider_payment_id: Option<ProviderPaymentId>,
     /// Where the shopper pays, while the payment is open.
-    pub checkout_url: Option<String>,
+    checkout_url: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
+    created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
     /// Bumped on every write; every write is conditional on the version it
     /// was read with, so concurrent webhooks cannot overwrite each other.
-    pub version: u64,
+    version: u64,
     /// When the latest create call at the provider began. Until well after
     /// it, the provider may still create the payment, so the attempt is
     /// never given up before then. (`None`: the attempt's creation.)
     #[serde(default, with = "time::serde::rfc3339::option")]
-    pub create_started_at: Option<OffsetDateTime>,
+    create_started_at: Option<OffsetDateTime>,
     /// When the reconciler should next ask the provider (`None`: now).
     #[serde(default, with = "time::serde::rfc3339::option")]
-    pub next_check_at: Option<OffsetDateTime>,
+    next_check_at: Option<OffsetDateTime>,
     /// How often the reconciler has asked so far (its backoff).
     #[serde(default)]
-    pub checks: u32,
+    checks: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub incident: Option<Incident>,
+    incident: Option<Incident>,
     /// Refunds of the money it took, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub refunds: Vec<Refund>,
+    refunds: Vec<Refund>,
     /// Chargebacks the provider reported, in the order first seen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub chargebacks: Vec<Chargeback>,
+    chargebacks: Vec<Chargeback>,
     /// Automatic, or authorize now and capture later.
     #[serde(default)]
-    pub capture_mode: CaptureMode,
+    capture_mode: CaptureMode,
     /// Of a manual capture: what the provider captured so far (it only
     /// grows). What the payment took.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub captured: Option<Money>,
+    captured: Option<Money>,
     /// Of an authorization: until when the provider lets it be captured.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         with = "time::serde::rfc3339::option"
     )]
-    pub capture_before: Option<OffsetDateTime>,
+    capture_before: Option<OffsetDateTime>,
     /// Each status it took and when it was recorded, oldest first (for the
     /// back office; records from before it start empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<StatusSeen>,
+    history: Vec<StatusSeen>,
 }
 
 /// A status an attempt took, and when it was recorded.
@@ -218,6 +218,93 @@ pub struct StatusSeen {
     pub status: PaymentStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+/// What an attempt is, read-only: every change goes through a method that
+/// keeps its rules (a status only moves forward, a version only grows,
+/// refunds and chargebacks are only added or moved forward).
+impl PaymentAttempt {
+    pub fn id(&self) -> &AttemptId {
+        &self.id
+    }
+
+    pub fn order_id(&self) -> &OrderId {
+        &self.order_id
+    }
+
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+
+    pub fn status(&self) -> PaymentStatus {
+        self.status
+    }
+
+    /// The provider's payment id (`tr_...`), once the provider created it.
+    pub fn provider_payment_id(&self) -> &Option<ProviderPaymentId> {
+        &self.provider_payment_id
+    }
+
+    /// Where the shopper pays, while the payment is open.
+    pub fn checkout_url(&self) -> &Option<String> {
+        &self.checkout_url
+    }
+
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    pub fn updated_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+
+    /// Grows by one with every write (see [`Self::bump_version`]).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// When the reconciler should next ask the provider (`None`: now).
+    pub fn next_check_at(&self) -> Option<OffsetDateTime> {
+        self.next_check_at
+    }
+
+    /// How often the reconciler has asked so far.
+    pub fn checks(&self) -> u32 {
+        self.checks
+    }
+
+    pub fn incident(&self) -> &Option<Incident> {
+        &self.incident
+    }
+
+    /// Refunds of the money it took, oldest first.
+    pub fn refunds(&self) -> &[Refund] {
+        &self.refunds
+    }
+
+    /// Chargebacks the provider reported, in the order first seen.
+    pub fn chargebacks(&self) -> &[Chargeback] {
+        &self.chargebacks
+    }
+
+    pub fn capture_mode(&self) -> CaptureMode {
+        self.capture_mode
+    }
+
+    /// Of a manual capture: what the provider captured so far.
+    pub fn captured(&self) -> Option<Money> {
+        self.captured
+    }
+
+    /// Of an authorization: until when the provider lets it be captured.
+    pub fn capture_before(&self) -> Option<OffsetDateTime> {
+        self.capture_before
+    }
+
+    /// Each status it took and when it was recorded, oldest first.
+    pub fn history(&self) -> &[StatusSeen] {
+        &self.history
+    }
 }
 
 impl PaymentAttempt {
@@ -248,9 +335,17 @@ impl PaymentAttempt {
         }
     }
 
+    /// Under `mode`: automatic, or authorize now and capture later. Only a
+    /// new attempt's, before the provider has it.
+    pub fn with_capture_mode(mut self, mode: CaptureMode) -> Self {
+        debug_assert_eq!(self.status, PaymentStatus::Created);
+        self.capture_mode = mode;
+        self
+    }
+
     /// What its counting refunds take back.
     pub fn refunded(&self) -> Money {
-        refund::refunded(self.amount.currency, &self.refunds)
+        refund::refunded(self.amount.currency(), &self.refunds)
     }
 
     /// What it took and what was taken back.
@@ -265,7 +360,7 @@ impl PaymentAttempt {
         match (self.capture_mode, self.captured) {
             (CaptureMode::Manual, Some(captured)) => captured,
             (CaptureMode::Manual, None) if self.status != PaymentStatus::Paid => {
-                Money::new(0, self.amount.currency)
+                Money::new(0, self.amount.currency())
             }
             _ => self.amount,
         }
@@ -294,11 +389,11 @@ impl PaymentAttempt {
         capture_before: Option<OffsetDateTime>,
     ) -> bool {
         let mut changed = false;
-        if let Some(captured) = captured.filter(|c| c.currency == self.amount.currency) {
+        if let Some(captured) = captured.filter(|c| c.currency() == self.amount.currency()) {
             let more = self
                 .captured
-                .is_none_or(|known| captured.minor_units > known.minor_units);
-            if more && captured.minor_units <= self.amount.minor_units {
+                .is_none_or(|known| captured.minor_units() > known.minor_units());
+            if more && captured.minor_units() <= self.amount.minor_units() {
                 self.captured = Some(captured);
                 changed = true;
             }
@@ -313,7 +408,7 @@ impl PaymentAttempt {
     /// What may still be refunded: nothing unless it took money.
     pub fn refundable(&self) -> Money {
         if !self.has_taken_money() {
-            return Money::new(0, self.amount.currency);
+            return Money::new(0, self.amount.currency());
         }
         self.ledger().remaining()
     }
@@ -353,11 +448,11 @@ impl PaymentAttempt {
     pub fn has_failed_refund_owed(&self) -> bool {
         let refundable = self.refundable();
         self.refunds.iter().enumerate().any(|(i, failed)| {
-            failed.status == refund::RefundStatus::Failed
-                && failed.amount.minor_units <= refundable.minor_units
+            failed.status() == refund::RefundStatus::Failed
+                && failed.amount().minor_units() <= refundable.minor_units()
                 && !self.refunds[i + 1..]
                     .iter()
-                    .any(|later| later.amount == failed.amount && later.status.counts())
+                    .any(|later| later.amount() == failed.amount() && later.status().counts())
         })
     }
 
@@ -403,7 +498,7 @@ impl PaymentAttempt {
     /// The provider still owes us news: a payment not final, or one of its
     /// refunds not settled. The reconciler keeps asking until it has it.
     pub fn needs_checks(&self) -> bool {
-        self.is_live() || self.refunds.iter().any(|r| !r.status.is_final())
+        self.is_live() || self.refunds.iter().any(|r| !r.status().is_final())
     }
 
     /// Something new is expected (a refund was asked for): the
@@ -416,6 +511,15 @@ impl PaymentAttempt {
     /// Still payable: the shopper may be sent to its checkout page.
     pub fn is_live(&self) -> bool {
         !self.status.is_final()
+    }
+
+    /// The provider's payment that took money on this attempt: what a
+    /// refund or capture is made on. `None` when it took none (or the
+    /// provider's id is unknown, which a payment that took money never is).
+    pub fn payment_that_took_money(&self) -> Option<&ProviderPaymentId> {
+        self.provider_payment_id
+            .as_ref()
+            .filter(|_| self.has_taken_money())
     }
 
     /// The provider took money on this attempt, expected or not.
@@ -554,8 +658,8 @@ mod tests {
     fn a_manual_capture_takes_what_was_captured_and_only_more() {
         let now = OffsetDateTime::UNIX_EPOCH;
         let eur = |cents| Money::new(cents, crate::Currency::EUR);
-        let mut attempt = PaymentAttempt::new(OrderId::generate(), eur(2900), now);
-        attempt.capture_mode = CaptureMode::Manual;
+        let mut attempt = PaymentAttempt::new(OrderId::generate(), eur(2900), now)
+            .with_capture_mode(CaptureMode::Manual);
         attempt.observe(Authorized);
         assert!(attempt.awaits_capture());
         let deadline = now + time::Duration::days(7);

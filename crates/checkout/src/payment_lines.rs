@@ -46,12 +46,12 @@ impl PaymentLine {
 /// rounded half up.
 pub fn vat_in(total: Money, rate: VatRate) -> Money {
     let rate = i128::from(rate.hundredths());
-    let numerator = i128::from(total.minor_units) * rate;
+    let numerator = i128::from(total.minor_units()) * rate;
     let denominator = 10_000 + rate;
     let rounded = (2 * numerator + denominator) / (2 * denominator);
     Money::new(
         i64::try_from(rounded).expect("VAT is never more than the total"),
-        total.currency,
+        total.currency(),
     )
 }
 

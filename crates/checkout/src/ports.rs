@@ -1,5 +1,6 @@
-//! The two ports the domain needs from the outside world. Adapters live in
-//! other crates: `store` (redb, DynamoDB) and `mollie` (the provider).
+//! The ports the domain needs from the outside world. Adapters live in
+//! other crates: `store` (redb, DynamoDB) and `mollie` (the provider); the
+//! clock is the system's, or a test's that it moves by hand.
 
 use crate::audit::AuditEntry;
 use crate::capture::CaptureMode;
@@ -17,6 +18,22 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
+/// The time, for every rule that depends on it (a check due, a refund
+/// that may still be in flight, an attempt to give up).
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> time::OffsetDateTime;
+}
+
+/// The system's clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+}
+
 /// An order with all its payment attempts, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderRecord {
@@ -30,7 +47,7 @@ impl OrderRecord {
     pub fn incidents(&self) -> impl Iterator<Item = (&PaymentAttempt, &Incident)> {
         self.attempts
             .iter()
-            .filter_map(|a| a.incident.as_ref().map(|i| (a, i)))
+            .filter_map(|a| a.incident().as_ref().map(|i| (a, i)))
     }
 
     pub fn needs_attention(&self) -> bool {
@@ -242,8 +259,8 @@ pub struct OrderCursor {
 impl OrderCursor {
     pub fn of(order: &Order) -> Self {
         Self {
-            created_at: order.created_at,
-            order_id: order.id.clone(),
+            created_at: order.created_at(),
+            order_id: order.id().clone(),
         }
     }
 

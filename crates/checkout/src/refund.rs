@@ -47,24 +47,59 @@ impl RefundStatus {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
-    pub id: RefundId,
+    id: RefundId,
     /// Once the provider created it.
-    pub provider_refund_id: Option<ProviderRefundId>,
-    pub amount: Money,
-    pub status: RefundStatus,
+    provider_refund_id: Option<ProviderRefundId>,
+    amount: Money,
+    status: RefundStatus,
     /// Made at the provider (its dashboard), not by the shop.
     #[serde(default)]
-    pub from_provider: bool,
+    from_provider: bool,
     /// When we recorded it: asked for it, or first saw it.
     #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
+    created_at: OffsetDateTime,
     /// When the provider made it, once it reported it.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         with = "time::serde::rfc3339::option"
     )]
-    pub made_at: Option<OffsetDateTime>,
+    made_at: Option<OffsetDateTime>,
+}
+
+impl Refund {
+    /// Ours, or one the provider reported that we had not made.
+    pub fn id(&self) -> &RefundId {
+        &self.id
+    }
+
+    /// Once the provider created it.
+    pub fn provider_refund_id(&self) -> &Option<ProviderRefundId> {
+        &self.provider_refund_id
+    }
+
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+
+    pub fn status(&self) -> RefundStatus {
+        self.status
+    }
+
+    /// Made at the provider (its dashboard), not by the shop.
+    pub fn from_provider(&self) -> bool {
+        self.from_provider
+    }
+
+    /// When we recorded it: asked for it, or first saw it.
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    /// When the provider made it, once it reported it.
+    pub fn made_at(&self) -> Option<OffsetDateTime> {
+        self.made_at
+    }
 }
 
 /// A refund as the provider reports it.
@@ -96,7 +131,7 @@ pub(crate) fn refunded(currency: crate::Currency, refunds: &[Refund]) -> Money {
     let minor = refunds
         .iter()
         .filter(|r| r.status.counts())
-        .map(|r| r.amount.minor_units)
+        .map(|r| r.amount.minor_units())
         .sum();
     Money::new(minor, currency)
 }
@@ -127,10 +162,10 @@ pub(crate) fn request(
             Err(RefundError::IdReused)
         };
     }
-    if amount.currency != remaining.currency || amount.minor_units <= 0 {
+    if amount.currency() != remaining.currency() || amount.minor_units() <= 0 {
         return Err(RefundError::InvalidAmount);
     }
-    if amount.minor_units > remaining.minor_units {
+    if amount.minor_units() > remaining.minor_units() {
         return Err(RefundError::MoreThanRemains {
             requested: amount,
             remaining,
@@ -271,7 +306,7 @@ mod tests {
     fn a_refund_is_refused_beyond_what_remains_and_matched_by_our_id() {
         let now = OffsetDateTime::UNIX_EPOCH;
         let remaining =
-            |refunds: &[Refund]| eur(2950 - refunded(Currency::EUR, refunds).minor_units);
+            |refunds: &[Refund]| eur(2950 - refunded(Currency::EUR, refunds).minor_units());
         let mut refunds = Vec::new();
         let ours = RefundId::generate();
         let asked = request(remaining(&refunds), &mut refunds, &ours, eur(1200), now);
@@ -311,7 +346,8 @@ mod tests {
         // Failed by us on a refusal, then reported made: the provider wins.
         let ours_too = RefundId::generate();
         request(eur(2950), &mut refunds, &ours_too, eur(300), now).unwrap();
-        refunds.last_mut().unwrap().status = RefundStatus::Failed;
+        assert!(fail_requested(&mut refunds, &ours_too));
+        assert!(!fail_requested(&mut refunds, &ours_too));
         let made = report("re_9", 300, RefundStatus::Pending, Some(&ours_too));
         assert!(merge(&mut refunds, &[made], now));
         assert_eq!(refunds.last().unwrap().status, RefundStatus::Pending);

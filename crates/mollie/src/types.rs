@@ -14,7 +14,7 @@ pub struct Amount {
 impl Amount {
     pub fn from_money(money: Money) -> Self {
         Self {
-            currency: money.currency.code().to_owned(),
+            currency: money.currency().code().to_owned(),
             value: money.to_decimal_string(),
         }
     }

@@ -217,9 +217,9 @@ fn open_shard(id: &AttemptId) -> String {
 
 fn order_item(order: &Order) -> Result<Item, StoreError> {
     serde_dynamo::to_item(OrderItem {
-        pk: order_pk(&order.id),
+        pk: order_pk(order.id()),
         sk: ORDER_SK.into(),
-        gsi2pk: Some(Month::of(order.created_at).partition()),
+        gsi2pk: Some(Month::of(order.created_at()).partition()),
         gsi2sk: Some(orders_by_time_sk(&OrderCursor::of(order))),
         order: order.clone(),
     })
@@ -254,7 +254,7 @@ fn order_from_item(mut item: Item) -> Result<Option<OrderRecord>, StoreError> {
             );
         }
     }
-    attempts.sort_by_key(|a| a.created_at);
+    attempts.sort_by_key(|a| a.created_at());
     let order: OrderItem = serde_dynamo::from_item(item).map_err(unavailable)?;
     Ok(Some(OrderRecord {
         order: order.order,
@@ -282,13 +282,13 @@ fn attempt_item(attempt: &PaymentAttempt) -> Result<Item, StoreError> {
     // In the reconciler's index while the provider owes news of it.
     let open = attempt.needs_checks();
     serde_dynamo::to_item(AttemptItem {
-        pk: order_pk(&attempt.order_id),
-        sk: attempt_sk(&attempt.id),
+        pk: order_pk(attempt.order_id()),
+        sk: attempt_sk(attempt.id()),
         gsi1pk: attempt
-            .provider_payment_id
+            .provider_payment_id()
             .as_ref()
             .map(|id| format!("PAYMENT#{id}")),
-        open_shard: open.then(|| open_shard(&attempt.id)),
+        open_shard: open.then(|| open_shard(attempt.id())),
         due_at: open.then(|| unix_millis(attempt.due_at())),
         attempt: attempt.clone(),
     })
@@ -298,7 +298,7 @@ fn attempt_item(attempt: &PaymentAttempt) -> Result<Item, StoreError> {
 /// A new order's item: the order, its first attempt's copy and the marker.
 fn order_item_with_copy(order: &Order, attempt: &PaymentAttempt) -> Result<Item, StoreError> {
     let mut item = order_item(order)?;
-    item.insert(attempt_copy_name(&attempt.id), attempt_copy(attempt)?);
+    item.insert(attempt_copy_name(attempt.id()), attempt_copy(attempt)?);
     item.insert(COPIES_MARKER.into(), AttributeValue::Bool(true));
     Ok(item)
 }
@@ -408,7 +408,7 @@ impl DynamoDbStore {
                 _ => {}
             }
         }
-        attempts.sort_by_key(|a| a.created_at);
+        attempts.sort_by_key(|a| a.created_at());
         Ok(order.map(|order| OrderRecord { order, attempts }))
     }
 
@@ -632,17 +632,17 @@ impl Store for DynamoDbStore {
     }
 
     async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError> {
-        let expected = order.version.saturating_sub(1);
+        let expected = order.version().saturating_sub(1);
         // An update, not a put: the item keeps the other attempts' copies.
         let (mut clauses, mut names, mut values) = set_all(order_item(order)?);
         clauses.push("#copy = :copy".into());
-        names.insert("#copy".into(), attempt_copy_name(&attempt.id));
+        names.insert("#copy".into(), attempt_copy_name(attempt.id()));
         values.insert(":copy".into(), attempt_copy(attempt)?);
         names.insert("#version".into(), "version".into());
         values.insert(":expected".into(), AttributeValue::N(expected.to_string()));
         let order_update = Update::builder()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(order_pk(&order.id)))
+            .key("pk", AttributeValue::S(order_pk(order.id())))
             .key("sk", AttributeValue::S(ORDER_SK.into()))
             .update_expression(format!("SET {}", clauses.join(", ")))
             .condition_expression("#version = :expected")
@@ -714,7 +714,7 @@ impl Store for DynamoDbStore {
     }
 
     async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError> {
-        let expected_version = next.version.saturating_sub(1);
+        let expected_version = next.version().saturating_sub(1);
         let attempt_put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(attempt_item(next)?))
@@ -728,11 +728,11 @@ impl Store for DynamoDbStore {
         // The order's copy, in the same transaction: the two never differ.
         let copy_update = Update::builder()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(order_pk(&next.order_id)))
+            .key("pk", AttributeValue::S(order_pk(next.order_id())))
             .key("sk", AttributeValue::S(ORDER_SK.into()))
             .update_expression("SET #copy = :copy")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#copy", attempt_copy_name(&next.id))
+            .expression_attribute_names("#copy", attempt_copy_name(next.id()))
             .expression_attribute_values(":copy", attempt_copy(next)?)
             .build()
             .map_err(unavailable)?;
@@ -741,7 +741,7 @@ impl Store for DynamoDbStore {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(attempt_put).build())
             .transact_items(TransactWriteItem::builder().update(copy_update).build());
-        if let Some(provider_payment_id) = &next.provider_payment_id {
+        if let Some(provider_payment_id) = &next.provider_payment_id() {
             // One provider payment belongs to one attempt, ever.
             let lookup = Update::builder()
                 .table_name(&self.table)
@@ -749,8 +749,11 @@ impl Store for DynamoDbStore {
                 .key("sk", AttributeValue::S(PAYMENT_SK.into()))
                 .update_expression("SET order_id = :order, attempt_id = :attempt")
                 .condition_expression("attribute_not_exists(pk) OR attempt_id = :attempt")
-                .expression_attribute_values(":order", AttributeValue::S(next.order_id.to_string()))
-                .expression_attribute_values(":attempt", AttributeValue::S(next.id.to_string()))
+                .expression_attribute_values(
+                    ":order",
+                    AttributeValue::S(next.order_id().to_string()),
+                )
+                .expression_attribute_values(":attempt", AttributeValue::S(next.id().to_string()))
                 .build()
                 .map_err(unavailable)?;
             transaction =
@@ -837,7 +840,7 @@ impl Store for DynamoDbStore {
         };
         let indexed: AttemptItem = serde_dynamo::from_item(item.clone()).map_err(unavailable)?;
         // The index is eventually consistent: read the attempt itself.
-        self.load_attempt(&indexed.attempt.order_id, &indexed.attempt.id)
+        self.load_attempt(indexed.attempt.order_id(), indexed.attempt.id())
             .await
     }
 

@@ -160,8 +160,8 @@ impl Store for EmbeddedStore {
         attempt: &PaymentAttempt,
         checkout: &CheckoutRecord,
     ) -> Result<(), StoreError> {
-        let order_key = order.id.to_string();
-        let attempt_key = attempt_key(&attempt.order_id, &attempt.id);
+        let order_key = order.id().to_string();
+        let attempt_key = attempt_key(attempt.order_id(), attempt.id());
         let checkout_key = checkout.key.to_string();
         let by_time_key = orders_by_time_key(&OrderCursor::of(order));
         let (order_bytes, attempt_bytes, checkout_bytes) =
@@ -220,15 +220,15 @@ impl Store for EmbeddedStore {
     }
 
     async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError> {
-        let order_key = order.id.to_string();
-        let expected_version = order.version.saturating_sub(1);
-        let attempt_key = attempt_key(&attempt.order_id, &attempt.id);
+        let order_key = order.id().to_string();
+        let expected_version = order.version().saturating_sub(1);
+        let attempt_key = attempt_key(attempt.order_id(), attempt.id());
         let (order_bytes, attempt_bytes) = (encode(order)?, encode(attempt)?);
         self.write(move |tx| {
             {
                 let mut orders = tx.open_table(ORDERS).map_err(unavailable)?;
                 let stored_version = match orders.get(order_key.as_str()).map_err(unavailable)? {
-                    Some(value) => decode::<Order>(value.value())?.version,
+                    Some(value) => decode::<Order>(value.value())?.version(),
                     None => return Err(StoreError::Conflict),
                 };
                 if stored_version != expected_version {
@@ -317,7 +317,7 @@ impl Store for EmbeddedStore {
                 let (_, value) = entry.map_err(unavailable)?;
                 attempts.push(decode::<PaymentAttempt>(value.value())?);
             }
-            attempts.sort_by_key(|a| a.created_at);
+            attempts.sort_by_key(|a| a.created_at());
             Ok(Some(OrderRecord { order, attempts }))
         })
         .await
@@ -339,16 +339,16 @@ impl Store for EmbeddedStore {
     }
 
     async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError> {
-        let key = attempt_key(&next.order_id, &next.id);
-        let expected_version = next.version.saturating_sub(1);
+        let key = attempt_key(next.order_id(), next.id());
+        let expected_version = next.version().saturating_sub(1);
         let bytes = encode(next)?;
-        let provider_payment_id = next.provider_payment_id.clone();
+        let provider_payment_id = next.provider_payment_id().clone();
         self.write(move |tx| {
             // redb has one writer at a time, so read-compare-write is atomic.
             {
                 let mut attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
                 let stored_version = match attempts.get(key.as_str()).map_err(unavailable)? {
-                    Some(value) => decode::<PaymentAttempt>(value.value())?.version,
+                    Some(value) => decode::<PaymentAttempt>(value.value())?.version(),
                     None => return Err(StoreError::Conflict),
                 };
                 if stored_version != expected_version {

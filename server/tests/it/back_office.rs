@@ -94,8 +94,8 @@ fn admin_calls(order: &str, refund_id: &str) -> Vec<(&'static str, Vec<(&'static
 /// Nothing of `order` changed: no refund here or at the provider, no log.
 async fn unchanged(shop: &Harness, order_id: &checkout::OrderId, payment: &str, version: u64) {
     let attempt = shop.record(order_id).await.attempts[0].clone();
-    assert_eq!(attempt.version, version);
-    assert!(attempt.refunds.is_empty());
+    assert_eq!(attempt.version(), version);
+    assert!(attempt.refunds().is_empty());
     let at_provider = shop.at_the_provider(payment).await;
     assert!(at_provider
         .get("amountRefunded")
@@ -107,7 +107,7 @@ async fn unchanged(shop: &Harness, order_id: &checkout::OrderId, payment: &str, 
 async fn without_a_session_every_admin_function_answers_401_and_changes_nothing() {
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let (order_id, payment) = paid_order(&shop).await;
-    let version = shop.record(&order_id).await.attempts[0].version;
+    let version = shop.record(&order_id).await.attempts[0].version();
     let refund_id = RefundId::generate().to_string();
     let forged = format!("operator_session={OPERATOR}|99999999999");
     for cookie in [None, Some(forged.as_str())] {
@@ -148,7 +148,7 @@ async fn without_a_session_every_admin_function_answers_401_and_changes_nothing(
 async fn a_cross_site_request_is_refused_even_with_a_session() {
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let (order_id, payment) = paid_order(&shop).await;
-    let version = shop.record(&order_id).await.attempts[0].version;
+    let version = shop.record(&order_id).await.attempts[0].version();
     let session = sign_in(&shop).await;
     let refund_id = RefundId::generate().to_string();
     for cross_site in [
@@ -241,7 +241,9 @@ async fn a_signed_in_operator_finds_an_order_and_refunds_part_of_it_once() {
             ("reason", "damaged in transit".to_owned()),
         ];
         assert_eq!(call("refund", form.clone()).await.unwrap().status(), 422);
-        assert!(shop.record(&order_id).await.attempts[0].refunds.is_empty());
+        assert!(shop.record(&order_id).await.attempts[0]
+            .refunds()
+            .is_empty());
 
         // Confirmed, and submitted twice: one refund.
         form.push(("confirm", "yes".to_owned()));
@@ -250,9 +252,9 @@ async fn a_signed_in_operator_finds_an_order_and_refunds_part_of_it_once() {
             assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
         }
         let attempt = shop.record(&order_id).await.attempts[0].clone();
-        assert_eq!(attempt.refunds.len(), 1);
-        assert_eq!(attempt.refunds[0].id, refund_id);
-        assert_eq!(attempt.refunded().minor_units, 500);
+        assert_eq!(attempt.refunds().len(), 1);
+        assert_eq!(attempt.refunds()[0].id(), &refund_id);
+        assert_eq!(attempt.refunded().minor_units(), 500);
         let at_provider = shop.at_the_provider(&payment).await;
         assert_eq!(at_provider["amountRefunded"]["value"], "5.00");
 
@@ -292,7 +294,7 @@ async fn a_signed_in_operator_finds_an_order_and_refunds_part_of_it_once() {
             log.last().unwrap().outcome,
             AuditOutcome::Refused(_)
         ));
-        assert_eq!(shop.record(&order_id).await.attempts[0].refunds.len(), 1);
+        assert_eq!(shop.record(&order_id).await.attempts[0].refunds().len(), 1);
 
         // Signed out: the cookie is cleared.
         let out = call("sign_out", vec![]).await.unwrap();
@@ -369,7 +371,7 @@ async fn the_list_shows_orders_newest_first_and_filters_them_by_status() {
         .expect("a chargeback");
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while shop.record(&charged_back).await.attempts[0]
-        .chargebacks
+        .chargebacks()
         .is_empty()
     {
         assert!(

@@ -18,7 +18,7 @@ async fn manual_capture_shop(kind: StoreKind, policy: ReconcilePolicy) -> Harnes
 async fn authorized_order(shop: &Harness) -> (OrderId, String) {
     let (order_id, payment) = shop.buy().await;
     let checkout_url = shop.record(&order_id).await.attempts[0]
-        .checkout_url
+        .checkout_url()
         .clone()
         .unwrap();
     let page = reqwest::get(&checkout_url)
@@ -64,12 +64,12 @@ async fn authorize_capture_in_part_then_release_the_rest() {
         assert!(page.contains("Your payment is reserved."), "{page}");
         assert!(page.contains(">authorized<"), "{page}");
         let attempt = shop.record(&order_id).await.attempts[0].clone();
-        assert_eq!(attempt.capture_mode, CaptureMode::Manual);
-        assert_eq!(attempt.status, Status::Authorized);
-        assert!(attempt.capture_before.is_some());
-        assert_eq!(attempt.taken().minor_units, 0);
+        assert_eq!(attempt.capture_mode(), CaptureMode::Manual);
+        assert_eq!(attempt.status(), Status::Authorized);
+        assert!(attempt.capture_before().is_some());
+        assert_eq!(attempt.taken().minor_units(), 0);
         // Nothing taken yet, so nothing to refund.
-        let amount = attempt.amount;
+        let amount = attempt.amount();
         assert_eq!(
             shop.service
                 .refund(&order_id, &RefundId::generate(), amount)
@@ -79,7 +79,7 @@ async fn authorize_capture_in_part_then_release_the_rest() {
         );
         // Out of range: refused before anything is sent.
         let calls = shop.emulator.api_calls();
-        let too_much = Money::new(amount.minor_units + 1, amount.currency);
+        let too_much = Money::new(amount.minor_units() + 1, amount.currency());
         assert_eq!(
             shop.service
                 .capture(&order_id, &CaptureId::generate(), Some(too_much))
@@ -89,7 +89,7 @@ async fn authorize_capture_in_part_then_release_the_rest() {
         assert_eq!(shop.emulator.api_calls(), calls);
 
         // Part of it ships: captured once, however often it is submitted.
-        let part = Money::new(1000, amount.currency);
+        let part = Money::new(1000, amount.currency());
         let capture_id = CaptureId::generate();
         let (first, second) = tokio::join!(
             shop.service.capture(&order_id, &capture_id, Some(part)),
@@ -119,7 +119,7 @@ async fn authorize_capture_in_part_then_release_the_rest() {
             .refund(
                 &order_id,
                 &RefundId::generate(),
-                Money::new(1001, amount.currency),
+                Money::new(1001, amount.currency()),
             )
             .await
             .unwrap_err();

@@ -42,7 +42,7 @@ async fn the_shop_sells_from_its_own_catalog_file() {
         .await
         .unwrap();
     let record = shop.record(&started.order_id).await;
-    assert_eq!(record.order.total, Money::new(7980, Currency::EUR));
+    assert_eq!(record.order.total(), Money::new(7980, Currency::EUR));
     // The demo articles are not for sale here.
     assert!(shop
         .service

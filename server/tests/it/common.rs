@@ -269,7 +269,7 @@ impl Harness {
             .unwrap()
             .unwrap();
         assert_eq!(status, OrderStatus::AwaitingPayment);
-        let provider_id = record.attempts[0].provider_payment_id.clone().unwrap();
+        let provider_id = record.attempts[0].provider_payment_id().clone().unwrap();
         (started.order_id, provider_id.to_string())
     }
 

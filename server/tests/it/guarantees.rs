@@ -207,11 +207,11 @@ async fn forged_webhooks_change_nothing() {
     .unwrap();
     let metadata = PaymentMetadata {
         order_id: victim.clone(),
-        attempt_id: victim_attempt.id.clone(),
+        attempt_id: victim_attempt.id().clone(),
     };
     for amount in [
         checkout::Money::new(1, checkout::Currency::EUR),
-        victim_attempt.amount,
+        victim_attempt.amount(),
     ] {
         let forged = PaymentProvider::create_payment(
             &client,
@@ -273,7 +273,7 @@ async fn a_failed_attempt_can_be_paid_again_on_the_same_order() {
     assert_eq!(record.attempts.len(), 2);
     assert_eq!(status, OrderStatus::AwaitingPayment);
 
-    let second = record.attempts[1].provider_payment_id.clone().unwrap();
+    let second = record.attempts[1].provider_payment_id().clone().unwrap();
     assert!(shop
         .emulator
         .complete_payment(second.as_str(), PaymentStatus::Paid));

@@ -74,7 +74,7 @@ async fn a_webhooks_log_lines_carry_the_request_id_and_the_order() {
     let (captured, _scope) = capture(tracing::Level::INFO);
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let (order_id, provider_id) = shop.buy().await;
-    let attempt_id = shop.record(&order_id).await.attempts[0].id.clone();
+    let attempt_id = shop.record(&order_id).await.attempts[0].id().clone();
     shop.complete_without_webhook(&provider_id, PaymentStatus::Paid);
 
     listen_everywhere();

@@ -42,8 +42,8 @@ async fn money_events(
     counts: Arc<Counts>,
 ) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut remaining = paid.minor_units;
-    assert_eq!(paid.currency, checkout::Currency::EUR);
+    let mut remaining = paid.minor_units();
+    assert_eq!(paid.currency(), checkout::Currency::EUR);
     let mut amounts = std::collections::HashSet::new();
     for _ in 0..rng.random_range(0..=3) {
         if remaining == 0 {
@@ -55,7 +55,7 @@ async fn money_events(
         if !amounts.insert(cents) {
             continue;
         }
-        let amount = Money::new(cents, paid.currency);
+        let amount = Money::new(cents, paid.currency());
         if rng.random_bool(0.5) {
             shop.service
                 .refund(&order_id, &RefundId::generate(), amount)
@@ -67,7 +67,7 @@ async fn money_events(
             shop.refund_at_the_provider(&payment, &value).await;
             counts.dashboard_refunds.fetch_add(1, Ordering::Relaxed);
         }
-        remaining -= amount.minor_units;
+        remaining -= amount.minor_units();
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..20))).await;
     }
     if remaining > 0 && rng.random_bool(0.4) {
@@ -120,10 +120,10 @@ fn differences(ours: &PaymentAttempt, provider: &Value) -> Vec<String> {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    if ours.refunds.len() != refunds.len() {
+    if ours.refunds().len() != refunds.len() {
         found.push(format!(
             "{} refunds, provider {}",
-            ours.refunds.len(),
+            ours.refunds().len(),
             refunds.len()
         ));
     }
@@ -137,27 +137,27 @@ fn differences(ours: &PaymentAttempt, provider: &Value) -> Vec<String> {
             _ => RefundStatus::Canceled,
         };
         let matching: Vec<_> = ours
-            .refunds
+            .refunds()
             .iter()
-            .filter(|r| r.provider_refund_id.as_ref().map(|p| p.as_str()) == Some(id))
+            .filter(|r| r.provider_refund_id().as_ref().map(|p| p.as_str()) == Some(id))
             .collect();
         match matching.as_slice() {
-            [one] if one.status == status => {}
-            [one] => found.push(format!("{id}: {:?}, provider {status:?}", one.status)),
+            [one] if one.status() == status => {}
+            [one] => found.push(format!("{id}: {:?}, provider {status:?}", one.status())),
             many => found.push(format!("{id} stored {} times", many.len())),
         }
     }
-    if ours.chargebacks.len() != chargebacks.len() {
+    if ours.chargebacks().len() != chargebacks.len() {
         found.push(format!(
             "{} chargebacks, provider {}",
-            ours.chargebacks.len(),
+            ours.chargebacks().len(),
             chargebacks.len()
         ));
     }
     for theirs in &chargebacks {
         let id = theirs["id"].as_str().unwrap();
         let reversed = theirs["reversedAt"].is_string();
-        match ours.chargebacks.iter().find(|c| c.id.as_str() == id) {
+        match ours.chargebacks().iter().find(|c| c.id.as_str() == id) {
             Some(c) if c.counts() != reversed => {}
             _ => found.push(format!("chargeback {id} missing or reversal differs")),
         }
@@ -168,11 +168,11 @@ fn differences(ours: &PaymentAttempt, provider: &Value) -> Vec<String> {
             .map(|v| v.replace('.', "").parse::<i64>().unwrap())
     };
     let ledger = ours.ledger();
-    if cents(&provider["amountRefunded"]) != Some(ledger.refunded.minor_units) {
+    if cents(&provider["amountRefunded"]) != Some(ledger.refunded.minor_units()) {
         found.push(format!("refunded {}", ledger.refunded));
     }
     let charged_back = cents(&provider["amountChargedBack"]).unwrap_or(0);
-    if charged_back != ledger.charged_back.minor_units {
+    if charged_back != ledger.charged_back.minor_units() {
         found.push(format!("charged back {}", ledger.charged_back));
     }
     found
@@ -237,7 +237,7 @@ async fn a_money_storm_leaves_every_ledger_equal_to_the_providers() {
     let started = Instant::now();
     let mut events = Vec::new();
     for (i, (order_id, payment)) in orders.iter().enumerate() {
-        let paid = shop.record(order_id).await.attempts[0].amount;
+        let paid = shop.record(order_id).await.attempts[0].amount();
         events.push(tokio::spawn(money_events(
             shop.clone(),
             order_id.clone(),

@@ -41,7 +41,8 @@ async fn a_store_outage_during_a_webhook_loses_nothing() {
     let (record, _) = shop.service.order(&order_id).await.unwrap().unwrap();
     assert_eq!(record.attempts.len(), 1);
     assert_eq!(
-        record.attempts[0].version, 3,
+        record.attempts[0].version(),
+        3,
         "open, then paid: two writes after creation"
     );
 }

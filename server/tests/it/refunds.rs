@@ -16,26 +16,32 @@ async fn a_refund_made_in_the_providers_dashboard_appears_in_our_order() {
         // Processed after 60 ms here; its webhook then brings it in.
         let mut attempt = settled(&shop, &order_id).await;
         let deadline = Instant::now() + Duration::from_secs(5);
-        while attempt.refunds.is_empty() {
+        while attempt.refunds().is_empty() {
             assert!(Instant::now() < deadline, "the refund never arrived");
             tokio::time::sleep(Duration::from_millis(20)).await;
             attempt = settled(&shop, &order_id).await;
         }
-        assert_eq!(attempt.refunds[0].status, RefundStatus::Refunded);
-        assert_eq!(attempt.refunds.len(), 1);
-        let stored = &attempt.refunds[0];
-        assert!(stored.from_provider);
-        assert_eq!(stored.provider_refund_id.as_ref().unwrap().as_str(), refund);
+        assert_eq!(attempt.refunds()[0].status(), RefundStatus::Refunded);
+        assert_eq!(attempt.refunds().len(), 1);
+        let stored = &attempt.refunds()[0];
+        assert!(stored.from_provider());
+        assert_eq!(
+            stored.provider_refund_id().as_ref().unwrap().as_str(),
+            refund
+        );
         assert_eq!(
             attempt.refunded(),
-            Money::new(1200, attempt.amount.currency)
+            Money::new(1200, attempt.amount().currency())
         );
-        assert_eq!(attempt.status, checkout::PaymentStatus::Paid);
+        assert_eq!(attempt.status(), checkout::PaymentStatus::Paid);
 
         // The same webhook again changes nothing: counted once.
         assert_eq!(shop.post_webhook(&payment).await, 200);
         let again = shop.record(&order_id).await.attempts[0].clone();
-        assert_eq!((again.version, again.refunds.len()), (attempt.version, 1));
+        assert_eq!(
+            (again.version(), again.refunds().len()),
+            (attempt.version(), 1)
+        );
     }
 }
 
@@ -57,10 +63,10 @@ async fn settled(
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let attempt = shop.record(order_id).await.attempts[0].clone();
-        if attempt.refunds.iter().all(|r| r.status.is_final()) {
+        if attempt.refunds().iter().all(|r| r.status().is_final()) {
             return attempt;
         }
-        assert!(Instant::now() < deadline, "{:?}", attempt.refunds);
+        assert!(Instant::now() < deadline, "{:?}", attempt.refunds());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -69,8 +75,8 @@ async fn settled(
 async fn partial_refunds_add_up_to_the_total_and_no_further() {
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let (order_id, _) = paid_order(&shop).await;
-    let paid = shop.record(&order_id).await.attempts[0].amount;
-    let part = |cents| Money::new(cents, paid.currency);
+    let paid = shop.record(&order_id).await.attempts[0].amount();
+    let part = |cents| Money::new(cents, paid.currency());
 
     let first = RefundId::generate();
     shop.service
@@ -81,17 +87,17 @@ async fn partial_refunds_add_up_to_the_total_and_no_further() {
         .refund(
             &order_id,
             &RefundId::generate(),
-            part(paid.minor_units - 1000),
+            part(paid.minor_units() - 1000),
         )
         .await
         .unwrap();
     let attempt = settled(&shop, &order_id).await;
-    assert_eq!(attempt.refunds.len(), 2);
-    assert_eq!(attempt.refunds[0].id, first);
+    assert_eq!(attempt.refunds().len(), 2);
+    assert_eq!(attempt.refunds()[0].id(), &first);
     assert!(attempt
-        .refunds
+        .refunds()
         .iter()
-        .all(|r| r.status == RefundStatus::Refunded && !r.from_provider));
+        .all(|r| r.status() == RefundStatus::Refunded && !r.from_provider()));
     assert_eq!(attempt.refunded(), paid);
 
     // Nothing remains: refused, and nothing changes here or at the provider.
@@ -110,8 +116,8 @@ async fn partial_refunds_add_up_to_the_total_and_no_further() {
     );
     assert_eq!(shop.emulator.api_calls(), calls);
     assert_eq!(
-        shop.record(&order_id).await.attempts[0].version,
-        attempt.version
+        shop.record(&order_id).await.attempts[0].version(),
+        attempt.version()
     );
 }
 
@@ -119,7 +125,7 @@ async fn partial_refunds_add_up_to_the_total_and_no_further() {
 async fn a_full_refund_on_dynamodb_and_an_unpaid_order_refused() {
     let shop = harness(StoreKind::DynamoDb, ReconcilePolicy::default()).await;
     let (order_id, _) = paid_order(&shop).await;
-    let paid = shop.record(&order_id).await.attempts[0].amount;
+    let paid = shop.record(&order_id).await.attempts[0].amount();
     shop.service
         .refund(&order_id, &RefundId::generate(), paid)
         .await
@@ -162,13 +168,13 @@ async fn the_same_refund_submitted_twice_at_once_is_one_refund_at_the_provider()
         let provider = shop.at_the_provider(&payment).await;
         assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
         let attempt = settled(&shop, &order_id).await;
-        assert_eq!(attempt.refunds.len(), 1);
-        assert_eq!(attempt.refunds[0].id, refund_id);
+        assert_eq!(attempt.refunds().len(), 1);
+        assert_eq!(attempt.refunds()[0].id(), &refund_id);
         assert_eq!(attempt.refunded(), amount);
         // Later, the same id with another amount is refused.
         let reused = shop
             .service
-            .refund(&order_id, &refund_id, Money::new(600, amount.currency))
+            .refund(&order_id, &refund_id, Money::new(600, amount.currency()))
             .await
             .unwrap_err();
         assert_eq!(
@@ -186,15 +192,15 @@ async fn a_failed_refund_gives_its_amount_back_to_what_remains() {
         refunds_stay_pending: true,
         ..Faults::default()
     });
-    let paid = shop.record(&order_id).await.attempts[0].amount;
+    let paid = shop.record(&order_id).await.attempts[0].amount();
     shop.service
         .refund(&order_id, &RefundId::generate(), paid)
         .await
         .unwrap();
     let attempt = shop.record(&order_id).await.attempts[0].clone();
-    assert_eq!(attempt.refunds[0].status, RefundStatus::Pending);
-    assert_eq!(attempt.refundable().minor_units, 0);
-    let provider_refund = attempt.refunds[0].provider_refund_id.clone().unwrap();
+    assert_eq!(attempt.refunds()[0].status(), RefundStatus::Pending);
+    assert_eq!(attempt.refundable().minor_units(), 0);
+    let provider_refund = attempt.refunds()[0].provider_refund_id().clone().unwrap();
 
     // The bank refuses it; Mollie calls the webhook.
     assert!(shop.emulator.set_refund_status(
@@ -202,7 +208,7 @@ async fn a_failed_refund_gives_its_amount_back_to_what_remains() {
         mollie_emulator::RefundStatus::Failed
     ));
     let attempt = settled(&shop, &order_id).await;
-    assert_eq!(attempt.refunds[0].status, RefundStatus::Failed);
+    assert_eq!(attempt.refunds()[0].status(), RefundStatus::Failed);
     assert_eq!(attempt.refundable(), paid);
     assert_eq!(attempt.ledger().status(), MoneyStatus::Paid);
 }
@@ -229,15 +235,15 @@ async fn a_chargeback_then_its_reversal_each_counted_once() {
     for kind in [StoreKind::Embedded, StoreKind::DynamoDb] {
         let shop = harness(kind, ReconcilePolicy::default()).await;
         let (order_id, payment) = paid_order(&shop).await;
-        let paid = shop.record(&order_id).await.attempts[0].amount;
+        let paid = shop.record(&order_id).await.attempts[0].amount();
         let chargeback = shop.emulator.charge_back(&payment, None).unwrap();
 
-        let attempt = until(&shop, &order_id, |a| !a.chargebacks.is_empty()).await;
-        assert_eq!(attempt.chargebacks.len(), 1);
-        assert_eq!(attempt.chargebacks[0].id.as_str(), chargeback);
+        let attempt = until(&shop, &order_id, |a| !a.chargebacks().is_empty()).await;
+        assert_eq!(attempt.chargebacks().len(), 1);
+        assert_eq!(attempt.chargebacks()[0].id.as_str(), chargeback);
         assert_eq!(attempt.ledger().charged_back, paid);
         assert_eq!(attempt.ledger().status(), MoneyStatus::ChargedBack);
-        assert_eq!(attempt.refundable().minor_units, 0);
+        assert_eq!(attempt.refundable().minor_units(), 0);
         assert_eq!(shop.status(&order_id).await, OrderStatus::Paid);
         // Nothing remains to refund: refused, nothing sent.
         assert!(shop
@@ -258,8 +264,8 @@ async fn a_chargeback_then_its_reversal_each_counted_once() {
         // The bank reverses it: the money is back, once.
         assert!(shop.emulator.reverse_chargeback(&chargeback));
         assert!(!shop.emulator.reverse_chargeback(&chargeback));
-        let attempt = until(&shop, &order_id, |a| !a.chargebacks[0].counts()).await;
-        assert_eq!(attempt.chargebacks.len(), 1);
+        let attempt = until(&shop, &order_id, |a| !a.chargebacks()[0].counts()).await;
+        assert_eq!(attempt.chargebacks().len(), 1);
         assert_eq!(attempt.ledger().status(), MoneyStatus::Paid);
         assert_eq!(attempt.refundable(), paid);
         let provider = shop.at_the_provider(&payment).await;
@@ -284,7 +290,7 @@ async fn a_refund_whose_webhook_is_lost_is_settled_by_the_reconciler() {
         .await
         .unwrap();
     let pending = shop.record(&order_id).await.attempts[0].clone();
-    assert_eq!(pending.refunds[0].status, RefundStatus::Pending);
+    assert_eq!(pending.refunds()[0].status(), RefundStatus::Pending);
     assert!(pending.needs_checks());
 
     let reconciler = shop.spawn_reconciler();
@@ -295,13 +301,13 @@ async fn a_refund_whose_webhook_is_lost_is_settled_by_the_reconciler() {
         ..Faults::default()
     });
     let webhooks = shop.emulator.webhook_calls();
-    let provider_refund = pending.refunds[0].provider_refund_id.clone().unwrap();
+    let provider_refund = pending.refunds()[0].provider_refund_id().clone().unwrap();
     assert!(shop.emulator.set_refund_status(
         provider_refund.as_str(),
         mollie_emulator::RefundStatus::Refunded
     ));
     let settled = until(&shop, &order_id, |a| {
-        a.refunds[0].status == RefundStatus::Refunded
+        a.refunds()[0].status() == RefundStatus::Refunded
     })
     .await;
     assert_eq!(
@@ -334,18 +340,21 @@ async fn a_refund_made_while_the_provider_is_down_is_sent_again_by_the_reconcile
         "{down:?}"
     );
     let kept = shop.record(&order_id).await.attempts[0].clone();
-    assert_eq!(kept.refunds[0].status, RefundStatus::Requested);
-    assert_eq!(kept.refundable().minor_units, kept.amount.minor_units - 900);
+    assert_eq!(kept.refunds()[0].status(), RefundStatus::Requested);
+    assert_eq!(
+        kept.refundable().minor_units(),
+        kept.amount().minor_units() - 900
+    );
 
     // The provider is back: the reconciler sends it, once.
     shop.emulator.set_faults(Faults::default());
     let reconciler = shop.spawn_reconciler();
     let settled = until(&shop, &order_id, |a| {
-        a.refunds[0].status == RefundStatus::Refunded
+        a.refunds()[0].status() == RefundStatus::Refunded
     })
     .await;
-    assert_eq!(settled.refunds.len(), 1);
-    assert_eq!(settled.refunds[0].id, refund_id);
+    assert_eq!(settled.refunds().len(), 1);
+    assert_eq!(settled.refunds()[0].id(), &refund_id);
     let provider = shop.at_the_provider(&payment).await;
     assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
     reconciler.stop().await;
@@ -355,7 +364,7 @@ async fn a_refund_made_while_the_provider_is_down_is_sent_again_by_the_reconcile
 async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let (order_id, payment) = paid_order(&shop).await;
-    let paid = shop.record(&order_id).await.attempts[0].amount;
+    let paid = shop.record(&order_id).await.attempts[0].amount();
     // The bank took it all back, and that webhook was lost: our records
     // still say all of it is refundable.
     shop.emulator.set_faults(Faults {
@@ -375,9 +384,9 @@ async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
         "{refused:?}"
     );
     let attempt = shop.record(&order_id).await.attempts[0].clone();
-    assert_eq!(attempt.refunds.len(), 1);
-    assert_eq!(attempt.refunds[0].status, RefundStatus::Failed);
-    assert_eq!(attempt.chargebacks.len(), 1, "read back with the refusal");
+    assert_eq!(attempt.refunds().len(), 1);
+    assert_eq!(attempt.refunds()[0].status(), RefundStatus::Failed);
+    assert_eq!(attempt.chargebacks().len(), 1, "read back with the refusal");
     assert_eq!(attempt.ledger().status(), MoneyStatus::ChargedBack);
     assert!(!attempt.needs_checks());
 }
@@ -390,7 +399,7 @@ async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
 async fn a_second_refund_of_the_same_amount_within_the_hour_fails_as_a_duplicate() {
     let shop = harness(StoreKind::Embedded, crate::common::quick_checks()).await;
     let (order_id, payment) = paid_order(&shop).await;
-    let paid = shop.record(&order_id).await.attempts[0].amount;
+    let paid = shop.record(&order_id).await.attempts[0].amount();
     let amount = Money::new(500, checkout::Currency::EUR);
     shop.service
         .refund(&order_id, &RefundId::generate(), amount)
@@ -408,11 +417,11 @@ async fn a_second_refund_of_the_same_amount_within_the_hour_fails_as_a_duplicate
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     reconciler.stop().await;
     let attempt = shop.record(&order_id).await.attempts[0].clone();
-    let ours = attempt.refunds.iter().find(|r| r.id == again).unwrap();
-    assert_eq!(ours.status, RefundStatus::Failed, "{attempt:?}");
+    let ours = attempt.refunds().iter().find(|r| *r.id() == again).unwrap();
+    assert_eq!(ours.status(), RefundStatus::Failed, "{attempt:?}");
     assert_eq!(
-        attempt.refundable().minor_units,
-        paid.minor_units - amount.minor_units
+        attempt.refundable().minor_units(),
+        paid.minor_units() - amount.minor_units()
     );
     let provider = shop.at_the_provider(&payment).await;
     assert_eq!(embedded(&provider, "refunds").len(), 1, "{provider}");
@@ -427,7 +436,7 @@ async fn a_second_refund_of_the_same_amount_within_the_hour_fails_as_a_duplicate
 async fn a_refund_answered_409_with_no_other_like_it_stays_requested_until_made() {
     let shop = harness(StoreKind::Embedded, crate::common::quick_checks()).await;
     let (order_id, payment) = paid_order(&shop).await;
-    let paid = shop.record(&order_id).await.attempts[0].amount;
+    let paid = shop.record(&order_id).await.attempts[0].amount();
     let amount = Money::new(500, checkout::Currency::EUR);
     // The create is answered 409 and not made (the key still in flight).
     shop.emulator.set_faults(Faults {
@@ -442,14 +451,14 @@ async fn a_refund_answered_409_with_no_other_like_it_stays_requested_until_made(
         "{first:?}"
     );
     let attempt = shop.record(&order_id).await.attempts[0].clone();
-    assert_eq!(attempt.refunds[0].status, RefundStatus::Requested);
+    assert_eq!(attempt.refunds()[0].status(), RefundStatus::Requested);
     assert_eq!(
-        attempt.refundable().minor_units,
-        paid.minor_units - amount.minor_units
+        attempt.refundable().minor_units(),
+        paid.minor_units() - amount.minor_units()
     );
     let reconciler = shop.spawn_reconciler();
     until(&shop, &order_id, |a| {
-        a.refunds[0].provider_refund_id.is_some()
+        a.refunds()[0].provider_refund_id().is_some()
     })
     .await;
     reconciler.stop().await;
@@ -472,7 +481,7 @@ async fn a_refused_resend_fails_a_refund_only_after_its_in_flight_time() {
         };
         let shop = harness(StoreKind::Embedded, policy).await;
         let (order_id, payment) = paid_order(&shop).await;
-        let paid = shop.record(&order_id).await.attempts[0].amount;
+        let paid = shop.record(&order_id).await.attempts[0].amount();
         // The provider is down: the refund stays requested.
         shop.emulator.set_faults(Faults {
             fail_next: 1_000,
@@ -493,12 +502,13 @@ async fn a_refused_resend_fails_a_refund_only_after_its_in_flight_time() {
         shop.emulator.charge_back(&payment, None).unwrap();
         tokio::time::sleep(Duration::from_millis(2_100)).await;
         let reconciler = shop.spawn_reconciler();
-        until(&shop, &order_id, |a| !a.chargebacks.is_empty()).await;
+        until(&shop, &order_id, |a| !a.chargebacks().is_empty()).await;
         tokio::time::sleep(Duration::from_millis(1_500)).await;
         reconciler.stop().await;
         let attempt = shop.record(&order_id).await.attempts[0].clone();
         assert_eq!(
-            attempt.refunds[0].status, expected,
+            attempt.refunds()[0].status(),
+            expected,
             "{in_flight_for:?}: {attempt:?}"
         );
     }

@@ -44,7 +44,7 @@ async fn a_paid_on_an_attempt_we_gave_up_is_recorded_and_the_order_is_paid() {
     let incidents: Vec<_> = record.incidents().map(|(_, i)| i.kind).collect();
     assert_eq!(incidents, [IncidentKind::PaidAfterGivenUp]);
     assert!(record.needs_attention());
-    assert_eq!(record.attempts[0].status, Ours::Expired);
+    assert_eq!(record.attempts[0].status(), Ours::Expired);
     assert_eq!(shop.status(&order_id).await, OrderStatus::Paid);
     // Applied once: a duplicate changes nothing.
     assert_eq!(shop.post_webhook(&provider_id).await, StatusCode::OK);
@@ -58,7 +58,7 @@ async fn a_second_paid_attempt_on_one_order_is_recorded_for_a_refund() {
     // The shopper starts again in a second tab...
     shop.service.pay_again(&order_id).await.unwrap();
     let record = shop.record(&order_id).await;
-    let second = record.attempts[1].provider_payment_id.clone().unwrap();
+    let second = record.attempts[1].provider_payment_id().clone().unwrap();
     // ...while the first tab's payment is taken after all,
     shop.emulator
         .override_field(&first, "status", json!("paid"));
@@ -72,7 +72,7 @@ async fn a_second_paid_attempt_on_one_order_is_recorded_for_a_refund() {
         let record = shop.record(&order_id).await;
         let incidents: Vec<_> = record
             .incidents()
-            .map(|(a, i)| (a.provider_payment_id.clone().unwrap().to_string(), i.kind))
+            .map(|(a, i)| (a.provider_payment_id().clone().unwrap().to_string(), i.kind))
             .collect();
         if incidents.len() == 2 {
             assert_eq!(
@@ -109,7 +109,7 @@ async fn a_second_paid_attempt_on_one_order_is_recorded_for_a_refund() {
         page.contains(&format!(r#"<option value="{second}" selected"#)),
         "{page}"
     );
-    let amount = shop.record(&order_id).await.attempts[1].amount;
+    let amount = shop.record(&order_id).await.attempts[1].amount();
     let refund = reqwest::Client::new()
         .post(format!("{}/api/admin/refund", shop.shop_url))
         .header("cookie", &session)
@@ -133,11 +133,11 @@ async fn a_second_paid_attempt_on_one_order_is_recorded_for_a_refund() {
     );
     let record = shop.record(&order_id).await;
     assert!(
-        record.attempts[0].refunds.is_empty(),
+        record.attempts[0].refunds().is_empty(),
         "the first payment was refunded"
     );
-    assert_eq!(record.attempts[1].refunds.len(), 1);
-    assert_eq!(record.attempts[1].refunds[0].amount, amount);
+    assert_eq!(record.attempts[1].refunds().len(), 1);
+    assert_eq!(record.attempts[1].refunds()[0].amount(), amount);
     // A payment that is not this order's is refused; nothing changes.
     let other = shop
         .service
@@ -219,7 +219,7 @@ async fn pay_again_asks_the_provider_before_reusing_a_checkout_link() {
     let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
     let (order_id, first) = shop.buy().await;
     let stale_link = shop.record(&order_id).await.attempts[0]
-        .checkout_url
+        .checkout_url()
         .clone()
         .unwrap();
     // It expires at the provider, and the webhook is lost.
@@ -233,9 +233,9 @@ async fn pay_again_asks_the_provider_before_reusing_a_checkout_link() {
     );
     let record = shop.record(&order_id).await;
     assert_eq!(record.attempts.len(), 2);
-    assert_eq!(record.attempts[0].status, Ours::Expired);
+    assert_eq!(record.attempts[0].status(), Ours::Expired);
     assert_eq!(
-        record.attempts[1].checkout_url.as_deref(),
+        record.attempts[1].checkout_url().as_deref(),
         Some(started.redirect_url.as_str())
     );
     assert_eq!(shop.emulator.payments_created(), 2);
@@ -290,9 +290,9 @@ async fn an_attempt_is_not_given_up_while_its_create_is_in_flight() {
     let started = resubmitted.await.unwrap().unwrap();
     let record = shop.record(&started.order_id).await;
     assert_eq!(record.attempts.len(), 1);
-    assert_eq!(record.attempts[0].status, Ours::Open);
+    assert_eq!(record.attempts[0].status(), Ours::Open);
     assert_eq!(
-        record.attempts[0].checkout_url.as_deref(),
+        record.attempts[0].checkout_url().as_deref(),
         Some(started.redirect_url.as_str())
     );
 }
@@ -337,7 +337,7 @@ async fn a_create_that_returns_after_the_attempt_was_given_up_is_canceled_not_sh
         started.redirect_url
     );
     let record = shop.record(&started.order_id).await;
-    let provider_id = record.attempts[0].provider_payment_id.clone().unwrap();
+    let provider_id = record.attempts[0].provider_payment_id().clone().unwrap();
     // Canceled at the provider: nobody can pay it now.
     let canceled = shop
         .emulator

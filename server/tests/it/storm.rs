@@ -99,9 +99,9 @@ async fn a_webhook_storm_leaves_every_status_right_and_applies_each_change_once(
         // most once (an authorized step can be skipped, if every fetch
         // already saw the final status, but never applied twice).
         assert!(
-            (3..=2 + changes).contains(&attempt.version),
+            (3..=2 + changes).contains(&attempt.version()),
             "{order_id}: version {}, at most {} status changes",
-            attempt.version,
+            attempt.version(),
             changes
         );
     }

@@ -11,7 +11,6 @@ use crate::money::Money;
 use crate::order::{OrderId, OrderStatus};
 use crate::payment::{PaymentStatus, ProviderPaymentId};
 use crate::ports::{error_report, OrderCursor, OrderRecord, ProviderError, StoreError};
-use time::OffsetDateTime;
 
 /// A filtered list reads the orders this many at a time...
 const FILTERED_BATCH: usize = 50;
@@ -134,7 +133,7 @@ impl CheckoutService {
         limit: usize,
         filter: OrderFilter,
     ) -> Result<OrderList, StoreError> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let batch = if filter == OrderFilter::All {
             limit
         } else {
@@ -149,7 +148,7 @@ impl CheckoutService {
             for (index, order) in page.orders.iter().enumerate() {
                 examined += 1;
                 cursor = Some(OrderCursor::of(order));
-                let Some(record) = self.store.load_order(&order.id).await? else {
+                let Some(record) = self.store.load_order(order.id()).await? else {
                     continue;
                 };
                 let status = OrderStatus::derive(&record.attempts);
@@ -186,11 +185,15 @@ impl CheckoutService {
     pub async fn find_order(&self, text: &str) -> Result<Option<OrderId>, StoreError> {
         let text = text.trim();
         if let Some(id) = OrderId::parse(text) {
-            return Ok(self.store.load_order(&id).await?.map(|r| r.order.id));
+            return Ok(self
+                .store
+                .load_order(&id)
+                .await?
+                .map(|r| r.order.id().clone()));
         }
         if let Some(id) = ProviderPaymentId::parse(text) {
             let attempt = self.store.find_attempt_by_provider_payment(&id).await?;
-            return Ok(attempt.map(|a| a.order_id));
+            return Ok(attempt.map(|a| a.order_id().clone()));
         }
         Ok(None)
     }
@@ -323,7 +326,7 @@ impl CheckoutService {
             let open: Vec<_> = record
                 .attempts
                 .iter()
-                .filter(|a| a.status == PaymentStatus::Open && a.provider_payment_id.is_some())
+                .filter(|a| a.status() == PaymentStatus::Open && a.provider_payment_id().is_some())
                 .collect();
             if open.is_empty() {
                 return Err(ActionFailure::Refused(
@@ -331,7 +334,7 @@ impl CheckoutService {
                 ));
             }
             for attempt in open {
-                if let Some(id) = &attempt.provider_payment_id {
+                if let Some(id) = &attempt.provider_payment_id() {
                     self.provider
                         .cancel_payment(id)
                         .await
@@ -379,7 +382,7 @@ impl CheckoutService {
         }
         let entry = |outcome| AuditEntry {
             order_id: order_id.clone(),
-            at: OffsetDateTime::now_utc(),
+            at: self.clock.now(),
             operator: operator.to_owned(),
             action: action.clone(),
             outcome,

@@ -51,9 +51,9 @@ impl CheckoutService {
     ) -> Result<(), CaptureFailure> {
         let (attempt, provider_payment_id) = self.capturable_attempt(order_id).await?;
         if let Some(amount) = amount {
-            let out_of_range = amount.currency != attempt.amount.currency
-                || amount.minor_units <= 0
-                || amount.minor_units > attempt.amount.minor_units;
+            let out_of_range = amount.currency() != attempt.amount().currency()
+                || amount.minor_units() <= 0
+                || amount.minor_units() > attempt.amount().minor_units();
             if out_of_range {
                 return Err(CaptureFailure::InvalidAmount);
             }
@@ -101,21 +101,21 @@ impl CheckoutService {
         record
             .attempts
             .into_iter()
-            .filter(|a| a.capture_mode == CaptureMode::Manual)
+            .filter(|a| a.capture_mode() == CaptureMode::Manual)
             .filter(|a| {
-                a.status == PaymentStatus::Authorized
-                    || (a.status == PaymentStatus::Paid && a.taken() != a.amount)
+                a.status() == PaymentStatus::Authorized
+                    || (a.status() == PaymentStatus::Paid && a.taken() != a.amount())
             })
-            .find_map(|a| a.provider_payment_id.clone().map(|id| (a, id)))
+            .find_map(|a| a.provider_payment_id().clone().map(|id| (a, id)))
             .ok_or(CaptureFailure::NothingAuthorized)
     }
 
     /// Reads the payment back and merges it, as a webhook would.
     async fn read_back(&self, attempt: &PaymentAttempt) {
         if let Err(error) = self.refresh_attempt(attempt).await {
-            tracing::warn!(order_id = %attempt.order_id, error = %crate::error_report(&error), "could not read the payment back; its webhook will bring it");
+            tracing::warn!(order_id = %attempt.order_id(), error = %crate::error_report(&error), "could not read the payment back; its webhook will bring it");
         }
-        self.forget_paid_order(&attempt.order_id);
+        self.forget_paid_order(attempt.order_id());
     }
 }
 

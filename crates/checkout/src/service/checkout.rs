@@ -48,9 +48,9 @@ impl CheckoutService {
     ) -> Result<CheckoutStarted, CheckoutError> {
         let lines = self.catalog.price_cart(cart)?;
         if let Some(method) = &choices.method {
-            let total = Order::new(lines.clone(), OffsetDateTime::now_utc())
+            let total = Order::new(lines.clone(), self.clock.now())
                 .ok_or(CatalogError::TotalTooLarge)?
-                .total;
+                .total();
             // Unreadable now: the create itself will say.
             if let Ok(offered) = self.payment_methods(total, choices.locale).await {
                 if !offered.iter().any(|m| m.id == *method) {
@@ -66,10 +66,10 @@ impl CheckoutService {
                 }
                 return self.continue_payment(&record.order_id, choices).await;
             }
-            let now = OffsetDateTime::now_utc();
+            let now = self.clock.now();
             let order = Order::new(lines.clone(), now).ok_or(CatalogError::TotalTooLarge)?;
             let attempt = self.new_attempt(&order, now);
-            let record = CheckoutRecord::new(key.clone(), order.id.clone(), &lines, now);
+            let record = CheckoutRecord::new(key.clone(), order.id().clone(), &lines, now);
             match self.store.create_order(&order, &attempt, &record).await {
                 Ok(()) => return self.start_payment(&order, attempt, choices).await,
                 // Another submission with this key won (or is writing):
@@ -137,7 +137,7 @@ impl CheckoutService {
                 return Ok(thank_you);
             }
             if let Some(open) = record.attempts.iter().find(|a| a.is_live()) {
-                let Some(provider_id) = open.provider_payment_id.clone() else {
+                let Some(provider_id) = open.provider_payment_id().clone() else {
                     // Never confirmed by the provider: (re)start its create.
                     // It is given up only `abandon_unconfirmed_after` after
                     // its latest create began; a create that began within
@@ -146,7 +146,7 @@ impl CheckoutService {
                     // first, conditionally, so a give-up and this create
                     // never both win.
                     let mut attempt = open.clone();
-                    let now = OffsetDateTime::now_utc();
+                    let now = self.clock.now();
                     if open.since_create_started(now) >= self.policy.abandon_unconfirmed_after / 2 {
                         attempt.begin_create(now);
                         attempt.bump_version(now);
@@ -158,7 +158,7 @@ impl CheckoutService {
                     }
                     return self.start_payment(&record.order, attempt, choices).await;
                 };
-                if open.checkout_url.is_none() {
+                if open.checkout_url().is_none() {
                     // Pending or authorized: nothing to pay, show the status.
                     return Ok(thank_you);
                 }
@@ -170,7 +170,7 @@ impl CheckoutService {
                     .await
                     .map_err(provider_checkout_error)?;
                 let applied = self
-                    .apply_provider_payment(order_id, &open.id, &payment)
+                    .apply_provider_payment(order_id, open.id(), &payment)
                     .await
                     .map_err(webhook_to_checkout_error)?;
                 match (applied.attempt, payment.checkout_url) {
@@ -188,9 +188,8 @@ impl CheckoutService {
             if record.attempts.len() >= super::MAX_ATTEMPTS_PER_ORDER {
                 return Err(CheckoutError::TooManyAttempts);
             }
-            let mut order = record.order.clone();
-            order.version += 1;
-            let now = OffsetDateTime::now_utc();
+            let order = record.order.for_new_attempt();
+            let now = self.clock.now();
             let attempt = self.new_attempt(&order, now);
             match self.store.add_attempt(&order, &attempt).await {
                 Ok(()) => return self.start_payment(&order, attempt, choices).await,
@@ -204,16 +203,15 @@ impl CheckoutService {
 
     /// A new attempt to pay `order`, under the shop's capture policy.
     fn new_attempt(&self, order: &Order, now: OffsetDateTime) -> PaymentAttempt {
-        let mut attempt = PaymentAttempt::new(order.id.clone(), order.total, now)
-            .with_first_check(now, &self.policy.check_schedule);
-        attempt.capture_mode = self.capture_mode;
-        attempt
+        PaymentAttempt::new(order.id().clone(), order.total(), now)
+            .with_capture_mode(self.capture_mode)
+            .with_first_check(now, &self.policy.check_schedule)
     }
 
     /// Creates the provider payment of a stored attempt (idempotently: its
     /// id is the idempotency key) and records the provider's id and
     /// checkout page.
-    #[tracing::instrument(skip_all, fields(order_id = %order.id, attempt_id = %attempt.id))]
+    #[tracing::instrument(skip_all, fields(order_id = %order.id(), attempt_id = %attempt.id()))]
     async fn start_payment(
         &self,
         order: &Order,
@@ -223,17 +221,17 @@ impl CheckoutService {
         let payment = self
             .provider
             .create_payment(&NewPayment {
-                amount: attempt.amount,
+                amount: attempt.amount(),
                 description: order.description(),
-                redirect_url: self.urls.thank_you_page(&order.id),
+                redirect_url: self.urls.thank_you_page(order.id()),
                 webhook_url: self.urls.webhook(),
                 metadata: PaymentMetadata {
-                    order_id: order.id.clone(),
-                    attempt_id: attempt.id.clone(),
+                    order_id: order.id().clone(),
+                    attempt_id: attempt.id().clone(),
                 },
-                idempotency_key: attempt.id.to_string(),
-                capture_mode: attempt.capture_mode,
-                lines: PaymentLine::of_order(&order.lines),
+                idempotency_key: attempt.id().to_string(),
+                capture_mode: attempt.capture_mode(),
+                lines: PaymentLine::of_order(order.lines()),
                 locale: choices.locale,
                 method: choices.method.clone(),
             })
@@ -247,12 +245,12 @@ impl CheckoutService {
             )))
         })?;
         let applied = self
-            .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
+            .apply_provider_payment(attempt.order_id(), attempt.id(), &payment)
             .await
             .map_err(webhook_to_checkout_error)?;
         if let SyncOutcome::Ignored(reason) = applied.outcome {
             // Not recorded as ours, so no webhook could ever apply it.
-            tracing::error!(order_id = %order.id, provider_payment_id = %payment.id, reason, "the created payment is not the attempt's; canceled");
+            tracing::error!(order_id = %order.id(), provider_payment_id = %payment.id, reason, "the created payment is not the attempt's; canceled");
             if let Err(error) = self.provider.cancel_payment(&payment.id).await {
                 tracing::warn!(provider_payment_id = %payment.id, error = %crate::error_report(&error), "could not cancel the payment");
             }
@@ -271,17 +269,17 @@ impl CheckoutService {
             // nobody may pay it now. Should the cancel fail and the shopper
             // pay all the same, the webhook records that as an incident.
             if let Err(error) = self.provider.cancel_payment(&payment.id).await {
-                tracing::warn!(order_id = %order.id, provider_payment_id = %payment.id, error = %crate::error_report(&error), "could not cancel a payment of an attempt no longer live");
+                tracing::warn!(order_id = %order.id(), provider_payment_id = %payment.id, error = %crate::error_report(&error), "could not cancel a payment of an attempt no longer live");
             }
-            tracing::info!(order_id = %order.id, provider_payment_id = %payment.id, "the attempt is no longer live; its checkout page is not shown");
+            tracing::info!(order_id = %order.id(), provider_payment_id = %payment.id, "the attempt is no longer live; its checkout page is not shown");
             return Ok(CheckoutStarted {
-                order_id: order.id.clone(),
-                redirect_url: self.urls.thank_you_page(&order.id),
+                order_id: order.id().clone(),
+                redirect_url: self.urls.thank_you_page(order.id()),
             });
         }
-        tracing::info!(order_id = %order.id, provider_payment_id = %payment.id, "checkout started");
+        tracing::info!(order_id = %order.id(), provider_payment_id = %payment.id, "checkout started");
         Ok(CheckoutStarted {
-            order_id: order.id.clone(),
+            order_id: order.id().clone(),
             redirect_url: checkout_url,
         })
     }

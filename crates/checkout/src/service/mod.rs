@@ -2,6 +2,7 @@
 //! [`payment_sync`] moves them forward from what the provider says (webhook,
 //! reconciler, refresh on read).
 
+mod attempt_writes;
 mod back_office;
 mod captures;
 mod checkout;
@@ -21,7 +22,10 @@ use crate::locale::Locale;
 use crate::money::Money;
 use crate::order::OrderId;
 use crate::payment::{AttemptId, CheckSchedule, IncidentKind, PaymentStatus};
-use crate::ports::{OrderRecord, PaymentMethod, PaymentProvider, ProviderError, Store, StoreError};
+use crate::ports::{
+    Clock, OrderRecord, PaymentMethod, PaymentProvider, ProviderError, Store, StoreError,
+    SystemClock,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -174,11 +178,19 @@ pub enum SyncError {
     Store(#[source] StoreError),
 }
 
+impl From<StoreError> for SyncError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
 pub struct CheckoutService {
     catalog: Catalog,
     store: Arc<dyn Store>,
     provider: Arc<dyn PaymentProvider>,
     urls: ShopUrls,
+    /// Every time a rule depends on; `Instant`s only time the caches.
+    clock: Arc<dyn Clock>,
     policy: ReconcilePolicy,
     /// Capture at once, or authorize and capture on the operator's action.
     capture_mode: CaptureMode,
@@ -213,6 +225,7 @@ impl CheckoutService {
             store,
             provider,
             urls,
+            clock: Arc::new(SystemClock),
             policy: ReconcilePolicy::default(),
             capture_mode: CaptureMode::Automatic,
             last_refresh: Mutex::new(quick_cache::unsync::Cache::new(REFRESHES_REMEMBERED)),
@@ -227,6 +240,12 @@ impl CheckoutService {
     fn forget_paid_order(&self, id: &OrderId) {
         self.paid_orders_dropped.fetch_add(1, Ordering::SeqCst);
         self.paid_orders.remove(id);
+    }
+
+    /// Reads the time from `clock` (a test's, which it moves by hand).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn with_reconcile_policy(mut self, policy: ReconcilePolicy) -> Self {

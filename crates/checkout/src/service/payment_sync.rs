@@ -1,11 +1,13 @@
 //! Moving payments forward from what the provider says: the webhook, the
 //! reconciler and refresh on read all fetch the payment and apply it here.
 
-use super::{CheckoutService, SyncError, SyncOutcome, MAX_WRITE_CONFLICTS};
+use super::attempt_writes::{Edit, Edited};
+use super::{CheckoutService, SyncError, SyncOutcome};
 use crate::order::{OrderId, OrderStatus};
 use crate::payment::{
     AttemptId, IncidentKind, PaymentAttempt, PaymentStatus, ProviderPaymentId, StatusChange,
 };
+use crate::payment_report::{apply_report, OurAccount, Verdict};
 use crate::ports::{OrderRecord, ProviderError, ProviderPayment, StoreError};
 use crate::refund::RefundStatus;
 use std::sync::atomic::Ordering;
@@ -63,12 +65,12 @@ impl CheckoutService {
         let Some((record, status)) = self.order(id).await? else {
             return Ok(None);
         };
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let due: Vec<_> = record
             .attempts
             .iter()
-            .filter(|a| a.needs_checks() && now - a.created_at >= self.policy.refresh_after)
-            .filter(|a| self.refresh_allowed(&a.id))
+            .filter(|a| a.needs_checks() && now - a.created_at() >= self.policy.refresh_after)
+            .filter(|a| self.refresh_allowed(a.id()))
             .cloned()
             .collect();
         if due.is_empty() {
@@ -76,7 +78,7 @@ impl CheckoutService {
         }
         for attempt in &due {
             if let Err(error) = self.refresh_attempt(attempt).await {
-                tracing::warn!(attempt_id = %attempt.id, error = %crate::error_report(&error), "refresh on read failed");
+                tracing::warn!(attempt_id = %attempt.id(), error = %crate::error_report(&error), "refresh on read failed");
             }
         }
         self.order(id).await
@@ -121,21 +123,21 @@ impl CheckoutService {
     /// [`SyncError`] when the provider or the store failed; the next look is
     /// scheduled all the same when the store allows.
     pub async fn reconcile(&self, attempt: &PaymentAttempt) -> Result<SyncOutcome, SyncError> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         if attempt.capture_due_soon(now, self.policy.capture_warning) {
             tracing::warn!(
                 operator_action = true,
-                order_id = %attempt.order_id,
-                capture_before = ?attempt.capture_before,
+                order_id = %attempt.order_id(),
+                capture_before = ?attempt.capture_before(),
                 "an authorization lapses soon: capture or release it"
             );
         }
         let outcome = self.refresh_attempt(attempt).await;
         if outcome.is_ok()
             && attempt
-                .refunds
+                .refunds()
                 .iter()
-                .any(|r| r.status == RefundStatus::Requested)
+                .any(|r| r.status() == RefundStatus::Requested)
         {
             self.resend_requested_refunds(attempt).await;
         }
@@ -146,23 +148,16 @@ impl CheckoutService {
     }
 
     async fn schedule_next_check(&self, seen: &PaymentAttempt) -> Result<(), StoreError> {
-        for _ in 0..MAX_WRITE_CONFLICTS {
-            let Some(mut next) = self.store.load_attempt(&seen.order_id, &seen.id).await? else {
-                return Ok(());
-            };
-            if !next.needs_checks() {
-                return Ok(());
+        let schedule = &self.policy.check_schedule;
+        self.change_attempt(seen.order_id(), seen.id(), |attempt, now| {
+            if !attempt.needs_checks() {
+                return Ok::<_, StoreError>(Edit::Keep(()));
             }
-            let now = OffsetDateTime::now_utc();
-            next.schedule_next_check(now, &self.policy.check_schedule);
-            next.bump_version(now);
-            match self.store.update_attempt(&next).await {
-                Ok(()) => return Ok(()),
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Conflict)
+            attempt.schedule_next_check(now, schedule);
+            Ok(Edit::Write(()))
+        })
+        .await?;
+        Ok(())
     }
 
     /// Asks the provider for an attempt's payment and applies what it says.
@@ -172,15 +167,15 @@ impl CheckoutService {
     ///
     /// [`SyncError`] when the provider or the store failed; nothing changed then.
     #[tracing::instrument(skip_all, fields(
-        order_id = %attempt.order_id,
-        attempt_id = %attempt.id,
-        provider_payment_id = attempt.provider_payment_id.as_ref().map(ProviderPaymentId::as_str),
+        order_id = %attempt.order_id(),
+        attempt_id = %attempt.id(),
+        provider_payment_id = attempt.provider_payment_id().as_ref().map(ProviderPaymentId::as_str),
     ))]
     pub async fn refresh_attempt(
         &self,
         attempt: &PaymentAttempt,
     ) -> Result<SyncOutcome, SyncError> {
-        let Some(provider_id) = attempt.provider_payment_id.as_ref() else {
+        let Some(provider_id) = attempt.provider_payment_id().as_ref() else {
             return self.abandon_if_unconfirmed(attempt).await;
         };
         let payment = self
@@ -189,7 +184,7 @@ impl CheckoutService {
             .await
             .map_err(SyncError::Provider)?;
         Ok(self
-            .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
+            .apply_provider_payment(attempt.order_id(), attempt.id(), &payment)
             .await?
             .outcome)
     }
@@ -202,7 +197,7 @@ impl CheckoutService {
         &self,
         attempt: &PaymentAttempt,
     ) -> Result<SyncOutcome, SyncError> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         if attempt.since_create_started(now) < self.policy.abandon_unconfirmed_after {
             return Ok(SyncOutcome::Unchanged);
         }
@@ -211,7 +206,7 @@ impl CheckoutService {
         next.bump_version(now);
         match self.store.update_attempt(&next).await {
             Ok(()) => {
-                tracing::info!(attempt_id = %attempt.id, "unconfirmed attempt given up");
+                tracing::info!(attempt_id = %attempt.id(), "unconfirmed attempt given up");
                 Ok(match change {
                     StatusChange::Advanced(status) => SyncOutcome::Updated(status),
                     _ => SyncOutcome::Unchanged,
@@ -244,29 +239,28 @@ impl CheckoutService {
         else {
             return Ok(SyncOutcome::Ignored("unknown payment"));
         };
-        tracing::Span::current().record("order_id", tracing::field::display(&attempt.order_id));
+        tracing::Span::current().record("order_id", tracing::field::display(&attempt.order_id()));
         let payment = match self.provider.get_payment(provider_payment_id).await {
             Ok(payment) => payment,
             Err(ProviderError::NotFound) => return Ok(SyncOutcome::Ignored("unknown payment")),
             Err(ProviderError::Malformed(detail)) => {
                 // Asking again gets the same answer: retries would never end.
-                tracing::error!(%provider_payment_id, order_id = %attempt.order_id, detail = %crate::error_report(&detail), "the provider's payment could not be read; nothing changed");
+                tracing::error!(%provider_payment_id, order_id = %attempt.order_id(), detail = %crate::error_report(&detail), "the provider's payment could not be read; nothing changed");
                 return Ok(SyncOutcome::Ignored("unreadable payment"));
             }
             Err(e) => return Err(SyncError::Provider(e)),
         };
         Ok(self
-            .apply_provider_payment(&attempt.order_id, &attempt.id, &payment)
+            .apply_provider_payment(attempt.order_id(), attempt.id(), &payment)
             .await?
             .outcome)
     }
 
-    /// Applies a provider payment to our attempt, after checking that it is
-    /// the attempt's payment: same metadata, same provider id (once known),
-    /// same amount and currency, the mode and account of our credentials. A
-    /// mismatch changes nothing and is logged as a security event.
-    /// Conditional writes; a lost race is re-read and re-applied. A `paid`
-    /// the shop did not expect is recorded as an incident, never dropped.
+    /// Applies a provider payment to our attempt ([`apply_report`]: only
+    /// if it is the attempt's payment; forward only; a `paid` the shop did
+    /// not expect recorded as an incident, never dropped). A mismatch
+    /// changes nothing and is logged as a security event. Conditional
+    /// writes; a lost race is re-read and re-applied.
     #[tracing::instrument(skip_all, fields(%order_id, %attempt_id, provider_payment_id = %payment.id))]
     pub(super) async fn apply_provider_payment(
         &self,
@@ -274,16 +268,28 @@ impl CheckoutService {
         attempt_id: &AttemptId,
         payment: &ProviderPayment,
     ) -> Result<Applied, SyncError> {
-        for _ in 0..MAX_WRITE_CONFLICTS {
-            let Some(attempt) = self
-                .store
-                .load_attempt(order_id, attempt_id)
-                .await
-                .map_err(SyncError::Store)?
-            else {
-                return Ok(Applied::ignored("no such attempt", None));
-            };
-            if let Some(mismatch) = self.mismatch(&attempt, payment) {
+        let account = OurAccount {
+            mode: self.provider.mode(),
+            profile_id: self.provider.profile_id(),
+        };
+        let edited = self
+            .change_attempt(order_id, attempt_id, |attempt, now| {
+                Ok::<_, SyncError>(match apply_report(attempt, payment, account, now) {
+                    verdict @ Verdict::Changed(_) => Edit::Write(verdict),
+                    verdict => Edit::Keep(verdict),
+                })
+            })
+            .await?;
+        let Some(Edited {
+            value: verdict,
+            attempt,
+            written,
+        }) = edited
+        else {
+            return Ok(Applied::ignored("no such attempt", None));
+        };
+        let changes = match verdict {
+            Verdict::Mismatch(mismatch) => {
                 tracing::warn!(
                     security_event = true,
                     provider_payment_id = %payment.id,
@@ -297,113 +303,55 @@ impl CheckoutService {
                     Some(attempt),
                 ));
             }
-            let Some(observed) = payment.status else {
+            Verdict::UnknownStatus => {
                 tracing::warn!(provider_payment_id = %payment.id, "the provider reported a status we do not know");
                 return Ok(Applied::ignored("unknown status", Some(attempt)));
-            };
-
-            let mut next = attempt.clone();
-            let now = OffsetDateTime::now_utc();
-            // A webhook can beat the write that records the provider id.
-            let records_id = next.provider_payment_id.is_none();
-            if records_id {
-                next.record_provider_payment(payment.id.clone(), payment.checkout_url.clone());
             }
-            let change = next.observe(observed);
-            // Refunds change while the status stays `paid`.
-            let capture_changed = next.merge_capture(payment.captured, payment.capture_before);
-            let refunds_or_chargebacks_changed = next.has_taken_money()
-                && next.merge_provider_money(&payment.refunds, &payment.chargebacks, now);
-            let money_changed = capture_changed || refunds_or_chargebacks_changed;
-            let paid_after_given_up = observed == PaymentStatus::Paid
-                && !attempt.has_taken_money()
-                && change == StatusChange::Stale
-                && next.record_incident(IncidentKind::PaidAfterGivenUp, now);
-            if change == StatusChange::Stale && !paid_after_given_up {
-                tracing::info!(provider_payment_id = %payment.id, stored = %attempt.status, %observed, "stale status ignored");
-            }
-            if !records_id
-                && !paid_after_given_up
-                && !money_changed
-                && !matches!(change, StatusChange::Advanced(_))
-            {
+            Verdict::Unchanged { stale } => {
+                if stale {
+                    tracing::info!(provider_payment_id = %payment.id, stored = %attempt.status(), observed = ?payment.status, "stale status ignored");
+                }
                 return Ok(Applied {
                     outcome: SyncOutcome::Unchanged,
                     attempt: Some(attempt),
                 });
             }
-            next.bump_version(now);
-            match self.store.update_attempt(&next).await {
-                // Only an order that took money is held in memory.
-                Ok(()) if next.has_taken_money() => self.forget_paid_order(order_id),
-                Ok(()) => {}
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(SyncError::Store(e)),
-            }
-            let outcome = if paid_after_given_up {
-                tracing::error!(
-                    incident = %IncidentKind::PaidAfterGivenUp,
-                    provider_payment_id = %payment.id,
-                    %order_id,
-                    %attempt_id,
-                    stored = %attempt.status,
-                    "the provider took money on an attempt we had given up; recorded on the order for the operator"
-                );
-                SyncOutcome::Incident(IncidentKind::PaidAfterGivenUp)
-            } else if let StatusChange::Advanced(status) = change {
-                tracing::info!(provider_payment_id = %payment.id, %status, "payment status updated");
-                SyncOutcome::Updated(status)
-            } else if money_changed {
-                let ledger = next.ledger();
-                tracing::info!(provider_payment_id = %payment.id, refunded = %ledger.refunded, charged_back = %ledger.charged_back, "captures, refunds or chargebacks updated");
-                SyncOutcome::MoneyUpdated
-            } else {
-                SyncOutcome::Unchanged
-            };
-            if next.has_taken_money() && next.incident.is_none() {
-                self.record_second_payment(order_id, attempt_id)
-                    .await
-                    .map_err(SyncError::Store)?;
-            }
-            return Ok(Applied {
-                outcome,
-                attempt: Some(next),
-            });
+            Verdict::Changed(changes) => changes,
+        };
+        // Only an order that took money is held in memory.
+        if written && attempt.has_taken_money() {
+            self.forget_paid_order(order_id);
         }
-        Err(SyncError::Store(StoreError::Conflict))
-    }
-
-    /// Why `payment` is not the payment of `attempt`, if it is not.
-    fn mismatch(
-        &self,
-        attempt: &PaymentAttempt,
-        payment: &ProviderPayment,
-    ) -> Option<&'static str> {
-        let metadata_matches = payment
-            .metadata
-            .as_ref()
-            .is_some_and(|m| m.order_id == attempt.order_id && m.attempt_id == attempt.id);
-        let same_payment = attempt
-            .provider_payment_id
-            .as_ref()
-            .is_none_or(|id| *id == payment.id);
-        if !metadata_matches {
-            Some("metadata")
-        } else if !same_payment {
-            Some("provider payment id")
-        } else if attempt.amount != payment.amount {
-            Some("amount")
-        } else if payment.mode != self.provider.mode() {
-            Some("mode")
-        } else if self
-            .provider
-            .profile_id()
-            .is_some_and(|expected| payment.profile_id.as_deref() != Some(expected))
-        {
-            Some("profile")
+        if changes.status == StatusChange::Stale && !changes.paid_after_given_up {
+            tracing::info!(provider_payment_id = %payment.id, stored = %attempt.status(), observed = ?payment.status, "stale status ignored");
+        }
+        let outcome = if changes.paid_after_given_up {
+            tracing::error!(
+                incident = %IncidentKind::PaidAfterGivenUp,
+                provider_payment_id = %payment.id,
+                %order_id,
+                %attempt_id,
+                stored = %attempt.status(),
+                "the provider took money on an attempt we had given up; recorded on the order for the operator"
+            );
+            SyncOutcome::Incident(IncidentKind::PaidAfterGivenUp)
+        } else if let StatusChange::Advanced(status) = changes.status {
+            tracing::info!(provider_payment_id = %payment.id, %status, "payment status updated");
+            SyncOutcome::Updated(status)
+        } else if changes.money {
+            let ledger = attempt.ledger();
+            tracing::info!(provider_payment_id = %payment.id, refunded = %ledger.refunded, charged_back = %ledger.charged_back, "captures, refunds or chargebacks updated");
+            SyncOutcome::MoneyUpdated
         } else {
-            None
+            SyncOutcome::Unchanged
+        };
+        if attempt.has_taken_money() && attempt.incident().is_none() {
+            self.record_second_payment(order_id, attempt_id).await?;
         }
+        Ok(Applied {
+            outcome,
+            attempt: Some(attempt),
+        })
     }
 
     /// An attempt that took money while another attempt of the same order
@@ -416,41 +364,44 @@ impl CheckoutService {
         order_id: &OrderId,
         attempt_id: &AttemptId,
     ) -> Result<(), StoreError> {
-        for _ in 0..MAX_WRITE_CONFLICTS {
-            let Some(record) = self.store.load_order(order_id).await? else {
-                return Ok(());
-            };
-            let Some(this) = record.attempts.iter().find(|a| &a.id == attempt_id) else {
-                return Ok(());
-            };
-            let another_paid = record
-                .attempts
-                .iter()
-                .any(|a| &a.id != attempt_id && a.has_taken_money());
-            if !another_paid || this.incident.is_some() {
-                return Ok(());
-            }
-            let mut next = this.clone();
-            let now = OffsetDateTime::now_utc();
-            next.record_incident(IncidentKind::SecondPayment, now);
-            next.bump_version(now);
-            match self.store.update_attempt(&next).await {
-                Ok(()) => {
-                    tracing::error!(
-                        incident = %IncidentKind::SecondPayment,
-                        %order_id,
-                        %attempt_id,
-                        provider_payment_id = next.provider_payment_id.as_ref().map(ProviderPaymentId::as_str),
-                        "a second payment was taken on one order; recorded for the operator to refund"
-                    );
-                    self.forget_paid_order(order_id);
-                    return Ok(());
-                }
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
+        // Another attempt that took money stays so: read once.
+        let Some(record) = self.store.load_order(order_id).await? else {
+            return Ok(());
+        };
+        let another_paid = record
+            .attempts
+            .iter()
+            .any(|a| a.id() != attempt_id && a.has_taken_money());
+        if !another_paid {
+            return Ok(());
         }
-        Err(StoreError::Conflict)
+        let edited = self
+            .change_attempt(order_id, attempt_id, |attempt, now| {
+                Ok::<_, StoreError>(
+                    if attempt.record_incident(IncidentKind::SecondPayment, now) {
+                        Edit::Write(())
+                    } else {
+                        Edit::Keep(())
+                    },
+                )
+            })
+            .await?;
+        if let Some(Edited {
+            attempt,
+            written: true,
+            ..
+        }) = edited
+        {
+            tracing::error!(
+                incident = %IncidentKind::SecondPayment,
+                %order_id,
+                %attempt_id,
+                provider_payment_id = attempt.provider_payment_id().as_ref().map(ProviderPaymentId::as_str),
+                "a second payment was taken on one order; recorded for the operator to refund"
+            );
+            self.forget_paid_order(order_id);
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,8 @@
 //! as its idempotency key, so a timeout, a crash or a second submit never
 //! makes two; then the payment is read back and merged, as a webhook would.
 
-use super::{CheckoutService, MAX_WRITE_CONFLICTS};
+use super::attempt_writes::Edit;
+use super::CheckoutService;
 use crate::ids::RefundId;
 use crate::money::Money;
 use crate::order::OrderId;
@@ -102,10 +103,10 @@ impl CheckoutService {
             .record_refund_request(order_id, payment, refund_id, amount)
             .await?;
         let recorded = attempt
-            .refunds
+            .refunds()
             .iter()
-            .find(|r| r.id == *refund_id)
-            .map(|r| r.status);
+            .find(|r| r.id() == refund_id)
+            .map(|r| r.status());
         match recorded {
             Some(RefundStatus::Requested) | None => {
                 self.send_refund(&attempt, refund_id, amount, Sending::First)
@@ -123,41 +124,41 @@ impl CheckoutService {
     /// refresh before this, and are not requested any more. Only while
     /// the provider keeps the key: an older one is left to the operator.
     pub(super) async fn resend_requested_refunds(&self, seen: &PaymentAttempt) {
-        let attempt = match self.store.load_attempt(&seen.order_id, &seen.id).await {
+        let attempt = match self.store.load_attempt(seen.order_id(), seen.id()).await {
             Ok(Some(attempt)) => attempt,
             Ok(None) => return,
             Err(error) => {
-                tracing::warn!(attempt_id = %seen.id, error = %crate::error_report(&error), "could not read the attempt to resend its refunds");
+                tracing::warn!(attempt_id = %seen.id(), error = %crate::error_report(&error), "could not read the attempt to resend its refunds");
                 return;
             }
         };
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let requested = attempt
-            .refunds
+            .refunds()
             .iter()
-            .filter(|r| r.status == RefundStatus::Requested);
+            .filter(|r| r.status() == RefundStatus::Requested);
         for refund in requested {
-            if now - refund.created_at > RESEND_WITHIN {
+            if now - refund.created_at() > RESEND_WITHIN {
                 tracing::warn!(
                     operator_action = true,
-                    order_id = %attempt.order_id,
-                    refund_id = %refund.id,
+                    order_id = %attempt.order_id(),
+                    refund_id = %refund.id(),
                     "a refund is still requested after the provider forgot its idempotency key: check Mollie's dashboard before refunding again"
                 );
                 continue;
             }
             let again = Sending::Again {
-                recorded_at: refund.created_at,
+                recorded_at: refund.created_at(),
             };
             match self
-                .send_refund(&attempt, &refund.id, refund.amount, again)
+                .send_refund(&attempt, refund.id(), refund.amount(), again)
                 .await
             {
                 Ok(()) => {
-                    tracing::info!(refund_id = %refund.id, "a requested refund was sent again and made")
+                    tracing::info!(refund_id = %refund.id(), "a requested refund was sent again and made")
                 }
                 Err(error) => {
-                    tracing::warn!(refund_id = %refund.id, error = %crate::error_report(&error), "a requested refund could not be sent again")
+                    tracing::warn!(refund_id = %refund.id(), error = %crate::error_report(&error), "a requested refund could not be sent again")
                 }
             }
         }
@@ -173,11 +174,10 @@ impl CheckoutService {
         amount: Money,
         sending: Sending,
     ) -> Result<(), RefundFailure> {
-        let order_id = &attempt.order_id;
-        let provider_payment_id = attempt
-            .provider_payment_id
-            .clone()
-            .expect("an attempt that took money has the provider's id");
+        let order_id = &attempt.order_id();
+        let Some(provider_payment_id) = attempt.payment_that_took_money() else {
+            return Err(RefundError::NotPaid.into());
+        };
         let request = NewRefund {
             refund_id: refund_id.clone(),
             amount,
@@ -185,7 +185,7 @@ impl CheckoutService {
         };
         let created = self
             .provider
-            .create_refund(&provider_payment_id, &request)
+            .create_refund(provider_payment_id, &request)
             .await;
         // Maybe made: it stays requested; the reconciler reads the payment
         // (which shows it, by our id, if it was made) and else sends it
@@ -209,7 +209,7 @@ impl CheckoutService {
             tracing::warn!(%order_id, error = %crate::error_report(error), "could not read the payment back after a refund; its webhook or the reconciler will bring it");
         }
         if let (Err(error), Ok(_)) = (&created, &read_back) {
-            self.fail_requested_refund(order_id, &attempt.id, refund_id, sending)
+            self.fail_requested_refund(order_id, attempt.id(), refund_id, sending)
                 .await?;
             tracing::warn!(%order_id, %refund_id, error = %crate::error_report(error), "the provider refused a refund; recorded as failed unless it may still be in flight");
         }
@@ -232,34 +232,34 @@ impl CheckoutService {
         sending: Sending,
         error: ProviderError,
     ) -> Result<(), RefundFailure> {
-        let order_id = &attempt.order_id;
+        let order_id = &attempt.order_id();
         let read_back = self.refresh_attempt(attempt).await;
         self.forget_paid_order(order_id);
         if let Err(read_error) = &read_back {
             tracing::warn!(%order_id, error = %crate::error_report(read_error), "could not read the payment back after a 409 to a refund; it stays requested");
             return Err(RefundFailure::ProviderUnavailable(error));
         }
-        let Some(stored) = self.store.load_attempt(order_id, &attempt.id).await? else {
+        let Some(stored) = self.store.load_attempt(order_id, attempt.id()).await? else {
             return Err(RefundFailure::ProviderUnavailable(error));
         };
-        match stored.refunds.iter().find(|r| r.id == *refund_id) {
+        match stored.refunds().iter().find(|r| r.id() == refund_id) {
             // Made (reported with our id) meanwhile.
-            Some(ours) if ours.status.counts() && ours.status != RefundStatus::Requested => {
+            Some(ours) if ours.status().counts() && ours.status() != RefundStatus::Requested => {
                 return Ok(())
             }
             // Failed or canceled meanwhile.
-            Some(ours) if !ours.status.counts() => return Err(RefundFailure::NotMade),
+            Some(ours) if !ours.status().counts() => return Err(RefundFailure::NotMade),
             _ => {}
         }
-        let now = OffsetDateTime::now_utc();
-        let Some(blocking) = same_amount_made_recently(&stored.refunds, refund_id, amount, now)
+        let now = self.clock.now();
+        let Some(blocking) = same_amount_made_recently(stored.refunds(), refund_id, amount, now)
         else {
             return Err(RefundFailure::ProviderUnavailable(error));
         };
         // The operator may not be there (a reconciler resend): the order
         // shows it too (Attention::RefundFailed).
-        tracing::warn!(operator_action = true, %order_id, %refund_id, other_refund_id = %blocking.id, "the provider refused a refund as a duplicate of another of the same amount made within the hour; it fails unless its first send may still be in flight: refund again after the hour if the shopper is owed it");
-        self.fail_requested_refund(order_id, &attempt.id, refund_id, sending)
+        tracing::warn!(operator_action = true, %order_id, %refund_id, other_refund_id = %blocking.id(), "the provider refused a refund as a duplicate of another of the same amount made within the hour; it fails unless its first send may still be in flight: refund again after the hour if the shopper is owed it");
+        self.fail_requested_refund(order_id, attempt.id(), refund_id, sending)
             .await?;
         Err(RefundFailure::DuplicateAmount(error))
     }
@@ -273,51 +273,48 @@ impl CheckoutService {
         refund_id: &RefundId,
         amount: Money,
     ) -> Result<PaymentAttempt, RefundFailure> {
-        for _ in 0..MAX_WRITE_CONFLICTS {
-            let record = self
-                .store
-                .load_order(order_id)
-                .await?
-                .ok_or(RefundFailure::UnknownOrder)?;
-            let mut took_money = record
-                .attempts
-                .iter()
-                .filter(|a| a.has_taken_money() && a.provider_payment_id.is_some());
-            // A refund id names one refund, of one payment, however asked.
-            let known = took_money
-                .clone()
-                .find(|a| a.refunds.iter().any(|r| r.id == *refund_id));
-            let chosen = match (known, payment) {
-                (Some(attempt), _) => Some(attempt),
-                (None, Some(id)) => {
-                    let named = took_money
-                        .clone()
-                        .find(|a| a.provider_payment_id.as_ref() == Some(id));
-                    Some(named.ok_or(RefundFailure::UnknownPayment)?)
-                }
-                (None, None) => took_money.next(),
-            };
-            let Some(attempt) = chosen else {
-                return Err(RefundError::NotPaid.into());
-            };
-            let mut next = attempt.clone();
-            let now = OffsetDateTime::now_utc();
-            if next.request_refund(refund_id, amount, now)? == RefundRequested::Again {
-                return Ok(next);
+        let record = self
+            .store
+            .load_order(order_id)
+            .await?
+            .ok_or(RefundFailure::UnknownOrder)?;
+        let mut took_money = record
+            .attempts
+            .iter()
+            .filter(|a| a.payment_that_took_money().is_some());
+        // A refund id names one refund, of one payment, however asked.
+        let known = took_money
+            .clone()
+            .find(|a| a.refunds().iter().any(|r| r.id() == refund_id));
+        let chosen = match (known, payment) {
+            (Some(attempt), _) => Some(attempt),
+            (None, Some(id)) => {
+                let named = took_money
+                    .clone()
+                    .find(|a| a.payment_that_took_money() == Some(id));
+                Some(named.ok_or(RefundFailure::UnknownPayment)?)
             }
-            next.check_again_soon(now, &self.policy.check_schedule);
-            next.bump_version(now);
-            match self.store.update_attempt(&next).await {
-                Ok(()) => {
-                    // The order shows it at once, whatever the provider says.
-                    self.forget_paid_order(order_id);
-                    return Ok(next);
+            (None, None) => took_money.next(),
+        };
+        let Some(chosen) = chosen else {
+            return Err(RefundError::NotPaid.into());
+        };
+        let schedule = &self.policy.check_schedule;
+        let edited = self
+            .change_attempt(order_id, chosen.id(), |attempt, now| {
+                if attempt.request_refund(refund_id, amount, now)? == RefundRequested::Again {
+                    return Ok::<_, RefundFailure>(Edit::Keep(()));
                 }
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
-            }
+                attempt.check_again_soon(now, schedule);
+                Ok(Edit::Write(()))
+            })
+            .await?
+            .ok_or(RefundFailure::UnknownOrder)?;
+        if edited.written {
+            // The order shows it at once, whatever the provider says.
+            self.forget_paid_order(order_id);
         }
-        Err(StoreError::Conflict.into())
+        Ok(edited.attempt)
     }
 
     /// The provider refused a refund it does not report: it failed. Not
@@ -335,25 +332,19 @@ impl CheckoutService {
         if let Sending::Again { recorded_at } = sending {
             let in_flight_for = time::Duration::try_from(self.policy.refund_in_flight_for)
                 .unwrap_or(time::Duration::MAX);
-            if OffsetDateTime::now_utc() - recorded_at < in_flight_for {
+            if self.clock.now() - recorded_at < in_flight_for {
                 tracing::info!(%order_id, %refund_id, "a resent refund was refused while its first send may be in flight; it stays requested");
                 return Ok(());
             }
         }
-        for _ in 0..MAX_WRITE_CONFLICTS {
-            let Some(mut next) = self.store.load_attempt(order_id, attempt_id).await? else {
-                return Ok(());
-            };
-            if !next.fail_requested_refund(refund_id) {
-                return Ok(());
-            }
-            next.bump_version(OffsetDateTime::now_utc());
-            match self.store.update_attempt(&next).await {
-                Ok(()) => return Ok(()),
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Conflict)
+        self.change_attempt(order_id, attempt_id, |attempt, _| {
+            Ok::<_, StoreError>(if attempt.fail_requested_refund(refund_id) {
+                Edit::Write(())
+            } else {
+                Edit::Keep(())
+            })
+        })
+        .await?;
+        Ok(())
     }
 }

@@ -2,4 +2,5 @@
 //! each.
 
 mod refund_properties;
+mod report_properties;
 mod status_properties;

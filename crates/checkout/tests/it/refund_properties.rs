@@ -109,32 +109,32 @@ proptest! {
             // provider's amounts add up to at most that, so only counting
             // one twice could exceed it.
             let ledger = attempt.ledger();
-            prop_assert!(ledger.refunded.minor_units + ledger.charged_back.minor_units <= PAID_CENTS);
+            prop_assert!(ledger.refunded.minor_units() + ledger.charged_back.minor_units() <= PAID_CENTS);
         }
 
-        prop_assert_eq!(attempt.refunds.len(), refunds.len());
+        prop_assert_eq!(attempt.refunds().len(), refunds.len());
         for (i, (_, history)) in refunds.iter().enumerate() {
             let id = ProviderRefundId::parse(&format!("re_{i}")).unwrap();
             let stored: Vec<_> = attempt
-                .refunds
+                .refunds()
                 .iter()
-                .filter(|r| r.provider_refund_id.as_ref() == Some(&id))
+                .filter(|r| r.provider_refund_id().as_ref() == Some(&id))
                 .collect();
             prop_assert_eq!(stored.len(), 1);
-            prop_assert_eq!(stored[0].status, *history.last().unwrap());
+            prop_assert_eq!(stored[0].status(), *history.last().unwrap());
         }
         let counted: i64 = refunds
             .iter()
             .filter(|(_, h)| *h.last().unwrap() == RefundStatus::Refunded)
             .map(|(cents, _)| cents)
             .sum();
-        prop_assert_eq!(attempt.refunded().minor_units, counted);
-        prop_assert_eq!(attempt.chargebacks.len(), chargebacks.len());
+        prop_assert_eq!(attempt.refunded().minor_units(), counted);
+        prop_assert_eq!(attempt.chargebacks().len(), chargebacks.len());
         let charged_back: i64 = chargebacks
             .iter()
             .filter(|(_, reversed)| !reversed)
             .map(|(cents, _)| cents)
             .sum();
-        prop_assert_eq!(attempt.ledger().charged_back.minor_units, charged_back);
+        prop_assert_eq!(attempt.ledger().charged_back.minor_units(), charged_back);
     }
 }

@@ -3,9 +3,9 @@
 //! scripts/test.sh, its URL in SHOP_TEST_AWS_ENDPOINT).
 
 use checkout::{
-    AuditAction, AuditEntry, AuditOutcome, Catalog, CheckoutKey, CheckoutRecord, Money, Order,
-    OrderCursor, PaymentAttempt, PaymentStatus, ProviderChargeback, ProviderChargebackId,
-    ProviderPaymentId, RefundId, Store, StoreError,
+    AuditAction, AuditEntry, AuditOutcome, Catalog, CheckSchedule, CheckoutKey, CheckoutRecord,
+    Money, Order, OrderCursor, PaymentAttempt, PaymentStatus, ProviderChargeback,
+    ProviderChargebackId, ProviderPaymentId, RefundId, Store, StoreError,
 };
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -20,11 +20,11 @@ fn new_order() -> (Order, PaymentAttempt, CheckoutRecord) {
         OffsetDateTime::now_utc(),
     )
     .unwrap();
-    let attempt = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+    let attempt = PaymentAttempt::new(order.id().clone(), order.total(), OffsetDateTime::now_utc());
     let checkout = CheckoutRecord::new(
         CheckoutKey::generate(),
-        order.id.clone(),
-        &order.lines,
+        order.id().clone(),
+        order.lines(),
         OffsetDateTime::now_utc(),
     );
     (order, attempt, checkout)
@@ -36,10 +36,10 @@ async fn creates_and_loads_an_order_with_its_attempt(store: Arc<dyn Store>) {
         .create_order(&order, &attempt, &checkout)
         .await
         .unwrap();
-    let record = store.load_order(&order.id).await.unwrap().expect("stored");
+    let record = store.load_order(order.id()).await.unwrap().expect("stored");
     assert_eq!(record.order, order);
     assert_eq!(record.attempts, vec![attempt.clone()]);
-    let loaded = store.load_attempt(&order.id, &attempt.id).await.unwrap();
+    let loaded = store.load_attempt(order.id(), attempt.id()).await.unwrap();
     assert_eq!(loaded, Some(attempt));
     assert_eq!(
         store
@@ -62,11 +62,11 @@ async fn keeps_an_attempts_refunds_and_chargebacks(store: Arc<dyn Store>) {
     let mut next = attempt.clone();
     next.observe(PaymentStatus::Paid);
     let refund_id = RefundId::generate();
-    next.request_refund(&refund_id, Money::new(100, order.total.currency), now)
+    next.request_refund(&refund_id, Money::new(100, order.total().currency()), now)
         .unwrap();
     let chargeback = |reversed_at| ProviderChargeback {
         id: ProviderChargebackId::parse("chb_contract1").unwrap(),
-        amount: Money::new(200, order.total.currency),
+        amount: Money::new(200, order.total().currency()),
         reason: Some("Account closed".into()),
         reversed_at,
     };
@@ -74,11 +74,11 @@ async fn keeps_an_attempts_refunds_and_chargebacks(store: Arc<dyn Store>) {
     next.merge_provider_money(&[], &[chargeback(Some(now))], now);
     next.bump_version(now);
     store.update_attempt(&next).await.unwrap();
-    let loaded = store.load_attempt(&order.id, &attempt.id).await.unwrap();
+    let loaded = store.load_attempt(order.id(), attempt.id()).await.unwrap();
     assert_eq!(loaded.as_ref(), Some(&next));
     let loaded = loaded.unwrap();
-    assert_eq!(loaded.refunds[0].id, refund_id);
-    assert_eq!(loaded.chargebacks[0].reversed_at, Some(now));
+    assert_eq!(loaded.refunds()[0].id(), &refund_id);
+    assert_eq!(loaded.chargebacks()[0].reversed_at, Some(now));
 }
 
 async fn refuses_to_create_an_order_twice(store: Arc<dyn Store>) {
@@ -88,14 +88,14 @@ async fn refuses_to_create_an_order_twice(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let mut other_attempt =
-        PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
-    other_attempt.status = PaymentStatus::Paid;
+        PaymentAttempt::new(order.id().clone(), order.total(), OffsetDateTime::now_utc());
+    other_attempt.observe(PaymentStatus::Paid);
     assert_eq!(
         store.create_order(&order, &other_attempt, &checkout).await,
         Err(StoreError::AlreadyExists)
     );
     // Neither item of the refused transaction was written.
-    let record = store.load_order(&order.id).await.unwrap().unwrap();
+    let record = store.load_order(order.id()).await.unwrap().unwrap();
     assert_eq!(record.attempts, vec![attempt]);
 }
 
@@ -125,7 +125,7 @@ async fn writes_attempts_only_over_the_version_they_were_read_with(store: Arc<dy
     );
 
     let stored = store
-        .load_attempt(&order.id, &attempt.id)
+        .load_attempt(order.id(), attempt.id())
         .await
         .unwrap()
         .unwrap();
@@ -141,7 +141,7 @@ async fn concurrent_writers_never_lose_an_update(store: Arc<dyn Store>) {
     // Eight writers each bump the version once, re-reading after a conflict.
     let writers = (0..8).map(|_| {
         let store = store.clone();
-        let (order_id, attempt_id) = (order.id.clone(), attempt.id.clone());
+        let (order_id, attempt_id) = (order.id().clone(), attempt.id().clone());
         tokio::spawn(async move {
             let mut conflicts = 0;
             loop {
@@ -163,11 +163,11 @@ async fn concurrent_writers_never_lose_an_update(store: Arc<dyn Store>) {
         writer.await.unwrap();
     }
     let stored = store
-        .load_attempt(&order.id, &attempt.id)
+        .load_attempt(order.id(), attempt.id())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.version, attempt.version + 8);
+    assert_eq!(stored.version(), attempt.version() + 8);
 }
 
 async fn a_checkout_key_creates_one_order(store: Arc<dyn Store>) {
@@ -191,7 +191,7 @@ async fn a_checkout_key_creates_one_order(store: Arc<dyn Store>) {
             .await,
         Err(StoreError::AlreadyExists)
     );
-    assert_eq!(store.load_order(&other.id).await.unwrap(), None);
+    assert_eq!(store.load_order(other.id()).await.unwrap(), None);
     assert_eq!(
         store.find_checkout(&checkout.key).await.unwrap(),
         Some(checkout)
@@ -218,7 +218,7 @@ async fn an_expired_checkout_key_is_forgotten(store: Arc<dyn Store>) {
             .await
             .unwrap()
             .map(|r| r.order_id),
-        Some(other.id)
+        Some(other.id().clone())
     );
 }
 
@@ -226,19 +226,18 @@ async fn attempts_are_added_one_at_a_time(store: Arc<dyn Store>) {
     let (order, first, checkout) = new_order();
     store.create_order(&order, &first, &checkout).await.unwrap();
     // Two shoppers' tabs both read version 1 and both try a new attempt.
-    let mut next = order.clone();
-    next.version += 1;
-    let second = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
-    let rival = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+    let next = order.for_new_attempt();
+    let second = PaymentAttempt::new(order.id().clone(), order.total(), OffsetDateTime::now_utc());
+    let rival = PaymentAttempt::new(order.id().clone(), order.total(), OffsetDateTime::now_utc());
     store.add_attempt(&next, &second).await.unwrap();
     assert_eq!(
         store.add_attempt(&next, &rival).await,
         Err(StoreError::Conflict)
     );
-    let record = store.load_order(&order.id).await.unwrap().unwrap();
-    assert_eq!(record.order.version, 2);
-    let ids: Vec<_> = record.attempts.iter().map(|a| a.id.clone()).collect();
-    assert_eq!(ids, vec![first.id, second.id]);
+    let record = store.load_order(order.id()).await.unwrap().unwrap();
+    assert_eq!(record.order.version(), 2);
+    let ids: Vec<_> = record.attempts.iter().map(|a| a.id().clone()).collect();
+    assert_eq!(ids, vec![first.id().clone(), second.id().clone()]);
 }
 
 /// Writes that arrive together (the embedded store commits them as one
@@ -260,7 +259,9 @@ async fn writes_that_arrive_together_each_get_their_own_answer(store: Arc<dyn St
         next.bump_version(OffsetDateTime::now_utc());
         // Read with a version that was never stored.
         let mut stale = attempt.clone();
-        stale.version += 5;
+        for _ in 0..5 {
+            stale.bump_version(OffsetDateTime::now_utc());
+        }
         stale.observe(PaymentStatus::Failed);
         stale.bump_version(OffsetDateTime::now_utc());
         [(next, true), (stale, false)].map(|(write, valid)| {
@@ -277,10 +278,10 @@ async fn writes_that_arrive_together_each_get_their_own_answer(store: Arc<dyn St
         }
     }
     for (order, attempt) in &orders {
-        let record = store.load_order(&order.id).await.unwrap().unwrap();
+        let record = store.load_order(order.id()).await.unwrap().unwrap();
         assert_eq!(record.attempts.len(), 1);
-        assert_eq!(record.attempts[0].status, PaymentStatus::Open);
-        assert_eq!(record.attempts[0].version, attempt.version + 1);
+        assert_eq!(record.attempts[0].status(), PaymentStatus::Open);
+        assert_eq!(record.attempts[0].version(), attempt.version() + 1);
     }
 }
 
@@ -293,9 +294,10 @@ async fn lists_attempts_due_a_check_longest_overdue_first(store: Arc<dyn Store>)
         (PaymentStatus::Pending, 60),
         (PaymentStatus::Created, 10),
     ] {
-        let (order, mut attempt, checkout) = new_order();
-        attempt.next_check_at = Some(now - time::Duration::minutes(overdue_minutes));
-        attempt.status = status;
+        let (order, attempt, checkout) = new_order();
+        let mut attempt =
+            attempt.with_first_check(now - time::Duration::minutes(overdue_minutes), &at_once());
+        attempt.observe(status);
         store
             .create_order(&order, &attempt, &checkout)
             .await
@@ -303,25 +305,32 @@ async fn lists_attempts_due_a_check_longest_overdue_first(store: Arc<dyn Store>)
         created.push(attempt);
     }
     // Created long ago, but its next check is in the future (backed off).
-    let (order, mut later, checkout) = new_order();
-    later.created_at = now - time::Duration::days(3);
-    later.next_check_at = Some(now + time::Duration::hours(1));
+    let (order, _, checkout) = new_order();
+    let later = PaymentAttempt::new(
+        order.id().clone(),
+        order.total(),
+        now - time::Duration::days(3),
+    )
+    .with_first_check(now + time::Duration::hours(1), &at_once());
     store.create_order(&order, &later, &checkout).await.unwrap();
 
     let due = store.due_attempts(now, 1_000).await.unwrap();
-    let ids: Vec<_> = due.iter().map(|a| &a.id).collect();
+    let ids: Vec<_> = due.iter().map(|a| a.id()).collect();
     let position = |id| ids.iter().position(|x| *x == id);
     let (pending, open, unconfirmed) = (
-        position(&created[2].id).expect("pending is due"),
-        position(&created[0].id).expect("open is due"),
-        position(&created[3].id).expect("created is due"),
+        position(created[2].id()).expect("pending is due"),
+        position(created[0].id()).expect("open is due"),
+        position(created[3].id()).expect("created is due"),
     );
     assert!(
         pending < open && open < unconfirmed,
         "longest overdue first"
     );
-    assert!(!ids.contains(&&created[1].id), "a paid attempt is not due");
-    assert!(!ids.contains(&&later.id), "a backed-off attempt is not due");
+    assert!(!ids.contains(&created[1].id()), "a paid attempt is not due");
+    assert!(
+        !ids.contains(&later.id()),
+        "a backed-off attempt is not due"
+    );
     assert!(due.iter().all(|a| a.is_live() && a.due_at() <= now));
 
     // Once final, it drops out; once rescheduled, it waits.
@@ -330,13 +339,19 @@ async fn lists_attempts_due_a_check_longest_overdue_first(store: Arc<dyn Store>)
     paid.bump_version(now);
     store.update_attempt(&paid).await.unwrap();
     let mut rescheduled = created[2].clone();
-    rescheduled.next_check_at = Some(now + time::Duration::minutes(5));
+    rescheduled.schedule_next_check(
+        now,
+        &CheckSchedule {
+            first_check_after: std::time::Duration::from_secs(300),
+            max_interval: std::time::Duration::from_secs(300),
+        },
+    );
     rescheduled.bump_version(now);
     store.update_attempt(&rescheduled).await.unwrap();
     let due = store.due_attempts(now, 1_000).await.unwrap();
     assert!(due
         .iter()
-        .all(|a| a.id != paid.id && a.id != rescheduled.id));
+        .all(|a| a.id() != paid.id() && a.id() != rescheduled.id()));
 }
 
 async fn finds_an_attempt_by_its_provider_payment_id(store: Arc<dyn Store>) {
@@ -390,33 +405,32 @@ async fn refused_writes_get_the_same_error_from_every_store(store: Arc<dyn Store
     // The same order again, under another checkout key.
     let other_key = CheckoutRecord::new(
         CheckoutKey::generate(),
-        order.id.clone(),
-        &order.lines,
+        order.id().clone(),
+        order.lines(),
         OffsetDateTime::now_utc(),
     );
-    let again = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+    let again = PaymentAttempt::new(order.id().clone(), order.total(), OffsetDateTime::now_utc());
     assert_eq!(
         store.create_order(&order, &again, &other_key).await,
         Err(StoreError::AlreadyExists)
     );
     // An attempt that exists already, over the right order version.
-    let mut next_order = order.clone();
-    next_order.version += 1;
+    let next_order = order.for_new_attempt();
     assert_eq!(
         store.add_attempt(&next_order, &attempt).await,
         Err(StoreError::Conflict),
         "adding an existing attempt"
     );
     // A stale order version.
-    let mut stale_order = order.clone();
-    stale_order.version += 2;
+    let stale_order = order.for_new_attempt().for_new_attempt();
     assert_eq!(
         store.add_attempt(&stale_order, &again).await,
         Err(StoreError::Conflict),
         "adding over a stale order version"
     );
     // An attempt that was never stored.
-    let mut never = PaymentAttempt::new(order.id.clone(), order.total, OffsetDateTime::now_utc());
+    let mut never =
+        PaymentAttempt::new(order.id().clone(), order.total(), OffsetDateTime::now_utc());
     never.bump_version(OffsetDateTime::now_utc());
     assert_eq!(
         store.update_attempt(&never).await,
@@ -424,7 +438,7 @@ async fn refused_writes_get_the_same_error_from_every_store(store: Arc<dyn Store
         "updating an attempt that does not exist"
     );
     // Nothing of the refused writes is there.
-    let record = store.load_order(&order.id).await.unwrap().unwrap();
+    let record = store.load_order(order.id()).await.unwrap().unwrap();
     assert_eq!(record.order, order);
     assert_eq!(record.attempts, vec![attempt]);
 }
@@ -433,11 +447,11 @@ async fn refused_writes_get_the_same_error_from_every_store(store: Arc<dyn Store
 async fn order_created_at(store: &dyn Store, at: OffsetDateTime) -> Order {
     let catalog = Catalog::bundled();
     let order = Order::new(vec![catalog.price_line("mug", 1).unwrap()], at).unwrap();
-    let attempt = PaymentAttempt::new(order.id.clone(), order.total, at);
+    let attempt = PaymentAttempt::new(order.id().clone(), order.total(), at);
     let checkout = CheckoutRecord::new(
         CheckoutKey::generate(),
-        order.id.clone(),
-        &order.lines,
+        order.id().clone(),
+        order.lines(),
         OffsetDateTime::now_utc(),
     );
     store
@@ -468,14 +482,14 @@ async fn lists_orders_newest_first_in_pages(store: Arc<dyn Store>) {
         created.push(order_created_at(store.as_ref(), at).await);
     }
     // Adding an attempt rewrites the order (its version): still listed once.
-    let mut first = created[0].clone();
-    first.version += 1;
-    let again = PaymentAttempt::new(first.id.clone(), first.total, now);
+    let first = created[0].for_new_attempt();
+    let again = PaymentAttempt::new(first.id().clone(), first.total(), now);
     store.add_attempt(&first, &again).await.unwrap();
     created[0] = first;
 
     let mut expected = created.clone();
-    expected.sort_by(|a, b| (b.created_at, b.id.as_str()).cmp(&(a.created_at, a.id.as_str())));
+    expected
+        .sort_by(|a, b| (b.created_at(), b.id().as_str()).cmp(&(a.created_at(), a.id().as_str())));
     let mut listed = Vec::new();
     let mut after: Option<OrderCursor> = None;
     let mut pages = 0;
@@ -506,7 +520,7 @@ async fn keeps_an_orders_audit_log(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let other = checkout::OrderId::generate();
-    assert_eq!(store.audit_log(&order.id).await.unwrap(), vec![]);
+    assert_eq!(store.audit_log(order.id()).await.unwrap(), vec![]);
     let at = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
     let entry = |order_id: &checkout::OrderId, seconds: i64, action, outcome| AuditEntry {
         order_id: order_id.clone(),
@@ -516,19 +530,19 @@ async fn keeps_an_orders_audit_log(store: Arc<dyn Store>) {
         outcome,
     };
     let entries = vec![
-        entry(&order.id, 0, AuditAction::Refresh, AuditOutcome::Done),
+        entry(order.id(), 0, AuditAction::Refresh, AuditOutcome::Done),
         entry(
-            &order.id,
+            order.id(),
             1,
             AuditAction::Refund {
                 refund_id: RefundId::generate(),
-                amount: Money::new(500, order.total.currency),
+                amount: Money::new(500, order.total().currency()),
                 reason: "damaged in transit".into(),
             },
             AuditOutcome::Refused("more than remains".into()),
         ),
         entry(
-            &order.id,
+            order.id(),
             2,
             AuditAction::ReleaseAuthorization,
             AuditOutcome::Failed("the provider is unavailable".into()),
@@ -542,10 +556,10 @@ async fn keeps_an_orders_audit_log(store: Arc<dyn Store>) {
         .append_audit(&entry(&other, 0, AuditAction::Refresh, AuditOutcome::Done))
         .await
         .unwrap();
-    assert_eq!(store.audit_log(&order.id).await.unwrap(), entries);
+    assert_eq!(store.audit_log(order.id()).await.unwrap(), entries);
     assert_eq!(store.audit_log(&other).await.unwrap().len(), 1);
     // The order's own record is untouched by its log.
-    let record = store.load_order(&order.id).await.unwrap().unwrap();
+    let record = store.load_order(order.id()).await.unwrap().unwrap();
     assert_eq!(record.attempts, vec![attempt]);
 }
 
@@ -653,7 +667,7 @@ async fn the_embedded_store_reopens_with_every_write() {
                     .create_order(&order, &attempt, &checkout)
                     .await
                     .unwrap();
-                order.id
+                order.id().clone()
             })
         })
         .collect();
@@ -682,18 +696,18 @@ async fn dynamodb_reads_orders_written_before_the_attempt_copies() {
         .create_order(&order, &attempt, &checkout)
         .await
         .unwrap();
-    let written = dynamo.load_order(&order.id).await.unwrap().unwrap();
+    let written = dynamo.load_order(order.id()).await.unwrap().unwrap();
     client
         .update_item()
         .table_name(&table)
-        .key("pk", AttributeValue::S(format!("ORDER#{}", order.id)))
+        .key("pk", AttributeValue::S(format!("ORDER#{}", order.id())))
         .key("sk", AttributeValue::S("ORDER".into()))
         .update_expression("REMOVE attempts_inline, #copy")
-        .expression_attribute_names("#copy", format!("attempt#{}", attempt.id))
+        .expression_attribute_names("#copy", format!("attempt#{}", attempt.id()))
         .send()
         .await
         .unwrap();
-    let old = dynamo.load_order(&order.id).await.unwrap().unwrap();
+    let old = dynamo.load_order(order.id()).await.unwrap().unwrap();
     assert_eq!(old, written);
     assert_eq!(old.attempts, vec![attempt]);
 }
@@ -720,8 +734,8 @@ async fn dynamodb_finds_a_just_recorded_payment_without_the_index() {
     client
         .update_item()
         .table_name(&table)
-        .key("pk", AttributeValue::S(format!("ORDER#{}", order.id)))
-        .key("sk", AttributeValue::S(format!("ATTEMPT#{}", attempt.id)))
+        .key("pk", AttributeValue::S(format!("ORDER#{}", order.id())))
+        .key("sk", AttributeValue::S(format!("ATTEMPT#{}", attempt.id())))
         .update_expression("REMOVE gsi1pk")
         .send()
         .await
@@ -922,3 +936,11 @@ fn uuid_like() -> String {
 
 contract!(embedded_store, embedded());
 contract!(dynamodb_store, dynamodb().await);
+
+/// A check schedule whose first check is due at once.
+fn at_once() -> CheckSchedule {
+    CheckSchedule {
+        first_check_after: std::time::Duration::ZERO,
+        max_interval: std::time::Duration::from_secs(3600),
+    }
+}
