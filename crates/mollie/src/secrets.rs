@@ -59,25 +59,7 @@ pub async fn secret_string_version(
     secret_id: &str,
     version_id: &str,
 ) -> Result<String, SecretError> {
-    let output = client
-        .get_secret_value()
-        .secret_id(secret_id)
-        .version_id(version_id)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception())
-            {
-                SecretError::NotFound(format!("{secret_id} (version {version_id})"))
-            } else {
-                SecretError::Unavailable(DisplayErrorContext(e).to_string())
-            }
-        })?;
-    output
-        .secret_string()
-        .map(str::to_owned)
-        .ok_or_else(|| SecretError::NoString(secret_id.to_owned()))
+    read_secret_string(client, secret_id, Some(version_id)).await
 }
 
 /// The secret's string value, by ARN or name.
@@ -87,16 +69,29 @@ pub async fn secret_string_version(
 /// [`SecretError`] when Secrets Manager cannot be reached, the secret does
 /// not exist or has no string; the message never holds the secret.
 pub async fn secret_string(client: &Client, secret_id: &str) -> Result<String, SecretError> {
+    read_secret_string(client, secret_id, None).await
+}
+
+/// The current string of the secret, or of one version by its id.
+async fn read_secret_string(
+    client: &Client,
+    secret_id: &str,
+    version_id: Option<&str>,
+) -> Result<String, SecretError> {
     let output = client
         .get_secret_value()
         .secret_id(secret_id)
+        .set_version_id(version_id.map(str::to_owned))
         .send()
         .await
         .map_err(|e| {
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception())
             {
-                SecretError::NotFound(secret_id.to_owned())
+                SecretError::NotFound(match version_id {
+                    Some(version) => format!("{secret_id} (version {version})"),
+                    None => secret_id.to_owned(),
+                })
             } else {
                 SecretError::Unavailable(DisplayErrorContext(e).to_string())
             }

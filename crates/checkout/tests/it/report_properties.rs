@@ -5,6 +5,7 @@
 //! leaves the attempt as it was, money is taken back only from an attempt
 //! that took it, and an unexpected `paid` is recorded, never dropped.
 
+use crate::stage;
 use checkout::{
     apply_report, Currency, IncidentKind, Money, OrderId, OurAccount, PaymentAttempt,
     PaymentMetadata, PaymentMode, PaymentStatus, ProviderPayment, ProviderPaymentId,
@@ -134,16 +135,6 @@ fn any_refunds() -> impl Strategy<Value = Vec<(i64, RefundStatus)>> {
         // Two at most: never more than was paid, as at the provider.
         0..=2,
     )
-}
-
-fn stage(status: PaymentStatus) -> u8 {
-    use PaymentStatus::*;
-    match status {
-        Created => 0,
-        Open => 1,
-        Pending | Authorized => 2,
-        _ => 3,
-    }
 }
 
 proptest! {

@@ -3,6 +3,7 @@
 //! only moves forward, never leaves a final status, and ends at the
 //! provider's real status once that status has been observed.
 
+use crate::stage;
 use checkout::{PaymentStatus, StatusChange};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
@@ -27,16 +28,6 @@ fn provider_history() -> impl Strategy<Value = Vec<PaymentStatus>> {
             history.push(last);
             history
         })
-}
-
-fn stage(status: PaymentStatus) -> u8 {
-    use PaymentStatus::*;
-    match status {
-        Created => 0,
-        Open => 1,
-        Pending | Authorized => 2,
-        _ => 3,
-    }
 }
 
 fn apply_all(observations: &[PaymentStatus]) -> (PaymentStatus, usize) {
