@@ -17,7 +17,7 @@ rustup target add aarch64-unknown-linux-gnu
 zip_bytes=$(stat -c %s target/lambda-arm64-zip/server/bootstrap.zip)
 echo "arm64 function zip: $zip_bytes bytes"
 
-cargo build --release -p server -p bench --bin server --bin lambda_hello
+cargo build --release -p server -p bench --bin server --bin lambda-hello
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 target/tools/venv/bin/moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
 moto_pid=$!
@@ -28,7 +28,7 @@ export SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="http://127.0.0.1:$port" SHOP_
 export LEPTOS_OUTPUT_NAME=shop LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true LEPTOS_ENV=PROD RUST_LOG=warn
 target/release/server create-table >/dev/null
 python3 scripts/lambda_coldstart.py "$CARGO_LAMBDA" 5 \
-  shop-on-lambda=target/release/server hello=target/release/lambda_hello
+  shop-on-lambda=target/release/server hello=target/release/lambda-hello
 # The plain server: process start to first 200 on /health.
 python3 - <<'PY'
 import os, socket, statistics, subprocess, time, urllib.request

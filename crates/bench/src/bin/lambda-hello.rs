@@ -1,5 +1,6 @@
-//! The bench's Lambda reference: a bare lambda_http function answering
-//! "hello", started by cargo lambda watch beside the shop's function.
+//! The Lambda reference: a bare lambda_http function answering "hello",
+//! beside which the shop's function is measured (the bench and
+//! scripts/lambda-figures.sh start it in cargo lambda watch).
 
 use lambda_http::{run, service_fn, Body, Error, Request, Response};
 
