@@ -347,14 +347,7 @@ async fn a_create_that_returns_after_the_attempt_was_given_up_is_canceled_not_sh
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reconciler_reaches_a_new_attempt_however_many_old_ones_stay_open() {
-    let policy = ReconcilePolicy {
-        check_schedule: CheckSchedule {
-            first_check_after: Duration::from_millis(50),
-            max_interval: Duration::from_secs(60),
-        },
-        ..ReconcilePolicy::default()
-    };
-    let shop = harness(StoreKind::Embedded, policy).await;
+    let shop = harness(StoreKind::Embedded, first_check_at_once()).await;
     let config = server::reconciler::ReconcilerConfig {
         interval: Duration::from_millis(10),
         batch: 2,
@@ -385,14 +378,7 @@ async fn the_reconciler_reaches_a_new_attempt_however_many_old_ones_stay_open() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reconcile_pass_stops_starting_checks_when_its_time_is_spent() {
-    let policy = ReconcilePolicy {
-        check_schedule: CheckSchedule {
-            first_check_after: Duration::from_millis(50),
-            max_interval: Duration::from_secs(60),
-        },
-        ..ReconcilePolicy::default()
-    };
-    let shop = harness(StoreKind::Embedded, policy).await;
+    let shop = harness(StoreKind::Embedded, first_check_at_once()).await;
     for _ in 0..6 {
         shop.buy().await;
     }
@@ -448,4 +434,16 @@ async fn a_slow_provider_gets_the_webhook_a_503_within_its_time_bound() {
         .complete_payment(&provider_id, PaymentStatus::Paid));
     shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(3))
         .await;
+}
+
+/// New attempts are due for the reconciler almost at once (50 ms), and
+/// stay due within a minute however often they were checked.
+fn first_check_at_once() -> ReconcilePolicy {
+    ReconcilePolicy {
+        check_schedule: CheckSchedule {
+            first_check_after: Duration::from_millis(50),
+            max_interval: Duration::from_secs(60),
+        },
+        ..ReconcilePolicy::default()
+    }
 }

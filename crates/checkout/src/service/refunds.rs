@@ -174,7 +174,7 @@ impl CheckoutService {
         amount: Money,
         sending: Sending,
     ) -> Result<(), RefundFailure> {
-        let order_id = &attempt.order_id();
+        let order_id = attempt.order_id();
         let Some(provider_payment_id) = attempt.payment_that_took_money() else {
             return Err(RefundError::NotPaid.into());
         };
@@ -232,7 +232,7 @@ impl CheckoutService {
         sending: Sending,
         error: ProviderError,
     ) -> Result<(), RefundFailure> {
-        let order_id = &attempt.order_id();
+        let order_id = attempt.order_id();
         let read_back = self.refresh_attempt(attempt).await;
         self.forget_paid_order(order_id);
         if let Err(read_error) = &read_back {
