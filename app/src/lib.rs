@@ -7,16 +7,16 @@
 // browser never needs its code: compiled for the wasm build, its server
 // functions' client halves alone added 177 bytes to the storefront's bundle.
 #[cfg(feature = "ssr")]
-pub mod admin;
+pub mod back_office;
 #[cfg(not(feature = "ssr"))]
-mod admin {
+mod back_office {
     use leptos::prelude::*;
 
     #[component]
-    pub fn AdminOrders() -> impl IntoView {}
+    pub fn BackOfficeOrders() -> impl IntoView {}
 
     #[component]
-    pub fn AdminOrder() -> impl IntoView {}
+    pub fn BackOfficeOrder() -> impl IntoView {}
 }
 pub mod api;
 mod storefront;
@@ -70,8 +70,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=Storefront ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=ThankYou ssr=SsrMode::Async/>
-                    <Route path=path!("/admin") view=admin::AdminOrders ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/orders/:id") view=admin::AdminOrder ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=back_office::BackOfficeOrders ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/orders/:id") view=back_office::BackOfficeOrder ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -114,8 +114,8 @@ pub mod security {
     /// only when operators are configured (otherwise the back office is off).
     #[derive(Clone, Debug)]
     pub struct OperatorAccess {
-        pub operators: operators::Operators,
-        pub sessions: operators::Sessions,
+        pub operators: ::back_office::Operators,
+        pub sessions: ::back_office::Sessions,
         /// Failed sign-ins allowed per account and per client, counted in
         /// the store (shared by every process).
         pub sign_in_limits: checkout::SignInLimits,

@@ -59,8 +59,8 @@ pub fn operator_access_from(
         tracing::info!("back office off: SHOP_ADMIN_OPERATORS is not set");
         return Ok(None);
     };
-    let operators =
-        operators::Operators::parse(accounts).map_err(|e| format!("SHOP_ADMIN_OPERATORS: {e}"))?;
+    let operators = back_office::Operators::parse(accounts)
+        .map_err(|e| format!("SHOP_ADMIN_OPERATORS: {e}"))?;
     let Some(secret) = &secrets.session_secret else {
         return Err(
             "SHOP_SESSION_SECRET is required with SHOP_ADMIN_OPERATORS: it signs the back office's sessions (e.g. `openssl rand -base64 48`)"
@@ -68,7 +68,7 @@ pub fn operator_access_from(
         );
     };
     let lifetime = time::Duration::hours(i64::try_from(config.session_hours).unwrap_or(i64::MAX));
-    let sessions = operators::Sessions::new(secret.as_bytes(), lifetime, https)
+    let sessions = back_office::Sessions::new(secret.as_bytes(), lifetime, https)
         .map_err(|e| format!("SHOP_SESSION_SECRET: {e}"))?;
     Ok(Some(app::security::OperatorAccess {
         operators,

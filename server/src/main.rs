@@ -189,7 +189,7 @@ fn hash_password() -> Result<(), String> {
     if password.chars().count() < 12 {
         return Err("a password must have at least 12 characters".to_owned());
     }
-    println!("{}", operators::hash_password(password));
+    println!("{}", back_office::hash_password(password));
     Ok(())
 }
 

@@ -51,7 +51,10 @@ pub(crate) async fn sign_in(shop: &Harness) -> String {
 }
 
 /// Each admin server function with its form fields, for `order`.
-fn admin_calls(order: &str, refund_id: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+fn back_office_calls(
+    order: &str,
+    refund_id: &str,
+) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     vec![
         ("orders", vec![]),
         ("order", vec![("order_id", order.to_owned())]),
@@ -111,7 +114,7 @@ async fn without_a_session_every_admin_function_answers_401_and_changes_nothing(
     let refund_id = RefundId::generate().to_string();
     let forged = format!("operator_session={OPERATOR}|99999999999");
     for cookie in [None, Some(forged.as_str())] {
-        for (function, form) in admin_calls(order_id.as_str(), &refund_id) {
+        for (function, form) in back_office_calls(order_id.as_str(), &refund_id) {
             let mut request = client()
                 .post(format!("{}/api/admin/{function}", shop.shop_url))
                 .form(&form);
@@ -155,7 +158,7 @@ async fn a_cross_site_request_is_refused_even_with_a_session() {
         ("sec-fetch-site", "cross-site"),
         ("origin", "https://evil.example"),
     ] {
-        for (function, form) in admin_calls(order_id.as_str(), &refund_id) {
+        for (function, form) in back_office_calls(order_id.as_str(), &refund_id) {
             let response = client()
                 .post(format!("{}/api/admin/{function}", shop.shop_url))
                 .header(COOKIE, &session)

@@ -46,7 +46,7 @@ pub const OPERATOR_PASSWORD: &str = "correct horse battery staple";
 /// and SHOP_SESSION_SECRET would give them (hashed once per test binary).
 pub fn operator_secrets() -> OperatorSecrets {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let hash = HASH.get_or_init(|| operators::hash_password(OPERATOR_PASSWORD));
+    let hash = HASH.get_or_init(|| back_office::hash_password(OPERATOR_PASSWORD));
     OperatorSecrets {
         accounts: Some(format!("{OPERATOR}:{hash}")),
         session_secret: Some("a test secret of at least thirty-two bytes".into()),

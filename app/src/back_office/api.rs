@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// type, not the storefront's [`ShopError`](crate::api::ShopError), so
 /// that nothing of the back office reaches the storefront's wasm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum AdminError {
+pub enum BackOfficeError {
     /// No signed-in operator (401): the pages show the sign-in form.
     #[error("{0}")]
     SignInRequired(String),
@@ -25,7 +25,7 @@ pub enum AdminError {
     Call(ServerFnErrorErr),
 }
 
-impl FromServerFnError for AdminError {
+impl FromServerFnError for BackOfficeError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
@@ -42,7 +42,7 @@ impl FromServerFnError for AdminError {
     }
 }
 
-impl AdminError {
+impl BackOfficeError {
     /// In the operator's words.
     pub fn text(&self) -> String {
         match self {
@@ -83,7 +83,7 @@ pub struct OrderListView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminLineView {
+pub struct BackOfficeLineView {
     pub name: String,
     pub sku: Option<String>,
     pub quantity: u32,
@@ -149,13 +149,13 @@ pub struct AuditView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminOrderView {
+pub struct BackOfficeOrderView {
     pub operator: String,
     pub id: String,
     pub created_at: String,
     pub status: String,
     pub attention: Vec<String>,
-    pub lines: Vec<AdminLineView>,
+    pub lines: Vec<BackOfficeLineView>,
     pub total: String,
     pub paid: Option<String>,
     pub refunded: Option<String>,
@@ -184,7 +184,7 @@ pub struct AdminOrderView {
 /// guessing is bounded across every process; past the limit a sign-in is
 /// refused before its password is checked.
 #[server(endpoint = "admin/sign_in")]
-pub async fn admin_sign_in(name: String, password: String) -> Result<(), AdminError> {
+pub async fn back_office_sign_in(name: String, password: String) -> Result<(), BackOfficeError> {
     let access = ssr::access()?;
     let service = ssr::service()?;
     let name = name.trim().to_owned();
@@ -253,7 +253,7 @@ pub async fn admin_sign_in(name: String, password: String) -> Result<(), AdminEr
 /// Signs the operator out everywhere: every session of theirs issued
 /// until now ends, on every process, not only this browser's cookie.
 #[server(endpoint = "admin/sign_out")]
-pub async fn admin_sign_out() -> Result<(), AdminError> {
+pub async fn back_office_sign_out() -> Result<(), BackOfficeError> {
     let access = ssr::access()?;
     if let Ok(operator) = ssr::operator().await {
         ssr::service()?
@@ -271,11 +271,11 @@ pub async fn admin_sign_out() -> Result<(), AdminError> {
 /// empty), a page at a time (`after`: the previous page's `next`), or the
 /// order whose id or Mollie payment id is `search`.
 #[server(endpoint = "admin/orders")]
-pub async fn admin_orders(
+pub async fn back_office_orders(
     after: Option<String>,
     search: Option<String>,
     status: Option<String>,
-) -> Result<OrderListView, AdminError> {
+) -> Result<OrderListView, BackOfficeError> {
     use checkout::OrderFilter;
     let operator = ssr::operator().await?;
     let service = ssr::service()?;
@@ -341,7 +341,9 @@ pub async fn admin_orders(
 /// One order with everything about its money and its audit log; `None`
 /// for an unknown order.
 #[server(endpoint = "admin/order")]
-pub async fn admin_order(order_id: String) -> Result<Option<AdminOrderView>, AdminError> {
+pub async fn back_office_order(
+    order_id: String,
+) -> Result<Option<BackOfficeOrderView>, BackOfficeError> {
     let operator = ssr::operator().await?;
     let Some(id) = checkout::OrderId::parse(&order_id) else {
         crate::api::ssr_set_status(http::StatusCode::NOT_FOUND);
@@ -364,7 +366,7 @@ pub async fn admin_order(order_id: String) -> Result<Option<AdminOrderView>, Adm
 
 /// Reads the order's payments from Mollie again.
 #[server(endpoint = "admin/refresh")]
-pub async fn admin_refresh(order_id: String) -> Result<(), AdminError> {
+pub async fn back_office_refresh(order_id: String) -> Result<(), BackOfficeError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::service()?
@@ -377,14 +379,14 @@ pub async fn admin_refresh(order_id: String) -> Result<(), AdminError> {
 /// payment `payment` (Mollie's `tr_...`; none: the first that took money).
 /// `confirm` must be ticked: money moves.
 #[server(endpoint = "admin/refund")]
-pub async fn admin_refund(
+pub async fn back_office_refund(
     order_id: String,
     payment: Option<String>,
     refund_id: String,
     amount: String,
     reason: String,
     confirm: Option<String>,
-) -> Result<(), AdminError> {
+) -> Result<(), BackOfficeError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::confirmed(confirm.as_deref())?;
@@ -421,12 +423,12 @@ pub async fn admin_refund(
 /// Captures `amount` (empty: all that is authorized) of the order's
 /// authorization. `confirm` must be ticked.
 #[server(endpoint = "admin/capture")]
-pub async fn admin_capture(
+pub async fn back_office_capture(
     order_id: String,
     capture_id: String,
     amount: Option<String>,
     confirm: Option<String>,
-) -> Result<(), AdminError> {
+) -> Result<(), BackOfficeError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::confirmed(confirm.as_deref())?;
@@ -449,7 +451,10 @@ pub async fn admin_capture(
 
 /// Cancels the order's open payment. `confirm` must be ticked.
 #[server(endpoint = "admin/cancel")]
-pub async fn admin_cancel(order_id: String, confirm: Option<String>) -> Result<(), AdminError> {
+pub async fn back_office_cancel(
+    order_id: String,
+    confirm: Option<String>,
+) -> Result<(), BackOfficeError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::confirmed(confirm.as_deref())?;
@@ -462,7 +467,10 @@ pub async fn admin_cancel(order_id: String, confirm: Option<String>) -> Result<(
 /// Releases what is left of the order's authorization. `confirm` must be
 /// ticked.
 #[server(endpoint = "admin/release")]
-pub async fn admin_release(order_id: String, confirm: Option<String>) -> Result<(), AdminError> {
+pub async fn back_office_release(
+    order_id: String,
+    confirm: Option<String>,
+) -> Result<(), BackOfficeError> {
     let operator = ssr::operator().await?;
     let id = ssr::order_id(&order_id)?;
     ssr::confirmed(confirm.as_deref())?;
@@ -486,17 +494,17 @@ mod ssr {
 
     /// A refusal: the message for the operator, and an HTTP status (a
     /// plain form post is sent back to its page with the message instead).
-    pub fn reject(status: StatusCode, message: impl Into<String>) -> AdminError {
+    pub fn reject(status: StatusCode, message: impl Into<String>) -> BackOfficeError {
         crate::api::ssr_refusal_status(status);
-        AdminError::Refused(message.into())
+        BackOfficeError::Refused(message.into())
     }
 
-    pub fn service() -> Result<std::sync::Arc<CheckoutService>, AdminError> {
-        crate::api::ssr_service().map_err(|e| AdminError::Refused(e.to_string()))
+    pub fn service() -> Result<std::sync::Arc<CheckoutService>, BackOfficeError> {
+        crate::api::ssr_service().map_err(|e| BackOfficeError::Refused(e.to_string()))
     }
 
     /// The back office's accounts and sessions; without them it is off.
-    pub fn access() -> Result<OperatorAccess, AdminError> {
+    pub fn access() -> Result<OperatorAccess, BackOfficeError> {
         use_context::<OperatorAccess>().ok_or_else(|| {
             reject(
                 StatusCode::NOT_FOUND,
@@ -505,13 +513,13 @@ mod ssr {
         })
     }
 
-    pub fn unauthorized(message: &str) -> AdminError {
+    pub fn unauthorized(message: &str) -> BackOfficeError {
         crate::api::ssr_refusal_status(StatusCode::UNAUTHORIZED);
-        AdminError::SignInRequired(message.to_owned())
+        BackOfficeError::SignInRequired(message.to_owned())
     }
 
     /// The signed-in operator, or a 401.
-    pub async fn operator() -> Result<String, AdminError> {
+    pub async fn operator() -> Result<String, BackOfficeError> {
         let access = access()?;
         let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
         let cookies = headers
@@ -557,11 +565,11 @@ mod ssr {
         }
     }
 
-    pub fn order_id(text: &str) -> Result<OrderId, AdminError> {
+    pub fn order_id(text: &str) -> Result<OrderId, BackOfficeError> {
         OrderId::parse(text).ok_or_else(|| reject(StatusCode::NOT_FOUND, "No such order."))
     }
 
-    pub fn confirmed(confirm: Option<&str>) -> Result<(), AdminError> {
+    pub fn confirmed(confirm: Option<&str>) -> Result<(), BackOfficeError> {
         if confirm.is_some_and(|c| !c.is_empty()) {
             Ok(())
         } else {
@@ -577,7 +585,7 @@ mod ssr {
         service: &CheckoutService,
         id: &OrderId,
         text: &str,
-    ) -> Result<checkout::Money, AdminError> {
+    ) -> Result<checkout::Money, BackOfficeError> {
         let Some((record, _)) = service.order(id).await.map_err(store_failed)? else {
             return Err(reject(StatusCode::NOT_FOUND, "No such order."));
         };
@@ -593,7 +601,7 @@ mod ssr {
         })
     }
 
-    pub fn store_failed(error: checkout::StoreError) -> AdminError {
+    pub fn store_failed(error: checkout::StoreError) -> BackOfficeError {
         tracing::error!(error = %checkout::error_report(&error), "back office: store unavailable");
         reject(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -601,7 +609,7 @@ mod ssr {
         )
     }
 
-    pub fn action_failed(failure: checkout::ActionFailure) -> AdminError {
+    pub fn action_failed(failure: checkout::ActionFailure) -> BackOfficeError {
         use checkout::ActionFailure::*;
         let status = match &failure {
             UnknownOrder => StatusCode::NOT_FOUND,
@@ -766,10 +774,10 @@ mod ssr {
         status: OrderStatus,
         audit: &[AuditEntry],
         warning: Duration,
-    ) -> AdminOrderView {
+    ) -> BackOfficeOrderView {
         let ledger = Ledger::of_order(&record.attempts);
         let nonzero = |m: checkout::Money| (m.minor_units() > 0).then(|| m.to_string());
-        AdminOrderView {
+        BackOfficeOrderView {
             operator,
             id: record.order.id().to_string(),
             created_at: time(record.order.created_at()),
@@ -783,7 +791,7 @@ mod ssr {
                 .order
                 .lines()
                 .iter()
-                .map(|l| AdminLineView {
+                .map(|l| BackOfficeLineView {
                     name: l.name.clone(),
                     sku: l.sku.clone(),
                     quantity: l.quantity,

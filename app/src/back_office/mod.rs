@@ -7,31 +7,32 @@ pub mod api;
 
 use crate::NotFound;
 use api::{
-    admin_order, admin_orders, AdminCancel, AdminCapture, AdminError, AdminOrderView, AdminRefresh,
-    AdminRefund, AdminRelease, AdminSignIn, AdminSignOut, AttemptView, OrderListView,
+    back_office_order, back_office_orders, AttemptView, BackOfficeCancel, BackOfficeCapture,
+    BackOfficeError, BackOfficeOrderView, BackOfficeRefresh, BackOfficeRefund, BackOfficeRelease,
+    BackOfficeSignIn, BackOfficeSignOut, OrderListView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-fn alert(error: Option<AdminError>) -> Option<impl IntoView> {
+fn alert(error: Option<BackOfficeError>) -> Option<impl IntoView> {
     error.map(|e| view! { <p class="alert" role="alert">{e.text()}</p> })
 }
 
 /// `/admin`: the orders, newest first, or the sign-in form.
 #[component]
-pub fn AdminOrders() -> impl IntoView {
+pub fn BackOfficeOrders() -> impl IntoView {
     let query = use_query_map();
     let (after, search, status) =
         query.with_untracked(|q| (q.get("after"), q.get("q"), q.get("status")));
-    let list = OnceResource::new(admin_orders(after, search, status));
+    let list = OnceResource::new(back_office_orders(after, search, status));
     view! {
         <Title text="Back office · Paper & Clay"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
                     Ok(list) => view! { <OrderList list/> }.into_any(),
-                    Err(AdminError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
+                    Err(BackOfficeError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
                     Err(e) => alert(Some(e)).into_any(),
                 }
             })}
@@ -41,10 +42,10 @@ pub fn AdminOrders() -> impl IntoView {
 
 /// `/admin/orders/{id}`: one order, its money, its actions and audit log.
 #[component]
-pub fn AdminOrder() -> impl IntoView {
+pub fn BackOfficeOrder() -> impl IntoView {
     let params = use_params_map();
     let order_id = params.read_untracked().get("id").unwrap_or_default();
-    let order = OnceResource::new(admin_order(order_id));
+    let order = OnceResource::new(back_office_order(order_id));
     view! {
         <Title text="Order · Back office · Paper & Clay"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -52,7 +53,7 @@ pub fn AdminOrder() -> impl IntoView {
                 match order.await {
                     Ok(Some(order)) => view! { <OrderPage order/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(AdminError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
+                    Err(BackOfficeError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
                     Err(e) => alert(Some(e)).into_any(),
                 }
             })}
@@ -62,7 +63,7 @@ pub fn AdminOrder() -> impl IntoView {
 
 #[component]
 fn SignIn() -> impl IntoView {
-    let sign_in = ServerAction::<AdminSignIn>::new();
+    let sign_in = ServerAction::<BackOfficeSignIn>::new();
     view! {
         <section class="panel admin-sign-in">
             <h1>"Back office"</h1>
@@ -81,7 +82,7 @@ fn SignIn() -> impl IntoView {
 
 #[component]
 fn OperatorBar(operator: String) -> impl IntoView {
-    let sign_out = ServerAction::<AdminSignOut>::new();
+    let sign_out = ServerAction::<BackOfficeSignOut>::new();
     view! {
         <nav class="admin-bar" aria-label="Back office">
             <a href="/admin">"Orders"</a>
@@ -169,12 +170,12 @@ fn OrderList(list: OrderListView) -> impl IntoView {
 }
 
 #[component]
-fn OrderPage(order: AdminOrderView) -> impl IntoView {
-    let refresh = ServerAction::<AdminRefresh>::new();
-    let refund = ServerAction::<AdminRefund>::new();
-    let capture = ServerAction::<AdminCapture>::new();
-    let release = ServerAction::<AdminRelease>::new();
-    let cancel = ServerAction::<AdminCancel>::new();
+fn OrderPage(order: BackOfficeOrderView) -> impl IntoView {
+    let refresh = ServerAction::<BackOfficeRefresh>::new();
+    let refund = ServerAction::<BackOfficeRefund>::new();
+    let capture = ServerAction::<BackOfficeCapture>::new();
+    let release = ServerAction::<BackOfficeRelease>::new();
+    let cancel = ServerAction::<BackOfficeCancel>::new();
     let errors = move || {
         [
             cancel.value().get().and_then(Result::err),
