@@ -11,7 +11,7 @@ pub mod webhook;
 
 use axum::routing::get;
 use axum::Router;
-use checkout::{Catalog, CheckoutService, PaymentProvider, ShopUrls, Store};
+use checkout::{Catalog, CheckoutService, Clock, PaymentProvider, ShopUrls, Store};
 use config::{Config, KeySetting, Provider, StoreKind};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -53,6 +53,7 @@ pub struct Application {
 pub fn operator_access_from(
     config: &Config,
     https: bool,
+    now: time::OffsetDateTime,
 ) -> Result<Option<app::security::OperatorAccess>, String> {
     let secrets = &config.operator_secrets;
     let Some(accounts) = &secrets.accounts else {
@@ -74,7 +75,7 @@ pub fn operator_access_from(
         operators,
         sessions,
         sign_in_limits: config.sign_in_limits(),
-        accounts_loaded_at: time::OffsetDateTime::now_utc(),
+        accounts_loaded_at: now,
     }))
 }
 
@@ -205,19 +206,24 @@ impl Application {
     /// `site_addr` is where this server listens: the default public URL.
     /// The emulator, when chosen, is called over real HTTP like any
     /// provider. The configuration is checked first; every setting that
-    /// cannot work is listed in the error.
+    /// cannot work is listed in the error. Every rule that depends on the
+    /// time reads `clock` ([`checkout::SystemClock`] but in tests).
     ///
     /// # Errors
     ///
     /// Every setting that cannot work, or the store, key or emulator that
     /// could not be set up.
-    pub async fn build(config: &Config, site_addr: SocketAddr) -> Result<Self, String> {
+    pub async fn build(
+        config: &Config,
+        site_addr: SocketAddr,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, String> {
         let settings = config
             .resolve(site_addr, KeySetting::from_env())
             .map_err(|e| e.to_string())?;
         let public_url = settings.public_url.clone();
         let catalog = catalog_from(config)?;
-        let operator_access = operator_access_from(config, settings.https)?;
+        let operator_access = operator_access_from(config, settings.https, clock.now())?;
         let store = store_from(config).await?;
         let (provider, emulator, payment_page_origin): (Arc<dyn PaymentProvider>, _, _) =
             match &settings.provider {
@@ -253,6 +259,7 @@ impl Application {
                 public_base_url: public_url.clone(),
             },
         )
+        .with_clock(clock)
         .with_reconcile_policy(config.reconcile_policy())
         .with_capture_mode(config.capture.mode());
         Ok(Self {

@@ -70,7 +70,12 @@ async fn run(mut cli: Cli) -> Result<(), String> {
         .map_err(|e| format!("Leptos configuration: {e}"))?
         .leptos_options;
     let addr = leptos_options.site_addr;
-    let app = Application::build(&cli.config, addr).await?;
+    let app = Application::build(
+        &cli.config,
+        addr,
+        std::sync::Arc::new(checkout::SystemClock),
+    )
+    .await?;
     if on_lambda {
         // On Lambda the reconciler is a function of its own, run by its
         // schedule; the public function serves HTTP only.

@@ -56,7 +56,7 @@ pub async fn run_once(
     let started = tokio::time::Instant::now();
     let mut report = PassReport::default();
     let pause = Duration::from_secs(1) / config.max_per_second.max(1);
-    let now = time::OffsetDateTime::now_utc();
+    let now = service.now();
     let due = match service.due_attempts(now, config.batch).await {
         Ok(due) => due,
         Err(error) => {

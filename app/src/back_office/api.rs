@@ -190,7 +190,7 @@ pub async fn back_office_sign_in(name: String, password: String) -> Result<(), B
     let name = name.trim().to_owned();
     let client = ssr::client_address().to_string();
     let limits = access.sign_in_limits;
-    let now = time::OffsetDateTime::now_utc();
+    let now = service.now();
     // Counted before the password is checked: a burst of attempts cannot
     // check more passwords than the limits allow, on any process.
     if !service
@@ -241,11 +241,7 @@ pub async fn back_office_sign_in(name: String, password: String) -> Result<(), B
         .await
         .map_err(ssr::store_failed)?;
     tracing::info!(operator, "back-office sign-in");
-    ssr::set_cookie(&access.sessions.sign_in(
-        &access.operators,
-        &operator,
-        time::OffsetDateTime::now_utc(),
-    ));
+    ssr::set_cookie(&access.sessions.sign_in(&access.operators, &operator, now));
     leptos_axum::redirect("/admin");
     Ok(())
 }
@@ -256,8 +252,9 @@ pub async fn back_office_sign_in(name: String, password: String) -> Result<(), B
 pub async fn back_office_sign_out() -> Result<(), BackOfficeError> {
     let access = ssr::access()?;
     if let Ok(operator) = ssr::operator().await {
-        ssr::service()?
-            .end_operator_sessions(&operator, time::OffsetDateTime::now_utc())
+        let service = ssr::service()?;
+        service
+            .end_operator_sessions(&operator, service.now())
             .await
             .map_err(ssr::store_failed)?;
         tracing::info!(operator, "back-office sign-out: sessions ended");
@@ -279,7 +276,7 @@ pub async fn back_office_orders(
     use checkout::OrderFilter;
     let operator = ssr::operator().await?;
     let service = ssr::service()?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = service.now();
     let warning = service.reconcile_policy().capture_warning;
     let filter = match status.as_deref().filter(|s| !s.is_empty()) {
         Some(code) => OrderFilter::parse(code).ok_or_else(|| {
@@ -360,6 +357,7 @@ pub async fn back_office_order(
         &record,
         status,
         &audit,
+        service.now(),
         service.reconcile_policy().capture_warning,
     )))
 }
@@ -526,12 +524,13 @@ mod ssr {
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok());
+        let service = service()?;
         let session = access
             .sessions
-            .session(cookies, &access.operators, OffsetDateTime::now_utc())
+            .session(cookies, &access.operators, service.now())
             .ok_or_else(|| unauthorized("Please sign in."))?;
         // Ended by a sign-out (here or on another process) since it was issued?
-        let current = service()?
+        let current = service
             .operator_session_is_current(&session.operator, session.issued_at)
             .await
             .map_err(store_failed)?;
@@ -773,6 +772,7 @@ mod ssr {
         record: &OrderRecord,
         status: OrderStatus,
         audit: &[AuditEntry],
+        now: OffsetDateTime,
         warning: Duration,
     ) -> BackOfficeOrderView {
         let ledger = Ledger::of_order(&record.attempts);
@@ -783,7 +783,7 @@ mod ssr {
             created_at: time(record.order.created_at()),
             status: status_text(status),
             attention: record
-                .attention(OffsetDateTime::now_utc(), warning)
+                .attention(now, warning)
                 .iter()
                 .map(|a| a.as_str().to_owned())
                 .collect(),

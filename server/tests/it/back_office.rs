@@ -314,18 +314,20 @@ async fn accounts_without_a_session_secret_or_with_a_bad_hash_stop_the_server() 
     let addr = listener.local_addr().unwrap();
     let mut config = <server::config::Cli as clap::Parser>::parse_from(["server"]).config;
     config.operator_secrets = secrets;
-    let error = server::Application::build(&config, addr)
-        .await
-        .err()
-        .expect("refused");
+    let error =
+        server::Application::build(&config, addr, std::sync::Arc::new(checkout::SystemClock))
+            .await
+            .err()
+            .expect("refused");
     assert!(error.contains("SHOP_SESSION_SECRET is required"), "{error}");
 
     config.operator_secrets = crate::common::operator_secrets();
     config.operator_secrets.accounts = Some("alice:plaintext-password".into());
-    let error = server::Application::build(&config, addr)
-        .await
-        .err()
-        .expect("refused");
+    let error =
+        server::Application::build(&config, addr, std::sync::Arc::new(checkout::SystemClock))
+            .await
+            .err()
+            .expect("refused");
     assert!(error.contains("alice: not an argon2id hash"), "{error}");
 }
 

@@ -3,7 +3,9 @@
 //! emulator as its provider, the embedded store in a temporary folder or
 //! DynamoDB on moto server.
 
-use checkout::{CartLine, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy};
+use checkout::{
+    AdjustableClock, CartLine, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy,
+};
 use clap::Parser;
 use leptos::config::{Env, LeptosOptions};
 use mollie_emulator::{Emulator, Faults, PaymentStatus};
@@ -21,6 +23,8 @@ pub enum StoreKind {
 
 pub struct Harness {
     pub service: Arc<CheckoutService>,
+    /// The shop's clock: a test moves it ahead instead of sleeping.
+    pub clock: Arc<AdjustableClock>,
     pub emulator: Emulator,
     pub shop_url: String,
     _data: tempfile::TempDir,
@@ -30,6 +34,7 @@ pub struct Harness {
 /// router -> server), from `args` (flags) and `timing`, on a loopback port.
 pub struct Served {
     pub shop: Arc<Application>,
+    pub clock: Arc<AdjustableClock>,
     pub base_url: String,
     pub data: tempfile::TempDir,
 }
@@ -80,7 +85,12 @@ pub async fn serve_configured(
     if config.store == server::config::StoreKind::Dynamodb {
         server::create_table(&config).await.unwrap();
     }
-    let shop = Arc::new(Application::build(&config, addr).await.unwrap());
+    let clock = Arc::new(AdjustableClock::new());
+    let shop = Arc::new(
+        Application::build(&config, addr, clock.clone())
+            .await
+            .unwrap(),
+    );
     let options = LeptosOptions::builder()
         .output_name("shop")
         .site_addr(addr)
@@ -95,6 +105,7 @@ pub async fn serve_configured(
     ));
     Served {
         shop,
+        clock,
         base_url: format!("http://{addr}"),
         data,
     }
@@ -237,6 +248,7 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
     let served = serve(&all, timing).await;
     Harness {
         service: served.shop.service.clone(),
+        clock: served.clock,
         emulator: served
             .shop
             .emulator
@@ -317,6 +329,24 @@ impl Harness {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let task = server::reconciler::spawn(self.service.clone(), config, stopped);
         RunningReconciler { stop, task }
+    }
+
+    /// `passes` reconcile passes, each after the clock moved `apart` ahead
+    /// (instead of waiting for the background loop's next turn).
+    pub async fn reconcile_passes(&self, passes: usize, apart: Duration) {
+        let config = server::reconciler::ReconcilerConfig {
+            interval: Duration::from_millis(100),
+            batch: 100,
+            max_per_second: 1_000,
+            pass_budget: Duration::from_secs(60),
+        };
+        let (_stop, mut stopped) = tokio::sync::watch::channel(false);
+        for _ in 0..passes {
+            self.clock.advance(apart);
+            server::reconciler::run_once(&self.service, &config, &mut stopped)
+                .await
+                .expect("the attempts due are listed");
+        }
     }
 
     /// The payment as the provider has it, with its refunds and

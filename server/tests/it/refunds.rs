@@ -412,10 +412,9 @@ async fn a_second_refund_of_the_same_amount_within_the_hour_fails_as_a_duplicate
         matches!(refused, Err(checkout::RefundFailure::DuplicateAmount(_))),
         "{refused:?}"
     );
-    // Reconcile passes send nothing again: it stays failed, made once.
-    let reconciler = shop.spawn_reconciler();
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
-    reconciler.stop().await;
+    // Reconcile passes, over an hour and more, send nothing again: it
+    // stays failed, made once.
+    shop.reconcile_passes(3, Duration::from_secs(3_600)).await;
     let attempt = shop.record(&order_id).await.attempts[0].clone();
     let ours = attempt.refunds().iter().find(|r| *r.id() == again).unwrap();
     assert_eq!(ours.status(), RefundStatus::Failed, "{attempt:?}");
@@ -471,9 +470,11 @@ async fn a_refund_answered_409_with_no_other_like_it_stays_requested_until_made(
 /// send cannot be in flight any more; before that it stays requested.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_resend_fails_a_refund_only_after_its_in_flight_time() {
-    for (in_flight_for, expected) in [
-        (Duration::from_secs(120), RefundStatus::Requested),
-        (Duration::from_secs(2), RefundStatus::Failed),
+    let in_flight_for = Duration::from_secs(120);
+    // Passes a second apart within the in-flight time; then one past it.
+    for (wait, expected) in [
+        (Duration::ZERO, RefundStatus::Requested),
+        (in_flight_for, RefundStatus::Failed),
     ] {
         let policy = ReconcilePolicy {
             refund_in_flight_for: in_flight_for,
@@ -500,16 +501,14 @@ async fn a_refused_resend_fails_a_refund_only_after_its_in_flight_time() {
             ..Faults::default()
         });
         shop.emulator.charge_back(&payment, None).unwrap();
-        tokio::time::sleep(Duration::from_millis(2_100)).await;
-        let reconciler = shop.spawn_reconciler();
-        until(&shop, &order_id, |a| !a.chargebacks().is_empty()).await;
-        tokio::time::sleep(Duration::from_millis(1_500)).await;
-        reconciler.stop().await;
+        shop.clock.advance(wait);
+        shop.reconcile_passes(3, Duration::from_secs(1)).await;
         let attempt = shop.record(&order_id).await.attempts[0].clone();
+        assert!(!attempt.chargebacks().is_empty(), "{attempt:?}");
         assert_eq!(
             attempt.refunds()[0].status(),
             expected,
-            "{in_flight_for:?}: {attempt:?}"
+            "after {wait:?}: {attempt:?}"
         );
     }
 }

@@ -260,7 +260,7 @@ async fn an_attempt_is_not_given_up_while_its_create_is_in_flight() {
     });
     assert!(shop.service.checkout(&cart("mug", 1), &key).await.is_err());
     shop.emulator.set_faults(Faults::default());
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    shop.clock.advance(Duration::from_millis(1_200));
 
     // The shopper submits again; this create takes its time.
     shop.emulator.set_faults(Faults {
@@ -277,10 +277,7 @@ async fn an_attempt_is_not_given_up_while_its_create_is_in_flight() {
     // Meanwhile the reconciler looks at the (old) attempt.
     let due = shop
         .service
-        .due_attempts(
-            time::OffsetDateTime::now_utc() + time::Duration::hours(2),
-            100,
-        )
+        .due_attempts(shop.service.now() + time::Duration::hours(2), 100)
         .await
         .unwrap();
     assert_eq!(due.len(), 1);
@@ -318,10 +315,7 @@ async fn a_create_that_returns_after_the_attempt_was_given_up_is_canceled_not_sh
     tokio::time::sleep(Duration::from_millis(600)).await;
     let due = shop
         .service
-        .due_attempts(
-            time::OffsetDateTime::now_utc() + time::Duration::hours(2),
-            100,
-        )
+        .due_attempts(shop.service.now() + time::Duration::hours(2), 100)
         .await
         .unwrap();
     assert_eq!(
@@ -358,11 +352,11 @@ async fn the_reconciler_reaches_a_new_attempt_however_many_old_ones_stay_open() 
     for _ in 0..5 {
         shop.buy().await;
     }
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    shop.clock.advance(Duration::from_millis(60));
     // A new one is paid, and its webhook is lost.
     let (order_id, provider_id) = shop.buy().await;
     shop.complete_without_webhook(&provider_id, PaymentStatus::Paid);
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    shop.clock.advance(Duration::from_millis(60));
     let (_stop, mut stopped) = tokio::sync::watch::channel(false);
     let mut passes = 0;
     while shop.status(&order_id).await != OrderStatus::Paid {
@@ -382,7 +376,7 @@ async fn a_reconcile_pass_stops_starting_checks_when_its_time_is_spent() {
     for _ in 0..6 {
         shop.buy().await;
     }
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    shop.clock.advance(Duration::from_millis(60));
     // Every provider call answers after 300 ms: a pass of six would take
     // 1.8 s; its budget is 500 ms.
     shop.emulator.set_faults(Faults {

@@ -248,6 +248,12 @@ impl CheckoutService {
         self
     }
 
+    /// The time every rule of the shop goes by: the reconciler's passes and
+    /// the back office's sessions read it here too.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
     pub fn with_reconcile_policy(mut self, policy: ReconcilePolicy) -> Self {
         self.policy = policy;
         self
