@@ -12,8 +12,11 @@ export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 
 log() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
 
+# A free loopback port: bound to port 0, the kernel picks one.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 # A DynamoDB-compatible server on a free loopback port, stopped on exit.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkdir -p target/logs
 # Requests one at a time, as DynamoDB applies conflicting writes (see the script).
 target/tools/venv/bin/python scripts/moto_server.py 127.0.0.1 "$port" >target/logs/moto.log 2>&1 &
@@ -39,8 +42,6 @@ log "moto server on 127.0.0.1:$port"
 export SHOP_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
 # moto accepts any credentials; these are not secrets.
 export AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=eu-west-1
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 log "unit and integration tests"
 cargo test --workspace --exclude frontend
