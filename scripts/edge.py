@@ -1,9 +1,10 @@
 """The deployed shop's CloudFront, for local runs of the Lambda function.
 
-On AWS, CloudFront serves the static files (infra/lib/shop-stack.ts,
-STATIC_PATHS) from S3 and sends everything else to the function. This does
-the same on loopback: the paths below from the site directory, the rest to
-cargo lambda watch, so the function answers only what it answers on AWS.
+On AWS, CloudFront serves the static files (infra/static-paths.json, which
+infra/lib/shop-stack.ts makes the distribution's behaviors) from S3 and
+sends everything else to the function. This does the same on loopback: the
+same paths from the site directory, the rest to cargo lambda watch, so the
+function answers only what it answers on AWS.
 To what it forwards it adds what CloudFront adds: the viewer's address
 (`CloudFront-Viewer-Address`, as the origin request policy forwards it),
 its own address appended to `X-Forwarded-For` (the edge, which the function
@@ -16,15 +17,31 @@ Usage: SHOP_ORIGIN_SECRET=... edge.py HOST PORT SITE_DIR ORIGIN_HOST ORIGIN_PORT
 """
 
 import http.client
+import json
 import mimetypes
 import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-# Keep in step with STATIC_PATHS in infra/lib/shop-stack.ts.
-STATIC_PREFIXES = ("/pkg/", "/images/")
-STATIC_FILES = ("/favicon.svg",)
+# CloudFront's path patterns for the bucket, the stack's own list.
+STATIC_PATHS_FILE = Path(__file__).resolve().parent.parent / "infra" / "static-paths.json"
+
+
+def static_paths(file=STATIC_PATHS_FILE):
+    """The patterns as (prefixes, exact paths): `/pkg/*` is the prefix
+    `/pkg/`, a pattern without a wildcard one path. Other wildcards are
+    refused rather than routed differently from CloudFront."""
+    prefixes, files = [], []
+    for pattern in json.loads(file.read_text(encoding="utf-8")):
+        path = pattern[:-1] if pattern.endswith("/*") else pattern
+        if "*" in path or "?" in path:
+            raise ValueError(f"{file}: edge.py does not route the pattern {pattern!r}")
+        (prefixes if path != pattern else files).append(path)
+    return tuple(prefixes), tuple(files)
+
+
+STATIC_PREFIXES, STATIC_FILES = static_paths()
 
 # Hop-by-hop headers (RFC 9110, 7.6.1) are not forwarded; Host is the
 # origin's, as with CloudFront's ALL_VIEWER_EXCEPT_HOST_HEADER policy.

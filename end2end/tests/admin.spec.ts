@@ -35,7 +35,7 @@ async function signIn(page: Page, password: string) {
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-test("an operator signs in, finds an order by its Mollie id and refunds part of it", async ({ page }) => {
+test("an operator signs in, finds an order by its Mollie id and refunds part of it", { tag: "@lambda" }, async ({ page }) => {
   const { order, payment } = await paidOrder(page);
 
   await page.goto("/admin");

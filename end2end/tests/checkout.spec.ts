@@ -141,7 +141,7 @@ test("an article that is no longer sold is taken out of the cart, with a message
   await expect(page.getByTestId("cart-total")).toHaveText("€14.50");
 });
 
-test("paid: the thank-you page says thank you", async ({ page }) => {
+test("paid: the thank-you page says thank you", { tag: "@lambda" }, async ({ page }) => {
   await buy(page, "mug", 2);
   await expect(page.getByTestId("amount")).toHaveText("EUR 29.00");
   await shot(page, "emulator-checkout");
@@ -208,7 +208,7 @@ test("a refund made in Mollie's dashboard, then a chargeback, show on the thank-
   await shot(page, "thank-you-charged-back");
 });
 
-test("failed, then try again, then paid on the same order", async ({ page }) => {
+test("failed, then try again, then paid on the same order", { tag: "@lambda" }, async ({ page }) => {
   await buy(page, "tote");
   await choose(page, "failed");
   await expect(page.getByTestId("status")).toHaveText("failed");
@@ -273,7 +273,7 @@ test("the thank-you page keeps polling while the shopper pays in another tab", a
   await expect(page.getByTestId("status")).toHaveText("paid");
 });
 
-test("a double click on checkout creates one payment", async ({ page, request }) => {
+test("a double click on checkout creates one payment", { tag: "@lambda" }, async ({ page, request }) => {
   await openShop(page);
   await waitForHydration(page);
   await addToCart(page, "notebook", 2);
@@ -294,7 +294,7 @@ test("an unknown or malformed order id gets a 404 page", async ({ page }) => {
   await shot(page, "not-found");
 });
 
-test.describe("without JavaScript", () => {
+test.describe("without JavaScript", { tag: "@lambda" }, () => {
   test.use({ javaScriptEnabled: false });
 
   test("the cart and checkout work as plain forms, all the way to paid", async ({ page }) => {

@@ -21,7 +21,7 @@ function invoke(port: string, event: object) {
 
 const scheduledEvent = JSON.parse(readFileSync("fixtures/scheduled-event.json", "utf8"));
 
-test("a scheduled event reconciles a payment whose webhook was dropped", async ({ page, request }) => {
+test("a scheduled event reconciles a payment whose webhook was dropped", { tag: "@lambda" }, async ({ page, request }) => {
   test.skip(!cargoLambda, "runs only against cargo lambda watch");
   const faults = await request.put("/mollie/_emulator/faults", { data: { dropNextWebhooks: 1 } });
   expect(faults.status()).toBe(204);
@@ -59,7 +59,7 @@ test("a scheduled event reconciles a payment whose webhook was dropped", async (
   await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
 });
 
-test("a public request cannot trigger the scheduled event, nor another event the reconciler", async ({ request }) => {
+test("a public request cannot trigger the scheduled event, nor another event the reconciler", { tag: "@lambda" }, async ({ request }) => {
   test.skip(!cargoLambda, "runs only against cargo lambda watch");
   const response = await request.post("/events", { data: { source: "aws.events" } });
   expect(response.status()).toBe(404);
@@ -79,7 +79,7 @@ test("a public request cannot trigger the scheduled event, nor another event the
   }
 });
 
-test("only CloudFront reaches the function: without the origin secret it answers 403", async ({ request }) => {
+test("only CloudFront reaches the function: without the origin secret it answers 403", { tag: "@lambda" }, async ({ request }) => {
   test.skip(!cargoLambda, "runs only against cargo lambda watch");
   // API Gateway's own endpoint, around the edge (no X-Origin-Verify).
   const direct = `http://127.0.0.1:${publicPort}`;
@@ -105,7 +105,7 @@ test("only CloudFront reaches the function: without the origin secret it answers
   expect(chunked("nothing=here")).toBe("422");
 });
 
-test("security headers, the cart cookie and the webhook's checks hold behind the Lambda adapter", async ({ request }) => {
+test("security headers, the cart cookie and the webhook's checks hold behind the Lambda adapter", { tag: "@lambda" }, async ({ request }) => {
   test.skip(!cargoLambda, "runs only against cargo lambda watch");
   const page = await request.get("/");
   expect(page.status()).toBe(200);

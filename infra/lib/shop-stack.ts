@@ -43,6 +43,7 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import type { Construct } from "constructs";
+import staticPaths from "../static-paths.json" with { type: "json" };
 
 /** The table's keys, indexes and TTL: the same file `server create-table` is tested against. */
 export interface TableSchema {
@@ -136,8 +137,12 @@ export const TABLE_ACTIONS = [
   "dynamodb:UpdateItem",
 ];
 
-/** Paths CloudFront serves from the bucket; everything else goes to the function. */
-export const STATIC_PATHS = ["/pkg/*", "/images/*", "/favicon.svg"];
+/**
+ * Paths CloudFront serves from the bucket; everything else goes to the
+ * function. Kept in infra/static-paths.json, which scripts/edge.py reads
+ * too: a prefix ending in `/*`, or one exact path.
+ */
+export const STATIC_PATHS: readonly string[] = staticPaths;
 
 /** The value when the stack's environment fixes it, else the pseudo parameter cdk-nag prints. */
 const concrete = (value: string, pseudo: string) => (Token.isUnresolved(value) ? pseudo : value);

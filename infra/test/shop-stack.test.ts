@@ -24,8 +24,8 @@ import {
   ShopStack,
   type ShopStackProps,
   STATIC_CACHE_CONTROL,
-  STATIC_PATHS,
 } from "../lib/shop-stack.ts";
+import staticPaths from "../static-paths.json" with { type: "json" };
 
 const CDK_JSON = JSON.parse(readFileSync(new URL("../cdk.json", import.meta.url), "utf8"));
 
@@ -362,10 +362,16 @@ test("pages go to the HTTP API, static files to a private bucket through CloudFr
   template.resourceCountIs("AWS::CloudFront::OriginAccessControl", 1);
   const distribution = Object.values(template.findResources("AWS::CloudFront::Distribution"))[0] as any;
   const config = distribution.Properties.DistributionConfig;
+  // One behavior per pattern of static-paths.json, which scripts/edge.py
+  // routes by too: it knows a prefix ending in /* and one exact path.
   assert.deepEqual(
     config.CacheBehaviors.map((b: any) => b.PathPattern).sort(),
-    [...STATIC_PATHS].sort(),
+    [...staticPaths].sort(),
   );
+  for (const pattern of staticPaths) {
+    const path = pattern.endsWith("/*") ? pattern.slice(0, -1) : pattern;
+    assert.ok(path.startsWith("/") && !/[*?]/.test(path), `${pattern}: not a form scripts/edge.py routes`);
+  }
   // Pages are per shopper: the default behaviour caches nothing.
   assert.equal(config.DefaultCacheBehavior.CachePolicyId, "4135ea2d-6df8-44a3-9df3-4b5a84be39ad");
   assert.equal(config.DefaultCacheBehavior.ViewerProtocolPolicy, "redirect-to-https");
