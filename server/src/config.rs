@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve the shop (the default).
     Serve,
-    /// Create the DynamoDB table and its index if they do not exist, then exit.
+    /// Create the DynamoDB table, its three indexes and its TTL if the table does not exist, then exit.
     CreateTable,
     /// Read a password from standard input and print its argon2id hash,
     /// for an operator account in SHOP_ADMIN_OPERATORS.
@@ -669,6 +669,54 @@ mod tests {
     use super::*;
 
     const LOCAL: &str = "127.0.0.1:3000";
+
+    /// docs/configuration.md is where operators look: every flag has a
+    /// table row naming it and its environment variable, and every
+    /// `SHOP_*` name the page mentions is one the code reads.
+    #[test]
+    fn the_configuration_doc_names_every_setting() {
+        use clap::CommandFactory;
+        let doc = include_str!("../../docs/configuration.md");
+        let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with('|')).collect();
+        let mut named = std::collections::BTreeSet::new();
+        for arg in Cli::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if long == "help" || long == "version" {
+                continue;
+            }
+            let flag = format!("`--{long}`");
+            let row = rows.iter().find(|r| r.starts_with(&format!("| {flag}")));
+            assert!(row.is_some(), "docs/configuration.md has no row for {flag}");
+            if let Some(env) = arg.get_env() {
+                let env = env.to_string_lossy();
+                assert!(
+                    row.is_some_and(|r| r.contains(&format!("`{env}`"))),
+                    "the row of {flag} does not name `{env}`"
+                );
+                named.insert(env.into_owned());
+            }
+        }
+        // Settings read from the environment only (secrets, and what the
+        // wiring reads beside the flags).
+        let sources = [
+            include_str!("config.rs"),
+            include_str!("lib.rs"),
+            include_str!("main.rs"),
+            include_str!("security.rs"),
+            include_str!("lambda.rs"),
+            include_str!("telemetry.rs"),
+        ]
+        .concat();
+        let mentioned = doc
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("SHOP_") && w.len() > "SHOP_".len());
+        for name in mentioned {
+            assert!(
+                named.contains(name) || sources.contains(&format!("\"{name}\"")),
+                "docs/configuration.md names {name}, which the server does not read"
+            );
+        }
+    }
 
     fn config(args: &[&str]) -> Config {
         let mut all = vec!["server"];
