@@ -417,12 +417,16 @@ mod ssr {
     /// refunds (also those on their way back) and chargebacks.
     pub fn money_note(record: &checkout::OrderRecord) -> Option<String> {
         use checkout::MoneyStatus;
-        let ledger = checkout::Ledger::of_order(&record.attempts)?;
+        // A record whose amounts cannot be added up gets no note here; the
+        // back office flags it (Attention::MoneyUnreadable).
+        let ledger = checkout::Ledger::of_order(&record.attempts)
+            .ok()
+            .flatten()?;
         let refunded = format!("Refunded {} of {}.", ledger.refunded, ledger.paid);
         match ledger.status() {
             MoneyStatus::Paid => None,
             MoneyStatus::PartiallyRefunded | MoneyStatus::Refunded => Some(refunded),
-            MoneyStatus::ChargedBack if ledger.refunded.minor_units() > 0 => {
+            MoneyStatus::ChargedBack if !ledger.refunded.is_zero() => {
                 Some(format!("{refunded} Payment reversed by your bank."))
             }
             MoneyStatus::ChargedBack => Some("Payment reversed by your bank.".into()),

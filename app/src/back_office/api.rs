@@ -678,7 +678,7 @@ mod ssr {
     fn refundable_payments(attempts: &[PaymentAttempt]) -> Vec<RefundablePaymentView> {
         let took_money: Vec<&PaymentAttempt> = attempts
             .iter()
-            .filter(|a| a.has_taken_money() && a.refundable().minor_units() > 0)
+            .filter(|a| a.has_taken_money() && !a.refundable().is_zero())
             .filter(|a| a.provider_payment_id().is_some())
             .collect();
         let incident_rank = |a: &PaymentAttempt| match a.incident().as_ref().map(|i| i.kind) {
@@ -775,8 +775,9 @@ mod ssr {
         now: OffsetDateTime,
         warning: Duration,
     ) -> BackOfficeOrderView {
-        let ledger = Ledger::of_order(&record.attempts);
-        let nonzero = |m: checkout::Money| (m.minor_units() > 0).then(|| m.to_string());
+        // Unreadable amounts show as none, and as an attention reason.
+        let ledger = Ledger::of_order(&record.attempts).ok().flatten();
+        let nonzero = |m: checkout::Money| (!m.is_zero()).then(|| m.to_string());
         BackOfficeOrderView {
             operator,
             id: record.order.id().to_string(),
@@ -806,7 +807,7 @@ mod ssr {
             refundable: ledger
                 .as_ref()
                 .map(Ledger::remaining)
-                .filter(|m| m.minor_units() > 0)
+                .filter(|m| !m.is_zero())
                 .map(|m| m.to_decimal_string()),
             refundable_payments: refundable_payments(&record.attempts),
             currency: record.order.total().currency().code().to_owned(),

@@ -29,6 +29,9 @@ pub enum Attention {
     /// it out) and the shopper may still be owed it (see
     /// [`PaymentAttempt::has_failed_refund_owed`](crate::PaymentAttempt::has_failed_refund_owed)).
     RefundFailed,
+    /// Its payments' amounts cannot be added up (two currencies, or sums
+    /// that do not fit): no flow of the shop writes such a record.
+    MoneyUnreadable,
 }
 
 impl Attention {
@@ -40,6 +43,7 @@ impl Attention {
             Self::OpenTooLong => "payment open too long",
             Self::CaptureDueSoon => "capture due soon",
             Self::RefundFailed => "refund failed",
+            Self::MoneyUnreadable => "amounts cannot be added up",
         }
     }
 }
@@ -58,9 +62,12 @@ impl OrderRecord {
                 reasons.push(reason);
             }
         }
-        if Ledger::of_order(&self.attempts).is_some_and(|l| l.status() == MoneyStatus::ChargedBack)
-        {
-            reasons.push(Attention::ChargedBack);
+        match Ledger::of_order(&self.attempts) {
+            Ok(Some(ledger)) if ledger.status() == MoneyStatus::ChargedBack => {
+                reasons.push(Attention::ChargedBack);
+            }
+            Ok(_) => {}
+            Err(_) => reasons.push(Attention::MoneyUnreadable),
         }
         let waiting = matches!(
             OrderStatus::derive(&self.attempts),

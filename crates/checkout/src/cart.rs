@@ -144,6 +144,7 @@ impl Cart {
         let total = lines.split_first().and_then(|(first, rest)| {
             rest.iter()
                 .try_fold(first.line_total, |sum, l| sum.checked_add(l.line_total))
+                .ok()
         });
         PricedCart {
             lines,

@@ -131,7 +131,7 @@ impl Catalog {
         let line_total = article
             .price
             .checked_mul(quantity)
-            .ok_or(CatalogError::TotalTooLarge)?;
+            .map_err(|_| CatalogError::TotalTooLarge)?;
         Ok(OrderLine {
             article_id: article.id.clone(),
             name: article.name.clone(),

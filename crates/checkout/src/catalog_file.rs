@@ -4,7 +4,7 @@
 //! caller reads the file.
 
 use crate::catalog::{Article, ArticleId, Catalog, VatRate};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, MoneyError};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::fmt;
@@ -89,8 +89,8 @@ impl Catalog {
                 Some(_) => {}
             }
             let price = currency.and_then(|c| match Money::parse_decimal(&entry.price, c) {
-                Ok(price) if price.minor_units() > 0 => Some(price),
-                Ok(_) => {
+                Ok(price) if !price.is_zero() => Some(price),
+                Ok(_) | Err(MoneyError::Negative) => {
                     problem(format!("the price {:?} is not above zero", entry.price));
                     None
                 }

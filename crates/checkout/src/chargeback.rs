@@ -44,9 +44,8 @@ pub struct ProviderChargeback {
 pub(crate) fn charged_back(currency: crate::Currency, chargebacks: &[Chargeback]) -> Money {
     let minor = chargebacks
         .iter()
-        .filter(|c| c.counts())
-        .map(|c| c.amount.minor_units())
-        .sum();
+        .filter(|c| c.counts() && c.amount.currency() == currency)
+        .fold(0u64, |sum, c| sum.saturating_add(c.amount.minor_units()));
     Money::new(minor, currency)
 }
 

@@ -2,7 +2,7 @@
 //! refunds and chargebacks took back. The order's money status is derived
 //! from it, never stored.
 
-use crate::money::Money;
+use crate::money::{Money, MoneyError};
 use crate::payment::PaymentAttempt;
 use serde::{Deserialize, Serialize};
 
@@ -40,35 +40,47 @@ impl Ledger {
     }
 
     /// The order's ledger: every attempt that took money counts (two tabs
-    /// can pay twice); `None` when none did.
-    pub fn of_order(attempts: &[PaymentAttempt]) -> Option<Self> {
+    /// can pay twice); `None` when none did. Every attempt of an order has
+    /// the order's currency ([`crate::Order::for_new_attempt`]).
+    ///
+    /// # Errors
+    ///
+    /// Attempts in two currencies, or sums that do not fit: a record no
+    /// flow of the shop writes, reported rather than added up wrong.
+    pub fn of_order(attempts: &[PaymentAttempt]) -> Result<Option<Self>, MoneyError> {
         attempts
             .iter()
             .filter(|a| a.has_taken_money())
             .map(Self::of_attempt)
-            .reduce(|sum, next| Self {
-                paid: add(sum.paid, next.paid),
-                refunded: add(sum.refunded, next.refunded),
-                charged_back: add(sum.charged_back, next.charged_back),
+            .try_fold(None, |sum: Option<Self>, next| {
+                let Some(sum) = sum else {
+                    return Ok(Some(next));
+                };
+                Ok(Some(Self {
+                    paid: sum.paid.checked_add(next.paid)?,
+                    refunded: sum.refunded.checked_add(next.refunded)?,
+                    charged_back: sum.charged_back.checked_add(next.charged_back)?,
+                }))
             })
     }
 
     /// What may still be refunded (never below zero: a bank may charge
-    /// back a payment that was refunded too).
+    /// back a payment that was refunded too). A ledger's amounts share
+    /// the payment's currency.
     pub fn remaining(&self) -> Money {
-        let left =
-            self.paid.minor_units() - self.refunded.minor_units() - self.charged_back.minor_units();
-        Money::new(left.max(0), self.paid.currency())
+        let zero = Money::zero(self.paid.currency());
+        self.paid
+            .saturating_sub(self.refunded)
+            .and_then(|left| left.saturating_sub(self.charged_back))
+            .unwrap_or(zero)
     }
 
     pub fn status(&self) -> MoneyStatus {
-        if self.charged_back.minor_units() > 0 {
+        if !self.charged_back.is_zero() {
             MoneyStatus::ChargedBack
-        } else if self.paid.minor_units() > 0
-            && self.refunded.minor_units() >= self.paid.minor_units()
-        {
+        } else if !self.paid.is_zero() && self.refunded >= self.paid {
             MoneyStatus::Refunded
-        } else if self.refunded.minor_units() > 0 {
+        } else if !self.refunded.is_zero() {
             MoneyStatus::PartiallyRefunded
         } else {
             MoneyStatus::Paid
@@ -76,16 +88,12 @@ impl Ledger {
     }
 }
 
-fn add(a: Money, b: Money) -> Money {
-    Money::new(a.minor_units() + b.minor_units(), a.currency())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Currency;
 
-    fn ledger(paid: i64, refunded: i64, charged_back: i64) -> Ledger {
+    fn ledger(paid: u64, refunded: u64, charged_back: u64) -> Ledger {
         let eur = |cents| Money::new(cents, Currency::EUR);
         Ledger {
             paid: eur(paid),

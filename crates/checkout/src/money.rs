@@ -1,6 +1,7 @@
-//! Money is an integer number of minor units plus an ISO 4217 currency.
-//! The decimal string providers want ("10.00", "1000" for JPY) is produced and
-//! parsed here and nowhere else.
+//! Money is a non-negative integer number of minor units plus an ISO 4217
+//! currency. Arithmetic is checked (one currency, no overflow, nothing
+//! below zero), and the decimal string providers want ("10.00", "1000" for
+//! JPY) is produced and parsed here and nowhere else.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -9,7 +10,7 @@ pub use iso_currency::Currency;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
-    minor_units: i64,
+    minor_units: u64,
     currency: Currency,
 }
 
@@ -19,19 +20,31 @@ pub enum MoneyError {
     Malformed(String),
     #[error("amount out of range")]
     Overflow,
+    #[error("an amount cannot be below zero")]
+    Negative,
+    #[error("amounts in {0} and {1} cannot be added or compared")]
+    CurrencyMismatch(Currency, Currency),
 }
 
 impl Money {
-    pub const fn new(minor_units: i64, currency: Currency) -> Self {
+    pub const fn new(minor_units: u64, currency: Currency) -> Self {
         Self {
             minor_units,
             currency,
         }
     }
 
+    pub const fn zero(currency: Currency) -> Self {
+        Self::new(0, currency)
+    }
+
     /// The amount in the currency's minor unit (cents for EUR).
-    pub const fn minor_units(&self) -> i64 {
+    pub const fn minor_units(&self) -> u64 {
         self.minor_units
+    }
+
+    pub const fn is_zero(&self) -> bool {
+        self.minor_units == 0
     }
 
     pub const fn currency(&self) -> Currency {
@@ -46,16 +59,14 @@ impl Money {
     /// The amount with exactly the currency's decimals, as Mollie's `value`.
     pub fn to_decimal_string(&self) -> String {
         let places = self.decimal_places();
-        let sign = if self.minor_units < 0 { "-" } else { "" };
-        let abs = self.minor_units.unsigned_abs();
         if places == 0 {
-            return format!("{sign}{abs}");
+            return self.minor_units.to_string();
         }
         let scale = 10u64.pow(places);
         format!(
-            "{sign}{}.{:0width$}",
-            abs / scale,
-            abs % scale,
+            "{}.{:0width$}",
+            self.minor_units / scale,
+            self.minor_units % scale,
             width = places as usize
         )
     }
@@ -69,45 +80,104 @@ impl Money {
     pub fn parse_decimal(value: &str, currency: Currency) -> Result<Self, MoneyError> {
         let malformed = || MoneyError::Malformed(value.to_owned());
         let places = u32::from(currency.exponent().unwrap_or(0));
-        let (negative, digits) = match value.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, value),
-        };
-        let (whole, fraction) = match digits.split_once('.') {
+        if value.starts_with('-') {
+            return Err(MoneyError::Negative);
+        }
+        let (whole, fraction) = match value.split_once('.') {
             Some((w, f)) if places > 0 && f.len() == places as usize => (w, f),
-            None if places == 0 => (digits, ""),
+            None if places == 0 => (value, ""),
             _ => return Err(malformed()),
         };
         let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if !all_digits(whole) || (places > 0 && !all_digits(fraction)) {
             return Err(malformed());
         }
-        let whole: i64 = whole.parse().map_err(|_| MoneyError::Overflow)?;
-        let fraction: i64 = if places > 0 {
+        let whole: u64 = whole.parse().map_err(|_| MoneyError::Overflow)?;
+        let fraction: u64 = if places > 0 {
             fraction.parse().map_err(|_| malformed())?
         } else {
             0
         };
         let minor = whole
-            .checked_mul(10i64.pow(places))
+            .checked_mul(10u64.pow(places))
             .and_then(|w| w.checked_add(fraction))
             .ok_or(MoneyError::Overflow)?;
-        Ok(Self::new(if negative { -minor } else { minor }, currency))
+        Ok(Self::new(minor, currency))
     }
 
-    pub fn checked_mul(self, factor: u32) -> Option<Self> {
+    /// # Errors
+    ///
+    /// [`MoneyError::Overflow`] when the product does not fit.
+    pub fn checked_mul(self, factor: u32) -> Result<Self, MoneyError> {
         self.minor_units
-            .checked_mul(i64::from(factor))
+            .checked_mul(u64::from(factor))
             .map(|minor_units| Self::new(minor_units, self.currency))
+            .ok_or(MoneyError::Overflow)
     }
 
-    pub fn checked_add(self, other: Self) -> Option<Self> {
-        if self.currency != other.currency {
-            return None;
-        }
+    /// # Errors
+    ///
+    /// Another currency, or a sum that does not fit.
+    pub fn checked_add(self, other: Self) -> Result<Self, MoneyError> {
+        self.same_currency(other)?;
         self.minor_units
             .checked_add(other.minor_units)
             .map(|minor_units| Self::new(minor_units, self.currency))
+            .ok_or(MoneyError::Overflow)
+    }
+
+    /// # Errors
+    ///
+    /// Another currency, or `other` more than this.
+    pub fn checked_sub(self, other: Self) -> Result<Self, MoneyError> {
+        self.same_currency(other)?;
+        self.minor_units
+            .checked_sub(other.minor_units)
+            .map(|minor_units| Self::new(minor_units, self.currency))
+            .ok_or(MoneyError::Negative)
+    }
+
+    /// This less `other`, or zero when `other` is more.
+    ///
+    /// # Errors
+    ///
+    /// Another currency.
+    pub fn saturating_sub(self, other: Self) -> Result<Self, MoneyError> {
+        self.same_currency(other)?;
+        Ok(Self::new(
+            self.minor_units.saturating_sub(other.minor_units),
+            self.currency,
+        ))
+    }
+
+    /// The sum of `amounts`, all in `currency` (zero for none).
+    ///
+    /// # Errors
+    ///
+    /// An amount in another currency, or a sum that does not fit.
+    pub fn sum(
+        currency: Currency,
+        amounts: impl IntoIterator<Item = Self>,
+    ) -> Result<Self, MoneyError> {
+        amounts
+            .into_iter()
+            .try_fold(Self::zero(currency), Self::checked_add)
+    }
+
+    fn same_currency(self, other: Self) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
+        }
+    }
+}
+
+/// Amounts compare only within one currency: `None` across currencies, so
+/// `<`, `>` and the like are false there.
+impl PartialOrd for Money {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        (self.currency == other.currency).then(|| self.minor_units.cmp(&other.minor_units))
     }
 }
 
@@ -129,7 +199,6 @@ mod tests {
         assert_eq!(Money::new(5, Currency::EUR).to_decimal_string(), "0.05");
         assert_eq!(Money::new(1000, Currency::JPY).to_decimal_string(), "1000");
         assert_eq!(Money::new(1234, Currency::KWD).to_decimal_string(), "1.234");
-        assert_eq!(Money::new(-250, Currency::EUR).to_decimal_string(), "-2.50");
     }
 
     #[test]
@@ -157,15 +226,35 @@ mod tests {
     }
 
     #[test]
-    fn arithmetic_refuses_overflow_and_mixed_currencies() {
-        assert_eq!(Money::new(i64::MAX, Currency::EUR).checked_mul(2), None);
+    fn arithmetic_refuses_overflow_mixed_currencies_and_below_zero() {
+        let eur = |cents| Money::new(cents, Currency::EUR);
+        let usd = Money::new(1, Currency::USD);
+        assert_eq!(eur(u64::MAX).checked_mul(2), Err(MoneyError::Overflow));
+        assert_eq!(eur(150).checked_mul(3), Ok(eur(450)));
+        assert_eq!(eur(u64::MAX).checked_add(eur(1)), Err(MoneyError::Overflow));
         assert_eq!(
-            Money::new(1, Currency::EUR).checked_add(Money::new(1, Currency::USD)),
-            None
+            eur(1).checked_add(usd),
+            Err(MoneyError::CurrencyMismatch(Currency::EUR, Currency::USD))
         );
+        assert_eq!(eur(1).checked_sub(eur(2)), Err(MoneyError::Negative));
+        assert_eq!(eur(5).checked_sub(eur(2)), Ok(eur(3)));
+        assert_eq!(eur(1).saturating_sub(eur(2)), Ok(eur(0)));
+        assert!(eur(1).saturating_sub(usd).is_err());
+        assert_eq!(Money::sum(Currency::EUR, [eur(1), eur(2)]), Ok(eur(3)));
+        assert!(Money::sum(Currency::EUR, [eur(1), usd]).is_err());
         assert_eq!(
-            Money::new(150, Currency::EUR).checked_mul(3),
-            Some(Money::new(450, Currency::EUR))
+            Money::parse_decimal("-2.50", Currency::EUR),
+            Err(MoneyError::Negative)
         );
+    }
+
+    #[test]
+    fn amounts_compare_only_within_one_currency() {
+        let eur = |cents| Money::new(cents, Currency::EUR);
+        assert!(eur(2) > eur(1));
+        assert!(eur(1) <= eur(1));
+        let usd = Money::new(1, Currency::USD);
+        assert_eq!(eur(2).partial_cmp(&usd), None);
+        assert!(eur(2).checked_sub(usd).is_err());
     }
 }

@@ -46,9 +46,12 @@ impl Order {
     /// `None` when the lines are empty or their total does not fit.
     pub fn new(lines: Vec<OrderLine>, now: OffsetDateTime) -> Option<Self> {
         let (first, rest) = lines.split_first()?;
-        let total = rest.iter().try_fold(first.line_total, |sum, line| {
-            sum.checked_add(line.line_total)
-        })?;
+        let total = rest
+            .iter()
+            .try_fold(first.line_total, |sum, line| {
+                sum.checked_add(line.line_total)
+            })
+            .ok()?;
         Some(Self {
             id: OrderId::generate(),
             lines,

@@ -390,10 +390,8 @@ impl PaymentAttempt {
     ) -> bool {
         let mut changed = false;
         if let Some(captured) = captured.filter(|c| c.currency() == self.amount.currency()) {
-            let more = self
-                .captured
-                .is_none_or(|known| captured.minor_units() > known.minor_units());
-            if more && captured.minor_units() <= self.amount.minor_units() {
+            let more = self.captured.is_none_or(|known| captured > known);
+            if more && captured <= self.amount {
                 self.captured = Some(captured);
                 changed = true;
             }
@@ -449,7 +447,7 @@ impl PaymentAttempt {
         let refundable = self.refundable();
         self.refunds.iter().enumerate().any(|(i, failed)| {
             failed.status() == refund::RefundStatus::Failed
-                && failed.amount().minor_units() <= refundable.minor_units()
+                && failed.amount() <= refundable
                 && !self.refunds[i + 1..]
                     .iter()
                     .any(|later| later.amount() == failed.amount() && later.status().counts())

@@ -49,10 +49,10 @@ pub fn vat_in(total: Money, rate: VatRate) -> Money {
     let numerator = i128::from(total.minor_units()) * rate;
     let denominator = 10_000 + rate;
     let rounded = (2 * numerator + denominator) / (2 * denominator);
-    Money::new(
-        i64::try_from(rounded).expect("VAT is never more than the total"),
-        total.currency(),
-    )
+    // Never more than the total (rate / (100 + rate) < 1).
+    let vat =
+        u64::try_from(rounded).map_or(total.minor_units(), |vat| vat.min(total.minor_units()));
+    Money::new(vat, total.currency())
 }
 
 #[cfg(test)]

@@ -126,13 +126,16 @@ pub enum RefundError {
     IdReused,
 }
 
-/// What counting refunds take from a payment in `currency`.
+/// What counting refunds take from a payment in `currency`. Mollie makes
+/// a refund only in its payment's currency, and ours are checked when
+/// asked for: one in another currency cannot be added here, so it is left
+/// out of the sum (it is still listed with the order). No sum of real
+/// refunds overflows; it saturates rather than wraps, whatever a record says.
 pub(crate) fn refunded(currency: crate::Currency, refunds: &[Refund]) -> Money {
     let minor = refunds
         .iter()
-        .filter(|r| r.status.counts())
-        .map(|r| r.amount.minor_units())
-        .sum();
+        .filter(|r| r.status.counts() && r.amount.currency() == currency)
+        .fold(0u64, |sum, r| sum.saturating_add(r.amount.minor_units()));
     Money::new(minor, currency)
 }
 
@@ -162,10 +165,10 @@ pub(crate) fn request(
             Err(RefundError::IdReused)
         };
     }
-    if amount.currency() != remaining.currency() || amount.minor_units() <= 0 {
+    if amount.currency() != remaining.currency() || amount.is_zero() {
         return Err(RefundError::InvalidAmount);
     }
-    if amount.minor_units() > remaining.minor_units() {
+    if amount > remaining {
         return Err(RefundError::MoreThanRemains {
             requested: amount,
             remaining,
@@ -283,13 +286,13 @@ mod tests {
     use super::*;
     use crate::Currency;
 
-    fn eur(cents: i64) -> Money {
+    fn eur(cents: u64) -> Money {
         Money::new(cents, Currency::EUR)
     }
 
     fn report(
         id: &str,
-        cents: i64,
+        cents: u64,
         status: RefundStatus,
         ours: Option<&RefundId>,
     ) -> ProviderRefund {
@@ -366,7 +369,7 @@ mod tests {
     fn a_same_amount_refund_the_provider_made_within_the_hour_blocks_another() {
         let made = OffsetDateTime::UNIX_EPOCH + time::Duration::hours(5);
         let report_made_at =
-            |id: &str, cents: i64, ours: &RefundId, at: OffsetDateTime| ProviderRefund {
+            |id: &str, cents: u64, ours: &RefundId, at: OffsetDateTime| ProviderRefund {
                 made_at: at,
                 ..report(id, cents, RefundStatus::Pending, Some(ours))
             };

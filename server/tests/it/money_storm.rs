@@ -165,7 +165,7 @@ fn differences(ours: &PaymentAttempt, provider: &Value) -> Vec<String> {
     let cents = |amount: &Value| {
         amount["value"]
             .as_str()
-            .map(|v| v.replace('.', "").parse::<i64>().unwrap())
+            .map(|v| v.replace('.', "").parse::<u64>().unwrap())
     };
     let ledger = ours.ledger();
     if cents(&provider["amountRefunded"]) != Some(ledger.refunded.minor_units()) {

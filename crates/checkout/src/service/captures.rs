@@ -52,8 +52,8 @@ impl CheckoutService {
         let (attempt, provider_payment_id) = self.capturable_attempt(order_id).await?;
         if let Some(amount) = amount {
             let out_of_range = amount.currency() != attempt.amount().currency()
-                || amount.minor_units() <= 0
-                || amount.minor_units() > attempt.amount().minor_units();
+                || amount.is_zero()
+                || amount > attempt.amount();
             if out_of_range {
                 return Err(CaptureFailure::InvalidAmount);
             }

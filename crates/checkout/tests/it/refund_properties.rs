@@ -14,15 +14,15 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use time::OffsetDateTime;
 
-const PAID_CENTS: i64 = 10_000;
+const PAID_CENTS: u64 = 10_000;
 
 /// Up to four refunds the provider made: amount, and the final status each
 /// reaches (pending, maybe processing, then refunded, failed or canceled).
-fn provider_refunds() -> impl Strategy<Value = Vec<(i64, Vec<RefundStatus>)>> {
+fn provider_refunds() -> impl Strategy<Value = Vec<(u64, Vec<RefundStatus>)>> {
     use RefundStatus::*;
     prop::collection::vec(
         (
-            1..=2_000i64, // four at most, with chargebacks never more than paid, as at the provider
+            1..=2_000u64, // four at most, with chargebacks never more than paid, as at the provider
             any::<bool>(),
             prop::sample::select(vec![Refunded, Failed, Canceled]),
         )
@@ -39,8 +39,8 @@ fn provider_refunds() -> impl Strategy<Value = Vec<(i64, Vec<RefundStatus>)>> {
 }
 
 /// Up to two chargebacks: amount, and whether the bank reverses it.
-fn provider_chargebacks() -> impl Strategy<Value = Vec<(i64, bool)>> {
-    prop::collection::vec((1..=1_000i64, any::<bool>()), 0..3)
+fn provider_chargebacks() -> impl Strategy<Value = Vec<(u64, bool)>> {
+    prop::collection::vec((1..=1_000u64, any::<bool>()), 0..3)
 }
 
 /// One report the provider makes: of a refund or of a chargeback.
@@ -123,14 +123,14 @@ proptest! {
             prop_assert_eq!(stored.len(), 1);
             prop_assert_eq!(stored[0].status(), *history.last().unwrap());
         }
-        let counted: i64 = refunds
+        let counted: u64 = refunds
             .iter()
             .filter(|(_, h)| *h.last().unwrap() == RefundStatus::Refunded)
             .map(|(cents, _)| cents)
             .sum();
         prop_assert_eq!(attempt.refunded().minor_units(), counted);
         prop_assert_eq!(attempt.chargebacks().len(), chargebacks.len());
-        let charged_back: i64 = chargebacks
+        let charged_back: u64 = chargebacks
             .iter()
             .filter(|(_, reversed)| !reversed)
             .map(|(cents, _)| cents)

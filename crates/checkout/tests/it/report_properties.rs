@@ -14,7 +14,7 @@ use checkout::{
 use proptest::prelude::*;
 use time::OffsetDateTime;
 
-const PAID_CENTS: i64 = 5_000;
+const PAID_CENTS: u64 = 5_000;
 const OURS: OurAccount<'static> = OurAccount {
     mode: PaymentMode::Test,
     profile_id: Some("pfl_ours"),
@@ -70,7 +70,7 @@ enum Fault {
 fn report_for(
     attempt: &PaymentAttempt,
     status: Option<PaymentStatus>,
-    refunds: &[(i64, RefundStatus)],
+    refunds: &[(u64, RefundStatus)],
     fault: Fault,
 ) -> ProviderPayment {
     let mut metadata = PaymentMetadata {
@@ -125,7 +125,7 @@ fn any_fault() -> impl Strategy<Value = Fault> {
     ])
 }
 
-fn any_refunds() -> impl Strategy<Value = Vec<(i64, RefundStatus)>> {
+fn any_refunds() -> impl Strategy<Value = Vec<(u64, RefundStatus)>> {
     use RefundStatus::*;
     prop::collection::vec(
         (
