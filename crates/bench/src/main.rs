@@ -3,11 +3,16 @@
 //! Loopback only; every loop is bounded in count and time.
 //!
 //! Usage (scripts/bench.sh does this):
-//! `bench SERVER_BIN BARE_BIN BARE_SITE MOTO_BIN OUT.md`, where BARE_BIN is
-//! the bare Leptos reference (crates/bench/reference) and BARE_SITE its site
-//! folder. With `CARGO_LAMBDA` set (the cargo-lambda binary), the Lambda
-//! figures are measured too. Exits non-zero, after writing OUT.md, when the
-//! hydrate bundle is over its budget.
+//! `bench SERVER_BIN BARE_BIN BARE_SITE PYTHON MOTO_SCRIPT OUT.md`, where
+//! BARE_BIN is the bare Leptos reference (crates/bench/reference), BARE_SITE
+//! its site folder, and PYTHON runs MOTO_SCRIPT (scripts/moto_server.py).
+//! With `CARGO_LAMBDA` set (the cargo-lambda binary), the Lambda figures are
+//! measured too. Exits non-zero, after writing OUT.md, when the hydrate
+//! bundle is over its budget.
+//!
+//! `bench lambda-figures SERVER_BIN PYTHON MOTO_SCRIPT` (scripts/lambda-figures.sh,
+//! `CARGO_LAMBDA` set) measures only the Lambda starts and the plain server's
+//! start, DynamoDB on moto, and prints them.
 
 mod bundle;
 mod dynamodb;
@@ -25,12 +30,25 @@ use report::Report;
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let [_, server_bin, bare_bin, bare_site, moto_bin, out] = args.as_slice() else {
-        panic!("usage: bench SERVER_BIN BARE_BIN BARE_SITE MOTO_BIN OUT.md")
-    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [mode, server_bin, python, moto_script] if mode == "lambda-figures" => {
+            lambda_figures(server_bin, python, moto_script).await
+        }
+        [server_bin, bare_bin, bare_site, python, moto_script, out] => {
+            bench(server_bin, bare_bin, bare_site, [python, moto_script], out).await
+        }
+        _ => panic!(
+            "usage: bench SERVER_BIN BARE_BIN BARE_SITE PYTHON MOTO_SCRIPT OUT.md\n   \
+             or: bench lambda-figures SERVER_BIN PYTHON MOTO_SCRIPT"
+        ),
+    }
+}
+
+/// Every figure of BENCHMARKS.md, in its order, written to `out`.
+async fn bench(server_bin: &str, bare_bin: &str, bare_site: &str, moto: [&str; 2], out: &str) {
     let mut report = Report::default();
-    let (moto, moto_url) = start_moto(moto_bin).await;
+    let (moto, moto_url) = start_moto(moto[0], moto[1]).await;
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
 
@@ -73,4 +91,25 @@ async fn main() {
         eprintln!("bench: the hydrate bundle is over its budget of {BUNDLE_BUDGET} bytes (brotli)");
         std::process::exit(1);
     }
+}
+
+/// The Lambda starts (the shop's function and the bare hello, as in the
+/// bench) and the plain server's start, DynamoDB on moto, printed.
+async fn lambda_figures(server_bin: &str, python: &str, moto_script: &str) {
+    let cargo_lambda =
+        std::env::var("CARGO_LAMBDA").expect("CARGO_LAMBDA names the cargo-lambda binary");
+    let (_moto, moto_url) = start_moto(python, moto_script).await;
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (_, dynamo_env) = dynamodb::on_moto(&moto_url, port, data.path()).await;
+    let mut report = Report::default();
+    lambda::lambda_starts(&mut report, &cargo_lambda, &dynamo_env).await;
+    let plain = starts(server_bin, &dynamo_env, port).await;
+    report.row(
+        "plain server (DynamoDB on moto): process start to first 200 (15 starts)",
+        stats::spread(&plain),
+        "-",
+        "none set; reported",
+    );
+    print!("{}", report.table());
 }

@@ -159,16 +159,18 @@ pub fn process_start(
     );
 }
 
-/// moto server, for DynamoDB mode and the raw references; its URL.
-pub async fn start_moto(moto_bin: &str) -> (Process, String) {
+/// moto server (scripts/moto_server.py, run by `python`: one request at a
+/// time, as DynamoDB applies conflicting writes), for DynamoDB mode and the
+/// raw references; its URL.
+pub async fn start_moto(python: &str, script: &str) -> (Process, String) {
     let moto_port = free_port();
     let moto = Process(
-        Command::new(moto_bin)
-            .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()])
+        Command::new(python)
+            .args([script, "127.0.0.1", &moto_port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("moto_server runs"),
+            .expect("moto_server.py runs"),
     );
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", moto_port)).is_ok() {
