@@ -1,11 +1,11 @@
 //! The Lambda figures: the shop's function and a bare lambda_http hello in
 //! cargo lambda watch, cold start then warm requests.
 
-use crate::processes::free_port;
 use crate::report::Report;
 use crate::stats::{ms, ratio, stats, timed, Stats};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use test_support::free_port;
 
 /// cargo lambda watch serving one function, in its own process group (it
 /// runs the function as a child): stopped as a group.

@@ -25,8 +25,9 @@ mod storefront;
 mod webhooks;
 
 use bundle::{bundle, BUNDLE_BUDGET};
-use processes::{bare_env, free_port, process_start, server_env, start_moto, start_server, starts};
+use processes::{bare_env, process_start, server_env, start_moto, start_server, starts};
 use report::Report;
+use test_support::free_port;
 
 #[tokio::main]
 async fn main() {
