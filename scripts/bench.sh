@@ -19,8 +19,9 @@ cargo build --release -p bench
 export AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=eu-west-1
 export CARGO_LAMBDA="$ROOT/target/tools/lambda-venv/bin/cargo-lambda"
 status=0
-target/release/bench target/release/server target/release/bare-leptos \
-  crates/bench/reference/target/site target/tools/venv/bin/moto_server BENCHMARKS.md || status=$?
+# moto as the tests run it: one request at a time (see scripts/moto_server.py).
+target/release/bench target/release/server target/release/bare-leptos crates/bench/reference/target/site \
+  target/tools/venv/bin/python scripts/moto_server.py BENCHMARKS.md || status=$?
 
 cat >>BENCHMARKS.md <<MD
 

@@ -111,10 +111,7 @@ pub async fn serve_configured(
     }
 }
 
-pub fn moto_endpoint() -> String {
-    std::env::var("SHOP_TEST_AWS_ENDPOINT")
-        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server")
-}
+pub use test_support::moto_endpoint;
 
 /// A TCP forwarder on loopback that can be switched off: then it cuts every
 /// open connection and refuses new ones, as a store that went down.

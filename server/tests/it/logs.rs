@@ -4,21 +4,7 @@
 use crate::common::{harness, StoreKind};
 use checkout::ReconcilePolicy;
 use mollie_emulator::PaymentStatus;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use test_support::Captured;
 
 /// Captures this thread's logs at `level` and above while the guard lives.
 /// The tests run on a current-thread runtime, which polls the whole shop's
@@ -26,11 +12,10 @@ impl Write for Captured {
 /// in this binary log elsewhere.
 fn capture(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
-    let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_ansi(false)
-        .with_writer(move || writer.clone())
+        .with_writer(captured.clone())
         .finish();
     (captured, tracing::subscriber::set_default(subscriber))
 }
@@ -54,7 +39,7 @@ async fn a_webhook_with_a_huge_id_logs_only_a_bounded_part_of_it() {
     for id in [&huge, &forged_line] {
         assert_eq!(shop.post_webhook(id).await, reqwest::StatusCode::OK);
     }
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(
         text.contains("webhook ignored"),
         "nothing was logged: {text}"
@@ -95,7 +80,7 @@ async fn a_webhooks_log_lines_carry_the_request_id_and_the_order() {
         "our own id, not the caller's: {request_id}"
     );
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let line = text
         .lines()
         .find(|line| line.contains("payment status updated") && line.contains("status=paid"))

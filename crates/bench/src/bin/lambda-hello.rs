@@ -1,6 +1,6 @@
 //! The Lambda reference: a bare lambda_http function answering "hello",
-//! beside which the shop's function is measured (the bench and
-//! scripts/lambda-figures.sh start it in cargo lambda watch).
+//! beside which the shop's function is measured (the bench starts it in
+//! cargo lambda watch, for scripts/bench.sh and scripts/lambda-figures.sh).
 
 use lambda_http::{run, service_fn, Body, Error, Request, Response};
 

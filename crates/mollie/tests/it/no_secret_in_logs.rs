@@ -7,30 +7,15 @@
 
 use mollie::{Amount, ApiKey, CreatePayment, MollieClient, MollieConfig};
 use mollie_emulator::{Emulator, Faults};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use test_support::Captured;
 
 #[tokio::test]
 async fn the_api_key_never_reaches_logs_or_errors() {
     let logs = Captured::default();
-    let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
+        .with_writer(logs.clone())
         .with_ansi(false)
         .finish();
     let _scope = tracing::subscriber::set_default(subscriber);
@@ -101,7 +86,7 @@ async fn the_api_key_never_reaches_logs_or_errors() {
     .unwrap();
     messages.push(unauthorized.get_payment(&created.id).await.unwrap_err());
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     let errors: String = messages.iter().map(|e| format!("{e} {e:?}\n")).collect();
     assert!(
         logs.contains("retrying"),

@@ -5,8 +5,7 @@ use aws_sdk_secretsmanager::Client;
 use mollie::{api_key_from_secrets_manager, SecretError};
 
 async fn client() -> Client {
-    let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT")
-        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server");
+    let endpoint = test_support::moto_endpoint();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .load()

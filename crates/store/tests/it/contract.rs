@@ -881,8 +881,7 @@ async fn ends_an_operators_sessions(store: Arc<dyn Store>) {
 /// A new table on moto, its raw client (to change items behind the
 /// store's back) and the store on it.
 async fn dynamodb_table() -> (aws_sdk_dynamodb::Client, String, store::DynamoDbStore) {
-    let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT")
-        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server");
+    let endpoint = test_support::moto_endpoint();
     let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
     let table = format!("contract-{}", uuid_like());
     store::TableSetup::create_if_missing(&client, &table)
@@ -899,8 +898,7 @@ fn embedded() -> Arc<dyn Store> {
 }
 
 async fn dynamodb() -> Arc<dyn Store> {
-    let endpoint = std::env::var("SHOP_TEST_AWS_ENDPOINT")
-        .expect("SHOP_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto server");
+    let endpoint = test_support::moto_endpoint();
     let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
     let table = format!("contract-{}", uuid_like());
     assert!(store::TableSetup::create_if_missing(&client, &table)

@@ -1,0 +1,82 @@
+//! What the measurements ask the running shop over HTTP: checkouts, the
+//! emulator's payment page and faults, the status function.
+
+use crate::processes::Server;
+
+/// The emulator's API key in the bench (a test key, not a secret).
+pub const KEY: &str = "Bearer test_benchmark";
+
+impl Server {
+    async fn form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A checkout through the real server function; returns (order id, tr_ id).
+    pub async fn checkout(&self, n: usize) -> (String, String) {
+        let key = format!("bench{n:027}");
+        let response = self
+            .form(
+                "/api/checkout",
+                &[("checkout_key", &key)],
+                Some("cart=mug.1"),
+            )
+            .await;
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let provider_id = location.rsplit('/').next().unwrap().to_owned();
+        let payment: serde_json::Value = self
+            .http
+            .get(format!("{}/mollie/v2/payments/{provider_id}", self.base))
+            .header("authorization", KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            payment["metadata"]["order_id"].as_str().unwrap().to_owned(),
+            provider_id,
+        )
+    }
+
+    pub async fn faults(&self, faults: serde_json::Value) {
+        let r = self
+            .http
+            .put(format!("{}/mollie/_emulator/faults", self.base))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+
+    pub async fn pay_at_emulator(&self, provider_id: &str) {
+        let r = self
+            .form(
+                &format!("/mollie/checkout/{provider_id}"),
+                &[("outcome", "paid")],
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+    }
+
+    pub async fn status(&self, order_id: &str) -> String {
+        let view: serde_json::Value = self
+            .form("/api/order_status", &[("order_id", order_id)], None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        view["status"].as_str().unwrap_or_default().to_owned()
+    }
+}
