@@ -788,7 +788,7 @@ export class ShopStack extends Stack {
   }
 
   /**
-   * What crates/store/src/dynamodb.rs calls at run time, no more: GetItem,
+   * What crates/store/src/dynamodb/ calls at run time, no more: GetItem,
    * Query (table and indexes), PutItem and UpdateItem (alone and inside
    * TransactWriteItems, which IAM authorizes per contained action). No
    * DeleteItem, Scan or batch writes; CreateTable, DescribeTable and

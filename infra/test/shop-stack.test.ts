@@ -303,7 +303,7 @@ test("each function may touch only its table's items and indexes, its secrets an
     }
     const allowed = statements.filter((s) => s.Effect === "Allow");
     const dynamodbAllowed = allowed.filter((s) => [s.Action].flat().some((a: string) => a.startsWith("dynamodb:")));
-    // Exactly what crates/store/src/dynamodb.rs calls: items on the table,
+    // Exactly what crates/store/src/dynamodb/ calls: items on the table,
     // Query on each index by name.
     assert.deepEqual(
       dynamodbAllowed.map((s) => ({ Action: s.Action, Resource: s.Resource })),

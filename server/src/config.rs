@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve the shop (the default).
     Serve,
-    /// Create the DynamoDB table, its three indexes and its TTL if the table does not exist, then exit.
+    /// Create the DynamoDB table, its two indexes and its TTL if the table does not exist, then exit.
     CreateTable,
     /// Read a password from standard input and print its argon2id hash,
     /// for an operator account in SHOP_ADMIN_OPERATORS.

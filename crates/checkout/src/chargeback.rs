@@ -6,21 +6,17 @@
 
 use crate::ids::ProviderChargebackId;
 use crate::money::Money;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chargeback {
     pub id: ProviderChargebackId,
     pub amount: Money,
     /// The bank's reason, as the provider words it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// When the bank reversed it (the money came back), if it did.
-    #[serde(default, with = "time::serde::rfc3339::option")]
     pub reversed_at: Option<OffsetDateTime>,
     /// When we first saw it.
-    #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
 }
 

@@ -39,9 +39,10 @@ pub use ids::{
 pub use ledger::{Ledger, MoneyStatus};
 pub use locale::{Locale, SUPPORTED_LOCALES};
 pub use money::{Currency, Money, MoneyError};
-pub use order::{Order, OrderLine, OrderStatus};
+pub use order::{Order, OrderLine, OrderParts, OrderStatus};
 pub use payment::{
-    CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus, StatusChange, StatusSeen,
+    AttemptParts, CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus,
+    StatusChange, StatusSeen,
 };
 pub use payment_lines::PaymentLine;
 pub use payment_report::{apply_report, Changes, OurAccount, Verdict};
@@ -51,7 +52,7 @@ pub use ports::{
     PaymentMode, PaymentProvider, ProviderError, ProviderPayment, SessionsEnd, Store, StoreError,
     SystemClock,
 };
-pub use refund::{ProviderRefund, Refund, RefundError, RefundRequested, RefundStatus};
+pub use refund::{ProviderRefund, Refund, RefundError, RefundParts, RefundRequested, RefundStatus};
 pub use service::{
     refund_reason, ActionFailure, CaptureFailure, CheckoutError, CheckoutService, CheckoutStarted,
     OrderList, PaymentChoices, ReconcilePolicy, RefundFailure, ShopUrls, SignInLimits, SyncError,

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 pub use crate::ids::OrderId;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderLine {
     pub article_id: ArticleId,
     /// The article's name when it was bought.
@@ -17,29 +17,32 @@ pub struct OrderLine {
     pub quantity: u32,
     pub unit_price: Money,
     pub line_total: Money,
-    /// The article's VAT rate when it was bought (none on orders stored
-    /// before catalogs had one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The article's VAT rate when it was bought (none when its catalog
+    /// entry had none).
     pub vat_rate: Option<VatRate>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
     id: OrderId,
     lines: Vec<OrderLine>,
     total: Money,
-    #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     /// Bumped whenever an attempt is added, so that two attempts can never
     /// be started at once (every add is conditional on it).
-    #[serde(default = "first_version")]
     version: u64,
 }
 
-fn first_version() -> u64 {
-    1
+/// Every field of an order, for a store to keep and give back unchanged
+/// ([`Order::to_parts`], [`Order::from_parts`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderParts {
+    pub id: OrderId,
+    pub lines: Vec<OrderLine>,
+    pub total: Money,
+    pub created_at: OffsetDateTime,
+    pub version: u64,
 }
 
 impl Order {
@@ -57,8 +60,44 @@ impl Order {
             lines,
             total,
             created_at: now,
-            version: first_version(),
+            version: 1,
         })
+    }
+
+    /// What a store keeps of it.
+    pub fn to_parts(&self) -> OrderParts {
+        let Self {
+            id,
+            lines,
+            total,
+            created_at,
+            version,
+        } = self.clone();
+        OrderParts {
+            id,
+            lines,
+            total,
+            created_at,
+            version,
+        }
+    }
+
+    /// The order a store kept, as [`Self::to_parts`] gave it.
+    pub fn from_parts(parts: OrderParts) -> Self {
+        let OrderParts {
+            id,
+            lines,
+            total,
+            created_at,
+            version,
+        } = parts;
+        Self {
+            id,
+            lines,
+            total,
+            created_at,
+            version,
+        }
     }
 
     pub fn id(&self) -> &OrderId {

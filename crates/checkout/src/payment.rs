@@ -103,10 +103,9 @@ impl fmt::Display for PaymentStatus {
 
 /// Money the provider took that the shop did not expect. Recorded on the
 /// attempt, shown to the operator, never dropped: someone must ship or refund.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incident {
     pub kind: IncidentKind,
-    #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
 }
 
@@ -156,7 +155,7 @@ impl CheckSchedule {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentAttempt {
     id: AttemptId,
     order_id: OrderId,
@@ -166,9 +165,7 @@ pub struct PaymentAttempt {
     provider_payment_id: Option<ProviderPaymentId>,
     /// Where the shopper pays, while the payment is open.
     checkout_url: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
     /// Bumped on every write; every write is conditional on the version it
     /// was read with, so concurrent webhooks cannot overwrite each other.
@@ -176,48 +173,60 @@ pub struct PaymentAttempt {
     /// When the latest create call at the provider began. Until well after
     /// it, the provider may still create the payment, so the attempt is
     /// never given up before then. (`None`: the attempt's creation.)
-    #[serde(default, with = "time::serde::rfc3339::option")]
     create_started_at: Option<OffsetDateTime>,
     /// When the reconciler should next ask the provider (`None`: now).
-    #[serde(default, with = "time::serde::rfc3339::option")]
     next_check_at: Option<OffsetDateTime>,
     /// How often the reconciler has asked so far (its backoff).
-    #[serde(default)]
     checks: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     incident: Option<Incident>,
     /// Refunds of the money it took, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     refunds: Vec<Refund>,
     /// Chargebacks the provider reported, in the order first seen.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     chargebacks: Vec<Chargeback>,
     /// Automatic, or authorize now and capture later.
-    #[serde(default)]
     capture_mode: CaptureMode,
     /// Of a manual capture: what the provider captured so far (it only
     /// grows). What the payment took.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     captured: Option<Money>,
     /// Of an authorization: until when the provider lets it be captured.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
     capture_before: Option<OffsetDateTime>,
     /// Each status it took and when it was recorded, oldest first (for the
     /// back office; records from before it start empty).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<StatusSeen>,
 }
 
 /// A status an attempt took, and when it was recorded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StatusSeen {
     pub status: PaymentStatus,
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+/// Every field of an attempt, for a store to keep and give back unchanged
+/// ([`PaymentAttempt::to_parts`], [`PaymentAttempt::from_parts`]); the
+/// fields mean what the attempt's accessors say. Not a way to change an
+/// attempt: its rules live in its methods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptParts {
+    pub id: AttemptId,
+    pub order_id: OrderId,
+    pub amount: Money,
+    pub status: PaymentStatus,
+    pub provider_payment_id: Option<ProviderPaymentId>,
+    pub checkout_url: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub version: u64,
+    pub create_started_at: Option<OffsetDateTime>,
+    pub next_check_at: Option<OffsetDateTime>,
+    pub checks: u32,
+    pub incident: Option<Incident>,
+    pub refunds: Vec<Refund>,
+    pub chargebacks: Vec<Chargeback>,
+    pub capture_mode: CaptureMode,
+    pub captured: Option<Money>,
+    pub capture_before: Option<OffsetDateTime>,
+    pub history: Vec<StatusSeen>,
 }
 
 /// What an attempt is, read-only: every change goes through a method that
@@ -308,6 +317,98 @@ impl PaymentAttempt {
 }
 
 impl PaymentAttempt {
+    /// What a store keeps of it.
+    pub fn to_parts(&self) -> AttemptParts {
+        let Self {
+            id,
+            order_id,
+            amount,
+            status,
+            provider_payment_id,
+            checkout_url,
+            created_at,
+            updated_at,
+            version,
+            create_started_at,
+            next_check_at,
+            checks,
+            incident,
+            refunds,
+            chargebacks,
+            capture_mode,
+            captured,
+            capture_before,
+            history,
+        } = self.clone();
+        AttemptParts {
+            id,
+            order_id,
+            amount,
+            status,
+            provider_payment_id,
+            checkout_url,
+            created_at,
+            updated_at,
+            version,
+            create_started_at,
+            next_check_at,
+            checks,
+            incident,
+            refunds,
+            chargebacks,
+            capture_mode,
+            captured,
+            capture_before,
+            history,
+        }
+    }
+
+    /// The attempt a store kept, as [`Self::to_parts`] gave it.
+    pub fn from_parts(parts: AttemptParts) -> Self {
+        let AttemptParts {
+            id,
+            order_id,
+            amount,
+            status,
+            provider_payment_id,
+            checkout_url,
+            created_at,
+            updated_at,
+            version,
+            create_started_at,
+            next_check_at,
+            checks,
+            incident,
+            refunds,
+            chargebacks,
+            capture_mode,
+            captured,
+            capture_before,
+            history,
+        } = parts;
+        Self {
+            id,
+            order_id,
+            amount,
+            status,
+            provider_payment_id,
+            checkout_url,
+            created_at,
+            updated_at,
+            version,
+            create_started_at,
+            next_check_at,
+            checks,
+            incident,
+            refunds,
+            chargebacks,
+            capture_mode,
+            captured,
+            capture_before,
+            history,
+        }
+    }
+
     pub fn new(order_id: OrderId, amount: Money, now: OffsetDateTime) -> Self {
         Self {
             id: AttemptId::generate(),

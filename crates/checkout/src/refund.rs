@@ -45,7 +45,7 @@ impl RefundStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refund {
     id: RefundId,
     /// Once the provider created it.
@@ -53,21 +53,71 @@ pub struct Refund {
     amount: Money,
     status: RefundStatus,
     /// Made at the provider (its dashboard), not by the shop.
-    #[serde(default)]
     from_provider: bool,
     /// When we recorded it: asked for it, or first saw it.
-    #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     /// When the provider made it, once it reported it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
     made_at: Option<OffsetDateTime>,
 }
 
+/// Every field of a refund, for a store to keep and give back unchanged
+/// ([`Refund::to_parts`], [`Refund::from_parts`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundParts {
+    pub id: RefundId,
+    pub provider_refund_id: Option<ProviderRefundId>,
+    pub amount: Money,
+    pub status: RefundStatus,
+    pub from_provider: bool,
+    pub created_at: OffsetDateTime,
+    pub made_at: Option<OffsetDateTime>,
+}
+
 impl Refund {
+    /// What a store keeps of it.
+    pub fn to_parts(&self) -> RefundParts {
+        let Self {
+            id,
+            provider_refund_id,
+            amount,
+            status,
+            from_provider,
+            created_at,
+            made_at,
+        } = self.clone();
+        RefundParts {
+            id,
+            provider_refund_id,
+            amount,
+            status,
+            from_provider,
+            created_at,
+            made_at,
+        }
+    }
+
+    /// The refund a store kept, as [`Self::to_parts`] gave it.
+    pub fn from_parts(parts: RefundParts) -> Self {
+        let RefundParts {
+            id,
+            provider_refund_id,
+            amount,
+            status,
+            from_provider,
+            created_at,
+            made_at,
+        } = parts;
+        Self {
+            id,
+            provider_refund_id,
+            amount,
+            status,
+            from_provider,
+            created_at,
+            made_at,
+        }
+    }
+
     /// Ours, or one the provider reported that we had not made.
     pub fn id(&self) -> &RefundId {
         &self.id

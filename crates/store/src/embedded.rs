@@ -5,6 +5,7 @@
 //! transaction and one fsync ([`crate::group_commit`]).
 
 use crate::group_commit::{GroupCommitter, Work};
+use crate::records::{StoredAttempt, StoredOrder};
 use async_trait::async_trait;
 use checkout::{
     unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, OperatorSessions,
@@ -72,6 +73,14 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError>
     serde_json::from_slice(bytes).map_err(unavailable)
 }
 
+fn decode_order(bytes: &[u8]) -> Result<Order, StoreError> {
+    decode::<StoredOrder>(bytes).map(Order::from)
+}
+
+fn decode_attempt(bytes: &[u8]) -> Result<PaymentAttempt, StoreError> {
+    decode::<StoredAttempt>(bytes).map(PaymentAttempt::from)
+}
+
 impl EmbeddedStore {
     /// Opens (or creates) the database file, creating its tables.
     ///
@@ -95,12 +104,11 @@ impl EmbeddedStore {
             || [PROVIDER_PAYMENTS, ORDERS_BY_TIME]
                 .iter()
                 .any(|table| existing.open_table(*table).is_err());
-        let unlisted = existing.open_table(ORDERS_BY_TIME).is_err();
         drop(existing);
         if missing {
             let tx = db.begin_write().map_err(unavailable)?;
             {
-                let orders = tx.open_table(ORDERS).map_err(unavailable)?;
+                tx.open_table(ORDERS).map_err(unavailable)?;
                 tx.open_table(ATTEMPTS).map_err(unavailable)?;
                 tx.open_table(CHECKOUTS).map_err(unavailable)?;
                 tx.open_table(PROVIDER_PAYMENTS).map_err(unavailable)?;
@@ -108,20 +116,7 @@ impl EmbeddedStore {
                 tx.open_table(SIGN_IN_FAILURES).map_err(unavailable)?;
                 tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?;
                 tx.open_table(OPERATOR_ACCOUNTS).map_err(unavailable)?;
-                let mut by_time = tx.open_table(ORDERS_BY_TIME).map_err(unavailable)?;
-                // A store from before the list existed: list its orders too.
-                if unlisted {
-                    for entry in orders.iter().map_err(unavailable)? {
-                        let (id, value) = entry.map_err(unavailable)?;
-                        let order: Order = decode(value.value())?;
-                        by_time
-                            .insert(
-                                orders_by_time_key(&OrderCursor::of(&order)).as_str(),
-                                id.value(),
-                            )
-                            .map_err(unavailable)?;
-                    }
-                }
+                tx.open_table(ORDERS_BY_TIME).map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)?;
         }
@@ -164,8 +159,11 @@ impl Store for EmbeddedStore {
         let attempt_key = attempt_key(attempt.order_id(), attempt.id());
         let checkout_key = checkout.key.to_string();
         let by_time_key = orders_by_time_key(&OrderCursor::of(order));
-        let (order_bytes, attempt_bytes, checkout_bytes) =
-            (encode(order)?, encode(attempt)?, encode(checkout)?);
+        let (order_bytes, attempt_bytes, checkout_bytes) = (
+            encode(&StoredOrder::from(order))?,
+            encode(&StoredAttempt::from(attempt))?,
+            encode(checkout)?,
+        );
         self.write(move |tx| {
             // One write transaction at a time: the checks and the inserts
             // cannot interleave with another writer's.
@@ -223,12 +221,15 @@ impl Store for EmbeddedStore {
         let order_key = order.id().to_string();
         let expected_version = order.version().saturating_sub(1);
         let attempt_key = attempt_key(attempt.order_id(), attempt.id());
-        let (order_bytes, attempt_bytes) = (encode(order)?, encode(attempt)?);
+        let (order_bytes, attempt_bytes) = (
+            encode(&StoredOrder::from(order))?,
+            encode(&StoredAttempt::from(attempt))?,
+        );
         self.write(move |tx| {
             {
                 let mut orders = tx.open_table(ORDERS).map_err(unavailable)?;
                 let stored_version = match orders.get(order_key.as_str()).map_err(unavailable)? {
-                    Some(value) => decode::<Order>(value.value())?.version(),
+                    Some(value) => decode_order(value.value())?.version(),
                     None => return Err(StoreError::Conflict),
                 };
                 if stored_version != expected_version {
@@ -267,7 +268,7 @@ impl Store for EmbeddedStore {
             let mut due = Vec::new();
             for entry in attempts.iter().map_err(unavailable)? {
                 let (_, value) = entry.map_err(unavailable)?;
-                let attempt: PaymentAttempt = decode(value.value())?;
+                let attempt = decode_attempt(value.value())?;
                 if attempt.needs_checks() && attempt.due_at() <= now {
                     due.push(attempt);
                 }
@@ -292,7 +293,7 @@ impl Store for EmbeddedStore {
             };
             let attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
             let found = attempts.get(key.value()).map_err(unavailable)?;
-            found.map(|value| decode(value.value())).transpose()
+            found.map(|value| decode_attempt(value.value())).transpose()
         })
         .await
     }
@@ -305,7 +306,7 @@ impl Store for EmbeddedStore {
             let Some(order) = orders.get(order_key.as_str()).map_err(unavailable)? else {
                 return Ok(None);
             };
-            let order: Order = decode(order.value())?;
+            let order = decode_order(order.value())?;
             let attempts_table = tx.open_table(ATTEMPTS).map_err(unavailable)?;
             // Keys "{order}/..." sort between "{order}/" and "{order}0" ('0' follows '/').
             let (from, to) = (format!("{order_key}/"), format!("{order_key}0"));
@@ -315,7 +316,7 @@ impl Store for EmbeddedStore {
                 .map_err(unavailable)?
             {
                 let (_, value) = entry.map_err(unavailable)?;
-                attempts.push(decode::<PaymentAttempt>(value.value())?);
+                attempts.push(decode_attempt(value.value())?);
             }
             attempts.sort_by_key(|a| a.created_at());
             Ok(Some(OrderRecord { order, attempts }))
@@ -333,7 +334,7 @@ impl Store for EmbeddedStore {
             let tx = db.begin_read().map_err(unavailable)?;
             let attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
             let found = attempts.get(key.as_str()).map_err(unavailable)?;
-            found.map(|value| decode(value.value())).transpose()
+            found.map(|value| decode_attempt(value.value())).transpose()
         })
         .await
     }
@@ -341,14 +342,14 @@ impl Store for EmbeddedStore {
     async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError> {
         let key = attempt_key(next.order_id(), next.id());
         let expected_version = next.version().saturating_sub(1);
-        let bytes = encode(next)?;
+        let bytes = encode(&StoredAttempt::from(next))?;
         let provider_payment_id = next.provider_payment_id().clone();
         self.write(move |tx| {
             // redb has one writer at a time, so read-compare-write is atomic.
             {
                 let mut attempts = tx.open_table(ATTEMPTS).map_err(unavailable)?;
                 let stored_version = match attempts.get(key.as_str()).map_err(unavailable)? {
-                    Some(value) => decode::<PaymentAttempt>(value.value())?.version(),
+                    Some(value) => decode_attempt(value.value())?.version(),
                     None => return Err(StoreError::Conflict),
                 };
                 if stored_version != expected_version {
@@ -389,7 +390,7 @@ impl Store for EmbeddedStore {
             for entry in listed.rev().take(limit.saturating_add(1)) {
                 let (_, id) = entry.map_err(unavailable)?;
                 if let Some(order) = orders_table.get(id.value()).map_err(unavailable)? {
-                    orders.push(decode::<Order>(order.value())?);
+                    orders.push(decode_order(order.value())?);
                 }
             }
             Ok(OrdersPage::of_newest(orders, limit))
