@@ -354,6 +354,9 @@ pub fn url_allowed(url: &str, allowed_origins: &[String]) -> bool {
 }
 
 #[cfg(test)]
+mod resource_tests;
+
+#[cfg(test)]
 mod tests {
     use super::{url_allowed, PaymentStatus};
 
