@@ -1,11 +1,11 @@
 //! Snapshots of the payment resource in a few states, written from the
 //! emulator's output, so a change in how it is built cannot change it.
 
-use super::{EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::api::WireAmount;
 use crate::captures::{CaptureStatus, EmulatedCapture};
 use crate::chargebacks::EmulatedChargeback;
 use crate::refunds::{EmulatedRefund, RefundStatus};
+use crate::state::{EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::EmulatorConfig;
 use serde_json::{json, Value};
 use time::macros::datetime;
