@@ -106,10 +106,13 @@ impl Emulator {
     /// The emulator's routes, to serve alone or to nest in another router.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let mut router = Router::new()
-            .route("/v2/payments", axum::routing::post(api::create_payment))
+            .route(
+                "/v2/payments",
+                axum::routing::post(api::payments::create_payment),
+            )
             .route(
                 "/v2/payments/{id}",
-                get(api::get_payment).delete(api::cancel_payment),
+                get(api::payments::get_payment).delete(api::payments::cancel_payment),
             )
             .route(
                 "/v2/payments/{id}/refunds",
@@ -149,10 +152,10 @@ impl Emulator {
             );
         if self.state.config.control_endpoints {
             router = router
-                .route("/_emulator/stats", get(api::stats))
+                .route("/_emulator/stats", get(api::control::stats))
                 .route(
                     "/_emulator/faults",
-                    get(api::get_faults).put(api::put_faults),
+                    get(api::control::get_faults).put(api::control::put_faults),
                 )
                 .route(
                     "/_emulator/refunds/{refund_id}",
