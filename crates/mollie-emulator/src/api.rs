@@ -6,13 +6,12 @@ mod documents;
 mod guard;
 mod idempotency;
 pub(crate) mod payments;
-mod sub_resources;
+pub(crate) mod sub_resources;
 
 pub(crate) use body::{money_request, parse_amount, WireAmount};
 pub(crate) use documents::{
     error, hal, hal_list, invalid, not_found, payment_item_links, ApiError,
 };
-pub(crate) use guard::{authenticated, with_faults};
-pub(crate) use idempotency::create_once;
+pub(crate) use guard::authenticated;
 pub(crate) use payments::parse_locale;
-pub(crate) use sub_resources::{account_list, change_payment, payment_item, payment_list};
+pub(crate) use sub_resources::{change_item, change_payment, find_item, CreatedItem, PaymentItem};

@@ -34,12 +34,17 @@ mod checkout_page;
 mod faults;
 mod lines;
 mod methods;
+mod movement;
 mod refunds;
 mod state;
 mod webhooks;
 
+use api::sub_resources as items;
 use axum::routing::get;
 use axum::Router;
+use captures::EmulatedCapture;
+use chargebacks::EmulatedChargeback;
+use refunds::EmulatedRefund;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,31 +121,34 @@ impl Emulator {
             )
             .route(
                 "/v2/payments/{id}/refunds",
-                get(refunds::list_payment_refunds).post(refunds::create_refund),
+                get(items::list::<EmulatedRefund>).post(items::create::<EmulatedRefund>),
             )
             .route(
                 "/v2/payments/{id}/refunds/{refund_id}",
-                get(refunds::get_refund).delete(refunds::cancel_refund),
+                get(items::get::<EmulatedRefund>).delete(refunds::cancel_refund),
             )
-            .route("/v2/refunds", get(refunds::list_all_refunds))
+            .route("/v2/refunds", get(items::list_all::<EmulatedRefund>))
             .route("/v2/methods", get(methods::list_methods))
             .route("/images/methods/{file}", get(methods::image))
             .route(
                 "/v2/payments/{id}/chargebacks",
-                get(chargebacks::list_payment_chargebacks),
+                get(items::list::<EmulatedChargeback>),
             )
             .route(
                 "/v2/payments/{id}/chargebacks/{chargeback_id}",
-                get(chargebacks::get_chargeback),
+                get(items::get::<EmulatedChargeback>),
             )
-            .route("/v2/chargebacks", get(chargebacks::list_all_chargebacks))
+            .route(
+                "/v2/chargebacks",
+                get(items::list_all::<EmulatedChargeback>),
+            )
             .route(
                 "/v2/payments/{id}/captures",
-                get(captures::list_captures).post(captures::create_capture),
+                get(items::list::<EmulatedCapture>).post(items::create::<EmulatedCapture>),
             )
             .route(
                 "/v2/payments/{id}/captures/{capture_id}",
-                get(captures::get_capture),
+                get(items::get::<EmulatedCapture>),
             )
             .route(
                 "/v2/payments/{id}/release-authorization",

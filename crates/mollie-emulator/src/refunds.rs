@@ -6,17 +6,16 @@
 //! `amountRemaining`, and its webhook is called when a refund changes.
 
 use crate::api::{
-    account_list, authenticated, change_payment, create_once, error, hal, invalid, money_request,
-    not_found, payment_item_links, payment_list, with_faults, ApiError, WireAmount,
+    authenticated, change_item, change_payment, error, find_item, invalid, money_request,
+    not_found, ApiError, CreatedItem, WireAmount,
 };
-use crate::state::{mollie_time, EmulatorState, PaymentStatus};
-use crate::webhooks;
+use crate::movement::{Movement, MovementStatus};
+use crate::state::{EmulatedPayment, EmulatorState, PaymentStatus};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -43,32 +42,20 @@ impl RefundStatus {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct EmulatedRefund {
-    pub id: String,
-    pub payment_id: String,
-    pub amount: WireAmount,
-    pub description: String,
-    pub metadata: Value,
-    pub status: RefundStatus,
-    pub created_at: OffsetDateTime,
-}
+pub type EmulatedRefund = Movement<RefundStatus>;
 
-impl EmulatedRefund {
-    /// The refund resource as Mollie's API returns it.
-    pub fn resource(&self, base: &str) -> Value {
-        json!({
-            "resource": "refund",
-            "id": self.id,
-            "mode": "test",
-            "description": self.description,
-            "amount": self.amount.json(),
-            "metadata": self.metadata,
-            "status": self.status,
-            "paymentId": self.payment_id,
-            "createdAt": mollie_time(self.created_at),
-            "_links": payment_item_links(base, &self.payment_id, "refunds", &self.id),
-        })
+impl MovementStatus for RefundStatus {
+    const KIND: &'static str = "refunds";
+    const NAME: &'static str = "refund";
+    const PREFIX: &'static str = "re";
+    const PENDING: Self = Self::Pending;
+
+    fn on(payment: &EmulatedPayment) -> &[EmulatedRefund] {
+        &payment.refunds
+    }
+
+    fn on_mut(payment: &mut EmulatedPayment) -> &mut Vec<EmulatedRefund> {
+        &mut payment.refunds
     }
 }
 
@@ -81,85 +68,61 @@ pub fn refunded_minor(refunds: &[EmulatedRefund]) -> i64 {
         .sum()
 }
 
-pub async fn create_refund(
-    State(state): State<Arc<EmulatorState>>,
-    Path(payment_id): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    with_faults(&state, || {
-        create_refund_now(&state, &payment_id, &headers, &body)
-    })
-    .await
-}
+impl CreatedItem for EmulatedRefund {
+    /// Checks a refund request against its payment and records it, `pending`.
+    fn add(
+        state: &EmulatorState,
+        payment_id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<Self, ApiError> {
+        let request = money_request(fields)?;
+        let amount = request
+            .amount
+            .ok_or_else(|| invalid("The amount is required", "amount"))?;
+        change_payment(state, payment_id, |payment| {
+            if payment.status != PaymentStatus::Paid {
+                return Err(invalid(
+                    "The payment has not been paid, so it cannot be refunded",
+                    "amount",
+                ));
+            }
+            if amount.currency != WireAmount::of(&payment.amount).currency {
+                return Err(invalid(
+                    "The currency of the refund must be the payment's",
+                    "amount.currency",
+                ));
+            }
+            if amount.minor > crate::chargebacks::remaining_minor(payment) {
+                return Err(invalid(
+                    "The amount is higher than the amount that remains to be refunded",
+                    "amount",
+                ));
+            }
+            let now = OffsetDateTime::now_utc();
+            let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
+            let duplicate = payment
+                .refunds
+                .iter()
+                .any(|r| r.status.counts() && r.amount == amount && now - r.created_at < window);
+            if duplicate {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "A duplicate refund has been detected",
+                ));
+            }
+            Ok(Self::record(
+                payment,
+                amount,
+                request.description,
+                request.metadata,
+                now,
+            ))
+        })
+    }
 
-fn create_refund_now(
-    state: &Arc<EmulatorState>,
-    payment_id: &str,
-    headers: &HeaderMap,
-    body: &str,
-) -> Response {
-    let scope = format!("{payment_id} refunds");
-    create_once(state, headers, body, &scope, |fields| {
-        let refund = add_refund(state, payment_id, fields)?;
-        settle_later(state.clone(), refund.id.clone());
-        Ok(refund.resource(&state.config.public_base_url))
-    })
-}
-
-/// Checks a refund request against its payment and records it, `pending`.
-fn add_refund(
-    state: &EmulatorState,
-    payment_id: &str,
-    fields: &Map<String, Value>,
-) -> Result<EmulatedRefund, ApiError> {
-    let request = money_request(fields)?;
-    let amount = request
-        .amount
-        .ok_or_else(|| invalid("The amount is required", "amount"))?;
-    change_payment(state, payment_id, |payment| {
-        if payment.status != PaymentStatus::Paid {
-            return Err(invalid(
-                "The payment has not been paid, so it cannot be refunded",
-                "amount",
-            ));
-        }
-        if amount.currency != WireAmount::of(&payment.amount).currency {
-            return Err(invalid(
-                "The currency of the refund must be the payment's",
-                "amount.currency",
-            ));
-        }
-        if amount.minor > crate::chargebacks::remaining_minor(payment) {
-            return Err(invalid(
-                "The amount is higher than the amount that remains to be refunded",
-                "amount",
-            ));
-        }
-        let now = OffsetDateTime::now_utc();
-        let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
-        let duplicate = payment
-            .refunds
-            .iter()
-            .any(|r| r.status.counts() && r.amount == amount && now - r.created_at < window);
-        if duplicate {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "A duplicate refund has been detected",
-            ));
-        }
-        let refund = EmulatedRefund {
-            id: format!("re_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
-            payment_id: payment_id.to_owned(),
-            amount,
-            description: request.description,
-            metadata: request.metadata,
-            status: RefundStatus::Pending,
-            created_at: now,
-        };
-        payment.refunds.push(refund.clone());
-        Ok(refund)
-    })
+    fn later(state: Arc<EmulatorState>, refund: &Self) {
+        settle_later(state, refund.id.clone());
+    }
 }
 
 /// The refund is processed after `refund_settles_after` (times the time
@@ -195,79 +158,16 @@ impl EmulatorState {
         status: RefundStatus,
         from: impl Fn(RefundStatus) -> bool,
     ) -> bool {
-        let mut payments = self.payments.lock().expect("payments lock");
-        let Some(payment) = payments
-            .values_mut()
-            .find(|p| p.refunds.iter().any(|r| r.id == refund_id))
-        else {
-            return false;
-        };
-        let refund = payment
-            .refunds
-            .iter_mut()
-            .find(|r| r.id == refund_id)
-            .expect("the payment holds it");
-        if refund.status == status || !from(refund.status) {
-            return false;
-        }
-        refund.status = status;
-        // Mollie calls the webhook when a refund is processed or fails.
-        if status != RefundStatus::Canceled {
-            webhooks::notify(self, payment);
-        }
-        true
-    }
-
-    fn refund(&self, refund_id: &str) -> Option<EmulatedRefund> {
-        self.payments
-            .lock()
-            .expect("payments lock")
-            .values()
-            .flat_map(|p| &p.refunds)
-            .find(|r| r.id == refund_id)
-            .cloned()
-    }
-}
-
-pub async fn list_payment_refunds(
-    State(state): State<Arc<EmulatorState>>,
-    Path(payment_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        payment_list(&state, &payment_id, "refunds", |payment, base| {
-            payment.refunds.iter().map(|r| r.resource(base)).collect()
+        change_item(self, refund_id, |refund: &mut EmulatedRefund| {
+            if refund.status == status || !from(refund.status) {
+                return (false, false);
+            }
+            refund.status = status;
+            // Mollie calls the webhook when a refund is processed or fails.
+            (true, status != RefundStatus::Canceled)
         })
-    })
-    .await
-}
-
-pub async fn list_all_refunds(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        account_list(&state, "refunds", |payment, base| {
-            let refunds = payment.refunds.iter();
-            refunds.map(|r| (r.created_at, r.resource(base))).collect()
-        })
-    })
-    .await
-}
-
-pub async fn get_refund(
-    State(state): State<Arc<EmulatorState>>,
-    Path((payment_id, refund_id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || match state.refund(&refund_id) {
-        Some(refund) if refund.payment_id == payment_id => hal(
-            StatusCode::OK,
-            refund.resource(&state.config.public_base_url),
-        ),
-        _ => not_found("refund", &refund_id),
-    })
-    .await
+        .unwrap_or(false)
+    }
 }
 
 pub async fn cancel_refund(
@@ -275,20 +175,22 @@ pub async fn cancel_refund(
     Path((payment_id, refund_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    authenticated(&state, &headers, || match state.refund(&refund_id) {
-        Some(refund) if refund.payment_id == payment_id => {
-            let cancelable = |s| matches!(s, RefundStatus::Queued | RefundStatus::Pending);
-            if state.set_refund_status(&refund_id, RefundStatus::Canceled, cancelable) {
-                StatusCode::NO_CONTENT.into_response()
-            } else {
-                error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "The refund cannot be canceled any more",
-                    None,
-                )
+    authenticated(&state, &headers, || {
+        match find_item::<EmulatedRefund>(&state, &refund_id) {
+            Some(refund) if refund.payment_id == payment_id => {
+                let cancelable = |s| matches!(s, RefundStatus::Queued | RefundStatus::Pending);
+                if state.set_refund_status(&refund_id, RefundStatus::Canceled, cancelable) {
+                    StatusCode::NO_CONTENT.into_response()
+                } else {
+                    error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "The refund cannot be canceled any more",
+                        None,
+                    )
+                }
             }
+            _ => not_found("refund", &refund_id),
         }
-        _ => not_found("refund", &refund_id),
     })
     .await
 }
@@ -305,7 +207,7 @@ pub async fn put_refund_status(
     Path(refund_id): Path<String>,
     axum::Json(change): axum::Json<RefundChange>,
 ) -> Response {
-    if state.refund(&refund_id).is_none() {
+    if find_item::<EmulatedRefund>(&state, &refund_id).is_none() {
         return not_found("refund", &refund_id);
     }
     if state.set_refund_status(&refund_id, change.status, |_| true) {

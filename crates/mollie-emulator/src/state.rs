@@ -23,6 +23,15 @@ pub(crate) fn mollie_time(t: OffsetDateTime) -> String {
     t.format(MOLLIE_TIME).expect("a UTC time always formats")
 }
 
+/// A new resource id as Mollie makes them: `{prefix}_` and 10 letters and
+/// digits (`tr_`, `re_`, `chb_`, `cpt_`).
+pub(crate) fn new_id(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}",
+        Alphanumeric.sample_string(&mut rand::rng(), 10)
+    )
+}
+
 /// Named as Mollie names them, by the serde rename alone: JSON, the
 /// checkout page and `Display` all use it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,7 +170,7 @@ impl EmulatorState {
     }
 
     pub fn new_payment_id() -> String {
-        format!("tr_{}", Alphanumeric.sample_string(&mut rand::rng(), 10))
+        new_id("tr")
     }
 
     pub fn insert(&self, payment: EmulatedPayment) {

@@ -5,6 +5,9 @@ use super::body::{known_parameters, parse_amount};
 use super::documents::{error, hal, invalid, ApiError};
 use super::guard::{authorized, with_faults};
 use super::idempotency::create_once;
+use super::sub_resources::{resources, PaymentItem};
+use crate::chargebacks::EmulatedChargeback;
+use crate::refunds::EmulatedRefund;
 use crate::state::{EmulatedPayment, EmulatorState, PaymentStatus};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -172,17 +175,13 @@ fn get_payment_now(
             let mut body = state.resource(&payment);
             let base = &state.config.public_base_url;
             let mut embedded = Map::new();
-            if embed.contains(&"refunds") {
-                let refunds = payment.refunds.iter().map(|r| r.resource(base)).collect();
-                embedded.insert("refunds".into(), Value::Array(refunds));
+            if embed.contains(&EmulatedRefund::KIND) {
+                let refunds = resources::<EmulatedRefund>(&payment, base);
+                embedded.insert(EmulatedRefund::KIND.into(), Value::Array(refunds));
             }
-            if embed.contains(&"chargebacks") {
-                let chargebacks = payment
-                    .chargebacks
-                    .iter()
-                    .map(|c| c.resource(base))
-                    .collect();
-                embedded.insert("chargebacks".into(), Value::Array(chargebacks));
+            if embed.contains(&EmulatedChargeback::KIND) {
+                let chargebacks = resources::<EmulatedChargeback>(&payment, base);
+                embedded.insert(EmulatedChargeback::KIND.into(), Value::Array(chargebacks));
             }
             if !embedded.is_empty() {
                 body["_embedded"] = Value::Object(embedded);
