@@ -2,9 +2,10 @@
 //! emulator's output, so a change in how it is built cannot change it.
 
 use crate::api::WireAmount;
-use crate::captures::{CaptureStatus, EmulatedCapture};
+use crate::captures::CaptureStatus;
 use crate::chargebacks::EmulatedChargeback;
-use crate::refunds::{EmulatedRefund, RefundStatus};
+use crate::movement::Movement;
+use crate::refunds::RefundStatus;
 use crate::state::{EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::EmulatorConfig;
 use serde_json::{json, Value};
@@ -49,20 +50,9 @@ fn eur(value: &str) -> WireAmount {
     WireAmount::of(&json!({ "currency": "EUR", "value": value }))
 }
 
-fn capture(id: &str, value: &str, status: CaptureStatus) -> EmulatedCapture {
-    EmulatedCapture {
-        id: id.into(),
-        payment_id: "tr_snapshot01".into(),
-        amount: eur(value),
-        description: String::new(),
-        metadata: Value::Null,
-        status,
-        created_at: LATER,
-    }
-}
-
-fn refund(id: &str, value: &str, status: RefundStatus) -> EmulatedRefund {
-    EmulatedRefund {
+/// A refund or a capture of `value`.
+fn movement<S>(id: &str, value: &str, status: S) -> Movement<S> {
+    Movement {
         id: id.into(),
         payment_id: "tr_snapshot01".into(),
         amount: eur(value),
@@ -84,32 +74,49 @@ fn chargeback(id: &str, value: &str, reversed: bool) -> EmulatedChargeback {
     }
 }
 
+/// The payment `open()` in `status`, with the fields and `_links` its
+/// state adds: what every payment has is written once.
+fn expected(status: &str, added: Value, added_links: Value) -> Value {
+    let mut body = json!({
+        "resource": "payment",
+        "id": "tr_snapshot01",
+        "mode": "test",
+        "createdAt": "2025-06-02T09:13:37+00:00",
+        "amount": { "currency": "EUR", "value": "10.00" },
+        "description": "Order 1",
+        "method": null,
+        "metadata": null,
+        "status": status,
+        "profileId": "pfl_emulator00",
+        "sequenceType": "oneoff",
+        "redirectUrl": "https://shop.example/orders/1",
+        "_links": {
+            "self": { "href": "http://emu.test/mollie/v2/payments/tr_snapshot01", "type": "application/hal+json" },
+            "dashboard": { "href": "http://emu.test/mollie/dashboard/payments/tr_snapshot01", "type": "text/html" },
+            "documentation": { "href": "https://docs.mollie.com/reference/get-payment", "type": "text/html" },
+        },
+    });
+    let fields = body.as_object_mut().unwrap();
+    fields.extend(added.as_object().unwrap().clone());
+    let links = fields["_links"].as_object_mut().unwrap();
+    links.extend(added_links.as_object().unwrap().clone());
+    body
+}
+
 #[test]
 fn an_open_payment_without_optional_fields() {
     assert_eq!(
         state().resource(&open()),
-        json!({
-            "resource": "payment",
-            "id": "tr_snapshot01",
-            "mode": "test",
-            "createdAt": "2025-06-02T09:13:37+00:00",
-            "amount": { "currency": "EUR", "value": "10.00" },
-            "description": "Order 1",
-            "method": null,
-            "metadata": null,
-            "status": "open",
-            "profileId": "pfl_emulator00",
-            "sequenceType": "oneoff",
-            "redirectUrl": "https://shop.example/orders/1",
-            "isCancelable": true,
-            "expiresAt": "2025-06-02T09:28:37+00:00",
-            "_links": {
-                "self": { "href": "http://emu.test/mollie/v2/payments/tr_snapshot01", "type": "application/hal+json" },
-                "dashboard": { "href": "http://emu.test/mollie/dashboard/payments/tr_snapshot01", "type": "text/html" },
-                "documentation": { "href": "https://docs.mollie.com/reference/get-payment", "type": "text/html" },
+        expected(
+            "open",
+            json!({
+                "isCancelable": true,
+                "expiresAt": "2025-06-02T09:28:37+00:00",
+            }),
+            json!({
                 "checkout": { "href": "http://emu.test/mollie/checkout/tr_snapshot01", "type": "text/html" },
-            },
-        })
+            }),
+        )
     );
 }
 
@@ -165,36 +172,24 @@ fn an_authorized_payment_waiting_for_its_capture() {
         manual_capture: true,
         authorized_at: Some(LATER),
         capture_before: Some(datetime!(2025-06-09 09:20:00 UTC)),
-        captures: vec![capture("cpt_snapshot01", "4.00", CaptureStatus::Pending)],
+        captures: vec![movement("cpt_snapshot01", "4.00", CaptureStatus::Pending)],
         ..open()
     };
     assert_eq!(
         state().resource(&payment),
-        json!({
-            "resource": "payment",
-            "id": "tr_snapshot01",
-            "mode": "test",
-            "createdAt": "2025-06-02T09:13:37+00:00",
-            "amount": { "currency": "EUR", "value": "10.00" },
-            "description": "Order 1",
-            "method": null,
-            "metadata": null,
-            "status": "authorized",
-            "profileId": "pfl_emulator00",
-            "sequenceType": "oneoff",
-            "redirectUrl": "https://shop.example/orders/1",
-            "captureMode": "manual",
-            "amountCaptured": { "currency": "EUR", "value": "0.00" },
-            "authorizedAt": "2025-06-02T09:20:00+00:00",
-            "captureBefore": "2025-06-09T09:20:00+00:00",
-            "isCancelable": false,
-            "_links": {
-                "self": { "href": "http://emu.test/mollie/v2/payments/tr_snapshot01", "type": "application/hal+json" },
-                "dashboard": { "href": "http://emu.test/mollie/dashboard/payments/tr_snapshot01", "type": "text/html" },
-                "documentation": { "href": "https://docs.mollie.com/reference/get-payment", "type": "text/html" },
+        expected(
+            "authorized",
+            json!({
+                "captureMode": "manual",
+                "amountCaptured": { "currency": "EUR", "value": "0.00" },
+                "authorizedAt": "2025-06-02T09:20:00+00:00",
+                "captureBefore": "2025-06-09T09:20:00+00:00",
+                "isCancelable": false,
+            }),
+            json!({
                 "captures": { "href": "http://emu.test/mollie/v2/payments/tr_snapshot01/captures", "type": "application/hal+json" },
-            },
-        })
+            }),
+        )
     );
 }
 
@@ -207,10 +202,10 @@ fn a_captured_payment_with_refunds_and_chargebacks() {
         authorized_at: Some(CREATED),
         capture_before: Some(datetime!(2025-06-09 09:13:37 UTC)),
         released: true,
-        captures: vec![capture("cpt_snapshot01", "8.00", CaptureStatus::Succeeded)],
+        captures: vec![movement("cpt_snapshot01", "8.00", CaptureStatus::Succeeded)],
         refunds: vec![
-            refund("re_snapshot01", "1.00", RefundStatus::Refunded),
-            refund("re_snapshot02", "2.00", RefundStatus::Failed),
+            movement("re_snapshot01", "1.00", RefundStatus::Refunded),
+            movement("re_snapshot02", "2.00", RefundStatus::Failed),
         ],
         chargebacks: vec![
             chargeback("chb_snapsho01", "3.00", false),
@@ -220,35 +215,23 @@ fn a_captured_payment_with_refunds_and_chargebacks() {
     };
     assert_eq!(
         state().resource(&payment),
-        json!({
-            "resource": "payment",
-            "id": "tr_snapshot01",
-            "mode": "test",
-            "createdAt": "2025-06-02T09:13:37+00:00",
-            "amount": { "currency": "EUR", "value": "10.00" },
-            "description": "Order 1",
-            "method": null,
-            "metadata": null,
-            "status": "paid",
-            "profileId": "pfl_emulator00",
-            "sequenceType": "oneoff",
-            "redirectUrl": "https://shop.example/orders/1",
-            "captureMode": "manual",
-            "amountCaptured": { "currency": "EUR", "value": "8.00" },
-            "authorizedAt": "2025-06-02T09:13:37+00:00",
-            "amountRefunded": { "currency": "EUR", "value": "1.00" },
-            "amountRemaining": { "currency": "EUR", "value": "4.00" },
-            "amountChargedBack": { "currency": "EUR", "value": "3.00" },
-            "paidAt": "2025-06-02T09:20:00+00:00",
-            "_links": {
-                "self": { "href": "http://emu.test/mollie/v2/payments/tr_snapshot01", "type": "application/hal+json" },
-                "dashboard": { "href": "http://emu.test/mollie/dashboard/payments/tr_snapshot01", "type": "text/html" },
-                "documentation": { "href": "https://docs.mollie.com/reference/get-payment", "type": "text/html" },
+        expected(
+            "paid",
+            json!({
+                "captureMode": "manual",
+                "amountCaptured": { "currency": "EUR", "value": "8.00" },
+                "authorizedAt": "2025-06-02T09:13:37+00:00",
+                "amountRefunded": { "currency": "EUR", "value": "1.00" },
+                "amountRemaining": { "currency": "EUR", "value": "4.00" },
+                "amountChargedBack": { "currency": "EUR", "value": "3.00" },
+                "paidAt": "2025-06-02T09:20:00+00:00",
+            }),
+            json!({
                 "refunds": { "href": "http://emu.test/mollie/v2/payments/tr_snapshot01/refunds", "type": "application/hal+json" },
                 "chargebacks": { "href": "http://emu.test/mollie/v2/payments/tr_snapshot01/chargebacks", "type": "application/hal+json" },
                 "captures": { "href": "http://emu.test/mollie/v2/payments/tr_snapshot01/captures", "type": "application/hal+json" },
-            },
-        })
+            }),
+        )
     );
 }
 
