@@ -36,6 +36,7 @@ impl MovementStatus for CaptureStatus {
     const KIND: &'static str = "captures";
     const NAME: &'static str = "capture";
     const PREFIX: &'static str = "cpt";
+    const DONE: &'static str = "captured";
     const PENDING: Self = Self::Pending;
 
     fn on(payment: &EmulatedPayment) -> &[EmulatedCapture] {
@@ -106,22 +107,10 @@ impl CreatedItem for EmulatedCapture {
                     "amount",
                 ));
             }
-            let authorized = WireAmount::of(&payment.amount);
             let amount = request
                 .amount
-                .unwrap_or_else(|| authorized.with_minor(capturable));
-            if amount.currency != authorized.currency {
-                return Err(invalid(
-                    "The currency of the capture must be the payment's",
-                    "amount.currency",
-                ));
-            }
-            if amount.minor > capturable {
-                return Err(invalid(
-                    "The amount is higher than the amount that remains to be captured",
-                    "amount",
-                ));
-            }
+                .unwrap_or_else(|| WireAmount::of(&payment.amount).with_minor(capturable));
+            Self::check_amount(payment, &amount, capturable)?;
             Ok(Self::record(
                 payment,
                 amount,

@@ -2,7 +2,7 @@
 //! request, with the shop's description and metadata, `pending` at first.
 //! The status type tells the kinds apart and says where each is kept.
 
-use crate::api::{payment_item_links, PaymentItem, WireAmount};
+use crate::api::{invalid, payment_item_links, ApiError, PaymentItem, WireAmount};
 use crate::state::{mollie_time, new_id, EmulatedPayment};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -16,6 +16,8 @@ pub trait MovementStatus: Copy + Debug + Serialize + Send + Sync + 'static {
     const NAME: &'static str;
     /// The id's prefix, e.g. `re`.
     const PREFIX: &'static str;
+    /// What it does to the money, e.g. `refunded`.
+    const DONE: &'static str;
     /// A new one's status.
     const PENDING: Self;
 
@@ -36,6 +38,27 @@ pub struct Movement<S> {
 }
 
 impl<S: MovementStatus> Movement<S> {
+    /// Mollie's 422 unless `amount` is in the payment's currency and at
+    /// most `available` (minor units).
+    pub(crate) fn check_amount(
+        payment: &EmulatedPayment,
+        amount: &WireAmount,
+        available: i64,
+    ) -> Result<(), ApiError> {
+        if amount.currency != WireAmount::of(&payment.amount).currency {
+            let detail = format!("The currency of the {} must be the payment's", S::NAME);
+            return Err(invalid(&detail, "amount.currency"));
+        }
+        if amount.minor > available {
+            let detail = format!(
+                "The amount is higher than the amount that remains to be {}",
+                S::DONE
+            );
+            return Err(invalid(&detail, "amount"));
+        }
+        Ok(())
+    }
+
     /// Records a new one on `payment`, `pending`.
     pub(crate) fn record(
         payment: &mut EmulatedPayment,

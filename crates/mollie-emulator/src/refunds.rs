@@ -7,8 +7,9 @@
 
 use crate::api::{
     authenticated, change_item, change_payment, error, find_item, invalid, money_request,
-    not_found, ApiError, CreatedItem, WireAmount,
+    not_found, ApiError, CreatedItem,
 };
+use crate::chargebacks::remaining_minor;
 use crate::movement::{Movement, MovementStatus};
 use crate::state::{EmulatedPayment, EmulatorState, PaymentStatus};
 use axum::extract::{Path, State};
@@ -48,6 +49,7 @@ impl MovementStatus for RefundStatus {
     const KIND: &'static str = "refunds";
     const NAME: &'static str = "refund";
     const PREFIX: &'static str = "re";
+    const DONE: &'static str = "refunded";
     const PENDING: Self = Self::Pending;
 
     fn on(payment: &EmulatedPayment) -> &[EmulatedRefund] {
@@ -86,18 +88,7 @@ impl CreatedItem for EmulatedRefund {
                     "amount",
                 ));
             }
-            if amount.currency != WireAmount::of(&payment.amount).currency {
-                return Err(invalid(
-                    "The currency of the refund must be the payment's",
-                    "amount.currency",
-                ));
-            }
-            if amount.minor > crate::chargebacks::remaining_minor(payment) {
-                return Err(invalid(
-                    "The amount is higher than the amount that remains to be refunded",
-                    "amount",
-                ));
-            }
+            Self::check_amount(payment, &amount, remaining_minor(payment))?;
             let now = OffsetDateTime::now_utc();
             let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
             let duplicate = payment
