@@ -7,10 +7,7 @@
 //! it cancels the payment. An authorization nobody captured before
 //! `captureBefore` expires, and its webhook is called.
 
-use crate::api::{
-    authenticated, change_payment, error, invalid, money_request, not_found, ApiError, CreatedItem,
-    WireAmount,
-};
+use crate::api::{authenticated, error, invalid, not_found, ApiError, WireAmount};
 use crate::movement::{Movement, MovementStatus};
 use crate::state::{EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
@@ -18,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -38,6 +34,7 @@ impl MovementStatus for CaptureStatus {
     const PREFIX: &'static str = "cpt";
     const DONE: &'static str = "captured";
     const PENDING: Self = Self::Pending;
+    type Requested = Option<WireAmount>;
 
     fn on(payment: &EmulatedPayment) -> &[EmulatedCapture] {
         &payment.captures
@@ -45,6 +42,34 @@ impl MovementStatus for CaptureStatus {
 
     fn on_mut(payment: &mut EmulatedPayment) -> &mut Vec<EmulatedCapture> {
         &mut payment.captures
+    }
+
+    fn requested(amount: Option<WireAmount>) -> Result<Option<WireAmount>, ApiError> {
+        Ok(amount)
+    }
+
+    /// Authorization left, at most that; without an amount, all of it.
+    fn admit(
+        _: &EmulatorState,
+        payment: &EmulatedPayment,
+        amount: Option<WireAmount>,
+        now: OffsetDateTime,
+    ) -> Result<WireAmount, ApiError> {
+        let capturable = capturable_minor(payment, now);
+        if capturable <= 0 {
+            return Err(invalid(
+                "The payment has no authorization left to capture",
+                "amount",
+            ));
+        }
+        let amount =
+            amount.unwrap_or_else(|| WireAmount::of(&payment.amount).with_minor(capturable));
+        EmulatedCapture::check_amount(payment, &amount, capturable)?;
+        Ok(amount)
+    }
+
+    fn later(state: Arc<EmulatorState>, capture: &EmulatedCapture) {
+        succeed_later(state, capture.payment_id.clone(), capture.id.clone());
     }
 }
 
@@ -87,43 +112,6 @@ fn capturable_minor(payment: &EmulatedPayment, now: OffsetDateTime) -> i64 {
         .map(|c| c.amount.minor)
         .sum();
     WireAmount::of(&payment.amount).minor - claimed
-}
-
-impl CreatedItem for EmulatedCapture {
-    /// Checks a capture request against its authorization and records it,
-    /// `pending`; without an amount, all that may still be captured.
-    fn add(
-        state: &EmulatorState,
-        payment_id: &str,
-        fields: &Map<String, Value>,
-    ) -> Result<Self, ApiError> {
-        let request = money_request(fields)?;
-        change_payment(state, payment_id, |payment| {
-            let now = OffsetDateTime::now_utc();
-            let capturable = capturable_minor(payment, now);
-            if capturable <= 0 {
-                return Err(invalid(
-                    "The payment has no authorization left to capture",
-                    "amount",
-                ));
-            }
-            let amount = request
-                .amount
-                .unwrap_or_else(|| WireAmount::of(&payment.amount).with_minor(capturable));
-            Self::check_amount(payment, &amount, capturable)?;
-            Ok(Self::record(
-                payment,
-                amount,
-                request.description,
-                request.metadata,
-                now,
-            ))
-        })
-    }
-
-    fn later(state: Arc<EmulatorState>, capture: &Self) {
-        succeed_later(state, capture.payment_id.clone(), capture.id.clone());
-    }
 }
 
 /// The capture succeeds after `capture_settles_after` (times the time

@@ -1,15 +1,22 @@
 //! What refunds and captures both are: money a payment moves at the shop's
 //! request, with the shop's description and metadata, `pending` at first.
-//! The status type tells the kinds apart and says where each is kept.
+//! Created, checked and recorded alike; the status type's `MovementStatus`
+//! impl says all that differs: names, where the payment keeps them, the
+//! checks against the payment, and what happens later.
 
-use crate::api::{invalid, payment_item_links, ApiError, PaymentItem, WireAmount};
-use crate::state::{mollie_time, new_id, EmulatedPayment};
+use crate::api::{
+    change_payment, invalid, money_request, payment_item_links, ApiError, CreatedItem, PaymentItem,
+    WireAmount,
+};
+use crate::state::{mollie_time, new_id, EmulatedPayment, EmulatorState};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::fmt::Debug;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// The status of a refund or a capture, and what goes with its kind.
+/// The status of a refund or a capture, and all that differs between the
+/// two kinds.
 pub trait MovementStatus: Copy + Debug + Serialize + Send + Sync + 'static {
     /// As in `PaymentItem`: `refunds`, `refund`.
     const KIND: &'static str;
@@ -21,9 +28,27 @@ pub trait MovementStatus: Copy + Debug + Serialize + Send + Sync + 'static {
     /// A new one's status.
     const PENDING: Self;
 
+    /// What a create must give before its payment is looked up: a
+    /// refund its amount; a capture may leave it out.
+    type Requested;
+
     /// The payment's, oldest first.
     fn on(payment: &EmulatedPayment) -> &[Movement<Self>];
     fn on_mut(payment: &mut EmulatedPayment) -> &mut Vec<Movement<Self>>;
+
+    fn requested(amount: Option<WireAmount>) -> Result<Self::Requested, ApiError>;
+
+    /// Checks a new one against its payment: the amount to record, or
+    /// Mollie's refusal.
+    fn admit(
+        state: &EmulatorState,
+        payment: &EmulatedPayment,
+        requested: Self::Requested,
+        now: OffsetDateTime,
+    ) -> Result<WireAmount, ApiError>;
+
+    /// What then happens to it in time (it settles, it succeeds).
+    fn later(state: Arc<EmulatorState>, movement: &Movement<Self>);
 }
 
 #[derive(Clone, Debug)]
@@ -60,7 +85,7 @@ impl<S: MovementStatus> Movement<S> {
     }
 
     /// Records a new one on `payment`, `pending`.
-    pub(crate) fn record(
+    fn record(
         payment: &mut EmulatedPayment,
         amount: WireAmount,
         description: String,
@@ -78,6 +103,29 @@ impl<S: MovementStatus> Movement<S> {
         };
         S::on_mut(payment).push(movement.clone());
         movement
+    }
+}
+
+/// A create as for either kind: its body checked, then against its
+/// payment (`S::admit`), then recorded.
+impl<S: MovementStatus> CreatedItem for Movement<S> {
+    fn add(
+        state: &EmulatorState,
+        payment_id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<Self, ApiError> {
+        let request = money_request(fields)?;
+        let requested = S::requested(request.amount)?;
+        change_payment(state, payment_id, |payment| {
+            let now = OffsetDateTime::now_utc();
+            let amount = S::admit(state, payment, requested, now)?;
+            let (description, metadata) = (request.description, request.metadata);
+            Ok(Self::record(payment, amount, description, metadata, now))
+        })
+    }
+
+    fn later(state: Arc<EmulatorState>, movement: &Self) {
+        S::later(state, movement);
     }
 }
 

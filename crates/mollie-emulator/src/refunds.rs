@@ -6,8 +6,7 @@
 //! `amountRemaining`, and its webhook is called when a refund changes.
 
 use crate::api::{
-    authenticated, change_item, change_payment, error, find_item, invalid, money_request,
-    not_found, ApiError, CreatedItem,
+    authenticated, change_item, error, find_item, invalid, not_found, ApiError, WireAmount,
 };
 use crate::chargebacks::remaining_minor;
 use crate::movement::{Movement, MovementStatus};
@@ -16,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -51,6 +49,7 @@ impl MovementStatus for RefundStatus {
     const PREFIX: &'static str = "re";
     const DONE: &'static str = "refunded";
     const PENDING: Self = Self::Pending;
+    type Requested = WireAmount;
 
     fn on(payment: &EmulatedPayment) -> &[EmulatedRefund] {
         &payment.refunds
@@ -58,6 +57,43 @@ impl MovementStatus for RefundStatus {
 
     fn on_mut(payment: &mut EmulatedPayment) -> &mut Vec<EmulatedRefund> {
         &mut payment.refunds
+    }
+
+    fn requested(amount: Option<WireAmount>) -> Result<WireAmount, ApiError> {
+        amount.ok_or_else(|| invalid("The amount is required", "amount"))
+    }
+
+    /// A paid payment, at most what remains, not the same amount again
+    /// within the duplicate window.
+    fn admit(
+        state: &EmulatorState,
+        payment: &EmulatedPayment,
+        amount: WireAmount,
+        now: OffsetDateTime,
+    ) -> Result<WireAmount, ApiError> {
+        if payment.status != PaymentStatus::Paid {
+            return Err(invalid(
+                "The payment has not been paid, so it cannot be refunded",
+                "amount",
+            ));
+        }
+        EmulatedRefund::check_amount(payment, &amount, remaining_minor(payment))?;
+        let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
+        let duplicate = payment
+            .refunds
+            .iter()
+            .any(|r| r.status.counts() && r.amount == amount && now - r.created_at < window);
+        if duplicate {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "A duplicate refund has been detected",
+            ));
+        }
+        Ok(amount)
+    }
+
+    fn later(state: Arc<EmulatorState>, refund: &EmulatedRefund) {
+        settle_later(state, refund.id.clone());
     }
 }
 
@@ -68,52 +104,6 @@ pub fn refunded_minor(refunds: &[EmulatedRefund]) -> i64 {
         .filter(|r| r.status.counts())
         .map(|r| r.amount.minor)
         .sum()
-}
-
-impl CreatedItem for EmulatedRefund {
-    /// Checks a refund request against its payment and records it, `pending`.
-    fn add(
-        state: &EmulatorState,
-        payment_id: &str,
-        fields: &Map<String, Value>,
-    ) -> Result<Self, ApiError> {
-        let request = money_request(fields)?;
-        let amount = request
-            .amount
-            .ok_or_else(|| invalid("The amount is required", "amount"))?;
-        change_payment(state, payment_id, |payment| {
-            if payment.status != PaymentStatus::Paid {
-                return Err(invalid(
-                    "The payment has not been paid, so it cannot be refunded",
-                    "amount",
-                ));
-            }
-            Self::check_amount(payment, &amount, remaining_minor(payment))?;
-            let now = OffsetDateTime::now_utc();
-            let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
-            let duplicate = payment
-                .refunds
-                .iter()
-                .any(|r| r.status.counts() && r.amount == amount && now - r.created_at < window);
-            if duplicate {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "A duplicate refund has been detected",
-                ));
-            }
-            Ok(Self::record(
-                payment,
-                amount,
-                request.description,
-                request.metadata,
-                now,
-            ))
-        })
-    }
-
-    fn later(state: Arc<EmulatorState>, refund: &Self) {
-        settle_later(state, refund.id.clone());
-    }
 }
 
 /// The refund is processed after `refund_settles_after` (times the time
