@@ -7,18 +7,14 @@
 //! it cancels the payment. An authorization nobody captured before
 //! `captureBefore` expires, and its webhook is called.
 
-use crate::api::{
-    authenticated, change_payment, create_once, error, invalid, money_request, not_found,
-    payment_item, payment_item_links, payment_list, with_faults, ApiError, WireAmount,
-};
-use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
+use crate::api::{authenticated, error, invalid, not_found, ApiError, WireAmount};
+use crate::movement::{Movement, MovementStatus};
+use crate::state::{EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -30,32 +26,50 @@ pub enum CaptureStatus {
     Failed,
 }
 
-#[derive(Clone, Debug)]
-pub struct EmulatedCapture {
-    pub id: String,
-    pub payment_id: String,
-    pub amount: WireAmount,
-    pub description: String,
-    pub metadata: Value,
-    pub status: CaptureStatus,
-    pub created_at: OffsetDateTime,
-}
+pub type EmulatedCapture = Movement<CaptureStatus>;
 
-impl EmulatedCapture {
-    /// The capture resource as Mollie's API returns it.
-    pub fn resource(&self, base: &str) -> Value {
-        json!({
-            "resource": "capture",
-            "id": self.id,
-            "mode": "test",
-            "description": self.description,
-            "amount": self.amount.json(),
-            "metadata": self.metadata,
-            "status": self.status,
-            "paymentId": self.payment_id,
-            "createdAt": mollie_time(self.created_at),
-            "_links": payment_item_links(base, &self.payment_id, "captures", &self.id),
-        })
+impl MovementStatus for CaptureStatus {
+    const KIND: &'static str = "captures";
+    const NAME: &'static str = "capture";
+    const PREFIX: &'static str = "cpt";
+    const DONE: &'static str = "captured";
+    const PENDING: Self = Self::Pending;
+    type Requested = Option<WireAmount>;
+
+    fn on(payment: &EmulatedPayment) -> &[EmulatedCapture] {
+        &payment.captures
+    }
+
+    fn on_mut(payment: &mut EmulatedPayment) -> &mut Vec<EmulatedCapture> {
+        &mut payment.captures
+    }
+
+    fn requested(amount: Option<WireAmount>) -> Result<Option<WireAmount>, ApiError> {
+        Ok(amount)
+    }
+
+    /// Authorization left, at most that; without an amount, all of it.
+    fn admit(
+        _: &EmulatorState,
+        payment: &EmulatedPayment,
+        amount: Option<WireAmount>,
+        now: OffsetDateTime,
+    ) -> Result<WireAmount, ApiError> {
+        let capturable = capturable_minor(payment, now);
+        if capturable <= 0 {
+            return Err(invalid(
+                "The payment has no authorization left to capture",
+                "amount",
+            ));
+        }
+        let amount =
+            amount.unwrap_or_else(|| WireAmount::of(&payment.amount).with_minor(capturable));
+        EmulatedCapture::check_amount(payment, &amount, capturable)?;
+        Ok(amount)
+    }
+
+    fn later(state: Arc<EmulatorState>, capture: &EmulatedCapture) {
+        succeed_later(state, capture.payment_id.clone(), capture.id.clone());
     }
 }
 
@@ -100,79 +114,6 @@ fn capturable_minor(payment: &EmulatedPayment, now: OffsetDateTime) -> i64 {
     WireAmount::of(&payment.amount).minor - claimed
 }
 
-pub async fn create_capture(
-    State(state): State<Arc<EmulatorState>>,
-    Path(payment_id): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    with_faults(&state, || {
-        create_capture_now(&state, &payment_id, &headers, &body)
-    })
-    .await
-}
-
-fn create_capture_now(
-    state: &Arc<EmulatorState>,
-    payment_id: &str,
-    headers: &HeaderMap,
-    body: &str,
-) -> Response {
-    let scope = format!("{payment_id} captures");
-    create_once(state, headers, body, &scope, |fields| {
-        let capture = add_capture(state, payment_id, fields)?;
-        succeed_later(state.clone(), payment_id.to_owned(), capture.id.clone());
-        Ok(capture.resource(&state.config.public_base_url))
-    })
-}
-
-/// Checks a capture request against its authorization and records it,
-/// `pending`; without an amount, all that may still be captured.
-fn add_capture(
-    state: &EmulatorState,
-    payment_id: &str,
-    fields: &Map<String, Value>,
-) -> Result<EmulatedCapture, ApiError> {
-    let request = money_request(fields)?;
-    change_payment(state, payment_id, |payment| {
-        let now = OffsetDateTime::now_utc();
-        let capturable = capturable_minor(payment, now);
-        if capturable <= 0 {
-            return Err(invalid(
-                "The payment has no authorization left to capture",
-                "amount",
-            ));
-        }
-        let authorized = WireAmount::of(&payment.amount);
-        let amount = request
-            .amount
-            .unwrap_or_else(|| authorized.with_minor(capturable));
-        if amount.currency != authorized.currency {
-            return Err(invalid(
-                "The currency of the capture must be the payment's",
-                "amount.currency",
-            ));
-        }
-        if amount.minor > capturable {
-            return Err(invalid(
-                "The amount is higher than the amount that remains to be captured",
-                "amount",
-            ));
-        }
-        let capture = EmulatedCapture {
-            id: format!("cpt_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
-            payment_id: payment_id.to_owned(),
-            amount,
-            description: request.description,
-            metadata: request.metadata,
-            status: CaptureStatus::Pending,
-            created_at: now,
-        };
-        payment.captures.push(capture.clone());
-        Ok(capture)
-    })
-}
-
 /// The capture succeeds after `capture_settles_after` (times the time
 /// factor): the payment is then `paid`, and its webhook is called.
 fn succeed_later(state: Arc<EmulatorState>, payment_id: String, capture_id: String) {
@@ -196,39 +137,6 @@ fn succeed_later(state: Arc<EmulatorState>, payment_id: String, capture_id: Stri
         }
         webhooks::notify(&state, payment);
     });
-}
-
-pub async fn list_captures(
-    State(state): State<Arc<EmulatorState>>,
-    Path(payment_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        payment_list(&state, &payment_id, "captures", |payment, base| {
-            payment.captures.iter().map(|c| c.resource(base)).collect()
-        })
-    })
-    .await
-}
-
-pub async fn get_capture(
-    State(state): State<Arc<EmulatorState>>,
-    Path((payment_id, capture_id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        payment_item(
-            &state,
-            &payment_id,
-            "capture",
-            &capture_id,
-            |payment, base| {
-                let found = payment.captures.iter().find(|c| c.id == capture_id);
-                found.map(|c| c.resource(base))
-            },
-        )
-    })
-    .await
 }
 
 pub async fn release_authorization(

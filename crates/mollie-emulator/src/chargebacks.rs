@@ -5,15 +5,14 @@
 //! reverse one, each calling the payment's webhook as Mollie does.
 
 use crate::api::{
-    account_list, authenticated, change_payment, error, hal, parse_amount, payment_item,
-    payment_item_links, payment_list, ApiError, WireAmount,
+    change_item, change_payment, error, hal, parse_amount, payment_item_links, ApiError,
+    PaymentItem, WireAmount,
 };
-use crate::state::{mollie_time, EmulatedPayment, EmulatorState, PaymentStatus};
+use crate::state::{mollie_time, new_id, EmulatedPayment, EmulatorState, PaymentStatus};
 use crate::webhooks;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -29,11 +28,29 @@ pub struct EmulatedChargeback {
     pub reversed_at: Option<OffsetDateTime>,
 }
 
-impl EmulatedChargeback {
-    /// The chargeback resource as Mollie's API returns it.
-    pub fn resource(&self, base: &str) -> Value {
+impl PaymentItem for EmulatedChargeback {
+    const KIND: &'static str = "chargebacks";
+    const NAME: &'static str = "chargeback";
+
+    fn all(payment: &EmulatedPayment) -> &[Self] {
+        &payment.chargebacks
+    }
+
+    fn all_mut(payment: &mut EmulatedPayment) -> &mut Vec<Self> {
+        &mut payment.chargebacks
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    fn resource(&self, base: &str) -> Value {
         json!({
-            "resource": "chargeback",
+            "resource": Self::NAME,
             "id": self.id,
             "amount": self.amount.json(),
             // What it costs the merchant's balance: negative.
@@ -43,7 +60,7 @@ impl EmulatedChargeback {
             "reversedAt": self.reversed_at.map(mollie_time),
             "paymentId": self.payment_id,
             "settlementId": null,
-            "_links": payment_item_links(base, &self.payment_id, "chargebacks", &self.id),
+            "_links": payment_item_links(base, &self.payment_id, Self::KIND, &self.id),
         })
     }
 }
@@ -101,7 +118,7 @@ impl EmulatorState {
                 ));
             }
             let chargeback = EmulatedChargeback {
-                id: format!("chb_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
+                id: new_id("chb"),
                 payment_id: payment_id.to_owned(),
                 amount,
                 reason: fields.get("reason").cloned().filter(|r| !r.is_null()),
@@ -117,77 +134,19 @@ impl EmulatorState {
     /// The bank gives a chargeback's money back; false when it is unknown
     /// or reversed already.
     pub fn reverse_chargeback(&self, chargeback_id: &str) -> bool {
-        let mut payments = self.payments.lock().expect("payments lock");
-        let Some(payment) = payments
-            .values_mut()
-            .find(|p| p.chargebacks.iter().any(|c| c.id == chargeback_id))
-        else {
-            return false;
-        };
-        let chargeback = payment
-            .chargebacks
-            .iter_mut()
-            .find(|c| c.id == chargeback_id)
-            .expect("the payment holds it");
-        if chargeback.reversed_at.is_some() {
-            return false;
-        }
-        chargeback.reversed_at = Some(OffsetDateTime::now_utc());
-        webhooks::notify(self, payment);
-        true
-    }
-}
-
-pub async fn list_payment_chargebacks(
-    State(state): State<Arc<EmulatorState>>,
-    Path(payment_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        payment_list(&state, &payment_id, "chargebacks", |payment, base| {
-            payment
-                .chargebacks
-                .iter()
-                .map(|c| c.resource(base))
-                .collect()
-        })
-    })
-    .await
-}
-
-pub async fn list_all_chargebacks(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        account_list(&state, "chargebacks", |payment, base| {
-            let chargebacks = payment.chargebacks.iter();
-            chargebacks
-                .map(|c| (c.created_at, c.resource(base)))
-                .collect()
-        })
-    })
-    .await
-}
-
-pub async fn get_chargeback(
-    State(state): State<Arc<EmulatorState>>,
-    Path((payment_id, chargeback_id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        payment_item(
-            &state,
-            &payment_id,
-            "chargeback",
-            &chargeback_id,
-            |payment, base| {
-                let found = payment.chargebacks.iter().find(|c| c.id == chargeback_id);
-                found.map(|c| c.resource(base))
+        change_item(
+            self,
+            chargeback_id,
+            |chargeback: &mut EmulatedChargeback| {
+                if chargeback.reversed_at.is_some() {
+                    return (false, false);
+                }
+                chargeback.reversed_at = Some(OffsetDateTime::now_utc());
+                (true, true)
             },
         )
-    })
-    .await
+        .unwrap_or(false)
+    }
 }
 
 /// `POST /_emulator/payments/{id}/chargebacks` `{"amount": {...}?,

@@ -34,12 +34,18 @@ mod checkout_page;
 mod faults;
 mod lines;
 mod methods;
+mod movement;
 mod refunds;
 mod state;
 mod webhooks;
 
-use axum::routing::get;
+use api::sub_resources as items;
+use api::{control, payments};
+use axum::routing::{get, post, put};
 use axum::Router;
+use captures::EmulatedCapture;
+use chargebacks::EmulatedChargeback;
+use refunds::EmulatedRefund;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,67 +111,9 @@ impl Emulator {
 
     /// The emulator's routes, to serve alone or to nest in another router.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        let mut router = Router::new()
-            .route("/v2/payments", axum::routing::post(api::create_payment))
-            .route(
-                "/v2/payments/{id}",
-                get(api::get_payment).delete(api::cancel_payment),
-            )
-            .route(
-                "/v2/payments/{id}/refunds",
-                get(refunds::list_payment_refunds).post(refunds::create_refund),
-            )
-            .route(
-                "/v2/payments/{id}/refunds/{refund_id}",
-                get(refunds::get_refund).delete(refunds::cancel_refund),
-            )
-            .route("/v2/refunds", get(refunds::list_all_refunds))
-            .route("/v2/methods", get(methods::list_methods))
-            .route("/images/methods/{file}", get(methods::image))
-            .route(
-                "/v2/payments/{id}/chargebacks",
-                get(chargebacks::list_payment_chargebacks),
-            )
-            .route(
-                "/v2/payments/{id}/chargebacks/{chargeback_id}",
-                get(chargebacks::get_chargeback),
-            )
-            .route("/v2/chargebacks", get(chargebacks::list_all_chargebacks))
-            .route(
-                "/v2/payments/{id}/captures",
-                get(captures::list_captures).post(captures::create_capture),
-            )
-            .route(
-                "/v2/payments/{id}/captures/{capture_id}",
-                get(captures::get_capture),
-            )
-            .route(
-                "/v2/payments/{id}/release-authorization",
-                axum::routing::post(captures::release_authorization),
-            )
-            .route(
-                "/checkout/{id}",
-                get(checkout_page::show).post(checkout_page::choose_outcome),
-            );
+        let mut router = api_routes();
         if self.state.config.control_endpoints {
-            router = router
-                .route("/_emulator/stats", get(api::stats))
-                .route(
-                    "/_emulator/faults",
-                    get(api::get_faults).put(api::put_faults),
-                )
-                .route(
-                    "/_emulator/refunds/{refund_id}",
-                    axum::routing::put(refunds::put_refund_status),
-                )
-                .route(
-                    "/_emulator/payments/{id}/chargebacks",
-                    axum::routing::post(chargebacks::post_chargeback),
-                )
-                .route(
-                    "/_emulator/chargebacks/{chargeback_id}/reverse",
-                    axum::routing::post(chargebacks::post_reversal),
-                );
+            router = router.merge(control_routes());
         }
         router.with_state(self.state.clone())
     }
@@ -296,4 +244,75 @@ impl Emulator {
         });
         Ok((emulator, addr))
     }
+}
+
+/// Mollie's API, the methods' images and the hosted checkout page.
+fn api_routes() -> Router<Arc<state::EmulatorState>> {
+    Router::new()
+        .route("/v2/payments", post(payments::create_payment))
+        .route(
+            "/v2/payments/{id}",
+            get(payments::get_payment).delete(payments::cancel_payment),
+        )
+        .route(
+            "/v2/payments/{id}/refunds",
+            get(items::list::<EmulatedRefund>).post(items::create::<EmulatedRefund>),
+        )
+        .route(
+            "/v2/payments/{id}/refunds/{refund_id}",
+            get(items::get::<EmulatedRefund>).delete(refunds::cancel_refund),
+        )
+        .route("/v2/refunds", get(items::list_all::<EmulatedRefund>))
+        .route("/v2/methods", get(methods::list_methods))
+        .route("/images/methods/{file}", get(methods::image))
+        .route(
+            "/v2/payments/{id}/chargebacks",
+            get(items::list::<EmulatedChargeback>),
+        )
+        .route(
+            "/v2/payments/{id}/chargebacks/{chargeback_id}",
+            get(items::get::<EmulatedChargeback>),
+        )
+        .route(
+            "/v2/chargebacks",
+            get(items::list_all::<EmulatedChargeback>),
+        )
+        .route(
+            "/v2/payments/{id}/captures",
+            get(items::list::<EmulatedCapture>).post(items::create::<EmulatedCapture>),
+        )
+        .route(
+            "/v2/payments/{id}/captures/{capture_id}",
+            get(items::get::<EmulatedCapture>),
+        )
+        .route(
+            "/v2/payments/{id}/release-authorization",
+            post(captures::release_authorization),
+        )
+        .route(
+            "/checkout/{id}",
+            get(checkout_page::show).post(checkout_page::choose_outcome),
+        )
+}
+
+/// The control endpoints: no authentication, so served only when asked for.
+fn control_routes() -> Router<Arc<state::EmulatorState>> {
+    Router::new()
+        .route("/_emulator/stats", get(control::stats))
+        .route(
+            "/_emulator/faults",
+            get(control::get_faults).put(control::put_faults),
+        )
+        .route(
+            "/_emulator/refunds/{refund_id}",
+            put(refunds::put_refund_status),
+        )
+        .route(
+            "/_emulator/payments/{id}/chargebacks",
+            post(chargebacks::post_chargeback),
+        )
+        .route(
+            "/_emulator/chargebacks/{chargeback_id}/reverse",
+            post(chargebacks::post_reversal),
+        )
 }

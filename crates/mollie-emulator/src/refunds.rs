@@ -6,17 +6,15 @@
 //! `amountRemaining`, and its webhook is called when a refund changes.
 
 use crate::api::{
-    account_list, authenticated, change_payment, create_once, error, hal, invalid, money_request,
-    not_found, payment_item_links, payment_list, with_faults, ApiError, WireAmount,
+    authenticated, change_item, error, find_item, invalid, not_found, ApiError, WireAmount,
 };
-use crate::state::{mollie_time, EmulatorState, PaymentStatus};
-use crate::webhooks;
+use crate::chargebacks::remaining_minor;
+use crate::movement::{Movement, MovementStatus};
+use crate::state::{EmulatedPayment, EmulatorState, PaymentStatus};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -43,100 +41,43 @@ impl RefundStatus {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct EmulatedRefund {
-    pub id: String,
-    pub payment_id: String,
-    pub amount: WireAmount,
-    pub description: String,
-    pub metadata: Value,
-    pub status: RefundStatus,
-    pub created_at: OffsetDateTime,
-}
+pub type EmulatedRefund = Movement<RefundStatus>;
 
-impl EmulatedRefund {
-    /// The refund resource as Mollie's API returns it.
-    pub fn resource(&self, base: &str) -> Value {
-        json!({
-            "resource": "refund",
-            "id": self.id,
-            "mode": "test",
-            "description": self.description,
-            "amount": self.amount.json(),
-            "metadata": self.metadata,
-            "status": self.status,
-            "paymentId": self.payment_id,
-            "createdAt": mollie_time(self.created_at),
-            "_links": payment_item_links(base, &self.payment_id, "refunds", &self.id),
-        })
+impl MovementStatus for RefundStatus {
+    const KIND: &'static str = "refunds";
+    const NAME: &'static str = "refund";
+    const PREFIX: &'static str = "re";
+    const DONE: &'static str = "refunded";
+    const PENDING: Self = Self::Pending;
+    type Requested = WireAmount;
+
+    fn on(payment: &EmulatedPayment) -> &[EmulatedRefund] {
+        &payment.refunds
     }
-}
 
-/// What a paid payment's refunds take from it, in minor units.
-pub fn refunded_minor(refunds: &[EmulatedRefund]) -> i64 {
-    refunds
-        .iter()
-        .filter(|r| r.status.counts())
-        .map(|r| r.amount.minor)
-        .sum()
-}
+    fn on_mut(payment: &mut EmulatedPayment) -> &mut Vec<EmulatedRefund> {
+        &mut payment.refunds
+    }
 
-pub async fn create_refund(
-    State(state): State<Arc<EmulatorState>>,
-    Path(payment_id): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    with_faults(&state, || {
-        create_refund_now(&state, &payment_id, &headers, &body)
-    })
-    .await
-}
+    fn requested(amount: Option<WireAmount>) -> Result<WireAmount, ApiError> {
+        amount.ok_or_else(|| invalid("The amount is required", "amount"))
+    }
 
-fn create_refund_now(
-    state: &Arc<EmulatorState>,
-    payment_id: &str,
-    headers: &HeaderMap,
-    body: &str,
-) -> Response {
-    let scope = format!("{payment_id} refunds");
-    create_once(state, headers, body, &scope, |fields| {
-        let refund = add_refund(state, payment_id, fields)?;
-        settle_later(state.clone(), refund.id.clone());
-        Ok(refund.resource(&state.config.public_base_url))
-    })
-}
-
-/// Checks a refund request against its payment and records it, `pending`.
-fn add_refund(
-    state: &EmulatorState,
-    payment_id: &str,
-    fields: &Map<String, Value>,
-) -> Result<EmulatedRefund, ApiError> {
-    let request = money_request(fields)?;
-    let amount = request
-        .amount
-        .ok_or_else(|| invalid("The amount is required", "amount"))?;
-    change_payment(state, payment_id, |payment| {
+    /// A paid payment, at most what remains, not the same amount again
+    /// within the duplicate window.
+    fn admit(
+        state: &EmulatorState,
+        payment: &EmulatedPayment,
+        amount: WireAmount,
+        now: OffsetDateTime,
+    ) -> Result<WireAmount, ApiError> {
         if payment.status != PaymentStatus::Paid {
             return Err(invalid(
                 "The payment has not been paid, so it cannot be refunded",
                 "amount",
             ));
         }
-        if amount.currency != WireAmount::of(&payment.amount).currency {
-            return Err(invalid(
-                "The currency of the refund must be the payment's",
-                "amount.currency",
-            ));
-        }
-        if amount.minor > crate::chargebacks::remaining_minor(payment) {
-            return Err(invalid(
-                "The amount is higher than the amount that remains to be refunded",
-                "amount",
-            ));
-        }
-        let now = OffsetDateTime::now_utc();
+        EmulatedRefund::check_amount(payment, &amount, remaining_minor(payment))?;
         let window = DUPLICATE_WINDOW.mul_f64(state.config.time_factor);
         let duplicate = payment
             .refunds
@@ -148,18 +89,21 @@ fn add_refund(
                 "A duplicate refund has been detected",
             ));
         }
-        let refund = EmulatedRefund {
-            id: format!("re_{}", Alphanumeric.sample_string(&mut rand::rng(), 10)),
-            payment_id: payment_id.to_owned(),
-            amount,
-            description: request.description,
-            metadata: request.metadata,
-            status: RefundStatus::Pending,
-            created_at: now,
-        };
-        payment.refunds.push(refund.clone());
-        Ok(refund)
-    })
+        Ok(amount)
+    }
+
+    fn later(state: Arc<EmulatorState>, refund: &EmulatedRefund) {
+        settle_later(state, refund.id.clone());
+    }
+}
+
+/// What a paid payment's refunds take from it, in minor units.
+pub fn refunded_minor(refunds: &[EmulatedRefund]) -> i64 {
+    refunds
+        .iter()
+        .filter(|r| r.status.counts())
+        .map(|r| r.amount.minor)
+        .sum()
 }
 
 /// The refund is processed after `refund_settles_after` (times the time
@@ -195,79 +139,16 @@ impl EmulatorState {
         status: RefundStatus,
         from: impl Fn(RefundStatus) -> bool,
     ) -> bool {
-        let mut payments = self.payments.lock().expect("payments lock");
-        let Some(payment) = payments
-            .values_mut()
-            .find(|p| p.refunds.iter().any(|r| r.id == refund_id))
-        else {
-            return false;
-        };
-        let refund = payment
-            .refunds
-            .iter_mut()
-            .find(|r| r.id == refund_id)
-            .expect("the payment holds it");
-        if refund.status == status || !from(refund.status) {
-            return false;
-        }
-        refund.status = status;
-        // Mollie calls the webhook when a refund is processed or fails.
-        if status != RefundStatus::Canceled {
-            webhooks::notify(self, payment);
-        }
-        true
-    }
-
-    fn refund(&self, refund_id: &str) -> Option<EmulatedRefund> {
-        self.payments
-            .lock()
-            .expect("payments lock")
-            .values()
-            .flat_map(|p| &p.refunds)
-            .find(|r| r.id == refund_id)
-            .cloned()
-    }
-}
-
-pub async fn list_payment_refunds(
-    State(state): State<Arc<EmulatorState>>,
-    Path(payment_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        payment_list(&state, &payment_id, "refunds", |payment, base| {
-            payment.refunds.iter().map(|r| r.resource(base)).collect()
+        change_item(self, refund_id, |refund: &mut EmulatedRefund| {
+            if refund.status == status || !from(refund.status) {
+                return (false, false);
+            }
+            refund.status = status;
+            // Mollie calls the webhook when a refund is processed or fails.
+            (true, status != RefundStatus::Canceled)
         })
-    })
-    .await
-}
-
-pub async fn list_all_refunds(
-    State(state): State<Arc<EmulatorState>>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || {
-        account_list(&state, "refunds", |payment, base| {
-            let refunds = payment.refunds.iter();
-            refunds.map(|r| (r.created_at, r.resource(base))).collect()
-        })
-    })
-    .await
-}
-
-pub async fn get_refund(
-    State(state): State<Arc<EmulatorState>>,
-    Path((payment_id, refund_id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    authenticated(&state, &headers, || match state.refund(&refund_id) {
-        Some(refund) if refund.payment_id == payment_id => hal(
-            StatusCode::OK,
-            refund.resource(&state.config.public_base_url),
-        ),
-        _ => not_found("refund", &refund_id),
-    })
-    .await
+        .unwrap_or(false)
+    }
 }
 
 pub async fn cancel_refund(
@@ -275,20 +156,22 @@ pub async fn cancel_refund(
     Path((payment_id, refund_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    authenticated(&state, &headers, || match state.refund(&refund_id) {
-        Some(refund) if refund.payment_id == payment_id => {
-            let cancelable = |s| matches!(s, RefundStatus::Queued | RefundStatus::Pending);
-            if state.set_refund_status(&refund_id, RefundStatus::Canceled, cancelable) {
-                StatusCode::NO_CONTENT.into_response()
-            } else {
-                error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "The refund cannot be canceled any more",
-                    None,
-                )
+    authenticated(&state, &headers, || {
+        match find_item::<EmulatedRefund>(&state, &refund_id) {
+            Some(refund) if refund.payment_id == payment_id => {
+                let cancelable = |s| matches!(s, RefundStatus::Queued | RefundStatus::Pending);
+                if state.set_refund_status(&refund_id, RefundStatus::Canceled, cancelable) {
+                    StatusCode::NO_CONTENT.into_response()
+                } else {
+                    error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "The refund cannot be canceled any more",
+                        None,
+                    )
+                }
             }
+            _ => not_found("refund", &refund_id),
         }
-        _ => not_found("refund", &refund_id),
     })
     .await
 }
@@ -305,7 +188,7 @@ pub async fn put_refund_status(
     Path(refund_id): Path<String>,
     axum::Json(change): axum::Json<RefundChange>,
 ) -> Response {
-    if state.refund(&refund_id).is_none() {
+    if find_item::<EmulatedRefund>(&state, &refund_id).is_none() {
         return not_found("refund", &refund_id);
     }
     if state.set_refund_status(&refund_id, change.status, |_| true) {

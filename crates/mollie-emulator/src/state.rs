@@ -3,7 +3,7 @@ use crate::webhooks;
 use crate::EmulatorConfig;
 use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::collections::HashSet;
 use std::fmt;
@@ -13,12 +13,23 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
+mod resource;
+
 /// Mollie writes `2018-03-20T09:13:37+00:00`.
 const MOLLIE_TIME: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+00:00");
 
 pub(crate) fn mollie_time(t: OffsetDateTime) -> String {
     t.format(MOLLIE_TIME).expect("a UTC time always formats")
+}
+
+/// A new resource id as Mollie makes them: `{prefix}_` and 10 letters and
+/// digits (`tr_`, `re_`, `chb_`, `cpt_`).
+pub(crate) fn new_id(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}",
+        Alphanumeric.sample_string(&mut rand::rng(), 10)
+    )
 }
 
 /// Named as Mollie names them, by the serde rename alone: JSON, the
@@ -159,7 +170,7 @@ impl EmulatorState {
     }
 
     pub fn new_payment_id() -> String {
-        format!("tr_{}", Alphanumeric.sample_string(&mut rand::rng(), 10))
+        new_id("tr")
     }
 
     pub fn insert(&self, payment: EmulatedPayment) {
@@ -219,114 +230,6 @@ impl EmulatorState {
             webhooks::notify(self, payment);
         }
         true
-    }
-
-    /// The payment resource as Mollie's API returns it.
-    pub fn resource(&self, p: &EmulatedPayment) -> Value {
-        let base = &self.config.public_base_url;
-        let mut body = json!({
-            "resource": "payment",
-            "id": p.id,
-            "mode": "test",
-            "createdAt": mollie_time(p.created_at),
-            "amount": p.amount,
-            "description": p.description,
-            "method": p.method,
-            "metadata": p.metadata,
-            "status": p.status,
-            "profileId": "pfl_emulator00",
-            "sequenceType": "oneoff",
-            "redirectUrl": p.redirect_url,
-            "_links": {
-                "self": { "href": format!("{base}/v2/payments/{}", p.id), "type": "application/hal+json" },
-                "dashboard": { "href": format!("{base}/dashboard/payments/{}", p.id), "type": "text/html" },
-                "documentation": { "href": "https://docs.mollie.com/reference/get-payment", "type": "text/html" },
-            },
-        });
-        let fields = body.as_object_mut().expect("an object");
-        if let Some(overrides) = self.overrides.lock().expect("overrides lock").get(&p.id) {
-            fields.extend(overrides.clone());
-        }
-        if let Some(url) = &p.webhook_url {
-            fields.insert("webhookUrl".into(), json!(url));
-        }
-        if let Some(url) = &p.cancel_url {
-            fields.insert("cancelUrl".into(), json!(url));
-        }
-        if let Some(locale) = &p.locale {
-            fields.insert("locale".into(), json!(locale));
-        }
-        if !p.lines.is_empty() {
-            fields.insert("lines".into(), Value::Array(p.lines.clone()));
-        }
-        if p.manual_capture {
-            fields.insert("captureMode".into(), json!("manual"));
-            let authorized = crate::api::WireAmount::of(&p.amount);
-            let captured = crate::captures::captured_minor(&p.captures);
-            fields.insert(
-                "amountCaptured".into(),
-                authorized.with_minor(captured).json(),
-            );
-        }
-        if let Some(at) = p.authorized_at {
-            fields.insert("authorizedAt".into(), json!(mollie_time(at)));
-        }
-        if let (Some(deadline), false) = (p.capture_before, p.released) {
-            fields.insert("captureBefore".into(), json!(mollie_time(deadline)));
-        }
-        if p.status == PaymentStatus::Paid {
-            let paid = crate::api::WireAmount::of(&p.amount);
-            let refunded = crate::refunds::refunded_minor(&p.refunds);
-            fields.insert("amountRefunded".into(), paid.with_minor(refunded).json());
-            fields.insert(
-                "amountRemaining".into(),
-                paid.with_minor(crate::chargebacks::remaining_minor(p))
-                    .json(),
-            );
-        }
-        if !p.chargebacks.is_empty() {
-            let charged_back = crate::chargebacks::charged_back_minor(&p.chargebacks);
-            let paid = crate::api::WireAmount::of(&p.amount);
-            fields.insert(
-                "amountChargedBack".into(),
-                paid.with_minor(charged_back).json(),
-            );
-        }
-        for (present, kind) in [
-            (!p.refunds.is_empty(), "refunds"),
-            (!p.chargebacks.is_empty(), "chargebacks"),
-            (!p.captures.is_empty(), "captures"),
-        ] {
-            if present {
-                fields["_links"][kind] = json!({
-                    "href": format!("{base}/v2/payments/{}/{kind}", p.id),
-                    "type": "application/hal+json",
-                });
-            }
-        }
-        if p.status.is_final() {
-            let stamp = match p.status {
-                PaymentStatus::Paid => "paidAt",
-                PaymentStatus::Failed => "failedAt",
-                PaymentStatus::Canceled => "canceledAt",
-                _ => "expiredAt",
-            };
-            let at = p.changed_at.unwrap_or(p.created_at);
-            fields.insert(stamp.into(), json!(mollie_time(at)));
-        } else {
-            fields.insert(
-                "isCancelable".into(),
-                json!(p.status == PaymentStatus::Open),
-            );
-            // An authorized payment is done at the checkout; it waits for
-            // the shop's capture.
-            if p.status != PaymentStatus::Authorized {
-                fields.insert("expiresAt".into(), json!(mollie_time(p.expires_at)));
-                fields["_links"]["checkout"] =
-                    json!({ "href": format!("{base}/checkout/{}", p.id), "type": "text/html" });
-            }
-        }
-        body
     }
 }
 

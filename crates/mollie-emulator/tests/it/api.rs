@@ -8,6 +8,7 @@ use axum::{Form, Router};
 use mollie_emulator::{Emulator, Faults, PaymentStatus};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -246,8 +247,14 @@ async fn open_payments_expire_after_the_configured_time() {
         .json()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let now = refetch(&body).await;
+    assert_eq!(body["status"], "open");
+    // A read past the TTL expires it: poll until a read sees that.
+    let body = &body;
+    let now = eventually(|| async move {
+        let now = refetch(body).await;
+        (now["status"] != "open").then_some(now)
+    })
+    .await;
     assert_eq!(now["status"], "expired");
     assert!(now["expiredAt"].is_string());
     assert!(now["_links"]["checkout"].is_null() && now["isCancelable"].is_null());
@@ -303,12 +310,23 @@ pub(crate) async fn paid_payment(emulator: &Emulator, hook: &str) -> String {
     id
 }
 
-pub(crate) async fn wait_until(mut done: impl FnMut() -> bool) {
+/// Polls `probe` every 10 ms until it gives a value; fails after 5 s.
+pub(crate) async fn eventually<T, F: Future<Output = Option<T>>>(
+    mut probe: impl FnMut() -> F,
+) -> T {
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !done() {
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
         assert!(Instant::now() < deadline, "timed out");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Polls `done` until it holds; fails after 5 s.
+pub(crate) async fn wait_until(mut done: impl FnMut() -> bool) {
+    eventually(|| std::future::ready(done().then_some(()))).await;
 }
 
 #[tokio::test]
@@ -318,6 +336,8 @@ async fn webhooks_are_retried_on_mollies_schedule_until_200() {
     let (receiver, hook) = receiver(2).await;
     let id = paid_payment(&emulator, &hook).await;
     wait_until(|| receiver.calls.lock().unwrap().len() == 3).await;
+    // Checks that nothing more comes, so it must wait: a fourth call would
+    // come 240 ms after the third (4 min times 0.001); 400 ms covers it.
     tokio::time::sleep(Duration::from_millis(400)).await;
     let calls = receiver.calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 3, "no call after the 200");
@@ -340,6 +360,8 @@ async fn faults_drop_duplicate_and_delay_webhooks() {
         ..Faults::default()
     });
     paid_payment(&emulator, &hook).await;
+    // Checks that the webhook does not come, so it must wait: without a
+    // delay fault a sent one arrives within milliseconds; 200 ms covers it.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         receiver.calls.lock().unwrap().len(),
