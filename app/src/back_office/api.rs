@@ -608,12 +608,13 @@ mod ssr {
         )
     }
 
-    pub fn action_failed(failure: checkout::ActionFailure) -> BackOfficeError {
-        use checkout::ActionFailure::*;
-        let status = match &failure {
-            UnknownOrder => StatusCode::NOT_FOUND,
-            Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Failed(_) | NotRecorded(_) => StatusCode::SERVICE_UNAVAILABLE,
+    pub fn action_failed(failure: checkout::ActionError) -> BackOfficeError {
+        let status = if failure == checkout::ActionError::UnknownOrder {
+            StatusCode::NOT_FOUND
+        } else if failure.is_refusal() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
         };
         if status.is_server_error() {
             tracing::error!(error = %checkout::error_report(&failure), "back office: action failed");

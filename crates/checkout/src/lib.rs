@@ -1,5 +1,15 @@
-//! The shop's domain. Everything here is pure logic plus two ports
-//! ([`Store`], [`PaymentProvider`]) that adapters implement at the edges.
+//! The shop's domain. Everything here is pure logic plus three ports
+//! ([`Store`], [`PaymentProvider`], [`Clock`]) that adapters implement at
+//! the edges.
+//!
+//! Errors follow one rule: a type is named for what did not happen,
+//! `<what>Error`, and keeps what caused it as its `source` (no cause is
+//! flattened into a string). A service operation's: [`CheckoutError`],
+//! [`SyncError`], [`RefundError`], [`CaptureError`], [`ActionError`]; a
+//! port's: [`StoreError`], [`ProviderError`]; a rule's, which changed
+//! nothing: [`RefundRequestError`], [`CatalogError`], [`MoneyError`],
+//! [`CatalogFileError`]. Words for shoppers and operators are chosen at the
+//! edge (the app) from the variant, not parsed from the message.
 
 pub mod attention;
 pub mod audit;
@@ -52,9 +62,11 @@ pub use ports::{
     PaymentMode, PaymentProvider, ProviderError, ProviderPayment, SessionsEnd, Store, StoreError,
     SystemClock,
 };
-pub use refund::{ProviderRefund, Refund, RefundError, RefundParts, RefundRequested, RefundStatus};
+pub use refund::{
+    ProviderRefund, Refund, RefundParts, RefundRequestError, RefundRequested, RefundStatus,
+};
 pub use service::{
-    refund_reason, ActionFailure, CaptureFailure, CheckoutError, CheckoutService, CheckoutStarted,
-    OrderList, PaymentChoices, ReconcilePolicy, RefundFailure, ShopUrls, SignInLimits, SyncError,
+    refund_reason, ActionError, CaptureError, CheckoutError, CheckoutService, CheckoutStarted,
+    OrderList, PaymentChoices, ReconcilePolicy, RefundError, ShopUrls, SignInLimits, SyncError,
     SyncOutcome, MAX_ATTEMPTS_PER_ORDER,
 };

@@ -11,7 +11,7 @@ use crate::chargeback::{self, Chargeback, ProviderChargeback};
 use crate::ids::RefundId;
 pub use crate::ids::{AttemptId, ProviderPaymentId};
 use crate::ledger::Ledger;
-use crate::refund::{self, ProviderRefund, Refund, RefundError, RefundRequested};
+use crate::refund::{self, ProviderRefund, Refund, RefundRequestError, RefundRequested};
 
 /// created -> open -> (pending | authorized) -> paid | failed | canceled | expired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -517,7 +517,7 @@ impl PaymentAttempt {
     ///
     /// # Errors
     ///
-    /// [`RefundError`]: the attempt took no money, or the amount is not more
+    /// [`RefundRequestError`]: the attempt took no money, or the amount is not more
     /// than zero in its currency, or more than remains, or the id was used
     /// for another amount.
     pub fn request_refund(
@@ -525,9 +525,9 @@ impl PaymentAttempt {
         id: &RefundId,
         amount: Money,
         now: OffsetDateTime,
-    ) -> Result<RefundRequested, RefundError> {
+    ) -> Result<RefundRequested, RefundRequestError> {
         if !self.has_taken_money() {
-            return Err(RefundError::NotPaid);
+            return Err(RefundRequestError::NotPaid);
         }
         let remaining = self.refundable();
         refund::request(remaining, &mut self.refunds, id, amount, now)

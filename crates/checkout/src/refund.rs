@@ -165,7 +165,7 @@ pub struct ProviderRefund {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RefundError {
+pub enum RefundRequestError {
     #[error("the payment has not taken money")]
     NotPaid,
     #[error("a refund must be more than zero, in the payment's currency")]
@@ -207,19 +207,19 @@ pub(crate) fn request(
     id: &RefundId,
     amount: Money,
     now: OffsetDateTime,
-) -> Result<RefundRequested, RefundError> {
+) -> Result<RefundRequested, RefundRequestError> {
     if let Some(known) = refunds.iter().find(|r| r.id == *id) {
         return if known.amount == amount {
             Ok(RefundRequested::Again)
         } else {
-            Err(RefundError::IdReused)
+            Err(RefundRequestError::IdReused)
         };
     }
     if amount.currency() != remaining.currency() || amount.is_zero() {
-        return Err(RefundError::InvalidAmount);
+        return Err(RefundRequestError::InvalidAmount);
     }
     if amount > remaining {
-        return Err(RefundError::MoreThanRemains {
+        return Err(RefundRequestError::MoreThanRemains {
             requested: amount,
             remaining,
         });
@@ -367,19 +367,19 @@ mod tests {
         let again = request(remaining(&refunds), &mut refunds, &ours, eur(1200), now);
         assert_eq!(again, Ok(RefundRequested::Again));
         let other = request(remaining(&refunds), &mut refunds, &ours, eur(100), now);
-        assert_eq!(other, Err(RefundError::IdReused));
+        assert_eq!(other, Err(RefundRequestError::IdReused));
         assert_eq!(refunds.len(), 1);
         let next = RefundId::generate();
         assert_eq!(
             request(remaining(&refunds), &mut refunds, &next, eur(1751), now),
-            Err(RefundError::MoreThanRemains {
+            Err(RefundRequestError::MoreThanRemains {
                 requested: eur(1751),
                 remaining: eur(1750)
             })
         );
         assert_eq!(
             request(remaining(&refunds), &mut refunds, &next, eur(0), now),
-            Err(RefundError::InvalidAmount)
+            Err(RefundRequestError::InvalidAmount)
         );
         // The create's answer was lost; the provider reports it with our id.
         let pending = report("re_1", 1200, RefundStatus::Pending, Some(&ours));

@@ -4,8 +4,8 @@
 
 use crate::common::{harness_with, Harness, StoreKind};
 use checkout::{
-    CaptureFailure, CaptureId, CaptureMode, Money, OrderId, OrderStatus, PaymentStatus as Status,
-    ReconcilePolicy, RefundError, RefundFailure, RefundId,
+    CaptureError, CaptureId, CaptureMode, Money, OrderId, OrderStatus, PaymentStatus as Status,
+    ReconcilePolicy, RefundError, RefundId, RefundRequestError,
 };
 use mollie_emulator::PaymentStatus;
 use std::time::Duration;
@@ -75,7 +75,7 @@ async fn authorize_capture_in_part_then_release_the_rest() {
                 .refund(&order_id, &RefundId::generate(), amount)
                 .await
                 .unwrap_err(),
-            RefundFailure::Refused(RefundError::NotPaid)
+            RefundError::Refused(RefundRequestError::NotPaid)
         );
         // Out of range: refused before anything is sent.
         let calls = shop.emulator.api_calls();
@@ -84,7 +84,7 @@ async fn authorize_capture_in_part_then_release_the_rest() {
             shop.service
                 .capture(&order_id, &CaptureId::generate(), Some(too_much))
                 .await,
-            Err(CaptureFailure::InvalidAmount)
+            Err(CaptureError::InvalidAmount)
         );
         assert_eq!(shop.emulator.api_calls(), calls);
 
@@ -111,7 +111,7 @@ async fn authorize_capture_in_part_then_release_the_rest() {
             shop.service
                 .capture(&order_id, &CaptureId::generate(), None)
                 .await,
-            Err(CaptureFailure::ProviderRejected(_))
+            Err(CaptureError::ProviderRejected(_))
         ));
         // What was captured can be refunded, and no more.
         let refused = shop
@@ -126,7 +126,7 @@ async fn authorize_capture_in_part_then_release_the_rest() {
         assert!(
             matches!(
                 refused,
-                RefundFailure::Refused(RefundError::MoreThanRemains { .. })
+                RefundError::Refused(RefundRequestError::MoreThanRemains { .. })
             ),
             "{refused:?}"
         );
@@ -164,6 +164,6 @@ async fn an_authorization_left_to_lapse_expires_and_is_flagged_before() {
         shop.service
             .capture(&order_id, &CaptureId::generate(), None)
             .await,
-        Err(CaptureFailure::NothingAuthorized)
+        Err(CaptureError::NothingAuthorized)
     );
 }

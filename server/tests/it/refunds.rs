@@ -110,7 +110,7 @@ async fn partial_refunds_add_up_to_the_total_and_no_further() {
     assert!(
         matches!(
             refused,
-            checkout::RefundFailure::Refused(checkout::RefundError::MoreThanRemains { .. })
+            checkout::RefundError::Refused(checkout::RefundRequestError::MoreThanRemains { .. })
         ),
         "{refused:?}"
     );
@@ -140,7 +140,7 @@ async fn a_full_refund_on_dynamodb_and_an_unpaid_order_refused() {
             .refund(&unpaid, &RefundId::generate(), paid)
             .await
             .unwrap_err(),
-        checkout::RefundFailure::Refused(checkout::RefundError::NotPaid)
+        checkout::RefundError::Refused(checkout::RefundRequestError::NotPaid)
     );
 }
 
@@ -179,7 +179,7 @@ async fn the_same_refund_submitted_twice_at_once_is_one_refund_at_the_provider()
             .unwrap_err();
         assert_eq!(
             reused,
-            checkout::RefundFailure::Refused(checkout::RefundError::IdReused)
+            checkout::RefundError::Refused(checkout::RefundRequestError::IdReused)
         );
     }
 }
@@ -336,7 +336,7 @@ async fn a_refund_made_while_the_provider_is_down_is_sent_again_by_the_reconcile
         .await
         .unwrap_err();
     assert!(
-        matches!(down, checkout::RefundFailure::ProviderUnavailable(_)),
+        matches!(down, checkout::RefundError::ProviderUnavailable(_)),
         "{down:?}"
     );
     let kept = shop.record(&order_id).await.attempts[0].clone();
@@ -380,7 +380,7 @@ async fn a_refund_the_provider_refuses_is_failed_and_what_it_knows_is_merged() {
         .await
         .unwrap_err();
     assert!(
-        matches!(refused, checkout::RefundFailure::ProviderRejected(_)),
+        matches!(refused, checkout::RefundError::ProviderRejected(_)),
         "{refused:?}"
     );
     let attempt = shop.record(&order_id).await.attempts[0].clone();
@@ -409,7 +409,7 @@ async fn a_second_refund_of_the_same_amount_within_the_hour_fails_as_a_duplicate
     let again = RefundId::generate();
     let refused = shop.service.refund(&order_id, &again, amount).await;
     assert!(
-        matches!(refused, Err(checkout::RefundFailure::DuplicateAmount(_))),
+        matches!(refused, Err(checkout::RefundError::DuplicateAmount(_))),
         "{refused:?}"
     );
     // Reconcile passes, over an hour and more, send nothing again: it
@@ -446,7 +446,7 @@ async fn a_refund_answered_409_with_no_other_like_it_stays_requested_until_made(
     let refund_id = RefundId::generate();
     let first = shop.service.refund(&order_id, &refund_id, amount).await;
     assert!(
-        matches!(first, Err(checkout::RefundFailure::ProviderUnavailable(_))),
+        matches!(first, Err(checkout::RefundError::ProviderUnavailable(_))),
         "{first:?}"
     );
     let attempt = shop.record(&order_id).await.attempts[0].clone();
@@ -491,7 +491,7 @@ async fn a_refused_resend_fails_a_refund_only_after_its_in_flight_time() {
         let refund_id = RefundId::generate();
         let down = shop.service.refund(&order_id, &refund_id, paid).await;
         assert!(
-            matches!(down, Err(checkout::RefundFailure::ProviderUnavailable(_))),
+            matches!(down, Err(checkout::RefundError::ProviderUnavailable(_))),
             "{down:?}"
         );
         // Meanwhile the bank took it all back, and that webhook was lost:

@@ -148,7 +148,7 @@ async fn a_second_paid_attempt_on_one_order_is_recorded_for_a_refund() {
             amount,
         )
         .await;
-    assert_eq!(other, Err(checkout::RefundFailure::UnknownPayment));
+    assert_eq!(other, Err(checkout::RefundError::UnknownPayment));
     assert_eq!(shop.record(&order_id).await, record);
 }
 

@@ -3,7 +3,7 @@
 //! recorded in the order's audit log before it runs (an action that cannot
 //! be recorded does not run) and again with how it ended.
 
-use super::{CaptureFailure, CheckoutService, RefundFailure, SyncError};
+use super::{CaptureError, CheckoutService, RefundError, SyncError};
 use crate::attention::OrderFilter;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
 use crate::ids::{CaptureId, RefundId};
@@ -25,75 +25,86 @@ pub struct OrderList {
     pub next: Option<OrderCursor>,
 }
 
-/// Why an operator's action did not run or did not complete.
+/// Why an operator's action did not run or did not complete. A refusal
+/// ([`Self::is_refusal`]) changed nothing and its words are for the
+/// operator; any other could not complete now (what was recorded is
+/// retried by the reconciler, and asking again is safe).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ActionFailure {
+pub enum ActionError {
     #[error("no such order")]
     UnknownOrder,
-    /// Refused before anything moved; the words are for the operator.
-    #[error("{0}")]
-    Refused(String),
-    /// Could not complete now (provider or store); what was recorded is
-    /// retried by the reconciler, and asking again is safe.
-    #[error("{0}")]
-    Failed(String),
+    #[error(transparent)]
+    Refund(RefundError),
+    #[error(transparent)]
+    Capture(CaptureError),
+    /// Reading the payments back from the provider (refresh, cancel).
+    #[error(transparent)]
+    Sync(SyncError),
+    #[error("the order has no open payment to cancel")]
+    NothingToCancel,
+    #[error("the payment provider refused: the payment can no longer be canceled")]
+    CancelRefused(#[source] ProviderError),
+    #[error("the payment provider could not be reached; try again")]
+    ProviderUnavailable(#[source] ProviderError),
+    #[error("the shop's store is unavailable")]
+    Store(#[source] StoreError),
+    #[error("a reason is at most {MAX_REASON_CHARS} characters")]
+    ReasonTooLong,
+    #[error("a reason is one line of text")]
+    ReasonNotOneLine,
     /// The audit log could not be written, so the action did not run.
     #[error("the action could not be recorded, so it was not started")]
     NotRecorded(#[source] StoreError),
 }
 
-impl ActionFailure {
-    fn outcome(&self) -> AuditOutcome {
+impl ActionError {
+    /// Refused before anything moved, for a reason the operator can act on.
+    pub fn is_refusal(&self) -> bool {
         match self {
-            Self::UnknownOrder | Self::Refused(_) => AuditOutcome::Refused(self.to_string()),
-            Self::Failed(_) | Self::NotRecorded(_) => AuditOutcome::Failed(self.to_string()),
+            Self::UnknownOrder
+            | Self::NothingToCancel
+            | Self::CancelRefused(_)
+            | Self::ReasonTooLong
+            | Self::ReasonNotOneLine => true,
+            Self::Refund(e) => e.is_refusal(),
+            Self::Capture(e) => e.is_refusal(),
+            Self::Sync(_)
+            | Self::ProviderUnavailable(_)
+            | Self::Store(_)
+            | Self::NotRecorded(_) => false,
+        }
+    }
+
+    fn outcome(&self) -> AuditOutcome {
+        if self.is_refusal() {
+            AuditOutcome::Refused(self.to_string())
+        } else {
+            AuditOutcome::Failed(self.to_string())
         }
     }
 }
 
-impl From<RefundFailure> for ActionFailure {
-    fn from(failure: RefundFailure) -> Self {
-        match failure {
-            RefundFailure::UnknownOrder => Self::UnknownOrder,
-            RefundFailure::Refused(e) => Self::Refused(e.to_string()),
-            RefundFailure::UnknownPayment
-            | RefundFailure::NotMade
-            | RefundFailure::ProviderRejected(_)
-            | RefundFailure::DuplicateAmount(_) => {
-                Self::Refused(failure.to_string())
-            }
-            RefundFailure::ProviderUnavailable(_) => Self::Failed(
-                "the payment provider could not be reached; the refund is recorded and will be sent again"
-                    .into(),
-            ),
-            RefundFailure::Store(_) => Self::Failed("the shop's store is unavailable".into()),
+impl From<RefundError> for ActionError {
+    fn from(error: RefundError) -> Self {
+        match error {
+            RefundError::UnknownOrder => Self::UnknownOrder,
+            other => Self::Refund(other),
         }
     }
 }
 
-impl From<CaptureFailure> for ActionFailure {
-    fn from(failure: CaptureFailure) -> Self {
-        match failure {
-            CaptureFailure::UnknownOrder => Self::UnknownOrder,
-            CaptureFailure::NothingAuthorized
-            | CaptureFailure::InvalidAmount
-            | CaptureFailure::ProviderRejected(_) => Self::Refused(failure.to_string()),
-            CaptureFailure::ProviderUnavailable(_) => {
-                Self::Failed("the payment provider could not be reached; try again".into())
-            }
-            CaptureFailure::Store(_) => Self::Failed("the shop's store is unavailable".into()),
+impl From<CaptureError> for ActionError {
+    fn from(error: CaptureError) -> Self {
+        match error {
+            CaptureError::UnknownOrder => Self::UnknownOrder,
+            other => Self::Capture(other),
         }
     }
 }
 
-impl From<SyncError> for ActionFailure {
-    fn from(failure: SyncError) -> Self {
-        match failure {
-            SyncError::Provider(_) => {
-                Self::Failed("the payment provider could not be reached; try again".into())
-            }
-            SyncError::Store(_) => Self::Failed("the shop's store is unavailable".into()),
-        }
+impl From<SyncError> for ActionError {
+    fn from(error: SyncError) -> Self {
+        Self::Sync(error)
     }
 }
 
@@ -101,19 +112,15 @@ impl From<SyncError> for ActionFailure {
 ///
 /// # Errors
 ///
-/// [`ActionFailure::Refused`] for a reason too long or with control
-/// characters.
-pub fn refund_reason(text: &str) -> Result<String, ActionFailure> {
+/// [`ActionError::ReasonTooLong`], or [`ActionError::ReasonNotOneLine`]
+/// for control characters.
+pub fn refund_reason(text: &str) -> Result<String, ActionError> {
     let reason = text.trim();
     if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(ActionFailure::Refused(format!(
-            "a reason is at most {MAX_REASON_CHARS} characters"
-        )));
+        return Err(ActionError::ReasonTooLong);
     }
     if reason.chars().any(char::is_control) {
-        return Err(ActionFailure::Refused(
-            "a reason is one line of text".into(),
-        ));
+        return Err(ActionError::ReasonNotOneLine);
     }
     Ok(reason.to_owned())
 }
@@ -212,19 +219,19 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// [`ActionFailure`]; see [`Self::audited`].
+    /// [`ActionError`]; see [`Self::audited`].
     pub async fn operator_refresh(
         &self,
         operator: &str,
         order_id: &OrderId,
-    ) -> Result<(), ActionFailure> {
+    ) -> Result<(), ActionError> {
         self.audited(operator, order_id, AuditAction::Refresh, async {
             let record = self
                 .store
                 .load_order(order_id)
                 .await
-                .map_err(|_| ActionFailure::Failed("the shop's store is unavailable".into()))?
-                .ok_or(ActionFailure::UnknownOrder)?;
+                .map_err(ActionError::Store)?
+                .ok_or(ActionError::UnknownOrder)?;
             for attempt in &record.attempts {
                 self.refresh_attempt(attempt).await?;
             }
@@ -237,7 +244,7 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// [`ActionFailure`]; see [`Self::refund`].
+    /// [`ActionError`]; see [`Self::refund`].
     pub async fn operator_refund(
         &self,
         operator: &str,
@@ -246,7 +253,7 @@ impl CheckoutService {
         refund_id: &RefundId,
         amount: Money,
         reason: &str,
-    ) -> Result<(), ActionFailure> {
+    ) -> Result<(), ActionError> {
         let reason = refund_reason(reason)?;
         let action = AuditAction::Refund {
             refund_id: refund_id.clone(),
@@ -265,14 +272,14 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// [`ActionFailure`]; see [`Self::capture`].
+    /// [`ActionError`]; see [`Self::capture`].
     pub async fn operator_capture(
         &self,
         operator: &str,
         order_id: &OrderId,
         capture_id: &CaptureId,
         amount: Option<Money>,
-    ) -> Result<(), ActionFailure> {
+    ) -> Result<(), ActionError> {
         let action = AuditAction::Capture {
             capture_id: capture_id.clone(),
             amount,
@@ -287,12 +294,12 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// [`ActionFailure`]; see [`Self::release_authorization`].
+    /// [`ActionError`]; see [`Self::release_authorization`].
     pub async fn operator_release(
         &self,
         operator: &str,
         order_id: &OrderId,
-    ) -> Result<(), ActionFailure> {
+    ) -> Result<(), ActionError> {
         self.audited(
             operator,
             order_id,
@@ -309,45 +316,36 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// [`ActionFailure`]: no open payment, the provider refusing (it is no
+    /// [`ActionError`]: no open payment, the provider refusing (it is no
     /// longer cancelable) or unreachable.
     pub async fn operator_cancel(
         &self,
         operator: &str,
         order_id: &OrderId,
-    ) -> Result<(), ActionFailure> {
+    ) -> Result<(), ActionError> {
         self.audited(operator, order_id, AuditAction::CancelPayment, async {
             let record = self
                 .store
                 .load_order(order_id)
                 .await
-                .map_err(|_| ActionFailure::Failed("the shop's store is unavailable".into()))?
-                .ok_or(ActionFailure::UnknownOrder)?;
+                .map_err(ActionError::Store)?
+                .ok_or(ActionError::UnknownOrder)?;
             let open: Vec<_> = record
                 .attempts
                 .iter()
                 .filter(|a| a.status() == PaymentStatus::Open && a.provider_payment_id().is_some())
                 .collect();
             if open.is_empty() {
-                return Err(ActionFailure::Refused(
-                    "the order has no open payment to cancel".into(),
-                ));
+                return Err(ActionError::NothingToCancel);
             }
             for attempt in open {
                 if let Some(id) = &attempt.provider_payment_id() {
                     self.provider
                         .cancel_payment(id)
                         .await
-                        .map_err(|e| {
-                            match e {
-                        ProviderError::Unavailable(_) => ActionFailure::Failed(
-                            "the payment provider could not be reached; try again".into(),
-                        ),
-                        _ => ActionFailure::Refused(
-                            "the payment provider refused: the payment can no longer be canceled"
-                                .into(),
-                        ),
-                    }
+                        .map_err(|e| match e {
+                            ProviderError::Unavailable(_) => ActionError::ProviderUnavailable(e),
+                            _ => ActionError::CancelRefused(e),
                         })?;
                 }
                 self.refresh_attempt(attempt).await?;
@@ -362,23 +360,23 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// The action's [`ActionFailure`], or [`ActionFailure::NotRecorded`]
+    /// The action's [`ActionError`], or [`ActionError::NotRecorded`]
     /// when the log cannot be written (then the action did not run).
     async fn audited(
         &self,
         operator: &str,
         order_id: &OrderId,
         action: AuditAction,
-        run: impl std::future::Future<Output = Result<(), ActionFailure>>,
-    ) -> Result<(), ActionFailure> {
+        run: impl std::future::Future<Output = Result<(), ActionError>>,
+    ) -> Result<(), ActionError> {
         if self
             .store
             .load_order(order_id)
             .await
-            .map_err(ActionFailure::NotRecorded)?
+            .map_err(ActionError::NotRecorded)?
             .is_none()
         {
-            return Err(ActionFailure::UnknownOrder);
+            return Err(ActionError::UnknownOrder);
         }
         let entry = |outcome| AuditEntry {
             order_id: order_id.clone(),
@@ -390,7 +388,7 @@ impl CheckoutService {
         self.store
             .append_audit(&entry(AuditOutcome::Requested))
             .await
-            .map_err(ActionFailure::NotRecorded)?;
+            .map_err(ActionError::NotRecorded)?;
         let result = run.await;
         let outcome = match &result {
             Ok(()) => AuditOutcome::Done,
@@ -428,5 +426,50 @@ mod tests {
         assert!(refund_reason("two\nlines").is_err());
         assert!(refund_reason(&"x".repeat(MAX_REASON_CHARS + 1)).is_err());
         assert_eq!(refund_reason("").unwrap(), "");
+    }
+
+    /// The audit log says refused for what changed nothing and will not
+    /// change on asking again, failed for what may work later; the cause
+    /// stays the error's source.
+    #[test]
+    fn an_action_error_is_a_refusal_or_a_failure_and_keeps_its_cause() {
+        use crate::refund::RefundRequestError;
+        let down = || ProviderError::Unavailable(crate::Cause::new(std::io::Error::other("reset")));
+        let refused = [
+            ActionError::from(RefundError::Refused(RefundRequestError::NotPaid)),
+            ActionError::from(RefundError::ProviderRejected(ProviderError::NotFound)),
+            ActionError::from(CaptureError::NothingAuthorized),
+            ActionError::NothingToCancel,
+            ActionError::ReasonTooLong,
+        ];
+        for error in refused {
+            assert!(
+                matches!(error.outcome(), AuditOutcome::Refused(_)),
+                "{error:?}"
+            );
+        }
+        let failed = [
+            ActionError::from(RefundError::ProviderUnavailable(down())),
+            ActionError::from(CaptureError::ProviderUnavailable(down())),
+            ActionError::from(SyncError::Provider(down())),
+            ActionError::ProviderUnavailable(down()),
+            ActionError::NotRecorded(StoreError::Conflict),
+        ];
+        for error in failed {
+            assert!(
+                matches!(error.outcome(), AuditOutcome::Failed(_)),
+                "{error:?}"
+            );
+            assert!(
+                error_report(&error).contains("reset")
+                    || matches!(error, ActionError::NotRecorded(_)),
+                "{}",
+                error_report(&error)
+            );
+        }
+        assert_eq!(
+            ActionError::from(RefundError::UnknownOrder),
+            ActionError::UnknownOrder
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::CaptureMode;
 
 /// Why a capture or release was not made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CaptureFailure {
+pub enum CaptureError {
     #[error("no such order")]
     UnknownOrder,
     #[error("the order has no authorization to capture or release")]
@@ -22,7 +22,7 @@ pub enum CaptureFailure {
     #[error("a capture must be more than zero, in the payment's currency, and at most what was authorized")]
     InvalidAmount,
     /// Asking again (with the same capture id) is safe.
-    #[error("the payment provider could not be reached now")]
+    #[error("the payment provider could not be reached; try again")]
     ProviderUnavailable(#[source] ProviderError),
     /// The provider refused: the authorization lapsed, was released, or
     /// less remains of it.
@@ -32,6 +32,13 @@ pub enum CaptureFailure {
     Store(#[from] StoreError),
 }
 
+impl CaptureError {
+    /// Refused: asking the same again gets the same answer.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, Self::ProviderUnavailable(_) | Self::Store(_))
+    }
+}
+
 impl CheckoutService {
     /// Captures `amount` (all that is authorized when `None`) of the
     /// order's authorized payment, once per `capture_id`. The payment is
@@ -39,7 +46,7 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// [`CaptureFailure`]: an unknown order or one with no authorization
+    /// [`CaptureError`]: an unknown order or one with no authorization
     /// left, an amount not above zero or above what was authorized (nothing
     /// is sent), the provider unreachable or refusing (more than remains of
     /// the authorization, a lapsed or released one).
@@ -48,14 +55,14 @@ impl CheckoutService {
         order_id: &OrderId,
         capture_id: &CaptureId,
         amount: Option<Money>,
-    ) -> Result<(), CaptureFailure> {
+    ) -> Result<(), CaptureError> {
         let (attempt, provider_payment_id) = self.capturable_attempt(order_id).await?;
         if let Some(amount) = amount {
             let out_of_range = amount.currency() != attempt.amount().currency()
                 || amount.is_zero()
                 || amount > attempt.amount();
             if out_of_range {
-                return Err(CaptureFailure::InvalidAmount);
+                return Err(CaptureError::InvalidAmount);
             }
         }
         let capture = NewCapture {
@@ -77,7 +84,7 @@ impl CheckoutService {
     /// # Errors
     ///
     /// As [`Self::capture`].
-    pub async fn release_authorization(&self, order_id: &OrderId) -> Result<(), CaptureFailure> {
+    pub async fn release_authorization(&self, order_id: &OrderId) -> Result<(), CaptureError> {
         let (attempt, provider_payment_id) = self.capturable_attempt(order_id).await?;
         let released = self
             .provider
@@ -92,12 +99,12 @@ impl CheckoutService {
     async fn capturable_attempt(
         &self,
         order_id: &OrderId,
-    ) -> Result<(PaymentAttempt, ProviderPaymentId), CaptureFailure> {
+    ) -> Result<(PaymentAttempt, ProviderPaymentId), CaptureError> {
         let record = self
             .store
             .load_order(order_id)
             .await?
-            .ok_or(CaptureFailure::UnknownOrder)?;
+            .ok_or(CaptureError::UnknownOrder)?;
         record
             .attempts
             .into_iter()
@@ -107,7 +114,7 @@ impl CheckoutService {
                     || (a.status() == PaymentStatus::Paid && a.taken() != a.amount())
             })
             .find_map(|a| a.provider_payment_id().clone().map(|id| (a, id)))
-            .ok_or(CaptureFailure::NothingAuthorized)
+            .ok_or(CaptureError::NothingAuthorized)
     }
 
     /// Reads the payment back and merges it, as a webhook would.
@@ -119,9 +126,9 @@ impl CheckoutService {
     }
 }
 
-fn provider_failure(error: ProviderError) -> CaptureFailure {
+fn provider_failure(error: ProviderError) -> CaptureError {
     match error {
-        ProviderError::Unavailable(_) => CaptureFailure::ProviderUnavailable(error),
-        error => CaptureFailure::ProviderRejected(error),
+        ProviderError::Unavailable(_) => CaptureError::ProviderUnavailable(error),
+        error => CaptureError::ProviderRejected(error),
     }
 }

@@ -168,11 +168,11 @@ impl CheckoutService {
                     .provider
                     .get_payment(&provider_id)
                     .await
-                    .map_err(provider_checkout_error)?;
+                    .map_err(CheckoutError::from)?;
                 let applied = self
                     .apply_provider_payment(order_id, open.id(), &payment)
                     .await
-                    .map_err(webhook_to_checkout_error)?;
+                    .map_err(CheckoutError::from)?;
                 match (applied.attempt, payment.checkout_url) {
                     (Some(attempt), Some(url)) if attempt.is_live() => {
                         return Ok(CheckoutStarted {
@@ -238,7 +238,7 @@ impl CheckoutService {
             .await
             // The attempt stays `created`: a resubmission retries it, and
             // the reconciler gives it up if nobody does.
-            .map_err(provider_checkout_error)?;
+            .map_err(CheckoutError::from)?;
         let checkout_url = payment.checkout_url.clone().ok_or_else(|| {
             CheckoutError::ProviderRejected(ProviderError::Malformed(Cause::message(
                 "a new payment without a checkout link",
@@ -247,7 +247,7 @@ impl CheckoutService {
         let applied = self
             .apply_provider_payment(attempt.order_id(), attempt.id(), &payment)
             .await
-            .map_err(webhook_to_checkout_error)?;
+            .map_err(CheckoutError::from)?;
         if let SyncOutcome::Ignored(reason) = applied.outcome {
             // Not recorded as ours, so no webhook could ever apply it.
             tracing::error!(order_id = %order.id(), provider_payment_id = %payment.id, reason, "the created payment is not the attempt's; canceled");
@@ -285,21 +285,26 @@ impl CheckoutService {
     }
 }
 
-fn provider_checkout_error(e: ProviderError) -> CheckoutError {
-    match e {
-        // A duplicate: the same create (key) still in flight at the provider.
-        ProviderError::Unavailable(_) | ProviderError::Duplicate(_) => {
-            CheckoutError::ProviderUnavailable(e)
-        }
-        ProviderError::NotFound | ProviderError::Rejected(_) | ProviderError::Malformed(_) => {
-            CheckoutError::ProviderRejected(e)
+impl From<ProviderError> for CheckoutError {
+    fn from(e: ProviderError) -> Self {
+        match e {
+            // A duplicate: the same create (key) still in flight at the provider.
+            ProviderError::Unavailable(_) | ProviderError::Duplicate(_) => {
+                Self::ProviderUnavailable(e)
+            }
+            ProviderError::NotFound | ProviderError::Rejected(_) | ProviderError::Malformed(_) => {
+                Self::ProviderRejected(e)
+            }
         }
     }
 }
 
-fn webhook_to_checkout_error(e: SyncError) -> CheckoutError {
-    match e {
-        SyncError::Store(e) => e.into(),
-        SyncError::Provider(e) => provider_checkout_error(e),
+/// Reading a payment back while starting one (pay again).
+impl From<SyncError> for CheckoutError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Store(e) => e.into(),
+            SyncError::Provider(e) => e.into(),
+        }
     }
 }

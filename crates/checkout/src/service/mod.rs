@@ -11,10 +11,10 @@ mod operator_access;
 mod payment_sync;
 mod refunds;
 
-pub use back_office::{refund_reason, ActionFailure, OrderList};
-pub use captures::CaptureFailure;
+pub use back_office::{refund_reason, ActionError, OrderList};
+pub use captures::CaptureError;
 pub use operator_access::SignInLimits;
-pub use refunds::RefundFailure;
+pub use refunds::RefundError;
 
 use crate::capture::CaptureMode;
 use crate::catalog::{Catalog, CatalogError};

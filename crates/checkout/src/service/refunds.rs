@@ -12,7 +12,7 @@ use crate::money::Money;
 use crate::order::OrderId;
 use crate::payment::{PaymentAttempt, ProviderPaymentId};
 use crate::ports::{NewRefund, ProviderError, StoreError};
-use crate::refund::{same_amount_made_recently, RefundError, RefundRequested, RefundStatus};
+use crate::refund::{same_amount_made_recently, RefundRequestError, RefundRequested, RefundStatus};
 use time::OffsetDateTime;
 
 /// How long after a refund was recorded the reconciler may send it again:
@@ -30,18 +30,20 @@ enum Sending {
 
 /// Why a refund was not made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RefundFailure {
+pub enum RefundError {
     #[error("no such order")]
     UnknownOrder,
     /// The payment named is not one of the order's that took money.
     #[error("no such payment of this order took money")]
     UnknownPayment,
     #[error(transparent)]
-    Refused(#[from] RefundError),
+    Refused(#[from] RefundRequestError),
     /// The provider could not be reached, or answered that the refund is
     /// in flight: it stays `requested`; the reconciler reads the payment
     /// and sends it again with the same key.
-    #[error("the refund could not be sent to the payment provider now")]
+    #[error(
+        "the payment provider could not be reached; the refund is recorded and will be sent again"
+    )]
     ProviderUnavailable(#[source] ProviderError),
     /// The provider refuses a refund of the same amount as one it made
     /// within the hour (Mollie's duplicate check): recorded as failed, so
@@ -62,6 +64,14 @@ pub enum RefundFailure {
     Store(#[from] StoreError),
 }
 
+impl RefundError {
+    /// Refused: nothing is owed to the provider's answer or the store's,
+    /// and asking the same again gets the same answer.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, Self::ProviderUnavailable(_) | Self::Store(_))
+    }
+}
+
 impl CheckoutService {
     /// Refunds `amount` of the order's payment as refund `refund_id`,
     /// which the order then shows with its status. Asked again with the
@@ -69,7 +79,7 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// [`RefundFailure`]: an unknown order, an order that took no money or
+    /// [`RefundError`]: an unknown order, an order that took no money or
     /// an amount beyond what remains (nothing changes), a refund id that
     /// failed before, the provider unreachable (the refund stays requested
     /// and the reconciler sends it again) or refusing (recorded as failed),
@@ -79,7 +89,7 @@ impl CheckoutService {
         order_id: &OrderId,
         refund_id: &RefundId,
         amount: Money,
-    ) -> Result<(), RefundFailure> {
+    ) -> Result<(), RefundError> {
         self.refund_payment(order_id, None, refund_id, amount).await
     }
 
@@ -90,7 +100,7 @@ impl CheckoutService {
     ///
     /// # Errors
     ///
-    /// As [`Self::refund`], and [`RefundFailure::UnknownPayment`] for a
+    /// As [`Self::refund`], and [`RefundError::UnknownPayment`] for a
     /// payment that is not one of the order's that took money.
     pub async fn refund_payment(
         &self,
@@ -98,7 +108,7 @@ impl CheckoutService {
         payment: Option<&ProviderPaymentId>,
         refund_id: &RefundId,
         amount: Money,
-    ) -> Result<(), RefundFailure> {
+    ) -> Result<(), RefundError> {
         let attempt = self
             .record_refund_request(order_id, payment, refund_id, amount)
             .await?;
@@ -112,7 +122,7 @@ impl CheckoutService {
                 self.send_refund(&attempt, refund_id, amount, Sending::First)
                     .await
             }
-            Some(RefundStatus::Failed | RefundStatus::Canceled) => Err(RefundFailure::NotMade),
+            Some(RefundStatus::Failed | RefundStatus::Canceled) => Err(RefundError::NotMade),
             Some(_) => Ok(()),
         }
     }
@@ -173,10 +183,10 @@ impl CheckoutService {
         refund_id: &RefundId,
         amount: Money,
         sending: Sending,
-    ) -> Result<(), RefundFailure> {
+    ) -> Result<(), RefundError> {
         let order_id = attempt.order_id();
         let Some(provider_payment_id) = attempt.payment_that_took_money() else {
-            return Err(RefundError::NotPaid.into());
+            return Err(RefundRequestError::NotPaid.into());
         };
         let request = NewRefund {
             refund_id: refund_id.clone(),
@@ -193,7 +203,7 @@ impl CheckoutService {
         let created = match created {
             Err(error @ (ProviderError::Unavailable(_) | ProviderError::Malformed(_))) => {
                 self.forget_paid_order(order_id);
-                return Err(RefundFailure::ProviderUnavailable(error));
+                return Err(RefundError::ProviderUnavailable(error));
             }
             Err(error @ ProviderError::Duplicate(_)) => {
                 return self
@@ -214,7 +224,7 @@ impl CheckoutService {
             tracing::warn!(%order_id, %refund_id, error = %crate::error_report(error), "the provider refused a refund; recorded as failed unless it may still be in flight");
         }
         self.forget_paid_order(order_id);
-        created.map(|_| ()).map_err(RefundFailure::ProviderRejected)
+        created.map(|_| ()).map_err(RefundError::ProviderRejected)
     }
 
     /// A 409 to a create is one of two things, and the payment read back
@@ -231,16 +241,16 @@ impl CheckoutService {
         amount: Money,
         sending: Sending,
         error: ProviderError,
-    ) -> Result<(), RefundFailure> {
+    ) -> Result<(), RefundError> {
         let order_id = attempt.order_id();
         let read_back = self.refresh_attempt(attempt).await;
         self.forget_paid_order(order_id);
         if let Err(read_error) = &read_back {
             tracing::warn!(%order_id, error = %crate::error_report(read_error), "could not read the payment back after a 409 to a refund; it stays requested");
-            return Err(RefundFailure::ProviderUnavailable(error));
+            return Err(RefundError::ProviderUnavailable(error));
         }
         let Some(stored) = self.store.load_attempt(order_id, attempt.id()).await? else {
-            return Err(RefundFailure::ProviderUnavailable(error));
+            return Err(RefundError::ProviderUnavailable(error));
         };
         match stored.refunds().iter().find(|r| r.id() == refund_id) {
             // Made (reported with our id) meanwhile.
@@ -248,20 +258,20 @@ impl CheckoutService {
                 return Ok(())
             }
             // Failed or canceled meanwhile.
-            Some(ours) if !ours.status().counts() => return Err(RefundFailure::NotMade),
+            Some(ours) if !ours.status().counts() => return Err(RefundError::NotMade),
             _ => {}
         }
         let now = self.clock.now();
         let Some(blocking) = same_amount_made_recently(stored.refunds(), refund_id, amount, now)
         else {
-            return Err(RefundFailure::ProviderUnavailable(error));
+            return Err(RefundError::ProviderUnavailable(error));
         };
         // The operator may not be there (a reconciler resend): the order
         // shows it too (Attention::RefundFailed).
         tracing::warn!(operator_action = true, %order_id, %refund_id, other_refund_id = %blocking.id(), "the provider refused a refund as a duplicate of another of the same amount made within the hour; it fails unless its first send may still be in flight: refund again after the hour if the shopper is owed it");
         self.fail_requested_refund(order_id, attempt.id(), refund_id, sending)
             .await?;
-        Err(RefundFailure::DuplicateAmount(error))
+        Err(RefundError::DuplicateAmount(error))
     }
 
     /// Stores the refund as `requested` on the attempt that took money
@@ -272,12 +282,12 @@ impl CheckoutService {
         payment: Option<&ProviderPaymentId>,
         refund_id: &RefundId,
         amount: Money,
-    ) -> Result<PaymentAttempt, RefundFailure> {
+    ) -> Result<PaymentAttempt, RefundError> {
         let record = self
             .store
             .load_order(order_id)
             .await?
-            .ok_or(RefundFailure::UnknownOrder)?;
+            .ok_or(RefundError::UnknownOrder)?;
         let mut took_money = record
             .attempts
             .iter()
@@ -292,24 +302,24 @@ impl CheckoutService {
                 let named = took_money
                     .clone()
                     .find(|a| a.payment_that_took_money() == Some(id));
-                Some(named.ok_or(RefundFailure::UnknownPayment)?)
+                Some(named.ok_or(RefundError::UnknownPayment)?)
             }
             (None, None) => took_money.next(),
         };
         let Some(chosen) = chosen else {
-            return Err(RefundError::NotPaid.into());
+            return Err(RefundRequestError::NotPaid.into());
         };
         let schedule = &self.policy.check_schedule;
         let edited = self
             .change_attempt(order_id, chosen.id(), |attempt, now| {
                 if attempt.request_refund(refund_id, amount, now)? == RefundRequested::Again {
-                    return Ok::<_, RefundFailure>(Edit::Keep(()));
+                    return Ok::<_, RefundError>(Edit::Keep(()));
                 }
                 attempt.check_again_soon(now, schedule);
                 Ok(Edit::Write(()))
             })
             .await?
-            .ok_or(RefundFailure::UnknownOrder)?;
+            .ok_or(RefundError::UnknownOrder)?;
         if edited.written {
             // The order shows it at once, whatever the provider says.
             self.forget_paid_order(order_id);
