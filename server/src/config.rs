@@ -331,7 +331,7 @@ impl OperatorSecrets {
     /// # Errors
     ///
     /// A message (never holding the secret) when it is not such JSON.
-    pub fn from_secret_json(text: &str) -> Result<Self, String> {
+    pub fn from_secret_json(text: &str) -> Result<Self, SecretJsonError> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Stored {
@@ -340,11 +340,8 @@ impl OperatorSecrets {
             #[serde(default)]
             session_secret: String,
         }
-        let stored: Stored = serde_json::from_str(text).map_err(|_| {
-            format!(
-                "{ADMIN_SECRET_ARN}: the secret must be JSON with the strings operators and sessionSecret"
-            )
-        })?;
+        // Not serde's error: it may quote the text, which is the secret.
+        let stored: Stored = serde_json::from_str(text).map_err(|_| SecretJsonError)?;
         let present = |v: String| (!v.trim().is_empty()).then_some(v);
         Ok(Self {
             accounts: present(stored.operators),
@@ -652,17 +649,32 @@ impl Config {
 /// # Errors
 ///
 /// Which setting to change, when the key's mode is not the one chosen.
-pub fn check_key_mode(key: &mollie::ApiKey, test_mode: bool) -> Result<(), String> {
+pub fn check_key_mode(key: &mollie::ApiKey, test_mode: bool) -> Result<(), KeyModeError> {
     match (key.is_test_mode(), test_mode) {
-        (true, false) => Err(
-            "the Mollie API key is a test key: set SHOP_MOLLIE_TEST_MODE=true to take test payments, or use a live_ key".to_owned(),
-        ),
-        (false, true) => Err(
-            "SHOP_MOLLIE_TEST_MODE=true but the Mollie API key is a live key: use a test_ key for test payments".to_owned(),
-        ),
+        (true, false) => Err(KeyModeError::TestKeyForLivePayments),
+        (false, true) => Err(KeyModeError::LiveKeyForTestPayments),
         _ => Ok(()),
     }
 }
+
+/// A Mollie key of the other mode than the one chosen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyModeError {
+    #[error(
+        "the Mollie API key is a test key: set SHOP_MOLLIE_TEST_MODE=true to take test payments, or use a live_ key"
+    )]
+    TestKeyForLivePayments,
+    #[error(
+        "SHOP_MOLLIE_TEST_MODE=true but the Mollie API key is a live key: use a test_ key for test payments"
+    )]
+    LiveKeyForTestPayments,
+}
+
+/// The back office's secret is not the JSON it must be (the message
+/// never holds the secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{ADMIN_SECRET_ARN}: the secret must be JSON with the strings operators and sessionSecret")]
+pub struct SecretJsonError;
 
 #[cfg(test)]
 mod tests {
@@ -851,9 +863,10 @@ mod tests {
     fn the_key_must_match_the_chosen_mode() {
         let test_key = mollie::ApiKey::new("test_abc").unwrap();
         let live_key = mollie::ApiKey::new("live_abc").unwrap();
-        assert!(check_key_mode(&test_key, false)
-            .unwrap_err()
-            .contains("test key"));
+        assert_eq!(
+            check_key_mode(&test_key, false),
+            Err(KeyModeError::TestKeyForLivePayments)
+        );
         assert!(check_key_mode(&live_key, true).is_err());
         assert!(check_key_mode(&test_key, true).is_ok());
         assert!(check_key_mode(&live_key, false).is_ok());
@@ -872,7 +885,7 @@ mod tests {
             .unwrap();
         assert_eq!(fresh.accounts, None);
         let error = OperatorSecrets::from_secret_json("sessionSecret=hunter2").unwrap_err();
-        assert!(!error.contains("hunter2"), "{error}");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
         // Never in a Debug print.
         assert!(!format!("{secrets:?}").contains("s3cr3t"));
     }

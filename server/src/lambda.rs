@@ -21,8 +21,8 @@ use std::sync::Arc;
 /// # Errors
 ///
 /// The Lambda runtime's error when it stops.
-pub async fn run_http(router: Router) -> Result<(), String> {
-    lambda_http::run(router).await.map_err(|e| e.to_string())
+pub async fn run_http(router: Router) -> Result<(), lambda_http::Error> {
+    lambda_http::run(router).await
 }
 
 /// The fields of an EventBridge event that say where it came from.
@@ -92,7 +92,7 @@ pub async fn run_reconciler(
     service: Arc<CheckoutService>,
     config: ReconcilerConfig,
     rule_arn: String,
-) -> Result<(), String> {
+) -> Result<(), lambda_http::Error> {
     let handler = service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (service, config, rule_arn) = (service.clone(), config.clone(), rule_arn.clone());
         async move {
@@ -118,9 +118,7 @@ pub async fn run_reconciler(
             }))
         }
     });
-    lambda_http::lambda_runtime::run(handler)
-        .await
-        .map_err(|e| e.to_string())
+    lambda_http::lambda_runtime::run(handler).await
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod lambda;
 pub mod reconciler;
 pub mod security;
 pub mod serve;
+pub mod start_error;
 pub mod telemetry;
 pub mod webhook;
 
@@ -17,6 +18,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use mollie::{ApiKey, MollieClient, MollieConfig};
 use mollie_emulator::{Emulator, EmulatorConfig};
+pub use start_error::StartError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -54,23 +56,19 @@ pub fn operator_access_from(
     config: &Config,
     https: bool,
     now: time::OffsetDateTime,
-) -> Result<Option<app::security::OperatorAccess>, String> {
+) -> Result<Option<app::security::OperatorAccess>, StartError> {
     let secrets = &config.operator_secrets;
     let Some(accounts) = &secrets.accounts else {
         tracing::info!("back office off: SHOP_ADMIN_OPERATORS is not set");
         return Ok(None);
     };
-    let operators = back_office::Operators::parse(accounts)
-        .map_err(|e| format!("SHOP_ADMIN_OPERATORS: {e}"))?;
+    let operators = back_office::Operators::parse(accounts).map_err(StartError::Operators)?;
     let Some(secret) = &secrets.session_secret else {
-        return Err(
-            "SHOP_SESSION_SECRET is required with SHOP_ADMIN_OPERATORS: it signs the back office's sessions (e.g. `openssl rand -base64 48`)"
-                .to_owned(),
-        );
+        return Err(StartError::SessionSecretMissing);
     };
     let lifetime = time::Duration::hours(i64::try_from(config.session_hours).unwrap_or(i64::MAX));
     let sessions = back_office::Sessions::new(secret.as_bytes(), lifetime, https)
-        .map_err(|e| format!("SHOP_SESSION_SECRET: {e}"))?;
+        .map_err(StartError::SessionSecret)?;
     Ok(Some(app::security::OperatorAccess {
         operators,
         sessions,
@@ -82,13 +80,14 @@ pub fn operator_access_from(
 /// # Errors
 ///
 /// The embedded store's file when it cannot be opened.
-pub async fn store_from(config: &Config) -> Result<Arc<dyn Store>, String> {
+pub async fn store_from(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     Ok(match config.store {
         StoreKind::Embedded => {
             let path = config.data_dir.join("shop.redb");
-            Arc::new(store::EmbeddedStore::open(&path).map_err(|e| {
-                format!("cannot open the embedded store at {}: {e}", path.display())
-            })?)
+            Arc::new(
+                store::EmbeddedStore::open(&path)
+                    .map_err(|source| StartError::EmbeddedStore { path, source })?,
+            )
         }
         StoreKind::Dynamodb => {
             let client =
@@ -105,29 +104,24 @@ async fn mollie_client(
     config: &Config,
     key: &KeySetting,
     test_mode: bool,
-) -> Result<MollieClient, String> {
+) -> Result<MollieClient, StartError> {
     let (api_key, source): (ApiKey, Option<Arc<dyn mollie::ApiKeySource>>) = match key {
         KeySetting::Environment => {
             let text = std::env::var("MOLLIE_API_KEY").unwrap_or_default();
-            (
-                ApiKey::new(text).map_err(|e| format!("MOLLIE_API_KEY: {e}"))?,
-                None,
-            )
+            (ApiKey::new(text).map_err(StartError::ApiKey)?, None)
         }
         KeySetting::SecretArn(secret_arn) => {
             let client = mollie::secrets_manager_client().await;
             let api_key = mollie::api_key_from_secrets_manager(&client, secret_arn)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(StartError::KeySecret)?;
             let source = mollie::SecretsManagerKey {
                 client,
                 secret_id: secret_arn.clone(),
             };
             (api_key, Some(Arc::new(source)))
         }
-        KeySetting::None | KeySetting::Both => {
-            return Err("set exactly one of MOLLIE_API_KEY and MOLLIE_API_KEY_SECRET_ARN".into())
-        }
+        KeySetting::None | KeySetting::Both => return Err(StartError::KeySetting),
     };
     config::check_key_mode(&api_key, test_mode)?;
     tracing::warn!(
@@ -137,7 +131,7 @@ async fn mollie_client(
         "PAYMENT PROVIDER: Mollie"
     );
     let mut client = MollieClient::new(mollie_config(config, api_key, &config.mollie_api_url))
-        .map_err(|e| e.to_string())?;
+        .map_err(StartError::MollieClient)?;
     if let Some(source) = source {
         client = client.with_key_source(source);
     }
@@ -162,22 +156,29 @@ fn mollie_config(config: &Config, key: ApiKey, base_url: &str) -> MollieConfig {
 /// # Errors
 ///
 /// What DynamoDB said, when it could not.
-pub async fn create_table(config: &Config) -> Result<bool, String> {
+pub async fn create_table(config: &Config) -> Result<bool, StartError> {
     let client = store::DynamoDbStore::client_from_env(config.dynamodb_endpoint.as_deref()).await;
     store::TableSetup::create_if_missing(&client, &config.dynamodb_table)
         .await
-        .map_err(|e| format!("cannot create table {}: {e}", config.dynamodb_table))
+        .map_err(|source| StartError::CreateTable {
+            table: config.dynamodb_table.clone(),
+            source,
+        })
 }
 
 /// The shop's articles: the file SHOP_CATALOG names, or the bundled ones.
-fn catalog_from(config: &Config) -> Result<Catalog, String> {
+fn catalog_from(config: &Config) -> Result<Catalog, StartError> {
     let Some(path) = &config.catalog else {
         return Ok(Catalog::bundled());
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("SHOP_CATALOG ({}) cannot be read: {e}", path.display()))?;
-    let catalog =
-        Catalog::from_toml(&text).map_err(|e| format!("SHOP_CATALOG ({}): {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|source| StartError::CatalogUnreadable {
+        path: path.clone(),
+        source,
+    })?;
+    let catalog = Catalog::from_toml(&text).map_err(|source| StartError::CatalogInvalid {
+        path: path.clone(),
+        source,
+    })?;
     tracing::info!(path = %path.display(), articles = catalog.articles().len(), "catalog loaded");
     Ok(catalog)
 }
@@ -186,13 +187,11 @@ fn catalog_from(config: &Config) -> Result<Catalog, String> {
 /// same emulator (same payments) as the one mounted at [`EMULATOR_PATH`]
 /// for browsers. A port of its own works the same on the plain server and
 /// on Lambda, where no listener of ours takes requests.
-async fn serve_emulator_api(emulator: &Emulator) -> Result<SocketAddr, String> {
+async fn serve_emulator_api(emulator: &Emulator) -> Result<SocketAddr, StartError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| format!("cannot start the emulator's API: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot start the emulator's API: {e}"))?;
+        .map_err(StartError::EmulatorApi)?;
+    let addr = listener.local_addr().map_err(StartError::EmulatorApi)?;
     let router: Router = emulator.router();
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router).await {
@@ -217,10 +216,8 @@ impl Application {
         config: &Config,
         site_addr: SocketAddr,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
-        let settings = config
-            .resolve(site_addr, KeySetting::from_env())
-            .map_err(|e| e.to_string())?;
+    ) -> Result<Self, StartError> {
+        let settings = config.resolve(site_addr, KeySetting::from_env())?;
         let public_url = settings.public_url.clone();
         let catalog = catalog_from(config)?;
         let operator_access = operator_access_from(config, settings.https, clock.now())?;
@@ -243,7 +240,7 @@ impl Application {
                     let key = ApiKey::new(EMULATOR_API_KEY).expect("a well-formed test key");
                     let client =
                         MollieClient::new(mollie_config(config, key, &format!("http://{api}/v2")))
-                            .map_err(|e| e.to_string())?;
+                            .map_err(StartError::MollieClient)?;
                     (Arc::new(client), Some(emulator), "'self'".to_owned())
                 }
                 Provider::Mollie { test_mode, key } => {

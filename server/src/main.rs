@@ -20,12 +20,17 @@ async fn main() {
     }
 }
 
+/// What `main` prints of an error: its message and each cause's.
+fn report(error: impl std::error::Error) -> String {
+    checkout::error_report(&error)
+}
+
 async fn run(mut cli: Cli) -> Result<(), String> {
     if cli.command == Some(Command::HashPassword) {
         return hash_password();
     }
     if let Some(Command::EndSessions { operator }) = &cli.command {
-        let store = server::store_from(&cli.config).await?;
+        let store = server::store_from(&cli.config).await.map_err(report)?;
         store
             .end_operator_sessions(
                 operator,
@@ -43,7 +48,7 @@ async fn run(mut cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     if cli.command == Some(Command::CreateTable) {
-        let created = server::create_table(&cli.config).await?;
+        let created = server::create_table(&cli.config).await.map_err(report)?;
         let verb = if created { "created" } else { "exists already" };
         println!("table {}: {verb}", cli.config.dynamodb_table);
         return Ok(());
@@ -75,14 +80,17 @@ async fn run(mut cli: Cli) -> Result<(), String> {
         addr,
         std::sync::Arc::new(checkout::SystemClock),
     )
-    .await?;
+    .await
+    .map_err(report)?;
     if on_lambda {
         // On Lambda the reconciler is a function of its own, run by its
         // schedule; the public function serves HTTP only.
         return match cli.config.lambda_handler {
             LambdaHandler::Http => {
                 tracing::info!("serving HTTP as an AWS Lambda function");
-                server::lambda::run_http(app.router(leptos_options)).await
+                server::lambda::run_http(app.router(leptos_options))
+                    .await
+                    .map_err(|e| e.to_string())
             }
             LambdaHandler::Reconciler => {
                 tracing::info!("serving the reconcile schedule as an AWS Lambda function");
@@ -91,7 +99,9 @@ async fn run(mut cli: Cli) -> Result<(), String> {
                     .reconcile_rule_arn
                     .clone()
                     .ok_or("SHOP_LAMBDA_HANDLER=reconciler needs SHOP_RECONCILE_RULE_ARN")?;
-                server::lambda::run_reconciler(app.service.clone(), app.reconciler, rule).await
+                server::lambda::run_reconciler(app.service.clone(), app.reconciler, rule)
+                    .await
+                    .map_err(|e| e.to_string())
             }
         };
     }
@@ -130,7 +140,7 @@ async fn operator_secrets() -> Result<OperatorSecrets, String> {
     let text = mollie::secret_string(&client, &arn)
         .await
         .map_err(|e| format!("{ADMIN_SECRET_ARN}: {e}"))?;
-    OperatorSecrets::from_secret_json(&text)
+    OperatorSecrets::from_secret_json(&text).map_err(|e| e.to_string())
 }
 
 /// The value CloudFront sends in `X-Origin-Verify`: `SHOP_ORIGIN_SECRET`,

@@ -49,6 +49,14 @@ pub struct OriginSecret {
     accepted: Vec<SecretString>,
 }
 
+/// An origin secret shorter than [`OriginSecret::MIN_LEN`]: guessable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the origin secret must have at least {} characters",
+    OriginSecret::MIN_LEN
+)]
+pub struct OriginSecretTooShort;
+
 impl OriginSecret {
     /// Shorter than this is guessable.
     pub const MIN_LEN: usize = 32;
@@ -57,7 +65,7 @@ impl OriginSecret {
     ///
     /// A secret shorter than [`Self::MIN_LEN`] bytes (the message never
     /// holds the value).
-    pub fn new(value: &str) -> Result<Self, String> {
+    pub fn new(value: &str) -> Result<Self, OriginSecretTooShort> {
         Ok(Self {
             accepted: vec![Self::checked(value)?],
         })
@@ -69,7 +77,7 @@ impl OriginSecret {
     /// # Errors
     ///
     /// As [`Self::new`], for that value.
-    pub fn also_accepting(mut self, other: &str) -> Result<Self, String> {
+    pub fn also_accepting(mut self, other: &str) -> Result<Self, OriginSecretTooShort> {
         self.accepted.push(Self::checked(other)?);
         Ok(self)
     }
@@ -78,13 +86,10 @@ impl OriginSecret {
         &self.accepted[0]
     }
 
-    fn checked(value: &str) -> Result<SecretString, String> {
+    fn checked(value: &str) -> Result<SecretString, OriginSecretTooShort> {
         let value = value.trim();
         if value.len() < Self::MIN_LEN {
-            return Err(format!(
-                "the origin secret must have at least {} characters",
-                Self::MIN_LEN
-            ));
+            return Err(OriginSecretTooShort);
         }
         Ok(SecretString::from(value.to_owned()))
     }

@@ -1,0 +1,55 @@
+//! Why the shop could not start. Every message names the setting to
+//! change, keeps what caused it as its source, and never holds a secret.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Every setting that cannot work, listed together.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("SHOP_CATALOG ({}) cannot be read", .path.display())]
+    CatalogUnreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("SHOP_CATALOG ({})", .path.display())]
+    CatalogInvalid {
+        path: PathBuf,
+        #[source]
+        source: checkout::CatalogFileError,
+    },
+    #[error("SHOP_ADMIN_OPERATORS")]
+    Operators(#[source] back_office::ConfigError),
+    #[error(
+        "SHOP_SESSION_SECRET is required with SHOP_ADMIN_OPERATORS: it signs the back office's sessions (e.g. `openssl rand -base64 48`)"
+    )]
+    SessionSecretMissing,
+    #[error("SHOP_SESSION_SECRET")]
+    SessionSecret(#[source] back_office::ConfigError),
+    #[error("cannot open the embedded store at {}", .path.display())]
+    EmbeddedStore {
+        path: PathBuf,
+        #[source]
+        source: checkout::StoreError,
+    },
+    #[error("cannot create table {table}")]
+    CreateTable {
+        table: String,
+        #[source]
+        source: checkout::StoreError,
+    },
+    #[error("cannot start the emulator's API")]
+    EmulatorApi(#[source] std::io::Error),
+    #[error("set exactly one of MOLLIE_API_KEY and MOLLIE_API_KEY_SECRET_ARN")]
+    KeySetting,
+    #[error("MOLLIE_API_KEY")]
+    ApiKey(#[source] mollie::InvalidApiKey),
+    #[error("MOLLIE_API_KEY_SECRET_ARN")]
+    KeySecret(#[source] mollie::SecretError),
+    #[error(transparent)]
+    KeyMode(#[from] crate::config::KeyModeError),
+    #[error("the Mollie client cannot be set up")]
+    MollieClient(#[source] mollie::MollieError),
+}
