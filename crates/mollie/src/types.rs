@@ -1,5 +1,6 @@
 //! Mollie's wire shapes (docs.mollie.com, the OpenAPI `entity-payment-response`).
 
+use crate::ids::PaymentId;
 use checkout::{Currency, Money, MoneyError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -116,7 +117,7 @@ pub struct PaymentLinks {
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub resource: String,
-    pub id: String,
+    pub id: PaymentId,
     pub mode: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -242,7 +243,7 @@ pub struct Capture {
     pub id: String,
     pub amount: Amount,
     pub status: CaptureStatus,
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -260,7 +261,7 @@ pub struct ChargebackReason {
 pub struct Chargeback {
     pub id: String,
     pub amount: Amount,
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     #[serde(default)]
     pub reason: Option<ChargebackReason>,
     #[serde(with = "time::serde::rfc3339")]
@@ -300,7 +301,7 @@ pub struct Refund {
     pub id: String,
     pub amount: Amount,
     pub status: RefundStatus,
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]

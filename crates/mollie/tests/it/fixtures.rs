@@ -5,9 +5,13 @@
 use checkout::{Currency, Money};
 use mollie::{MollieError, Payment, PaymentStatus};
 
-fn payment(name: &str) -> Payment {
+fn document(name: &str) -> serde_json::Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn payment(name: &str) -> Payment {
+    serde_json::from_value(document(name)).unwrap()
 }
 
 #[test]
@@ -56,6 +60,21 @@ fn a_status_added_after_this_code_was_written() {
         payment("payment-future-status.json").status,
         PaymentStatus::Unknown
     );
+}
+
+#[test]
+fn a_payment_whose_id_is_not_of_mollies_form_is_refused() {
+    for bad in ["", "re_7UhSN1zuXS", "tr_7UhSN1zuXS/../x", "tr_"] {
+        let mut doc = document("payment-open.json");
+        doc["id"] = bad.into();
+        let error = serde_json::from_value::<Payment>(doc).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("not a well-formed Mollie payment id"),
+            "{bad}: {error}"
+        );
+    }
 }
 
 #[test]
