@@ -11,6 +11,7 @@
 mod api_key;
 mod client;
 mod ids;
+mod method;
 mod provider;
 mod secrets;
 mod types;
@@ -18,6 +19,7 @@ mod types;
 pub use api_key::{ApiKey, InvalidApiKey};
 pub use client::{ApiKeySource, MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL};
 pub use ids::{PaymentId, RefundId};
+pub use method::Method;
 pub use secrets::{
     api_key_from_secrets_manager, previous_secret_string, secret_string, secret_string_version,
     secrets_manager_client, SecretError, SecretsManagerKey,

@@ -2,6 +2,7 @@
 
 use crate::client::{MollieClient, MollieError};
 use crate::ids::PaymentId;
+use crate::method::Method;
 use crate::types::{
     Amount, CaptureMode, Chargeback, CreateCapture, CreatePayment, CreateRefund, Line, Payment,
     PaymentStatus as MollieStatus, Refund, RefundStatus as MollieRefundStatus,
@@ -181,7 +182,7 @@ impl PaymentProvider for MollieClient {
                     .map_err(|e| ProviderError::Rejected(Cause::new(e)))?,
             ),
             locale: new.locale.map(|l| l.as_str().to_owned()),
-            method: new.method.clone(),
+            method: new.method.as_deref().map(Method::from_id),
             capture_mode: match new.capture_mode {
                 checkout::CaptureMode::Automatic => None,
                 checkout::CaptureMode::Manual => Some(CaptureMode::Manual),
@@ -209,7 +210,7 @@ impl PaymentProvider for MollieClient {
         Ok(methods
             .into_iter()
             .map(|m| checkout::PaymentMethod {
-                id: m.id,
+                id: m.id.into(),
                 name: m.description,
                 image: m.image.svg,
             })

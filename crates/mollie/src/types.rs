@@ -1,6 +1,7 @@
 //! Mollie's wire shapes (docs.mollie.com, the OpenAPI `entity-payment-response`).
 
 use crate::ids::PaymentId;
+use crate::method::Method;
 use checkout::{Currency, Money, MoneyError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -45,7 +46,7 @@ pub struct CreatePayment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+    pub method: Option<Method>,
     /// `manual`: paying only authorizes; the shop captures later.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_mode: Option<CaptureMode>,
@@ -124,7 +125,7 @@ pub struct Payment {
     pub amount: Amount,
     pub description: String,
     #[serde(default)]
-    pub method: Option<String>,
+    pub method: Option<Method>,
     #[serde(default)]
     pub metadata: Option<serde_json::Value>,
     pub status: PaymentStatus,
@@ -196,8 +197,8 @@ pub struct PaymentEmbedded {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentMethod {
-    /// `ideal`, `creditcard`, ...: what a create's `method` takes.
-    pub id: String,
+    /// What a create's `method` takes.
+    pub id: Method,
     /// Its name, in the locale asked for.
     pub description: String,
     #[serde(default)]

@@ -5,7 +5,7 @@ use checkout::{
     ProviderPaymentId,
 };
 use mollie::{
-    Amount, ApiKey, CreatePayment, MollieClient, MollieConfig, MollieError, PaymentId,
+    Amount, ApiKey, CreatePayment, Method, MollieClient, MollieConfig, MollieError, PaymentId,
     PaymentStatus,
 };
 use mollie_emulator::Emulator;
@@ -204,7 +204,7 @@ async fn implements_the_payment_provider_port() {
         .await
         .unwrap();
     assert_eq!(stored.locale.as_deref(), Some("nl_BE"));
-    assert_eq!(stored.method.as_deref(), Some("ideal"));
+    assert_eq!(stored.method, Some(Method::Ideal));
 
     // The methods that can take it, named and with their images.
     let methods = PaymentProvider::payment_methods(&client, new.amount, new.locale)
