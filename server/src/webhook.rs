@@ -36,11 +36,11 @@ async fn mollie_webhook(
     State(state): State<WebhookState>,
     Form(body): Form<WebhookBody>,
 ) -> StatusCode {
-    let Some(id) = ProviderPaymentId::parse(&body.id).filter(|_| mollie::is_payment_id(&body.id))
-    else {
+    let Ok(id) = mollie::PaymentId::parse(&body.id) else {
         tracing::info!(id = ?crate::telemetry::loggable(&body.id), "webhook ignored: not a Mollie payment id");
         return StatusCode::OK;
     };
+    let id = ProviderPaymentId::from(id);
     match tokio::time::timeout(state.timeout, state.service.handle_webhook(&id)).await {
         Ok(Ok(SyncOutcome::Ignored(reason))) => {
             tracing::info!(provider_payment_id = %id, reason, "webhook ignored");

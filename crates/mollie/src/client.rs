@@ -1,4 +1,5 @@
 use crate::api_key::ApiKey;
+use crate::ids::{PaymentId, RefundId};
 use crate::types::{
     Amount, Capture, Chargeback, CreateCapture, CreatePayment, CreateRefund, ErrorDocument,
     ListAnswer, Payment, PaymentMethod, Refund,
@@ -75,10 +76,6 @@ pub enum MollieError {
     Connection(#[source] checkout::Cause),
     #[error("unexpected answer from Mollie: {0}")]
     Decode(String),
-    #[error("'{0}' is not a Mollie payment id")]
-    InvalidPaymentId(String),
-    #[error("'{0}' is not a Mollie refund id")]
-    InvalidRefundId(String),
     /// Not sent: a query parameter that is not plain text.
     #[error("not sent: {0}")]
     InvalidQuery(String),
@@ -93,10 +90,7 @@ impl MollieError {
             // processed; asking again later gets its answer.
             Self::Api { status, .. } => matches!(*status, 409 | 429) || *status >= 500,
             Self::Timeout | Self::Connection(_) => true,
-            Self::Decode(_)
-            | Self::InvalidPaymentId(_)
-            | Self::InvalidRefundId(_)
-            | Self::InvalidQuery(_) => false,
+            Self::Decode(_) | Self::InvalidQuery(_) => false,
         }
     }
 
@@ -270,12 +264,15 @@ impl MollieClient {
             .await
     }
 
+    /// GET /payments/{id}. Ids in a path are typed ([`PaymentId`],
+    /// [`RefundId`]): checked when made, so no text of another form ever
+    /// changes the URL.
+    ///
     /// # Errors
     ///
-    /// [`MollieError::InvalidPaymentId`] for an id not of Mollie's form (no
-    /// call is made), else as [`MollieClient::create_payment`].
-    pub async fn get_payment(&self, id: &str) -> Result<Payment, MollieError> {
-        let path = format!("/payments/{}", checked_payment_id(id)?);
+    /// As [`MollieClient::create_payment`].
+    pub async fn get_payment(&self, id: &PaymentId) -> Result<Payment, MollieError> {
+        let path = format!("/payments/{id}");
         self.call(Request::new(Method::GET, &path)).await
     }
 
@@ -286,11 +283,8 @@ impl MollieClient {
     /// # Errors
     ///
     /// As [`MollieClient::get_payment`].
-    pub async fn get_payment_with_money(&self, id: &str) -> Result<Payment, MollieError> {
-        let path = format!(
-            "/payments/{}?embed=refunds,chargebacks",
-            checked_payment_id(id)?
-        );
+    pub async fn get_payment_with_money(&self, id: &PaymentId) -> Result<Payment, MollieError> {
+        let path = format!("/payments/{id}?embed=refunds,chargebacks");
         self.call(Request::new(Method::GET, &path)).await
     }
 
@@ -300,8 +294,8 @@ impl MollieClient {
     ///
     /// As [`MollieClient::get_payment`]; Mollie answers 422 when the payment
     /// cannot be canceled any more.
-    pub async fn cancel_payment(&self, id: &str) -> Result<Payment, MollieError> {
-        let path = format!("/payments/{}", checked_payment_id(id)?);
+    pub async fn cancel_payment(&self, id: &PaymentId) -> Result<Payment, MollieError> {
+        let path = format!("/payments/{id}");
         self.call(Request::new(Method::DELETE, &path)).await
     }
 
@@ -317,11 +311,11 @@ impl MollieClient {
     /// than remains or a payment that is not paid; 409 as above.
     pub async fn create_refund(
         &self,
-        payment_id: &str,
+        payment_id: &PaymentId,
         request: &CreateRefund,
         idempotency_key: &str,
     ) -> Result<Refund, MollieError> {
-        let path = format!("/payments/{}/refunds", checked_payment_id(payment_id)?);
+        let path = format!("/payments/{payment_id}/refunds");
         let body = serde_json::to_value(request).map_err(|e| MollieError::Decode(e.to_string()))?;
         self.call(Request {
             retry_when: |e| e.is_retryable() && !e.is_duplicate_refund(),
@@ -335,8 +329,8 @@ impl MollieClient {
     /// # Errors
     ///
     /// As [`MollieClient::get_payment`].
-    pub async fn list_refunds(&self, payment_id: &str) -> Result<Vec<Refund>, MollieError> {
-        let path = format!("/payments/{}/refunds", checked_payment_id(payment_id)?);
+    pub async fn list_refunds(&self, payment_id: &PaymentId) -> Result<Vec<Refund>, MollieError> {
+        let path = format!("/payments/{payment_id}/refunds");
         let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
         Ok(list.embedded.refunds)
     }
@@ -346,8 +340,11 @@ impl MollieClient {
     /// # Errors
     ///
     /// As [`MollieClient::get_payment`].
-    pub async fn list_chargebacks(&self, payment_id: &str) -> Result<Vec<Chargeback>, MollieError> {
-        let path = format!("/payments/{}/chargebacks", checked_payment_id(payment_id)?);
+    pub async fn list_chargebacks(
+        &self,
+        payment_id: &PaymentId,
+    ) -> Result<Vec<Chargeback>, MollieError> {
+        let path = format!("/payments/{payment_id}/chargebacks");
         let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
         Ok(list.embedded.chargebacks)
     }
@@ -396,11 +393,11 @@ impl MollieClient {
     /// remains of it.
     pub async fn create_capture(
         &self,
-        payment_id: &str,
+        payment_id: &PaymentId,
         request: &CreateCapture,
         idempotency_key: &str,
     ) -> Result<Capture, MollieError> {
-        let path = format!("/payments/{}/captures", checked_payment_id(payment_id)?);
+        let path = format!("/payments/{payment_id}/captures");
         let body = serde_json::to_value(request).map_err(|e| MollieError::Decode(e.to_string()))?;
         self.call(Request::create(&path, &body, idempotency_key))
             .await
@@ -411,8 +408,8 @@ impl MollieClient {
     /// # Errors
     ///
     /// As [`MollieClient::get_payment`].
-    pub async fn list_captures(&self, payment_id: &str) -> Result<Vec<Capture>, MollieError> {
-        let path = format!("/payments/{}/captures", checked_payment_id(payment_id)?);
+    pub async fn list_captures(&self, payment_id: &PaymentId) -> Result<Vec<Capture>, MollieError> {
+        let path = format!("/payments/{payment_id}/captures");
         let list: ListAnswer = self.call(Request::new(Method::GET, &path)).await?;
         Ok(list.embedded.captures)
     }
@@ -424,11 +421,8 @@ impl MollieClient {
     /// # Errors
     ///
     /// As [`MollieClient::get_payment`]; 422 when nothing is left to release.
-    pub async fn release_authorization(&self, payment_id: &str) -> Result<(), MollieError> {
-        let path = format!(
-            "/payments/{}/release-authorization",
-            checked_payment_id(payment_id)?
-        );
+    pub async fn release_authorization(&self, payment_id: &PaymentId) -> Result<(), MollieError> {
+        let path = format!("/payments/{payment_id}/release-authorization");
         self.call(Request::new(Method::POST, &path)).await
     }
 
@@ -440,18 +434,10 @@ impl MollieClient {
     /// As [`MollieClient::get_payment`]; 422 once it is processing or done.
     pub async fn cancel_refund(
         &self,
-        payment_id: &str,
-        refund_id: &str,
+        payment_id: &PaymentId,
+        refund_id: &RefundId,
     ) -> Result<(), MollieError> {
-        if !is_resource_id(refund_id, "re_") {
-            return Err(MollieError::InvalidRefundId(
-                refund_id.chars().take(64).collect(),
-            ));
-        }
-        let path = format!(
-            "/payments/{}/refunds/{refund_id}",
-            checked_payment_id(payment_id)?
-        );
+        let path = format!("/payments/{payment_id}/refunds/{refund_id}");
         self.call(Request::new(Method::DELETE, &path)).await
     }
 
@@ -538,27 +524,5 @@ impl MollieError {
                 field: None,
             },
         }
-    }
-}
-
-/// Whether `id` has the form of a Mollie payment id (`tr_` and up to 64
-/// letters and digits).
-pub fn is_payment_id(id: &str) -> bool {
-    is_resource_id(id, "tr_")
-}
-
-/// `prefix` and 1 to 64 letters and digits: only such ids go into a path.
-fn is_resource_id(id: &str, prefix: &str) -> bool {
-    id.strip_prefix(prefix).is_some_and(|rest| {
-        !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    })
-}
-
-/// Only `tr_` ids go into a URL path.
-fn checked_payment_id(id: &str) -> Result<&str, MollieError> {
-    if is_payment_id(id) {
-        Ok(id)
-    } else {
-        Err(MollieError::InvalidPaymentId(id.chars().take(64).collect()))
     }
 }

@@ -10,14 +10,16 @@
 
 mod api_key;
 mod client;
+mod ids;
+mod method;
 mod provider;
 mod secrets;
 mod types;
 
 pub use api_key::{ApiKey, InvalidApiKey};
-pub use client::{
-    is_payment_id, ApiKeySource, MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL,
-};
+pub use client::{ApiKeySource, MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL};
+pub use ids::{PaymentId, RefundId};
+pub use method::Method;
 pub use secrets::{
     api_key_from_secrets_manager, previous_secret_string, secret_string, secret_string_version,
     secrets_manager_client, SecretError, SecretsManagerKey,

@@ -1,6 +1,8 @@
 //! The domain's `PaymentProvider` port, on Mollie.
 
 use crate::client::{MollieClient, MollieError};
+use crate::ids::PaymentId;
+use crate::method::Method;
 use crate::types::{
     Amount, CaptureMode, Chargeback, CreateCapture, CreatePayment, CreateRefund, Line, Payment,
     PaymentStatus as MollieStatus, Refund, RefundStatus as MollieRefundStatus,
@@ -14,9 +16,7 @@ use checkout::{
 
 fn provider_error(e: MollieError) -> ProviderError {
     match e {
-        MollieError::Api { status: 404, .. } | MollieError::InvalidPaymentId(_) => {
-            ProviderError::NotFound
-        }
+        MollieError::Api { status: 404, .. } => ProviderError::NotFound,
         MollieError::Decode(_) => ProviderError::Malformed(Cause::new(e)),
         e if e.is_retryable() => ProviderError::Unavailable(Cause::new(e)),
         e => ProviderError::Rejected(Cause::new(e)),
@@ -36,13 +36,14 @@ fn domain_status(status: MollieStatus) -> Option<PaymentStatus> {
     })
 }
 
+/// Mollie's id of a payment of ours; one not of Mollie's form was never
+/// made there.
+fn mollie_id(id: &ProviderPaymentId) -> Result<PaymentId, ProviderError> {
+    PaymentId::try_from(id).map_err(|_| ProviderError::NotFound)
+}
+
 fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> {
-    let id = crate::is_payment_id(&payment.id)
-        .then(|| ProviderPaymentId::parse(&payment.id))
-        .flatten()
-        .ok_or_else(|| {
-            ProviderError::Malformed(Cause::message("a payment id not of Mollie's form"))
-        })?;
+    let id = ProviderPaymentId::from(payment.id.clone());
     let amount = payment.amount.to_money().map_err(|e| {
         ProviderError::Malformed(Cause::message(format!(
             "payment {} has a bad amount: {e}",
@@ -181,7 +182,7 @@ impl PaymentProvider for MollieClient {
                     .map_err(|e| ProviderError::Rejected(Cause::new(e)))?,
             ),
             locale: new.locale.map(|l| l.as_str().to_owned()),
-            method: new.method.clone(),
+            method: new.method.as_deref().map(Method::from_id),
             capture_mode: match new.capture_mode {
                 checkout::CaptureMode::Automatic => None,
                 checkout::CaptureMode::Manual => Some(CaptureMode::Manual),
@@ -209,7 +210,7 @@ impl PaymentProvider for MollieClient {
         Ok(methods
             .into_iter()
             .map(|m| checkout::PaymentMethod {
-                id: m.id,
+                id: m.id.into(),
                 name: m.description,
                 image: m.image.svg,
             })
@@ -220,7 +221,7 @@ impl PaymentProvider for MollieClient {
         &self,
         provider_payment_id: &ProviderPaymentId,
     ) -> Result<ProviderPayment, ProviderError> {
-        let payment = MollieClient::get_payment_with_money(self, provider_payment_id.as_str())
+        let payment = MollieClient::get_payment_with_money(self, &mollie_id(provider_payment_id)?)
             .await
             .map_err(provider_error)?;
         provider_payment(payment)
@@ -230,7 +231,7 @@ impl PaymentProvider for MollieClient {
         &self,
         provider_payment_id: &ProviderPaymentId,
     ) -> Result<(), ProviderError> {
-        MollieClient::cancel_payment(self, provider_payment_id.as_str())
+        MollieClient::cancel_payment(self, &mollie_id(provider_payment_id)?)
             .await
             .map(|_| ())
             .map_err(provider_error)
@@ -248,7 +249,7 @@ impl PaymentProvider for MollieClient {
         };
         let created = MollieClient::create_refund(
             self,
-            provider_payment_id.as_str(),
+            &mollie_id(provider_payment_id)?,
             &request,
             refund.refund_id.as_str(),
         )
@@ -276,7 +277,7 @@ impl PaymentProvider for MollieClient {
         };
         MollieClient::create_capture(
             self,
-            provider_payment_id.as_str(),
+            &mollie_id(provider_payment_id)?,
             &request,
             capture.capture_id.as_str(),
         )
@@ -289,7 +290,7 @@ impl PaymentProvider for MollieClient {
         &self,
         provider_payment_id: &ProviderPaymentId,
     ) -> Result<(), ProviderError> {
-        MollieClient::release_authorization(self, provider_payment_id.as_str())
+        MollieClient::release_authorization(self, &mollie_id(provider_payment_id)?)
             .await
             .map_err(provider_error)
     }

@@ -1,5 +1,7 @@
 //! Mollie's wire shapes (docs.mollie.com, the OpenAPI `entity-payment-response`).
 
+use crate::ids::PaymentId;
+use crate::method::Method;
 use checkout::{Currency, Money, MoneyError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -44,7 +46,7 @@ pub struct CreatePayment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+    pub method: Option<Method>,
     /// `manual`: paying only authorizes; the shop captures later.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_mode: Option<CaptureMode>,
@@ -116,14 +118,14 @@ pub struct PaymentLinks {
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub resource: String,
-    pub id: String,
+    pub id: PaymentId,
     pub mode: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub amount: Amount,
     pub description: String,
     #[serde(default)]
-    pub method: Option<String>,
+    pub method: Option<Method>,
     #[serde(default)]
     pub metadata: Option<serde_json::Value>,
     pub status: PaymentStatus,
@@ -195,8 +197,8 @@ pub struct PaymentEmbedded {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentMethod {
-    /// `ideal`, `creditcard`, ...: what a create's `method` takes.
-    pub id: String,
+    /// What a create's `method` takes.
+    pub id: Method,
     /// Its name, in the locale asked for.
     pub description: String,
     #[serde(default)]
@@ -242,7 +244,7 @@ pub struct Capture {
     pub id: String,
     pub amount: Amount,
     pub status: CaptureStatus,
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -260,7 +262,7 @@ pub struct ChargebackReason {
 pub struct Chargeback {
     pub id: String,
     pub amount: Amount,
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     #[serde(default)]
     pub reason: Option<ChargebackReason>,
     #[serde(with = "time::serde::rfc3339")]
@@ -300,7 +302,7 @@ pub struct Refund {
     pub id: String,
     pub amount: Amount,
     pub status: RefundStatus,
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]

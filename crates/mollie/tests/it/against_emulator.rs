@@ -5,7 +5,8 @@ use checkout::{
     ProviderPaymentId,
 };
 use mollie::{
-    Amount, ApiKey, CreatePayment, MollieClient, MollieConfig, MollieError, PaymentStatus,
+    Amount, ApiKey, CreatePayment, Method, MollieClient, MollieConfig, MollieError, PaymentId,
+    PaymentStatus,
 };
 use mollie_emulator::Emulator;
 use std::time::Duration;
@@ -53,7 +54,7 @@ async fn creates_and_reads_a_payment() {
         .await
         .unwrap();
     assert!(
-        created.id.starts_with("tr_") && created.id.len() == 13,
+        created.id.as_str().starts_with("tr_") && created.id.as_str().len() == 13,
         "{}",
         created.id
     );
@@ -121,17 +122,23 @@ async fn errors_arrive_typed_and_4xx_is_not_retried() {
     }
     assert!(!error.is_retryable());
 
-    let error = client.get_payment("tr_doesnotexist").await.unwrap_err();
+    let unknown = PaymentId::parse("tr_doesnotexist").unwrap();
+    let error = client.get_payment(&unknown).await.unwrap_err();
     assert_eq!(error.status(), Some(404));
 
     let live = client_for(emulator.api_base_url(), "live_notaccepted");
-    let error = live.get_payment("tr_doesnotexist").await.unwrap_err();
+    let error = live.get_payment(&unknown).await.unwrap_err();
     assert_eq!(error.status(), Some(401));
 
-    assert!(matches!(
-        client.get_payment("../../v2/methods").await,
-        Err(MollieError::InvalidPaymentId(_))
-    ));
+    // Only a payment id goes into a path: an id of the domain's that is
+    // not of Mollie's form was never made there, and costs no call.
+    assert!(PaymentId::parse("../../v2/methods").is_err());
+    let calls = emulator.api_calls();
+    assert_eq!(
+        PaymentProvider::get_payment(&client, &ProviderPaymentId::parse("pay-1").unwrap()).await,
+        Err(ProviderError::NotFound)
+    );
+    assert_eq!(emulator.api_calls(), calls);
     assert_eq!(emulator.payments_created(), 0);
 }
 
@@ -143,7 +150,10 @@ async fn an_unreachable_provider_is_retried_then_reported() {
     drop(listener);
     let client = client_for(format!("http://{addr}/v2"), "test_emulatorkey");
     let started = std::time::Instant::now();
-    let error = client.get_payment("tr_abc").await.unwrap_err();
+    let error = client
+        .get_payment(&PaymentId::parse("tr_abc").unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(error, MollieError::Connection(_)), "{error:?}");
     assert!(error.is_retryable());
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -189,9 +199,12 @@ async fn implements_the_payment_provider_port() {
         .await
         .unwrap();
     assert_eq!(created.amount, new.amount);
-    let stored = client.get_payment(created.id.as_str()).await.unwrap();
+    let stored = client
+        .get_payment(&PaymentId::try_from(&created.id).unwrap())
+        .await
+        .unwrap();
     assert_eq!(stored.locale.as_deref(), Some("nl_BE"));
-    assert_eq!(stored.method.as_deref(), Some("ideal"));
+    assert_eq!(stored.method, Some(Method::Ideal));
 
     // The methods that can take it, named and with their images.
     let methods = PaymentProvider::payment_methods(&client, new.amount, new.locale)

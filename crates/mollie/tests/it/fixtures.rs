@@ -3,11 +3,15 @@
 //! docs' examples) deserialize into our types.
 
 use checkout::{Currency, Money};
-use mollie::{MollieError, Payment, PaymentStatus};
+use mollie::{Method, MollieError, Payment, PaymentStatus};
 
-fn payment(name: &str) -> Payment {
+fn document(name: &str) -> serde_json::Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn payment(name: &str) -> Payment {
+    serde_json::from_value(document(name)).unwrap()
 }
 
 #[test]
@@ -46,7 +50,7 @@ fn a_paid_payment_in_a_zero_decimal_currency_with_fields_we_do_not_use() {
     );
     assert!(p.paid_at.is_some());
     assert_eq!(p.checkout_url(), None);
-    assert_eq!(p.method.as_deref(), Some("ideal"));
+    assert_eq!(p.method, Some(Method::Ideal));
     assert_eq!(p.metadata.unwrap()["attempt_id"], "pay_0456");
 }
 
@@ -55,6 +59,33 @@ fn a_status_added_after_this_code_was_written() {
     assert_eq!(
         payment("payment-future-status.json").status,
         PaymentStatus::Unknown
+    );
+}
+
+#[test]
+fn a_payment_whose_id_is_not_of_mollies_form_is_refused() {
+    for bad in ["", "re_7UhSN1zuXS", "tr_7UhSN1zuXS/../x", "tr_"] {
+        let mut doc = document("payment-open.json");
+        doc["id"] = bad.into();
+        let error = serde_json::from_value::<Payment>(doc).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("not a well-formed Mollie payment id"),
+            "{bad}: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_method_added_after_this_code_was_written() {
+    let mut doc = document("payment-paid.json");
+    doc["method"] = "paybyfax".into();
+    let p: Payment = serde_json::from_value(doc).unwrap();
+    assert_eq!(p.method, Some(Method::Other("paybyfax".into())));
+    assert_eq!(
+        serde_json::to_value(p.method.unwrap()).unwrap(),
+        serde_json::json!("paybyfax")
     );
 }
 

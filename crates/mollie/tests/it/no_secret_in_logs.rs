@@ -75,7 +75,12 @@ async fn the_api_key_never_reaches_logs_or_errors() {
     });
     messages.push(client.get_payment(&created.id).await.unwrap_err());
     emulator.set_faults(Faults::default());
-    messages.push(client.get_payment("tr_missing0000").await.unwrap_err());
+    messages.push(
+        client
+            .get_payment(&"tr_missing0000".parse().unwrap())
+            .await
+            .unwrap_err(),
+    );
     let mut bad = request.clone();
     bad.redirect_url = "nope".into();
     messages.push(client.create_payment(&bad, "k2").await.unwrap_err());

@@ -76,7 +76,8 @@ async fn a_rotated_key_is_read_again_after_a_401() {
             secret_id: arn.clone(),
         }));
     // An unknown payment: 404 while the key is accepted.
-    let before = mollie.get_payment("tr_unknown123").await.unwrap_err();
+    let unknown = mollie::PaymentId::parse("tr_unknown123").unwrap();
+    let before = mollie.get_payment(&unknown).await.unwrap_err();
     assert_eq!(before.status(), Some(404));
 
     client
@@ -87,7 +88,7 @@ async fn a_rotated_key_is_read_again_after_a_401() {
         .await
         .unwrap();
     emulator.accept_only_keys(&["test_afterrotation2"]);
-    let after = mollie.get_payment("tr_unknown123").await.unwrap_err();
+    let after = mollie.get_payment(&unknown).await.unwrap_err();
     assert_eq!(
         after.status(),
         Some(404),
@@ -96,7 +97,7 @@ async fn a_rotated_key_is_read_again_after_a_401() {
 
     // Rotated again too soon: the re-read is bounded, the 401 is returned.
     emulator.accept_only_keys(&["test_thirdkey3"]);
-    let refused = mollie.get_payment("tr_unknown123").await.unwrap_err();
+    let refused = mollie.get_payment(&unknown).await.unwrap_err();
     assert_eq!(refused.status(), Some(401));
 }
 
