@@ -9,9 +9,8 @@ pub(crate) mod payments;
 pub(crate) mod sub_resources;
 
 pub(crate) use body::{money_request, parse_amount, WireAmount};
-pub(crate) use documents::{
-    error, hal, hal_list, invalid, not_found, payment_item_links, ApiError,
-};
+pub use documents::ApiError;
+pub(crate) use documents::{error, hal, hal_list, invalid, not_found, payment_item_links};
 pub(crate) use guard::authenticated;
 pub(crate) use payments::parse_locale;
 pub(crate) use sub_resources::{change_item, change_payment, find_item, CreatedItem, PaymentItem};

@@ -50,6 +50,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use api::ApiError;
 pub use faults::Faults;
 pub use refunds::RefundStatus;
 pub use state::PaymentStatus;
@@ -184,13 +185,13 @@ impl Emulator {
     ///
     /// # Errors
     ///
-    /// Mollie's error text: an unknown or unpaid payment, an amount beyond
+    /// The API's error: an unknown or unpaid payment, an amount beyond
     /// what remains.
     pub fn charge_back(
         &self,
         payment_id: &str,
         amount: Option<serde_json::Value>,
-    ) -> Result<String, String> {
+    ) -> Result<String, ApiError> {
         let mut fields = serde_json::Map::new();
         if let Some(amount) = amount {
             fields.insert("amount".into(), amount);
@@ -198,7 +199,6 @@ impl Emulator {
         self.state
             .receive_chargeback(payment_id, &fields)
             .map(|c| c.id)
-            .map_err(|e| e.detail().to_owned())
     }
 
     /// The bank reverses a chargeback (gives the money back); its payment's

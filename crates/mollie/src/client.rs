@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub trait ApiKeySource: Send + Sync + 'static {
     /// Where the key comes from, for the log (never the key).
     fn describe(&self) -> String;
-    async fn read_key(&self) -> Result<ApiKey, String>;
+    async fn read_key(&self) -> Result<ApiKey, crate::SecretError>;
 }
 
 pub const DEFAULT_BASE_URL: &str = "https://api.mollie.com/v2";

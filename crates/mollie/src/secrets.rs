@@ -142,9 +142,7 @@ impl crate::client::ApiKeySource for SecretsManagerKey {
         format!("Secrets Manager secret {}", self.secret_id)
     }
 
-    async fn read_key(&self) -> Result<ApiKey, String> {
-        api_key_from_secrets_manager(&self.client, &self.secret_id)
-            .await
-            .map_err(|e| e.to_string())
+    async fn read_key(&self) -> Result<ApiKey, SecretError> {
+        api_key_from_secrets_manager(&self.client, &self.secret_id).await
     }
 }

@@ -38,9 +38,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Mollie's `detail`: what the API would say of the request.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 impl ApiError {
-    pub(crate) fn detail(&self) -> &str {
-        &self.detail
+    /// The status the API answers it with.
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 
     pub(crate) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
