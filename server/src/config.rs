@@ -438,37 +438,40 @@ impl Config {
     /// [`ConfigError`] listing every setting that cannot work.
     pub fn resolve(&self, site_addr: SocketAddr, key: KeySetting) -> Result<Settings, ConfigError> {
         let mut problems = Vec::new();
-        let explicit_url = self.public_url.is_some();
         let public_url = self
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{site_addr}"))
             .trim_end_matches('/')
             .to_owned();
-        let mut loopback = false;
-        let mut https = false;
-        match url::Url::parse(&public_url) {
-            Ok(url) => {
-                https = url.scheme() == "https";
-                loopback = url.host().as_ref().is_some_and(is_loopback);
-                if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-                    problems.push(format!(
-                        "SHOP_PUBLIC_URL ({public_url}) must be an http or https address"
-                    ));
-                } else if url.path() != "/"
-                    || url.query().is_some()
-                    || url.fragment().is_some()
-                    || !url.username().is_empty()
-                {
-                    problems.push(format!(
-                        "SHOP_PUBLIC_URL ({public_url}) must be an origin only, like https://shop.example: the shop serves from /"
-                    ));
-                }
-            }
-            Err(e) => problems.push(format!("SHOP_PUBLIC_URL ({public_url}) is not a URL: {e}")),
+        let (https, loopback) = check_public_url(&public_url, &mut problems);
+        let provider =
+            self.provider_setting(&public_url, site_addr, https, loopback, key, &mut problems);
+        self.check_limits(&mut problems);
+        self.check_deployment(&mut problems);
+        match provider {
+            Some(provider) if problems.is_empty() => Ok(Settings {
+                public_url,
+                https,
+                provider,
+            }),
+            _ => Err(ConfigError { problems }),
         }
+    }
 
-        let provider = match self.provider {
+    /// The payment provider: the one chosen, or the emulator on a loopback
+    /// address; with Mollie, a public URL Mollie can reach and one key.
+    fn provider_setting(
+        &self,
+        public_url: &str,
+        site_addr: SocketAddr,
+        https: bool,
+        loopback: bool,
+        key: KeySetting,
+        problems: &mut Vec<String>,
+    ) -> Option<Provider> {
+        let explicit_url = self.public_url.is_some();
+        match self.provider {
             Some(ProviderKind::Emulator) => Some(Provider::Emulator {
                 control_endpoints: self.emulator_control,
             }),
@@ -512,8 +515,12 @@ impl Config {
                     key,
                 })
             }
-        };
+        }
+    }
 
+    /// Every interval, rate, limit and timeout is above zero, and the ones
+    /// that bound each other do.
+    fn check_limits(&self, problems: &mut Vec<String>) {
         let positive = [
             ("SHOP_RECONCILE_INTERVAL_MS", self.reconcile_interval_ms),
             (
@@ -580,6 +587,10 @@ impl Config {
                 MOLLIE_WEBHOOK_TIMEOUT.as_secs()
             ));
         }
+    }
+
+    /// What a deployment must set together.
+    fn check_deployment(&self, problems: &mut Vec<String>) {
         if self.client_address == ClientAddressSource::Cloudfront && self.origin_secret.is_none() {
             problems.push(
                 "SHOP_CLIENT_ADDRESS=cloudfront needs the origin secret (SHOP_ORIGIN_SECRET or SHOP_ORIGIN_SECRET_ARN): without it anyone could set CloudFront-Viewer-Address".to_owned(),
@@ -592,15 +603,6 @@ impl Config {
         }
         if !(self.emulator_time_factor.is_finite() && self.emulator_time_factor > 0.0) {
             problems.push("SHOP_EMULATOR_TIME_FACTOR must be a number greater than 0".to_owned());
-        }
-
-        match provider {
-            Some(provider) if problems.is_empty() => Ok(Settings {
-                public_url,
-                https,
-                provider,
-            }),
-            _ => Err(ConfigError { problems }),
         }
     }
 
@@ -641,6 +643,34 @@ impl Config {
             max_connections: self.max_connections,
         }
     }
+}
+
+/// Whether `public_url` is https and whether it is a loopback address;
+/// what is wrong with it goes to `problems`.
+fn check_public_url(public_url: &str, problems: &mut Vec<String>) -> (bool, bool) {
+    let mut loopback = false;
+    let mut https = false;
+    match url::Url::parse(public_url) {
+        Ok(url) => {
+            https = url.scheme() == "https";
+            loopback = url.host().as_ref().is_some_and(is_loopback);
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                problems.push(format!(
+                    "SHOP_PUBLIC_URL ({public_url}) must be an http or https address"
+                ));
+            } else if url.path() != "/"
+                || url.query().is_some()
+                || url.fragment().is_some()
+                || !url.username().is_empty()
+            {
+                problems.push(format!(
+                        "SHOP_PUBLIC_URL ({public_url}) must be an origin only, like https://shop.example: the shop serves from /"
+                    ));
+            }
+        }
+        Err(e) => problems.push(format!("SHOP_PUBLIC_URL ({public_url}) is not a URL: {e}")),
+    }
+    (https, loopback)
 }
 
 /// A Mollie key of the mode the configuration asks for: a `test_` key only

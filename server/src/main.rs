@@ -25,35 +25,43 @@ fn report(error: impl std::error::Error) -> String {
     checkout::error_report(&error)
 }
 
-async fn run(mut cli: Cli) -> Result<(), String> {
-    if cli.command == Some(Command::HashPassword) {
-        return hash_password();
+async fn run(cli: Cli) -> Result<(), String> {
+    match &cli.command {
+        Some(Command::HashPassword) => hash_password(),
+        Some(Command::EndSessions { operator }) => end_sessions(&cli, operator).await,
+        Some(Command::CreateTable) => {
+            let created = server::create_table(&cli.config).await.map_err(report)?;
+            let verb = if created { "created" } else { "exists already" };
+            println!("table {}: {verb}", cli.config.dynamodb_table);
+            Ok(())
+        }
+        Some(Command::Serve) | None => serve(cli).await,
     }
-    if let Some(Command::EndSessions { operator }) = &cli.command {
-        let store = server::store_from(&cli.config).await.map_err(report)?;
-        store
-            .end_operator_sessions(
-                operator,
-                time::OffsetDateTime::now_utc(),
-                checkout::SessionsEnd::AccountChanged,
-            )
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot end {operator}'s sessions: {}",
-                    checkout::error_report(&e)
-                )
-            })?;
-        println!("{operator}'s sessions issued until now are ended");
-        return Ok(());
-    }
-    if cli.command == Some(Command::CreateTable) {
-        let created = server::create_table(&cli.config).await.map_err(report)?;
-        let verb = if created { "created" } else { "exists already" };
-        println!("table {}: {verb}", cli.config.dynamodb_table);
-        return Ok(());
-    }
+}
 
+/// `server end-sessions OPERATOR`.
+async fn end_sessions(cli: &Cli, operator: &str) -> Result<(), String> {
+    let store = server::store_from(&cli.config).await.map_err(report)?;
+    store
+        .end_operator_sessions(
+            operator,
+            time::OffsetDateTime::now_utc(),
+            checkout::SessionsEnd::AccountChanged,
+        )
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot end {operator}'s sessions: {}",
+                checkout::error_report(&e)
+            )
+        })?;
+    println!("{operator}'s sessions issued until now are ended");
+    Ok(())
+}
+
+/// Serves the shop: the plain server with its background reconciler, or
+/// on Lambda the public function or the reconciler function.
+async fn serve(mut cli: Cli) -> Result<(), String> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     cli.config.operator_secrets = operator_secrets().await?;
     cli.config.origin_secret = origin_secret().await?;
@@ -83,27 +91,7 @@ async fn run(mut cli: Cli) -> Result<(), String> {
     .await
     .map_err(report)?;
     if on_lambda {
-        // On Lambda the reconciler is a function of its own, run by its
-        // schedule; the public function serves HTTP only.
-        return match cli.config.lambda_handler {
-            LambdaHandler::Http => {
-                tracing::info!("serving HTTP as an AWS Lambda function");
-                server::lambda::run_http(app.router(leptos_options))
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            LambdaHandler::Reconciler => {
-                tracing::info!("serving the reconcile schedule as an AWS Lambda function");
-                let rule = cli
-                    .config
-                    .reconcile_rule_arn
-                    .clone()
-                    .ok_or("SHOP_LAMBDA_HANDLER=reconciler needs SHOP_RECONCILE_RULE_ARN")?;
-                server::lambda::run_reconciler(app.service.clone(), app.reconciler, rule)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-        };
+        return serve_lambda(&cli, app, leptos_options).await;
     }
     let router = app.router(leptos_options);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -122,6 +110,34 @@ async fn run(mut cli: Cli) -> Result<(), String> {
     let _ = stop.send(true);
     let _ = reconciler.await;
     Ok(())
+}
+
+/// On Lambda the reconciler is a function of its own, run by its schedule;
+/// the public function serves HTTP only.
+async fn serve_lambda(
+    cli: &Cli,
+    app: Application,
+    leptos_options: leptos::config::LeptosOptions,
+) -> Result<(), String> {
+    match cli.config.lambda_handler {
+        LambdaHandler::Http => {
+            tracing::info!("serving HTTP as an AWS Lambda function");
+            server::lambda::run_http(app.router(leptos_options))
+                .await
+                .map_err(|e| e.to_string())
+        }
+        LambdaHandler::Reconciler => {
+            tracing::info!("serving the reconcile schedule as an AWS Lambda function");
+            let rule = cli
+                .config
+                .reconcile_rule_arn
+                .clone()
+                .ok_or("SHOP_LAMBDA_HANDLER=reconciler needs SHOP_RECONCILE_RULE_ARN")?;
+            server::lambda::run_reconciler(app.service.clone(), app.reconciler, rule)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }
 }
 
 /// The back office's accounts and session secret: from the environment, or
