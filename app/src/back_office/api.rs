@@ -29,15 +29,7 @@ impl FromServerFnError for BackOfficeError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
-        #[cfg(feature = "ssr")]
-        if matches!(
-            error,
-            ServerFnErrorErr::Args(_)
-                | ServerFnErrorErr::MissingArg(_)
-                | ServerFnErrorErr::Deserialization(_)
-        ) {
-            crate::api::ssr_refusal_status(http::StatusCode::BAD_REQUEST);
-        }
+        crate::api::call_failed_status(&error);
         Self::Call(error)
     }
 }
@@ -343,12 +335,12 @@ pub async fn back_office_order(
 ) -> Result<Option<BackOfficeOrderView>, BackOfficeError> {
     let operator = ssr::operator().await?;
     let Some(id) = checkout::OrderId::parse(&order_id) else {
-        crate::api::ssr_set_status(http::StatusCode::NOT_FOUND);
+        crate::api::refusals::set_status(http::StatusCode::NOT_FOUND);
         return Ok(None);
     };
     let service = ssr::service()?;
     let Some((record, status)) = service.order(&id).await.map_err(ssr::store_failed)? else {
-        crate::api::ssr_set_status(http::StatusCode::NOT_FOUND);
+        crate::api::refusals::set_status(http::StatusCode::NOT_FOUND);
         return Ok(None);
     };
     let audit = service.audit_log(&id).await.map_err(ssr::store_failed)?;
@@ -493,12 +485,12 @@ mod ssr {
     /// A refusal: the message for the operator, and an HTTP status (a
     /// plain form post is sent back to its page with the message instead).
     pub fn reject(status: StatusCode, message: impl Into<String>) -> BackOfficeError {
-        crate::api::ssr_refusal_status(status);
+        crate::api::refusals::refusal_status(status);
         BackOfficeError::Refused(message.into())
     }
 
     pub fn service() -> Result<std::sync::Arc<CheckoutService>, BackOfficeError> {
-        crate::api::ssr_service().map_err(|e| BackOfficeError::Refused(e.to_string()))
+        crate::api::refusals::service().map_err(|e| BackOfficeError::Refused(e.to_string()))
     }
 
     /// The back office's accounts and sessions; without them it is off.
@@ -512,7 +504,7 @@ mod ssr {
     }
 
     pub fn unauthorized(message: &str) -> BackOfficeError {
-        crate::api::ssr_refusal_status(StatusCode::UNAUTHORIZED);
+        crate::api::refusals::refusal_status(StatusCode::UNAUTHORIZED);
         BackOfficeError::SignInRequired(message.to_owned())
     }
 
