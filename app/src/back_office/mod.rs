@@ -3,17 +3,26 @@
 //! no island here, so it works without JavaScript and adds nothing to the
 //! storefront's wasm bundle.
 
+#[cfg(feature = "ssr")]
+mod access;
 pub mod api;
+mod error;
+#[cfg(feature = "ssr")]
+mod mapping;
+#[cfg(feature = "ssr")]
+mod refusals;
+mod views;
 
 use crate::NotFound;
 use api::{
-    back_office_order, back_office_orders, AttemptView, BackOfficeCancel, BackOfficeCapture,
-    BackOfficeError, BackOfficeOrderView, BackOfficeRefresh, BackOfficeRefund, BackOfficeRelease,
-    BackOfficeSignIn, BackOfficeSignOut, OrderListView,
+    back_office_order, back_office_orders, BackOfficeCancel, BackOfficeCapture, BackOfficeRefresh,
+    BackOfficeRefund, BackOfficeRelease, BackOfficeSignIn, BackOfficeSignOut,
 };
+pub use error::BackOfficeError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+pub use views::*;
 
 fn alert(error: Option<BackOfficeError>) -> Option<impl IntoView> {
     error.map(|e| view! { <p class="alert" role="alert">{e.text()}</p> })
