@@ -194,10 +194,7 @@ fn RefundForm(
             <input id="refund-amount" name="amount" value=prefilled inputmode="decimal" required/>
             <label for="refund-reason">"Reason"</label>
             <input id="refund-reason" name="reason" maxlength="200"/>
-            <label class="confirm">
-                <input type="checkbox" name="confirm" value="yes" required/>
-                " Yes, give this money back to the shopper"
-            </label>
+            <Confirm text=" Yes, give this money back to the shopper"/>
             <button type="submit">"Refund"</button>
             <p class="hint">"At most "{refundable}" remains to refund."</p>
         </ActionForm>
@@ -244,20 +241,16 @@ fn CaptureForms(
             <input type="hidden" name="capture_id" value=capture_id/>
             <label for="capture-amount">"Amount ("{currency}", empty: all)"</label>
             <input id="capture-amount" name="amount" inputmode="decimal"/>
-            <label class="confirm">
-                <input type="checkbox" name="confirm" value="yes" required/>
-                " Yes, take this money"
-            </label>
+            <Confirm text=" Yes, take this money"/>
             <button type="submit">"Capture"</button>
         </ActionForm>
         <ActionForm action=release attr:class="admin-action release">
-            <h3>"Release"</h3>
-            <input type="hidden" name="order_id" value=release_id/>
-            <label class="confirm">
-                <input type="checkbox" name="confirm" value="yes" required/>
-                " Yes, release what is left of the authorization"
-            </label>
-            <button type="submit" class="secondary">"Release"</button>
+            {order_action(
+                "Release",
+                release_id,
+                " Yes, release what is left of the authorization",
+                "Release",
+            )}
         </ActionForm>
     }
 }
@@ -266,14 +259,39 @@ fn CaptureForms(
 fn CancelForm(action: ServerAction<BackOfficeCancel>, order_id: String) -> impl IntoView {
     view! {
         <ActionForm action attr:class="admin-action cancel">
-            <h3>"Cancel payment"</h3>
-            <input type="hidden" name="order_id" value=order_id/>
-            <label class="confirm">
-                <input type="checkbox" name="confirm" value="yes" required/>
-                " Yes, nobody may pay this payment any more"
-            </label>
-            <button type="submit" class="secondary">"Cancel payment"</button>
+            {order_action(
+                "Cancel payment",
+                order_id,
+                " Yes, nobody may pay this payment any more",
+                "Cancel payment",
+            )}
         </ActionForm>
+    }
+}
+
+/// The body of an action's form that needs only the order and a tick.
+fn order_action(
+    title: &'static str,
+    order_id: String,
+    confirm: &'static str,
+    button: &'static str,
+) -> impl IntoView {
+    view! {
+        <h3>{title}</h3>
+        <input type="hidden" name="order_id" value=order_id/>
+        <Confirm text=confirm/>
+        <button type="submit" class="secondary">{button}</button>
+    }
+}
+
+/// The box an operator ticks to confirm an action on the order's money.
+#[component]
+fn Confirm(text: &'static str) -> impl IntoView {
+    view! {
+        <label class="confirm">
+            <input type="checkbox" name="confirm" value="yes" required/>
+            {text}
+        </label>
     }
 }
 
