@@ -2,10 +2,10 @@
 //! signed-in operator of a request, sign-in's checks, and the session
 //! cookie.
 
-use super::refusals::{reject, service, store_failed};
+use super::refusals::{self, reject, service, store_failed};
 use super::BackOfficeError;
 use crate::security::OperatorAccess;
-use checkout::CheckoutService;
+use checkout::{CheckoutService, OrderId};
 use http::StatusCode;
 use leptos::prelude::*;
 
@@ -47,6 +47,18 @@ pub(crate) async fn operator() -> Result<String, BackOfficeError> {
     } else {
         Err(unauthorized("Please sign in."))
     }
+}
+
+/// What every action on an order checks first, in this order: the
+/// signed-in operator (401), the order's id (404) and the ticked box (422).
+pub(crate) async fn confirmed_action(
+    order_id: &str,
+    confirm: Option<&str>,
+) -> Result<(String, OrderId), BackOfficeError> {
+    let operator = operator().await?;
+    let id = refusals::order_id(order_id)?;
+    refusals::confirmed(confirm)?;
+    Ok((operator, id))
 }
 
 /// The operator whose name and password these are, checked off the async

@@ -185,9 +185,7 @@ pub async fn back_office_refund(
     reason: String,
     confirm: Option<String>,
 ) -> Result<(), BackOfficeError> {
-    let operator = access::operator().await?;
-    let id = refusals::order_id(&order_id)?;
-    refusals::confirmed(confirm.as_deref())?;
+    let (operator, id) = access::confirmed_action(&order_id, confirm.as_deref()).await?;
     let payment = match payment.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
         Some(text) => Some(checkout::ProviderPaymentId::parse(text).ok_or_else(|| {
@@ -222,9 +220,7 @@ pub async fn back_office_capture(
     amount: Option<String>,
     confirm: Option<String>,
 ) -> Result<(), BackOfficeError> {
-    let operator = access::operator().await?;
-    let id = refusals::order_id(&order_id)?;
-    refusals::confirmed(confirm.as_deref())?;
+    let (operator, id) = access::confirmed_action(&order_id, confirm.as_deref()).await?;
     let capture_id = refusals::page_id(checkout::CaptureId::parse(&capture_id))?;
     let service = refusals::service()?;
     let amount = match amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
@@ -243,9 +239,7 @@ pub async fn back_office_cancel(
     order_id: String,
     confirm: Option<String>,
 ) -> Result<(), BackOfficeError> {
-    let operator = access::operator().await?;
-    let id = refusals::order_id(&order_id)?;
-    refusals::confirmed(confirm.as_deref())?;
+    let (operator, id) = access::confirmed_action(&order_id, confirm.as_deref()).await?;
     refusals::service()?
         .operator_cancel(&operator, &id)
         .await
@@ -259,9 +253,7 @@ pub async fn back_office_release(
     order_id: String,
     confirm: Option<String>,
 ) -> Result<(), BackOfficeError> {
-    let operator = access::operator().await?;
-    let id = refusals::order_id(&order_id)?;
-    refusals::confirmed(confirm.as_deref())?;
+    let (operator, id) = access::confirmed_action(&order_id, confirm.as_deref()).await?;
     refusals::service()?
         .operator_release(&operator, &id)
         .await
