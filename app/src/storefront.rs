@@ -73,93 +73,23 @@ pub fn Shop(
     cart_error: Option<ShopError>,
     children: Children,
 ) -> impl IntoView {
-    let cart = RwSignal::new(cart);
-    let article_error = RwSignal::new(article_error);
-    let cart_error = RwSignal::new(cart_error);
-    // On from a checkout's submission until it is refused: the browser is
-    // leaving for the checkout page, and a second click must not submit again.
-    let leaving = RwSignal::new(false);
-    // Cart changes answer in any order; only the newest one's cart is shown.
-    let newest_change = StoredValue::new(0_u64);
-    let change_cart = move |answer: Box<dyn Future<Output = Result<CartPanel, ShopError>>>,
-                            error: RwSignal<Option<ShopError>>| {
-        let this_change = newest_change.get_value() + 1;
-        newest_change.set_value(this_change);
-        leptos::task::spawn_local(async move {
-            let answer = Box::into_pin(answer).await;
-            if newest_change.get_value() != this_change {
-                return;
-            }
-            match answer {
-                Ok(panel) => {
-                    error.set(None);
-                    cart.set(panel);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+    let shop = ShopState {
+        cart: RwSignal::new(cart),
+        article_error: RwSignal::new(article_error),
+        cart_error: RwSignal::new(cart_error),
+        leaving: RwSignal::new(false),
+        newest_change: StoredValue::new(0_u64),
     };
-    let is_empty = move || cart.with(|c| c.is_empty);
-
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        use leptos::wasm_bindgen::JsCast;
-        let Some(form) = ev
-            .target()
-            .and_then(|target| target.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        let action = form.get_attribute("action").unwrap_or_default();
-        let taken_over = [AddToCart::PATH, UpdateCart::PATH, CheckoutCart::PATH];
-        // Any other form, or one it cannot read: the browser posts it.
-        let Some(data) = taken_over
-            .contains(&action.as_str())
-            .then(|| leptos::web_sys::FormData::new_with_form(&form).ok())
-            .flatten()
-        else {
-            return;
-        };
-        ev.prevent_default();
-        let field = |name: &str| data.get(name).as_string().unwrap_or_default();
-        // A quantity the browser let through but that is not a number.
-        let quantity = || {
-            field("quantity").trim().parse::<i64>().map_err(|_| {
-                ShopError::Refused("Please enter the quantity as a whole number.".to_owned())
-            })
-        };
-        match action.as_str() {
-            AddToCart::PATH => match quantity() {
-                Ok(quantity) => change_cart(
-                    Box::new(add_to_cart(field("article_id"), quantity)),
-                    article_error,
-                ),
-                Err(e) => article_error.set(Some(e)),
-            },
-            UpdateCart::PATH => match quantity() {
-                Ok(quantity) => change_cart(
-                    Box::new(update_cart(field("article_id"), quantity)),
-                    cart_error,
-                ),
-                Err(e) => cart_error.set(Some(e)),
-            },
-            CheckoutCart::PATH if !leaving.get_untracked() && !is_empty() => {
-                leaving.set(true);
-                cart_error.set(None);
-                let (key, method) = (field("checkout_key"), Some(field("method")));
-                leptos::task::spawn_local(async move {
-                    // On success the redirect hook has the browser leave.
-                    if let Err(e) = checkout_cart(key, method).await {
-                        leaving.set(false);
-                        cart_error.set(Some(e));
-                    }
-                });
-            }
-            // A checkout already on its way, or an empty cart: nothing to send.
-            _ => {}
-        }
-    };
+    let ShopState {
+        cart,
+        article_error,
+        cart_error,
+        leaving,
+        ..
+    } = shop;
+    let is_empty = move || shop.is_empty();
     view! {
-        <div class="shop" on:submit=on_submit>
+        <div class="shop" on:submit=move |ev| shop.on_submit(ev)>
             <div>
                 {move || alert(article_error.get())}
                 {children()}
@@ -180,6 +110,120 @@ pub fn Shop(
             </aside>
         </div>
     }
+}
+
+/// The [`Shop`] island's state, shared by its view and its form handler.
+#[derive(Clone, Copy)]
+struct ShopState {
+    cart: RwSignal<CartPanel>,
+    article_error: RwSignal<Option<ShopError>>,
+    cart_error: RwSignal<Option<ShopError>>,
+    /// On from a checkout's submission until it is refused: the browser is
+    /// leaving for the checkout page, and a second click must not submit
+    /// again.
+    leaving: RwSignal<bool>,
+    /// Cart changes answer in any order; only the newest one's cart is
+    /// shown.
+    newest_change: StoredValue<u64>,
+}
+
+impl ShopState {
+    fn is_empty(self) -> bool {
+        self.cart.with(|c| c.is_empty)
+    }
+
+    /// Shows the cart a change answers with, or its refusal in `error`;
+    /// unless a newer change was sent meanwhile.
+    fn change_cart(
+        self,
+        answer: Box<dyn Future<Output = Result<CartPanel, ShopError>>>,
+        error: RwSignal<Option<ShopError>>,
+    ) {
+        let newest_change = self.newest_change;
+        let this_change = newest_change.get_value() + 1;
+        newest_change.set_value(this_change);
+        let cart = self.cart;
+        leptos::task::spawn_local(async move {
+            let answer = Box::into_pin(answer).await;
+            if newest_change.get_value() != this_change {
+                return;
+            }
+            match answer {
+                Ok(panel) => {
+                    error.set(None);
+                    cart.set(panel);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    }
+
+    /// Calls the server function of a form it takes over in place of the
+    /// browser's post.
+    fn on_submit(self, ev: leptos::ev::SubmitEvent) {
+        let Some((action, data)) = taken_over(&ev) else {
+            return;
+        };
+        ev.prevent_default();
+        let field = |name: &str| data.get(name).as_string().unwrap_or_default();
+        // A quantity the browser let through but that is not a number.
+        let quantity = || {
+            field("quantity").trim().parse::<i64>().map_err(|_| {
+                ShopError::Refused("Please enter the quantity as a whole number.".to_owned())
+            })
+        };
+        let (article_error, cart_error) = (self.article_error, self.cart_error);
+        match action.as_str() {
+            AddToCart::PATH => match quantity() {
+                Ok(quantity) => self.change_cart(
+                    Box::new(add_to_cart(field("article_id"), quantity)),
+                    article_error,
+                ),
+                Err(e) => article_error.set(Some(e)),
+            },
+            UpdateCart::PATH => match quantity() {
+                Ok(quantity) => self.change_cart(
+                    Box::new(update_cart(field("article_id"), quantity)),
+                    cart_error,
+                ),
+                Err(e) => cart_error.set(Some(e)),
+            },
+            CheckoutCart::PATH if !self.leaving.get_untracked() && !self.is_empty() => {
+                self.checkout(field("checkout_key"), Some(field("method")));
+            }
+            // A checkout already on its way, or an empty cart: nothing to send.
+            _ => {}
+        }
+    }
+
+    fn checkout(self, key: String, method: Option<String>) {
+        let (leaving, cart_error) = (self.leaving, self.cart_error);
+        leaving.set(true);
+        cart_error.set(None);
+        leptos::task::spawn_local(async move {
+            // On success the redirect hook has the browser leave.
+            if let Err(e) = checkout_cart(key, method).await {
+                leaving.set(false);
+                cart_error.set(Some(e));
+            }
+        });
+    }
+}
+
+/// The form submitted and what it holds, when it is one the island takes
+/// over; any other form, or one it cannot read, the browser posts.
+fn taken_over(ev: &leptos::ev::SubmitEvent) -> Option<(String, leptos::web_sys::FormData)> {
+    use leptos::wasm_bindgen::JsCast;
+    let form = ev
+        .target()
+        .and_then(|target| target.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())?;
+    let action = form.get_attribute("action").unwrap_or_default();
+    let taken_over = [AddToCart::PATH, UpdateCart::PATH, CheckoutCart::PATH];
+    if !taken_over.contains(&action.as_str()) {
+        return None;
+    }
+    let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
+    Some((action, data))
 }
 
 /// An article and its "Add to cart" form: island children, so rendered on

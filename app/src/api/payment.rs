@@ -1,0 +1,60 @@
+//! Starting a payment: the cart's checkout, and "try again" on an order
+//! whose payment did not go through. Both send the browser to the
+//! provider's checkout page.
+
+use super::ShopError;
+#[cfg(feature = "ssr")]
+use super::{cart_server, refusals};
+use leptos::prelude::*;
+
+/// Checkout: creates the order and the payment, then sends the browser to
+/// the provider's checkout page. The same `checkout_key` always yields the
+/// same order. `method`: the payment method picked in the cart (empty or
+/// absent: the shopper picks on the provider's page).
+#[server(endpoint = "checkout")]
+pub async fn checkout_cart(checkout_key: String, method: Option<String>) -> Result<(), ShopError> {
+    let key = checkout::CheckoutKey::parse(&checkout_key).ok_or_else(|| {
+        refusals::reject(
+            http::StatusCode::BAD_REQUEST,
+            "This page is out of date; please reload it.",
+        )
+    })?;
+    let cart = cart_server::cart_from_cookie().await;
+    let choices = checkout::PaymentChoices {
+        locale: shopper_locale().await,
+        method: method.filter(|m| !m.is_empty()),
+    };
+    let started = refusals::service()?
+        .checkout_in(cart.lines(), &key, &choices)
+        .await
+        .map_err(refusals::checkout_failed)?;
+    // The order has the cart now; the shopper starts afresh.
+    cart_server::save_cart(&checkout::Cart::default());
+    leptos_axum::redirect(&started.redirect_url);
+    Ok(())
+}
+
+/// "Try again" on a failed, canceled or expired payment: a new attempt on
+/// the same order (or the open one, if a payment is already under way).
+#[server(endpoint = "pay_again")]
+pub async fn pay_again(order_id: String) -> Result<(), ShopError> {
+    let id = checkout::OrderId::parse(&order_id).ok_or_else(|| {
+        refusals::reject(http::StatusCode::NOT_FOUND, "We could not find that order.")
+    })?;
+    let locale = shopper_locale().await;
+    let started = refusals::service()?
+        .pay_again_in(&id, locale)
+        .await
+        .map_err(refusals::checkout_failed)?;
+    leptos_axum::redirect(&started.redirect_url);
+    Ok(())
+}
+
+/// The checkout page's language: the shopper's browser's most preferred
+/// one that Mollie supports.
+#[cfg(feature = "ssr")]
+pub(crate) async fn shopper_locale() -> Option<checkout::Locale> {
+    let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    let accepted = headers.get(http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    checkout::Locale::from_accept_language(accepted)
+}
