@@ -205,8 +205,10 @@ impl Application {
     /// `site_addr` is where this server listens: the default public URL.
     /// The emulator, when chosen, is called over real HTTP like any
     /// provider. The configuration is checked first; every setting that
-    /// cannot work is listed in the error. Every rule that depends on the
-    /// time reads `clock` ([`checkout::SystemClock`] but in tests).
+    /// cannot work is listed in the error. Every rule of the checkout
+    /// service that depends on the time reads `clock`
+    /// ([`checkout::SystemClock`] but in tests); the stores' expiry of
+    /// checkout keys follows the system clock, as DynamoDB's TTL does.
     ///
     /// # Errors
     ///

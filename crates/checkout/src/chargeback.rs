@@ -36,7 +36,8 @@ pub struct ProviderChargeback {
     pub reversed_at: Option<OffsetDateTime>,
 }
 
-/// What counting chargebacks take from a payment in `currency`.
+/// What counting chargebacks take from a payment in `currency` (all are
+/// in it, as refunds are: see [`crate::refund`]'s `refunded`).
 pub(crate) fn charged_back(currency: crate::Currency, chargebacks: &[Chargeback]) -> Money {
     let minor = chargebacks
         .iter()

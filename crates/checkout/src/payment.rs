@@ -204,8 +204,9 @@ pub struct StatusSeen {
 
 /// Every field of an attempt, for a store to keep and give back unchanged
 /// ([`PaymentAttempt::to_parts`], [`PaymentAttempt::from_parts`]); the
-/// fields mean what the attempt's accessors say. Not a way to change an
-/// attempt: its rules live in its methods.
+/// fields mean what the attempt's accessors say. For store adapters only:
+/// not a way to change an attempt, whose rules live in its methods (an
+/// attempt built from parts a store did not give back breaks them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttemptParts {
     pub id: AttemptId,

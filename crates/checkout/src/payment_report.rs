@@ -95,6 +95,19 @@ pub fn apply_report(
 }
 
 /// Why `payment` is not the payment of `attempt`, if it is not.
+/// Every capture, refund and chargeback the report carries is in `currency`.
+fn money_in(currency: crate::Currency, payment: &ProviderPayment) -> bool {
+    payment.captured.is_none_or(|c| c.currency() == currency)
+        && payment
+            .refunds
+            .iter()
+            .all(|r| r.amount.currency() == currency)
+        && payment
+            .chargebacks
+            .iter()
+            .all(|c| c.amount.currency() == currency)
+}
+
 fn mismatch(
     attempt: &PaymentAttempt,
     payment: &ProviderPayment,
@@ -114,6 +127,10 @@ fn mismatch(
         Some("provider payment id")
     } else if attempt.amount() != payment.amount {
         Some("amount")
+    } else if !money_in(attempt.amount().currency(), payment) {
+        // Mollie moves money only in the payment's currency: a report
+        // that says otherwise is refused whole, never half counted.
+        Some("currency of a capture, refund or chargeback")
     } else if payment.mode != account.mode {
         Some("mode")
     } else if account

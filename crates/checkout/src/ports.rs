@@ -34,41 +34,6 @@ impl Clock for SystemClock {
     }
 }
 
-/// The system's clock moved ahead by hand: time still flows (the emulator,
-/// timeouts and retries run on real time), and a test jumps over a wait a
-/// rule depends on (an in-flight window, a check due) with [`Self::advance`]
-/// instead of sleeping through it.
-#[derive(Debug, Default)]
-pub struct AdjustableClock {
-    ahead: std::sync::Mutex<time::Duration>,
-}
-
-impl AdjustableClock {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Moves the clock `by` ahead, for every reader from now on.
-    pub fn advance(&self, by: std::time::Duration) {
-        let by = time::Duration::try_from(by).unwrap_or(time::Duration::MAX);
-        let mut ahead = self
-            .ahead
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *ahead = ahead.saturating_add(by);
-    }
-}
-
-impl Clock for AdjustableClock {
-    fn now(&self) -> time::OffsetDateTime {
-        let ahead = *self
-            .ahead
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        time::OffsetDateTime::now_utc() + ahead
-    }
-}
-
 /// An order with all its payment attempts, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderRecord {

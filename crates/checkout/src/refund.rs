@@ -176,11 +176,12 @@ pub enum RefundRequestError {
     IdReused,
 }
 
-/// What counting refunds take from a payment in `currency`. Mollie makes
-/// a refund only in its payment's currency, and ours are checked when
-/// asked for: one in another currency cannot be added here, so it is left
-/// out of the sum (it is still listed with the order). No sum of real
-/// refunds overflows; it saturates rather than wraps, whatever a record says.
+/// What counting refunds take from a payment in `currency`. Every refund
+/// is in it: ours are checked when asked for, and a provider's report
+/// with one in another currency is refused whole
+/// ([`crate::payment_report`]); the filter only keeps a sum from adding
+/// two currencies. No sum of real refunds overflows; it saturates rather
+/// than wraps, whatever a record says.
 pub(crate) fn refunded(currency: crate::Currency, refunds: &[Refund]) -> Money {
     let minor = refunds
         .iter()

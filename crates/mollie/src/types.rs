@@ -244,7 +244,9 @@ pub struct Capture {
     pub id: String,
     pub amount: Amount,
     pub status: CaptureStatus,
-    pub payment_id: PaymentId,
+    /// Read as text: an odd one must not make the whole payment, which
+    /// embeds it, unreadable (its own id is what counts).
+    pub payment_id: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -262,7 +264,9 @@ pub struct ChargebackReason {
 pub struct Chargeback {
     pub id: String,
     pub amount: Amount,
-    pub payment_id: PaymentId,
+    /// Read as text: an odd one must not make the whole payment, which
+    /// embeds it, unreadable (its own id is what counts).
+    pub payment_id: String,
     #[serde(default)]
     pub reason: Option<ChargebackReason>,
     #[serde(with = "time::serde::rfc3339")]
@@ -302,7 +306,9 @@ pub struct Refund {
     pub id: String,
     pub amount: Amount,
     pub status: RefundStatus,
-    pub payment_id: PaymentId,
+    /// Read as text: an odd one must not make the whole payment, which
+    /// embeds it, unreadable (its own id is what counts).
+    pub payment_id: String,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]

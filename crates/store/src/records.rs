@@ -1,7 +1,8 @@
 //! What both stores write of orders and attempts: the storage schema, mapped
 //! to and from the domain's types here, so the domain carries no schema.
-//! A field skipped when empty reads back empty (`default`); every other
-//! field is always written.
+//! A field skipped when empty reads back empty (`default`). Fields that
+//! records from before they existed lack read as what those records meant
+//! (`default`): a record is never unreadable for its age.
 
 use checkout::{
     ArticleId, AttemptId, AttemptParts, CaptureMode, Chargeback, Incident, IncidentKind, Money,
@@ -19,7 +20,12 @@ pub(crate) struct StoredOrder {
     total: Money,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
+    #[serde(default = "first_version")]
     version: u64,
+}
+
+fn first_version() -> u64 {
+    1
 }
 
 #[derive(Serialize, Deserialize)]
@@ -48,10 +54,11 @@ pub(crate) struct StoredAttempt {
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
     version: u64,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
     create_started_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
     next_check_at: Option<OffsetDateTime>,
+    #[serde(default)]
     checks: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     incident: Option<StoredIncident>,
@@ -59,6 +66,7 @@ pub(crate) struct StoredAttempt {
     refunds: Vec<StoredRefund>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     chargebacks: Vec<StoredChargeback>,
+    #[serde(default)]
     capture_mode: CaptureMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     captured: Option<Money>,
@@ -85,6 +93,7 @@ struct StoredRefund {
     provider_refund_id: Option<ProviderRefundId>,
     amount: Money,
     status: RefundStatus,
+    #[serde(default)]
     from_provider: bool,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
@@ -102,7 +111,7 @@ struct StoredChargeback {
     amount: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "time::serde::rfc3339::option")]
     reversed_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     recorded_at: OffsetDateTime,
@@ -194,40 +203,55 @@ impl From<StoredOrderLine> for OrderLine {
 
 impl From<&PaymentAttempt> for StoredAttempt {
     fn from(attempt: &PaymentAttempt) -> Self {
-        let p = attempt.to_parts();
+        // Every field named: a field added to the attempt fails to compile
+        // here until it is stored.
+        let AttemptParts {
+            id,
+            order_id,
+            amount,
+            status,
+            provider_payment_id,
+            checkout_url,
+            created_at,
+            updated_at,
+            version,
+            create_started_at,
+            next_check_at,
+            checks,
+            incident,
+            refunds,
+            chargebacks,
+            capture_mode,
+            captured,
+            capture_before,
+            history,
+        } = attempt.to_parts();
         Self {
-            id: p.id,
-            order_id: p.order_id,
-            amount: p.amount,
-            status: p.status,
-            provider_payment_id: p.provider_payment_id,
-            checkout_url: p.checkout_url,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-            version: p.version,
-            create_started_at: p.create_started_at,
-            next_check_at: p.next_check_at,
-            checks: p.checks,
-            incident: p.incident.map(|i| StoredIncident {
-                kind: i.kind,
-                recorded_at: i.recorded_at,
-            }),
-            refunds: p.refunds.iter().map(StoredRefund::from).collect(),
-            chargebacks: p
-                .chargebacks
+            id,
+            order_id,
+            amount,
+            status,
+            provider_payment_id,
+            checkout_url,
+            created_at,
+            updated_at,
+            version,
+            create_started_at,
+            next_check_at,
+            checks,
+            incident: incident
+                .map(|Incident { kind, recorded_at }| StoredIncident { kind, recorded_at }),
+            refunds: refunds.iter().map(StoredRefund::from).collect(),
+            chargebacks: chargebacks
                 .into_iter()
                 .map(StoredChargeback::from)
                 .collect(),
-            capture_mode: p.capture_mode,
-            captured: p.captured,
-            capture_before: p.capture_before,
-            history: p
-                .history
+            capture_mode,
+            captured,
+            capture_before,
+            history: history
                 .into_iter()
-                .map(|seen| StoredStatusSeen {
-                    status: seen.status,
-                    at: seen.at,
-                })
+                .map(|StatusSeen { status, at }| StoredStatusSeen { status, at })
                 .collect(),
         }
     }
@@ -350,5 +374,112 @@ impl From<StoredChargeback> for Chargeback {
             reversed_at,
             recorded_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An attempt as the release before this schema moved here wrote it
+    /// (every field it always wrote, one refund, one chargeback), and one
+    /// from before the fields with defaults existed: both read, and what
+    /// is read writes back and reads again the same.
+    #[test]
+    fn attempts_written_by_earlier_releases_read_and_round_trip() {
+        let full = r#"{
+            "id": "pay_0123456789abcdef0123456789abcdef",
+            "order_id": "ord_0123456789abcdef0123456789abcdef",
+            "amount": {"minor_units": 2950, "currency": "EUR"},
+            "status": "paid",
+            "provider_payment_id": "tr_abc123",
+            "checkout_url": null,
+            "created_at": "2026-11-01T10:00:00Z",
+            "updated_at": "2026-11-01T10:05:00Z",
+            "version": 4,
+            "create_started_at": "2026-11-01T10:00:00Z",
+            "next_check_at": null,
+            "checks": 2,
+            "refunds": [{
+                "id": "rfd_0123456789abcdef0123456789abcdef",
+                "provider_refund_id": "re_abc123",
+                "amount": {"minor_units": 500, "currency": "EUR"},
+                "status": "refunded",
+                "from_provider": false,
+                "created_at": "2026-11-02T09:00:00Z",
+                "made_at": "2026-11-02T09:00:01Z"
+            }],
+            "chargebacks": [{
+                "id": "chb_abc123",
+                "amount": {"minor_units": 1000, "currency": "EUR"},
+                "reversed_at": null,
+                "recorded_at": "2026-11-03T09:00:00Z"
+            }],
+            "capture_mode": "automatic",
+            "history": [{"status": "created", "at": "2026-11-01T10:00:00Z"}]
+        }"#;
+        let stored: StoredAttempt = serde_json::from_str(full).unwrap();
+        let attempt = PaymentAttempt::from(stored);
+        assert_eq!(attempt.version(), 4);
+        assert_eq!(attempt.refunds().len(), 1);
+        assert_eq!(attempt.chargebacks().len(), 1);
+        assert_eq!(attempt.ledger().refunded.minor_units(), 500);
+        assert_eq!(attempt.ledger().charged_back.minor_units(), 1000);
+        let written = serde_json::to_string(&StoredAttempt::from(&attempt)).unwrap();
+        let again = PaymentAttempt::from(serde_json::from_str::<StoredAttempt>(&written).unwrap());
+        assert_eq!(again, attempt);
+
+        let oldest = r#"{
+            "id": "pay_0123456789abcdef0123456789abcdef",
+            "order_id": "ord_0123456789abcdef0123456789abcdef",
+            "amount": {"minor_units": 2950, "currency": "EUR"},
+            "status": "open",
+            "provider_payment_id": null,
+            "checkout_url": null,
+            "created_at": "2026-11-01T10:00:00Z",
+            "updated_at": "2026-11-01T10:00:00Z",
+            "version": 1,
+            "refunds": [{
+                "id": "rfd_0123456789abcdef0123456789abcdef",
+                "provider_refund_id": null,
+                "amount": {"minor_units": 500, "currency": "EUR"},
+                "status": "requested",
+                "created_at": "2026-11-02T09:00:00Z"
+            }],
+            "chargebacks": [{
+                "id": "chb_abc123",
+                "amount": {"minor_units": 1000, "currency": "EUR"},
+                "recorded_at": "2026-11-03T09:00:00Z"
+            }]
+        }"#;
+        let attempt = PaymentAttempt::from(serde_json::from_str::<StoredAttempt>(oldest).unwrap());
+        assert_eq!(attempt.checks(), 0);
+        assert_eq!(attempt.capture_mode(), CaptureMode::Automatic);
+        assert!(!attempt.refunds()[0].from_provider());
+        assert!(attempt.chargebacks()[0].counts());
+    }
+
+    #[test]
+    fn an_order_without_a_version_reads_as_the_first() {
+        let json = r#"{
+            "id": "ord_0123456789abcdef0123456789abcdef",
+            "lines": [{
+                "article_id": "mug",
+                "name": "Mug",
+                "quantity": 2,
+                "unit_price": {"minor_units": 1450, "currency": "EUR"},
+                "line_total": {"minor_units": 2900, "currency": "EUR"}
+            }],
+            "total": {"minor_units": 2900, "currency": "EUR"},
+            "created_at": "2026-11-01T10:00:00Z"
+        }"#;
+        let order = Order::from(serde_json::from_str::<StoredOrder>(json).unwrap());
+        assert_eq!(order.version(), 1);
+        assert_eq!(order.lines()[0].vat_rate, None);
+        let written = serde_json::to_string(&StoredOrder::from(&order)).unwrap();
+        assert_eq!(
+            Order::from(serde_json::from_str::<StoredOrder>(&written).unwrap()),
+            order
+        );
     }
 }

@@ -51,3 +51,38 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
         self.clone()
     }
 }
+
+/// The system's clock moved ahead by hand: time still flows (the emulator,
+/// timeouts and retries run on real time), and a test jumps over a wait a
+/// rule depends on (an in-flight window, a check due) with [`Self::advance`]
+/// instead of sleeping through it.
+#[derive(Debug, Default)]
+pub struct AdjustableClock {
+    ahead: Mutex<time::Duration>,
+}
+
+impl AdjustableClock {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves the clock `by` ahead, for every reader from now on.
+    pub fn advance(&self, by: std::time::Duration) {
+        let by = time::Duration::try_from(by).unwrap_or(time::Duration::MAX);
+        let mut ahead = self
+            .ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *ahead = ahead.saturating_add(by);
+    }
+}
+
+impl checkout::Clock for AdjustableClock {
+    fn now(&self) -> time::OffsetDateTime {
+        let ahead = *self
+            .ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        time::OffsetDateTime::now_utc() + ahead
+    }
+}

@@ -3,9 +3,7 @@
 //! emulator as its provider, the embedded store in a temporary folder or
 //! DynamoDB on moto server.
 
-use checkout::{
-    AdjustableClock, CartLine, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy,
-};
+use checkout::{CartLine, CheckoutKey, CheckoutService, OrderId, OrderStatus, ReconcilePolicy};
 use clap::Parser;
 use leptos::config::{Env, LeptosOptions};
 use mollie_emulator::{Emulator, Faults, PaymentStatus};
@@ -13,6 +11,7 @@ use server::config::{Cli, OperatorSecrets, Timing};
 use server::Application;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::AdjustableClock;
 
 pub enum StoreKind {
     Embedded,

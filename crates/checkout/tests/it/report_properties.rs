@@ -8,8 +8,9 @@
 use crate::stage;
 use checkout::{
     apply_report, Currency, IncidentKind, Money, OrderId, OurAccount, PaymentAttempt,
-    PaymentMetadata, PaymentMode, PaymentStatus, ProviderPayment, ProviderPaymentId,
-    ProviderRefund, ProviderRefundId, RefundStatus, StatusChange, Verdict,
+    PaymentMetadata, PaymentMode, PaymentStatus, ProviderChargeback, ProviderChargebackId,
+    ProviderPayment, ProviderPaymentId, ProviderRefund, ProviderRefundId, RefundStatus,
+    StatusChange, Verdict,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -65,6 +66,8 @@ enum Fault {
     OtherAmount,
     OtherMode,
     OtherProfile,
+    /// A chargeback in another currency than the payment's.
+    OtherCurrency,
 }
 
 fn report_for(
@@ -107,6 +110,12 @@ fn report_for(
         Fault::OtherAmount => payment.amount = Money::new(PAID_CENTS + 1, Currency::EUR),
         Fault::OtherMode => payment.mode = PaymentMode::Live,
         Fault::OtherProfile => payment.profile_id = Some("pfl_theirs".into()),
+        Fault::OtherCurrency => payment.chargebacks.push(ProviderChargeback {
+            id: ProviderChargebackId::parse("chb_usd1").unwrap(),
+            amount: Money::new(100, Currency::USD),
+            reason: None,
+            reversed_at: None,
+        }),
     }
     payment.metadata = Some(metadata);
     payment
@@ -122,6 +131,7 @@ fn any_fault() -> impl Strategy<Value = Fault> {
         Fault::OtherAmount,
         Fault::OtherMode,
         Fault::OtherProfile,
+        Fault::OtherCurrency,
     ])
 }
 

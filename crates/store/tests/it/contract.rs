@@ -685,6 +685,34 @@ async fn the_embedded_store_reopens_with_every_write() {
     }
 }
 
+/// Every order item carries its attempts' copies; one that lost them is
+/// an error, never an order with no payment (which a shopper could pay
+/// again).
+#[tokio::test]
+async fn dynamodb_refuses_an_order_item_without_its_attempts() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (client, table, dynamo) = dynamodb_table().await;
+    let (order, attempt, checkout) = new_order();
+    dynamo
+        .create_order(&order, &attempt, &checkout)
+        .await
+        .unwrap();
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(format!("ORDER#{}", order.id())))
+        .key("sk", AttributeValue::S("ORDER".into()))
+        .update_expression("REMOVE #copy")
+        .expression_attribute_names("#copy", format!("attempt#{}", attempt.id()))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        dynamo.load_order(order.id()).await,
+        Err(StoreError::Unavailable(_))
+    ));
+}
+
 /// A webhook can come moments after checkout recorded the payment's id.
 /// The lookup reads its own writes (a strongly consistent GetItem of the
 /// lookup item, no index), and the id stays with its attempt.
