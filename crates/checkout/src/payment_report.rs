@@ -94,7 +94,11 @@ pub fn apply_report(
     })
 }
 
-/// Why `payment` is not the payment of `attempt`, if it is not.
+/// The [`Verdict::Mismatch`] of a report of our payment whose captures,
+/// refunds or chargebacks are not all in its currency: not an outsider's,
+/// but money that cannot be counted, for an operator to look at.
+pub const MONEY_IN_ANOTHER_CURRENCY: &str = "currency of a capture, refund or chargeback";
+
 /// Every capture, refund and chargeback the report carries is in `currency`.
 fn money_in(currency: crate::Currency, payment: &ProviderPayment) -> bool {
     payment.captured.is_none_or(|c| c.currency() == currency)
@@ -108,6 +112,7 @@ fn money_in(currency: crate::Currency, payment: &ProviderPayment) -> bool {
             .all(|c| c.amount.currency() == currency)
 }
 
+/// Why `payment` is not the payment of `attempt`, if it is not.
 fn mismatch(
     attempt: &PaymentAttempt,
     payment: &ProviderPayment,
@@ -129,8 +134,9 @@ fn mismatch(
         Some("amount")
     } else if !money_in(attempt.amount().currency(), payment) {
         // Mollie moves money only in the payment's currency: a report
-        // that says otherwise is refused whole, never half counted.
-        Some("currency of a capture, refund or chargeback")
+        // that says otherwise is refused whole, never half counted, and
+        // an operator is called (see payment_sync).
+        Some(MONEY_IN_ANOTHER_CURRENCY)
     } else if payment.mode != account.mode {
         Some("mode")
     } else if account

@@ -109,7 +109,7 @@ fn provider_refund(refund: &Refund) -> Option<ProviderRefund> {
         MollieRefundStatus::Failed => RefundStatus::Failed,
         MollieRefundStatus::Canceled => RefundStatus::Canceled,
         MollieRefundStatus::Unknown => {
-            tracing::warn!(refund_id = %refund.id, "a refund status we do not know; left out");
+            tracing::error!(operator_action = true, refund_id = %refund.id, "a refund status we do not know; left out of the order");
             return None;
         }
     };
@@ -117,7 +117,7 @@ fn provider_refund(refund: &Refund) -> Option<ProviderRefund> {
         ProviderRefundId::parse(&refund.id),
         refund.amount.to_money(),
     ) else {
-        tracing::error!(refund_id = ?refund.id.chars().take(64).collect::<String>(), "a refund we cannot read; left out");
+        tracing::error!(operator_action = true, refund_id = ?refund.id.chars().take(64).collect::<String>(), "a refund we cannot read; left out of the order");
         return None;
     };
     // Ours carry our refund id in their metadata.
@@ -143,7 +143,7 @@ fn provider_chargeback(chargeback: &Chargeback) -> Option<ProviderChargeback> {
         ProviderChargebackId::parse(&chargeback.id),
         chargeback.amount.to_money(),
     ) else {
-        tracing::error!(chargeback_id = ?chargeback.id.chars().take(64).collect::<String>(), "a chargeback we cannot read; left out");
+        tracing::error!(operator_action = true, chargeback_id = ?chargeback.id.chars().take(64).collect::<String>(), "a chargeback we cannot read; left out of the order");
         return None;
     };
     Some(ProviderChargeback {

@@ -28,6 +28,13 @@ fn first_version() -> u64 {
     1
 }
 
+impl StoredOrder {
+    /// How many attempts the order has had (one more with each).
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct StoredOrderLine {
     article_id: ArticleId,

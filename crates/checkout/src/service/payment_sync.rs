@@ -7,7 +7,9 @@ use crate::order::{OrderId, OrderStatus};
 use crate::payment::{
     AttemptId, IncidentKind, PaymentAttempt, PaymentStatus, ProviderPaymentId, StatusChange,
 };
-use crate::payment_report::{apply_report, OurAccount, Verdict};
+use crate::payment_report::{
+    apply_report, Changes, OurAccount, Verdict, MONEY_IN_ANOTHER_CURRENCY,
+};
 use crate::ports::{OrderRecord, ProviderError, ProviderPayment, StoreError};
 use crate::refund::RefundStatus;
 use std::sync::atomic::Ordering;
@@ -289,6 +291,16 @@ impl CheckoutService {
             return Ok(Applied::ignored("no such attempt", None));
         };
         let changes = match verdict {
+            Verdict::Mismatch(MONEY_IN_ANOTHER_CURRENCY) => {
+                tracing::error!(
+                    operator_action = true,
+                    provider_payment_id = %payment.id,
+                    %order_id,
+                    %attempt_id,
+                    "the provider reports money in another currency than the payment's; nothing of the report is applied: compare the order with the provider's dashboard"
+                );
+                return Ok(Applied::ignored("money in another currency", Some(attempt)));
+            }
             Verdict::Mismatch(mismatch) => {
                 tracing::warn!(
                     security_event = true,
@@ -322,29 +334,7 @@ impl CheckoutService {
         if written && attempt.has_taken_money() {
             self.forget_paid_order(order_id);
         }
-        if changes.status == StatusChange::Stale && !changes.paid_after_given_up {
-            tracing::info!(provider_payment_id = %payment.id, stored = %attempt.status(), observed = ?payment.status, "stale status ignored");
-        }
-        let outcome = if changes.paid_after_given_up {
-            tracing::error!(
-                incident = %IncidentKind::PaidAfterGivenUp,
-                provider_payment_id = %payment.id,
-                %order_id,
-                %attempt_id,
-                stored = %attempt.status(),
-                "the provider took money on an attempt we had given up; recorded on the order for the operator"
-            );
-            SyncOutcome::Incident(IncidentKind::PaidAfterGivenUp)
-        } else if let StatusChange::Advanced(status) = changes.status {
-            tracing::info!(provider_payment_id = %payment.id, %status, "payment status updated");
-            SyncOutcome::Updated(status)
-        } else if changes.money {
-            let ledger = attempt.ledger();
-            tracing::info!(provider_payment_id = %payment.id, refunded = %ledger.refunded, charged_back = %ledger.charged_back, "captures, refunds or chargebacks updated");
-            SyncOutcome::MoneyUpdated
-        } else {
-            SyncOutcome::Unchanged
-        };
+        let outcome = outcome_of(changes, &attempt, payment);
         if attempt.has_taken_money() && attempt.incident().is_none() {
             self.record_second_payment(order_id, attempt_id).await?;
         }
@@ -417,5 +407,38 @@ impl Applied {
             outcome: SyncOutcome::Ignored(reason),
             attempt,
         }
+    }
+}
+
+/// What a change a report made means, logged once: an incident, a status
+/// moved on, or money moved (captures, refunds, chargebacks).
+fn outcome_of(
+    changes: Changes,
+    attempt: &PaymentAttempt,
+    payment: &ProviderPayment,
+) -> SyncOutcome {
+    let (order_id, attempt_id) = (attempt.order_id(), attempt.id());
+    if changes.status == StatusChange::Stale && !changes.paid_after_given_up {
+        tracing::info!(provider_payment_id = %payment.id, stored = %attempt.status(), observed = ?payment.status, "stale status ignored");
+    }
+    if changes.paid_after_given_up {
+        tracing::error!(
+            incident = %IncidentKind::PaidAfterGivenUp,
+            provider_payment_id = %payment.id,
+            %order_id,
+            %attempt_id,
+            stored = %attempt.status(),
+            "the provider took money on an attempt we had given up; recorded on the order for the operator"
+        );
+        SyncOutcome::Incident(IncidentKind::PaidAfterGivenUp)
+    } else if let StatusChange::Advanced(status) = changes.status {
+        tracing::info!(provider_payment_id = %payment.id, %status, "payment status updated");
+        SyncOutcome::Updated(status)
+    } else if changes.money {
+        let ledger = attempt.ledger();
+        tracing::info!(provider_payment_id = %payment.id, refunded = %ledger.refunded, charged_back = %ledger.charged_back, "captures, refunds or chargebacks updated");
+        SyncOutcome::MoneyUpdated
+    } else {
+        SyncOutcome::Unchanged
     }
 }

@@ -219,16 +219,17 @@ pub(super) fn order_from_item(mut item: Item) -> Result<OrderRecord, StoreError>
             attempts.push(PaymentAttempt::from(stored));
         }
     }
-    // Every order is created with its first attempt's copy: an order item
-    // without one is not the shape this store writes (read as an error,
-    // never as an order nobody tried to pay).
-    if attempts.is_empty() {
-        return Err(unavailable(std::io::Error::other(
-            "an order item without its attempts' copies",
-        )));
-    }
     attempts.sort_by_key(|a| a.created_at());
     let order: OrderItem = serde_dynamo::from_item(item).map_err(unavailable)?;
+    // An order's version counts its attempts (1 with the first, one more
+    // with each added, in the same transaction as its copy): an item with
+    // fewer copies is not the shape this store writes, read as an error,
+    // never as an order with fewer payments than it had.
+    if (attempts.len() as u64) < order.order.version() {
+        return Err(unavailable(std::io::Error::other(
+            "an order item without all its attempts' copies",
+        )));
+    }
     Ok(OrderRecord {
         order: order.order.into(),
         attempts,
