@@ -10,96 +10,11 @@ use crate::capture::CaptureMode;
 use crate::chargeback::{self, Chargeback, ProviderChargeback};
 use crate::ids::RefundId;
 pub use crate::ids::{AttemptId, ProviderPaymentId};
+
+mod status;
 use crate::ledger::Ledger;
 use crate::refund::{self, ProviderRefund, Refund, RefundRequestError, RefundRequested};
-
-/// created -> open -> (pending | authorized) -> paid | failed | canceled | expired.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PaymentStatus {
-    /// Stored by us; the provider has not confirmed it yet.
-    Created,
-    Open,
-    Pending,
-    Authorized,
-    Paid,
-    Failed,
-    Canceled,
-    Expired,
-}
-
-/// What applying an observed status did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusChange {
-    /// The status moved forward to this one.
-    Advanced(PaymentStatus),
-    /// The observed status is the one we have.
-    Unchanged,
-    /// The observed status would move backwards (or sideways, or out of a
-    /// final status): a late or reordered notification. Ignored.
-    Stale,
-}
-
-impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 8] = [
-        Self::Created,
-        Self::Open,
-        Self::Pending,
-        Self::Authorized,
-        Self::Paid,
-        Self::Failed,
-        Self::Canceled,
-        Self::Expired,
-    ];
-
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Self::Paid | Self::Failed | Self::Canceled | Self::Expired
-        )
-    }
-
-    /// How far along the lifecycle a status is; a status only moves to a
-    /// strictly higher stage.
-    fn stage(self) -> u8 {
-        match self {
-            Self::Created => 0,
-            Self::Open => 1,
-            Self::Pending | Self::Authorized => 2,
-            Self::Paid | Self::Failed | Self::Canceled | Self::Expired => 3,
-        }
-    }
-
-    /// The state machine: the status after observing `observed`.
-    pub fn observe(self, observed: PaymentStatus) -> StatusChange {
-        if observed == self {
-            StatusChange::Unchanged
-        } else if observed.stage() > self.stage() {
-            StatusChange::Advanced(observed)
-        } else {
-            StatusChange::Stale
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Open => "open",
-            Self::Pending => "pending",
-            Self::Authorized => "authorized",
-            Self::Paid => "paid",
-            Self::Failed => "failed",
-            Self::Canceled => "canceled",
-            Self::Expired => "expired",
-        }
-    }
-}
-
-impl fmt::Display for PaymentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use status::{PaymentStatus, StatusChange};
 
 /// Money the provider took that the shop did not expect. Recorded on the
 /// attempt, shown to the operator, never dropped: someone must ship or refund.
@@ -155,44 +70,13 @@ impl CheckSchedule {
     }
 }
 
+/// A payment attempt. Its state is private: read it through the accessors,
+/// change it only through the methods, which keep its rules (a status only
+/// moves forward, a version only grows, refunds and chargebacks are only
+/// added or moved forward).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentAttempt {
-    id: AttemptId,
-    order_id: OrderId,
-    amount: Money,
-    status: PaymentStatus,
-    /// The provider's payment id (`tr_...`), once the provider created it.
-    provider_payment_id: Option<ProviderPaymentId>,
-    /// Where the shopper pays, while the payment is open.
-    checkout_url: Option<String>,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-    /// Bumped on every write; every write is conditional on the version it
-    /// was read with, so concurrent webhooks cannot overwrite each other.
-    version: u64,
-    /// When the latest create call at the provider began. Until well after
-    /// it, the provider may still create the payment, so the attempt is
-    /// never given up before then. (`None`: the attempt's creation.)
-    create_started_at: Option<OffsetDateTime>,
-    /// When the reconciler should next ask the provider (`None`: now).
-    next_check_at: Option<OffsetDateTime>,
-    /// How often the reconciler has asked so far (its backoff).
-    checks: u32,
-    incident: Option<Incident>,
-    /// Refunds of the money it took, oldest first.
-    refunds: Vec<Refund>,
-    /// Chargebacks the provider reported, in the order first seen.
-    chargebacks: Vec<Chargeback>,
-    /// Automatic, or authorize now and capture later.
-    capture_mode: CaptureMode,
-    /// Of a manual capture: what the provider captured so far (it only
-    /// grows). What the payment took.
-    captured: Option<Money>,
-    /// Of an authorization: until when the provider lets it be captured.
-    capture_before: Option<OffsetDateTime>,
-    /// Each status it took and when it was recorded, oldest first (for the
-    /// back office; records from before it start empty).
-    history: Vec<StatusSeen>,
+    state: AttemptParts,
 }
 
 /// A status an attempt took, and when it was recorded.
@@ -213,20 +97,37 @@ pub struct AttemptParts {
     pub order_id: OrderId,
     pub amount: Money,
     pub status: PaymentStatus,
+    /// The provider's payment id (`tr_...`), once the provider created it.
     pub provider_payment_id: Option<ProviderPaymentId>,
+    /// Where the shopper pays, while the payment is open.
     pub checkout_url: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// Bumped on every write; every write is conditional on the version it
+    /// was read with, so concurrent webhooks cannot overwrite each other.
     pub version: u64,
+    /// When the latest create call at the provider began. Until well after
+    /// it, the provider may still create the payment, so the attempt is
+    /// never given up before then. (`None`: the attempt's creation.)
     pub create_started_at: Option<OffsetDateTime>,
+    /// When the reconciler should next ask the provider (`None`: now).
     pub next_check_at: Option<OffsetDateTime>,
+    /// How often the reconciler has asked so far (its backoff).
     pub checks: u32,
     pub incident: Option<Incident>,
+    /// Refunds of the money it took, oldest first.
     pub refunds: Vec<Refund>,
+    /// Chargebacks the provider reported, in the order first seen.
     pub chargebacks: Vec<Chargeback>,
+    /// Automatic, or authorize now and capture later.
     pub capture_mode: CaptureMode,
+    /// Of a manual capture: what the provider captured so far (it only
+    /// grows). What the payment took.
     pub captured: Option<Money>,
+    /// Of an authorization: until when the provider lets it be captured.
     pub capture_before: Option<OffsetDateTime>,
+    /// Each status it took and when it was recorded, oldest first (for the
+    /// back office; records from before it start empty).
     pub history: Vec<StatusSeen>,
 }
 
@@ -235,183 +136,101 @@ pub struct AttemptParts {
 /// refunds and chargebacks are only added or moved forward).
 impl PaymentAttempt {
     pub fn id(&self) -> &AttemptId {
-        &self.id
+        &self.state.id
     }
 
     pub fn order_id(&self) -> &OrderId {
-        &self.order_id
+        &self.state.order_id
     }
 
     pub fn amount(&self) -> Money {
-        self.amount
+        self.state.amount
     }
 
     pub fn status(&self) -> PaymentStatus {
-        self.status
+        self.state.status
     }
 
     /// The provider's payment id (`tr_...`), once the provider created it.
     pub fn provider_payment_id(&self) -> &Option<ProviderPaymentId> {
-        &self.provider_payment_id
+        &self.state.provider_payment_id
     }
 
     /// Where the shopper pays, while the payment is open.
     pub fn checkout_url(&self) -> &Option<String> {
-        &self.checkout_url
+        &self.state.checkout_url
     }
 
     pub fn created_at(&self) -> OffsetDateTime {
-        self.created_at
+        self.state.created_at
     }
 
     pub fn updated_at(&self) -> OffsetDateTime {
-        self.updated_at
+        self.state.updated_at
     }
 
     /// Grows by one with every write (see [`Self::bump_version`]).
     pub fn version(&self) -> u64 {
-        self.version
+        self.state.version
     }
 
     /// When the reconciler should next ask the provider (`None`: now).
     pub fn next_check_at(&self) -> Option<OffsetDateTime> {
-        self.next_check_at
+        self.state.next_check_at
     }
 
     /// How often the reconciler has asked so far.
     pub fn checks(&self) -> u32 {
-        self.checks
+        self.state.checks
     }
 
     pub fn incident(&self) -> &Option<Incident> {
-        &self.incident
+        &self.state.incident
     }
 
     /// Refunds of the money it took, oldest first.
     pub fn refunds(&self) -> &[Refund] {
-        &self.refunds
+        &self.state.refunds
     }
 
     /// Chargebacks the provider reported, in the order first seen.
     pub fn chargebacks(&self) -> &[Chargeback] {
-        &self.chargebacks
+        &self.state.chargebacks
     }
 
     pub fn capture_mode(&self) -> CaptureMode {
-        self.capture_mode
+        self.state.capture_mode
     }
 
     /// Of a manual capture: what the provider captured so far.
     pub fn captured(&self) -> Option<Money> {
-        self.captured
+        self.state.captured
     }
 
     /// Of an authorization: until when the provider lets it be captured.
     pub fn capture_before(&self) -> Option<OffsetDateTime> {
-        self.capture_before
+        self.state.capture_before
     }
 
     /// Each status it took and when it was recorded, oldest first.
     pub fn history(&self) -> &[StatusSeen] {
-        &self.history
+        &self.state.history
     }
 }
 
 impl PaymentAttempt {
     /// What a store keeps of it.
     pub fn to_parts(&self) -> AttemptParts {
-        let Self {
-            id,
-            order_id,
-            amount,
-            status,
-            provider_payment_id,
-            checkout_url,
-            created_at,
-            updated_at,
-            version,
-            create_started_at,
-            next_check_at,
-            checks,
-            incident,
-            refunds,
-            chargebacks,
-            capture_mode,
-            captured,
-            capture_before,
-            history,
-        } = self.clone();
-        AttemptParts {
-            id,
-            order_id,
-            amount,
-            status,
-            provider_payment_id,
-            checkout_url,
-            created_at,
-            updated_at,
-            version,
-            create_started_at,
-            next_check_at,
-            checks,
-            incident,
-            refunds,
-            chargebacks,
-            capture_mode,
-            captured,
-            capture_before,
-            history,
-        }
+        self.state.clone()
     }
 
     /// The attempt a store kept, as [`Self::to_parts`] gave it.
     pub fn from_parts(parts: AttemptParts) -> Self {
-        let AttemptParts {
-            id,
-            order_id,
-            amount,
-            status,
-            provider_payment_id,
-            checkout_url,
-            created_at,
-            updated_at,
-            version,
-            create_started_at,
-            next_check_at,
-            checks,
-            incident,
-            refunds,
-            chargebacks,
-            capture_mode,
-            captured,
-            capture_before,
-            history,
-        } = parts;
-        Self {
-            id,
-            order_id,
-            amount,
-            status,
-            provider_payment_id,
-            checkout_url,
-            created_at,
-            updated_at,
-            version,
-            create_started_at,
-            next_check_at,
-            checks,
-            incident,
-            refunds,
-            chargebacks,
-            capture_mode,
-            captured,
-            capture_before,
-            history,
-        }
+        Self { state: parts }
     }
 
     pub fn new(order_id: OrderId, amount: Money, now: OffsetDateTime) -> Self {
-        Self {
+        Self::from_parts(AttemptParts {
             id: AttemptId::generate(),
             order_id,
             amount,
@@ -434,20 +253,20 @@ impl PaymentAttempt {
                 status: PaymentStatus::Created,
                 at: now,
             }],
-        }
+        })
     }
 
     /// Under `mode`: automatic, or authorize now and capture later. Only a
     /// new attempt's, before the provider has it.
     pub fn with_capture_mode(mut self, mode: CaptureMode) -> Self {
-        debug_assert_eq!(self.status, PaymentStatus::Created);
-        self.capture_mode = mode;
+        debug_assert_eq!(self.state.status, PaymentStatus::Created);
+        self.state.capture_mode = mode;
         self
     }
 
     /// What its counting refunds take back.
     pub fn refunded(&self) -> Money {
-        refund::refunded(self.amount.currency(), &self.refunds)
+        refund::refunded(self.state.amount.currency(), &self.state.refunds)
     }
 
     /// What it took and what was taken back.
@@ -459,18 +278,19 @@ impl PaymentAttempt {
     /// was captured (all of it when a paid payment reports no capture: its
     /// method captured at once).
     pub fn taken(&self) -> Money {
-        match (self.capture_mode, self.captured) {
+        match (self.state.capture_mode, self.state.captured) {
             (CaptureMode::Manual, Some(captured)) => captured,
-            (CaptureMode::Manual, None) if self.status != PaymentStatus::Paid => {
-                Money::new(0, self.amount.currency())
+            (CaptureMode::Manual, None) if self.state.status != PaymentStatus::Paid => {
+                Money::new(0, self.state.amount.currency())
             }
-            _ => self.amount,
+            _ => self.state.amount,
         }
     }
 
     /// Authorized and waiting for the operator's capture (or release).
     pub fn awaits_capture(&self) -> bool {
-        self.capture_mode == CaptureMode::Manual && self.status == PaymentStatus::Authorized
+        self.state.capture_mode == CaptureMode::Manual
+            && self.state.status == PaymentStatus::Authorized
     }
 
     /// An authorization that lapses within `within` of `now`: the operator
@@ -478,6 +298,7 @@ impl PaymentAttempt {
     pub fn capture_due_soon(&self, now: OffsetDateTime, within: std::time::Duration) -> bool {
         self.awaits_capture()
             && self
+                .state
                 .capture_before
                 .is_some_and(|deadline| deadline - now <= within)
     }
@@ -491,15 +312,15 @@ impl PaymentAttempt {
         capture_before: Option<OffsetDateTime>,
     ) -> bool {
         let mut changed = false;
-        if let Some(captured) = captured.filter(|c| c.currency() == self.amount.currency()) {
-            let more = self.captured.is_none_or(|known| captured > known);
-            if more && captured <= self.amount {
-                self.captured = Some(captured);
+        if let Some(captured) = captured.filter(|c| c.currency() == self.state.amount.currency()) {
+            let more = self.state.captured.is_none_or(|known| captured > known);
+            if more && captured <= self.state.amount {
+                self.state.captured = Some(captured);
                 changed = true;
             }
         }
-        if self.capture_before.is_none() && capture_before.is_some() {
-            self.capture_before = capture_before;
+        if self.state.capture_before.is_none() && capture_before.is_some() {
+            self.state.capture_before = capture_before;
             changed = true;
         }
         changed
@@ -508,7 +329,7 @@ impl PaymentAttempt {
     /// What may still be refunded: nothing unless it took money.
     pub fn refundable(&self) -> Money {
         if !self.has_taken_money() {
-            return Money::new(0, self.amount.currency());
+            return Money::new(0, self.state.amount.currency());
         }
         self.ledger().remaining()
     }
@@ -531,14 +352,14 @@ impl PaymentAttempt {
             return Err(RefundRequestError::NotPaid);
         }
         let remaining = self.refundable();
-        refund::request(remaining, &mut self.refunds, id, amount, now)
+        refund::request(remaining, &mut self.state.refunds, id, amount, now)
     }
 
     /// The provider refused refund `id`, which it does not report: it
     /// failed (should the provider report it after all, its word wins).
     /// True when it was requested and is failed now.
     pub fn fail_requested_refund(&mut self, id: &RefundId) -> bool {
-        refund::fail_requested(&mut self.refunds, id)
+        refund::fail_requested(&mut self.state.refunds, id)
     }
 
     /// A refund of it failed and the shopper may still be owed it: no later
@@ -547,10 +368,10 @@ impl PaymentAttempt {
     /// owed nothing).
     pub fn has_failed_refund_owed(&self) -> bool {
         let refundable = self.refundable();
-        self.refunds.iter().enumerate().any(|(i, failed)| {
+        self.state.refunds.iter().enumerate().any(|(i, failed)| {
             failed.status() == refund::RefundStatus::Failed
                 && failed.amount() <= refundable
-                && !self.refunds[i + 1..]
+                && !self.state.refunds[i + 1..]
                     .iter()
                     .any(|later| later.amount() == failed.amount() && later.status().counts())
         })
@@ -564,68 +385,73 @@ impl PaymentAttempt {
         chargebacks: &[ProviderChargeback],
         now: OffsetDateTime,
     ) -> bool {
-        let refunds_changed = refund::merge(&mut self.refunds, refunds, now);
-        chargeback::merge(&mut self.chargebacks, chargebacks, now) || refunds_changed
+        let refunds_changed = refund::merge(&mut self.state.refunds, refunds, now);
+        chargeback::merge(&mut self.state.chargebacks, chargebacks, now) || refunds_changed
     }
 
     /// The reconciler's first look, `schedule.first_check_after` from `now`.
     pub fn with_first_check(mut self, now: OffsetDateTime, schedule: &CheckSchedule) -> Self {
-        self.next_check_at = Some(now + schedule.first_check_after);
+        self.state.next_check_at = Some(now + schedule.first_check_after);
         self
     }
 
     /// When the reconciler should look at this attempt next.
     pub fn due_at(&self) -> OffsetDateTime {
-        self.next_check_at.unwrap_or(self.created_at)
+        self.state.next_check_at.unwrap_or(self.state.created_at)
     }
 
     /// The reconciler looked: the next look is later, with backoff.
     pub fn schedule_next_check(&mut self, now: OffsetDateTime, schedule: &CheckSchedule) {
-        self.next_check_at = Some(now + schedule.delay_after(self.checks));
-        self.checks = self.checks.saturating_add(1);
+        self.state.next_check_at = Some(now + schedule.delay_after(self.state.checks));
+        self.state.checks = self.state.checks.saturating_add(1);
     }
 
     /// A create call at the provider is about to begin.
     pub fn begin_create(&mut self, now: OffsetDateTime) {
-        self.create_started_at = Some(now);
+        self.state.create_started_at = Some(now);
     }
 
     /// How long ago the latest create call began.
     pub fn since_create_started(&self, now: OffsetDateTime) -> time::Duration {
-        now - self.create_started_at.unwrap_or(self.created_at)
+        now - self
+            .state
+            .create_started_at
+            .unwrap_or(self.state.created_at)
     }
 
     /// The provider still owes us news: a payment not final, or one of its
     /// refunds not settled. The reconciler keeps asking until it has it.
     pub fn needs_checks(&self) -> bool {
-        self.is_live() || self.refunds.iter().any(|r| !r.status().is_final())
+        self.is_live() || self.state.refunds.iter().any(|r| !r.status().is_final())
     }
 
     /// Something new is expected (a refund was asked for): the
     /// reconciler's backoff starts over.
     pub fn check_again_soon(&mut self, now: OffsetDateTime, schedule: &CheckSchedule) {
-        self.next_check_at = Some(now + schedule.first_check_after);
-        self.checks = 0;
+        self.state.next_check_at = Some(now + schedule.first_check_after);
+        self.state.checks = 0;
     }
 
     /// Still payable: the shopper may be sent to its checkout page.
     pub fn is_live(&self) -> bool {
-        !self.status.is_final()
+        !self.state.status.is_final()
     }
 
     /// The provider's payment that took money on this attempt: what a
     /// refund or capture is made on. `None` when it took none (or the
     /// provider's id is unknown, which a payment that took money never is).
     pub fn payment_that_took_money(&self) -> Option<&ProviderPaymentId> {
-        self.provider_payment_id
+        self.state
+            .provider_payment_id
             .as_ref()
             .filter(|_| self.has_taken_money())
     }
 
     /// The provider took money on this attempt, expected or not.
     pub fn has_taken_money(&self) -> bool {
-        self.status == PaymentStatus::Paid
+        self.state.status == PaymentStatus::Paid
             || self
+                .state
                 .incident
                 .as_ref()
                 .is_some_and(|i| i.kind == IncidentKind::PaidAfterGivenUp)
@@ -633,10 +459,10 @@ impl PaymentAttempt {
 
     /// Records money the shop did not expect; false if one is recorded already.
     pub fn record_incident(&mut self, kind: IncidentKind, now: OffsetDateTime) -> bool {
-        if self.incident.is_some() {
+        if self.state.incident.is_some() {
             return false;
         }
-        self.incident = Some(Incident {
+        self.state.incident = Some(Incident {
             kind,
             recorded_at: now,
         });
@@ -647,11 +473,11 @@ impl PaymentAttempt {
     /// conditionally on the version it was read with (see `Store::update_attempt`).
     /// Every write goes through here, so a new status enters the history.
     pub fn bump_version(&mut self, now: OffsetDateTime) {
-        self.version += 1;
-        self.updated_at = now;
-        if self.history.last().map(|seen| seen.status) != Some(self.status) {
-            self.history.push(StatusSeen {
-                status: self.status,
+        self.state.version += 1;
+        self.state.updated_at = now;
+        if self.state.history.last().map(|seen| seen.status) != Some(self.state.status) {
+            self.state.history.push(StatusSeen {
+                status: self.state.status,
                 at: now,
             });
         }
@@ -663,17 +489,17 @@ impl PaymentAttempt {
         provider_payment_id: ProviderPaymentId,
         checkout_url: Option<String>,
     ) {
-        self.provider_payment_id = Some(provider_payment_id);
-        self.checkout_url = checkout_url;
+        self.state.provider_payment_id = Some(provider_payment_id);
+        self.state.checkout_url = checkout_url;
     }
 
     /// Applies an observed status through the state machine.
     pub fn observe(&mut self, observed: PaymentStatus) -> StatusChange {
-        let change = self.status.observe(observed);
+        let change = self.state.status.observe(observed);
         if let StatusChange::Advanced(status) = change {
-            self.status = status;
+            self.state.status = status;
             if status.is_final() {
-                self.checkout_url = None;
+                self.state.checkout_url = None;
             }
         }
         change
@@ -723,13 +549,13 @@ mod tests {
             Some("https://pay".into()),
         );
         assert_eq!(attempt.observe(Open), StatusChange::Advanced(Open));
-        assert_eq!(attempt.checkout_url.as_deref(), Some("https://pay"));
+        assert_eq!(attempt.state.checkout_url.as_deref(), Some("https://pay"));
         assert_eq!(attempt.observe(Paid), StatusChange::Advanced(Paid));
-        assert_eq!(attempt.checkout_url, None);
+        assert_eq!(attempt.state.checkout_url, None);
         assert_eq!(attempt.observe(Open), StatusChange::Stale);
-        assert_eq!(attempt.status, Paid);
+        assert_eq!(attempt.state.status, Paid);
         attempt.bump_version(now);
-        assert_eq!(attempt.version, 2);
+        assert_eq!(attempt.state.version, 2);
     }
 
     #[test]
@@ -774,7 +600,7 @@ mod tests {
         attempt.observe(Paid);
         assert_eq!(attempt.taken(), eur(1000));
         assert_eq!(attempt.refundable(), eur(1000));
-        assert_eq!(attempt.capture_before, Some(deadline));
+        assert_eq!(attempt.state.capture_before, Some(deadline));
         assert!(!attempt.awaits_capture());
     }
 
@@ -791,6 +617,9 @@ mod tests {
         assert!(attempt.record_incident(IncidentKind::PaidAfterGivenUp, now));
         assert!(!attempt.record_incident(IncidentKind::SecondPayment, now));
         assert!(attempt.has_taken_money());
-        assert_eq!(attempt.status, Expired, "the status machine is untouched");
+        assert_eq!(
+            attempt.state.status, Expired,
+            "the status machine is untouched"
+        );
     }
 }
