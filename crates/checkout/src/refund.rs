@@ -45,19 +45,11 @@ impl RefundStatus {
     }
 }
 
+/// A refund of a payment. Its state is private: read through the
+/// accessors, changed only by this module's rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refund {
-    id: RefundId,
-    /// Once the provider created it.
-    provider_refund_id: Option<ProviderRefundId>,
-    amount: Money,
-    status: RefundStatus,
-    /// Made at the provider (its dashboard), not by the shop.
-    from_provider: bool,
-    /// When we recorded it: asked for it, or first saw it.
-    created_at: OffsetDateTime,
-    /// When the provider made it, once it reported it.
-    made_at: Option<OffsetDateTime>,
+    state: RefundParts,
 }
 
 /// Every field of a refund, for a store to keep and give back unchanged
@@ -65,90 +57,60 @@ pub struct Refund {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundParts {
     pub id: RefundId,
+    /// Once the provider created it.
     pub provider_refund_id: Option<ProviderRefundId>,
     pub amount: Money,
     pub status: RefundStatus,
+    /// Made at the provider (its dashboard), not by the shop.
     pub from_provider: bool,
+    /// When we recorded it: asked for it, or first saw it.
     pub created_at: OffsetDateTime,
+    /// When the provider made it, once it reported it.
     pub made_at: Option<OffsetDateTime>,
 }
 
 impl Refund {
     /// What a store keeps of it.
     pub fn to_parts(&self) -> RefundParts {
-        let Self {
-            id,
-            provider_refund_id,
-            amount,
-            status,
-            from_provider,
-            created_at,
-            made_at,
-        } = self.clone();
-        RefundParts {
-            id,
-            provider_refund_id,
-            amount,
-            status,
-            from_provider,
-            created_at,
-            made_at,
-        }
+        self.state.clone()
     }
 
     /// The refund a store kept, as [`Self::to_parts`] gave it.
     pub fn from_parts(parts: RefundParts) -> Self {
-        let RefundParts {
-            id,
-            provider_refund_id,
-            amount,
-            status,
-            from_provider,
-            created_at,
-            made_at,
-        } = parts;
-        Self {
-            id,
-            provider_refund_id,
-            amount,
-            status,
-            from_provider,
-            created_at,
-            made_at,
-        }
+        Self { state: parts }
     }
 
     /// Ours, or one the provider reported that we had not made.
     pub fn id(&self) -> &RefundId {
-        &self.id
+        &self.state.id
     }
 
     /// Once the provider created it.
     pub fn provider_refund_id(&self) -> &Option<ProviderRefundId> {
-        &self.provider_refund_id
+        &self.state.provider_refund_id
     }
 
     pub fn amount(&self) -> Money {
-        self.amount
+        self.state.amount
     }
 
     pub fn status(&self) -> RefundStatus {
-        self.status
+        self.state.status
     }
 
     /// Made at the provider (its dashboard), not by the shop.
     pub fn from_provider(&self) -> bool {
-        self.from_provider
+        self.state.from_provider
     }
 
     /// When we recorded it: asked for it, or first saw it.
     pub fn created_at(&self) -> OffsetDateTime {
-        self.created_at
+        self.state.created_at
     }
 
     /// When the provider made it, once it reported it.
     pub fn made_at(&self) -> Option<OffsetDateTime> {
-        self.made_at
+        self.state.made_at
     }
 }
 
@@ -185,8 +147,10 @@ pub enum RefundRequestError {
 pub(crate) fn refunded(currency: crate::Currency, refunds: &[Refund]) -> Money {
     let minor = refunds
         .iter()
-        .filter(|r| r.status.counts() && r.amount.currency() == currency)
-        .fold(0u64, |sum, r| sum.saturating_add(r.amount.minor_units()));
+        .filter(|r| r.state.status.counts() && r.state.amount.currency() == currency)
+        .fold(0u64, |sum, r| {
+            sum.saturating_add(r.state.amount.minor_units())
+        });
     Money::new(minor, currency)
 }
 
@@ -209,8 +173,8 @@ pub(crate) fn request(
     amount: Money,
     now: OffsetDateTime,
 ) -> Result<RefundRequested, RefundRequestError> {
-    if let Some(known) = refunds.iter().find(|r| r.id == *id) {
-        return if known.amount == amount {
+    if let Some(known) = refunds.iter().find(|r| r.state.id == *id) {
+        return if known.state.amount == amount {
             Ok(RefundRequested::Again)
         } else {
             Err(RefundRequestError::IdReused)
@@ -225,7 +189,7 @@ pub(crate) fn request(
             remaining,
         });
     }
-    refunds.push(Refund {
+    refunds.push(Refund::from_parts(RefundParts {
         id: id.clone(),
         provider_refund_id: None,
         amount,
@@ -233,7 +197,7 @@ pub(crate) fn request(
         from_provider: false,
         created_at: now,
         made_at: None,
-    });
+    }));
     Ok(RefundRequested::New)
 }
 
@@ -242,10 +206,10 @@ pub(crate) fn request(
 pub(crate) fn fail_requested(refunds: &mut [Refund], id: &RefundId) -> bool {
     match refunds
         .iter_mut()
-        .find(|r| r.id == *id && r.status == RefundStatus::Requested)
+        .find(|r| r.state.id == *id && r.state.status == RefundStatus::Requested)
     {
         Some(refund) => {
-            refund.status = RefundStatus::Failed;
+            refund.state.status = RefundStatus::Failed;
             true
         }
         None => false,
@@ -269,10 +233,11 @@ pub(crate) fn same_amount_made_recently<'a>(
     now: OffsetDateTime,
 ) -> Option<&'a Refund> {
     refunds.iter().find(|r| {
-        r.id != *id
-            && r.amount == amount
-            && r.status.counts()
-            && r.made_at
+        r.state.id != *id
+            && r.state.amount == amount
+            && r.state.status.counts()
+            && r.state
+                .made_at
                 .is_some_and(|made| now - made < SAME_AMOUNT_REFUSED_FOR)
     })
 }
@@ -290,33 +255,34 @@ pub(crate) fn merge(
     let mut changed = false;
     for report in seen {
         let known = refunds.iter().position(|r| {
-            r.provider_refund_id.as_ref() == Some(&report.id)
-                || (r.provider_refund_id.is_none() && report.refund_id.as_ref() == Some(&r.id))
+            r.state.provider_refund_id.as_ref() == Some(&report.id)
+                || (r.state.provider_refund_id.is_none()
+                    && report.refund_id.as_ref() == Some(&r.state.id))
         });
         match known {
             Some(index) => {
                 let refund = &mut refunds[index];
                 // Failed by us, never seen at the provider: we inferred it
                 // from a refusal; the provider's word wins.
-                let failed_here =
-                    refund.provider_refund_id.is_none() && refund.status == RefundStatus::Failed;
-                if refund.provider_refund_id.is_none() {
-                    refund.provider_refund_id = Some(report.id.clone());
+                let failed_here = refund.state.provider_refund_id.is_none()
+                    && refund.state.status == RefundStatus::Failed;
+                if refund.state.provider_refund_id.is_none() {
+                    refund.state.provider_refund_id = Some(report.id.clone());
                     changed = true;
                 }
-                if refund.made_at.is_none() {
-                    refund.made_at = Some(report.made_at);
+                if refund.state.made_at.is_none() {
+                    refund.state.made_at = Some(report.made_at);
                     changed = true;
                 }
-                let moves = report.status.rank() > refund.status.rank()
-                    || (failed_here && report.status != refund.status);
+                let moves = report.status.rank() > refund.state.status.rank()
+                    || (failed_here && report.status != refund.state.status);
                 if moves {
-                    refund.status = report.status;
+                    refund.state.status = report.status;
                     changed = true;
                 }
             }
             None => {
-                refunds.push(Refund {
+                refunds.push(Refund::from_parts(RefundParts {
                     id: report.refund_id.clone().unwrap_or_else(RefundId::generate),
                     provider_refund_id: Some(report.id.clone()),
                     amount: report.amount,
@@ -324,7 +290,7 @@ pub(crate) fn merge(
                     from_provider: report.refund_id.is_none(),
                     created_at: now,
                     made_at: Some(report.made_at),
-                });
+                }));
                 changed = true;
             }
         }
@@ -388,7 +354,7 @@ mod tests {
         assert!(!merge(&mut refunds, std::slice::from_ref(&pending), now));
         assert_eq!(refunds.len(), 1);
         assert_eq!(
-            refunds[0].provider_refund_id,
+            refunds[0].state.provider_refund_id,
             ProviderRefundId::parse("re_1")
         );
         // A failed refund gives its amount back.
@@ -404,7 +370,7 @@ mod tests {
         assert!(!fail_requested(&mut refunds, &ours_too));
         let made = report("re_9", 300, RefundStatus::Pending, Some(&ours_too));
         assert!(merge(&mut refunds, &[made], now));
-        assert_eq!(refunds.last().unwrap().status, RefundStatus::Pending);
+        assert_eq!(refunds.last().unwrap().state.status, RefundStatus::Pending);
         refunds.pop();
         // Made in the provider's dashboard: added.
         assert!(merge(
@@ -412,7 +378,7 @@ mod tests {
             &[report("re_2", 500, RefundStatus::Refunded, None)],
             now
         ));
-        assert!(refunds[1].from_provider);
+        assert!(refunds[1].state.from_provider);
         assert_eq!(refunded(Currency::EUR, &refunds), eur(500));
     }
 
@@ -445,7 +411,7 @@ mod tests {
         );
         let later = made + time::Duration::minutes(59);
         assert_eq!(
-            same_amount_made_recently(&refunds, &ours, eur(500), later).map(|r| &r.id),
+            same_amount_made_recently(&refunds, &ours, eur(500), later).map(|r| &r.state.id),
             Some(&other)
         );
         assert_eq!(
