@@ -131,256 +131,94 @@ struct StoredStatusSeen {
     at: OffsetDateTime,
 }
 
+/// `From` both ways between a domain type and the record that stores it,
+/// which have the same fields: the first list moves as it is, the second
+/// converts (an `Option` or `Vec` of a type that has its own record). Both
+/// sides are destructured, so a field added to either fails to compile
+/// until it is stored.
+macro_rules! same_fields {
+    ($domain:ident <=> $stored:ident { $($same:ident),* ; $($converted:ident),* }) => {
+        impl From<$domain> for $stored {
+            fn from(value: $domain) -> Self {
+                let $domain { $($same,)* $($converted,)* } = value;
+                Self { $($same,)* $($converted: $converted.convert(),)* }
+            }
+        }
+        impl From<$stored> for $domain {
+            fn from(value: $stored) -> Self {
+                let $stored { $($same,)* $($converted,)* } = value;
+                Self { $($same,)* $($converted: $converted.convert(),)* }
+            }
+        }
+    };
+}
+
+/// An `Option` or `Vec` of one side, as the other's.
+trait Convert<T> {
+    fn convert(self) -> T;
+}
+
+impl<A: Into<B>, B> Convert<Option<B>> for Option<A> {
+    fn convert(self) -> Option<B> {
+        self.map(Into::into)
+    }
+}
+
+impl<A: Into<B>, B> Convert<Vec<B>> for Vec<A> {
+    fn convert(self) -> Vec<B> {
+        self.into_iter().map(Into::into).collect()
+    }
+}
+
+same_fields!(OrderParts <=> StoredOrder { id, total, created_at, version; lines });
+same_fields!(OrderLine <=> StoredOrderLine {
+    article_id, name, quantity, unit_price, line_total, vat_rate, sku;
+});
+same_fields!(AttemptParts <=> StoredAttempt {
+    id, order_id, amount, status, provider_payment_id, checkout_url, created_at, updated_at,
+    version, create_started_at, next_check_at, checks, capture_mode, captured, capture_before;
+    incident, refunds, chargebacks, history
+});
+same_fields!(Incident <=> StoredIncident { kind, recorded_at; });
+same_fields!(StatusSeen <=> StoredStatusSeen { status, at; });
+same_fields!(RefundParts <=> StoredRefund {
+    id, provider_refund_id, amount, status, from_provider, created_at, made_at;
+});
+same_fields!(Chargeback <=> StoredChargeback { id, amount, reason, reversed_at, recorded_at; });
+
 impl From<&Order> for StoredOrder {
     fn from(order: &Order) -> Self {
-        let OrderParts {
-            id,
-            lines,
-            total,
-            created_at,
-            version,
-        } = order.to_parts();
-        Self {
-            id,
-            lines: lines.into_iter().map(StoredOrderLine::from).collect(),
-            total,
-            created_at,
-            version,
-        }
+        order.to_parts().into()
     }
 }
 
 impl From<StoredOrder> for Order {
     fn from(stored: StoredOrder) -> Self {
-        Order::from_parts(OrderParts {
-            id: stored.id,
-            lines: stored.lines.into_iter().map(OrderLine::from).collect(),
-            total: stored.total,
-            created_at: stored.created_at,
-            version: stored.version,
-        })
-    }
-}
-
-impl From<OrderLine> for StoredOrderLine {
-    fn from(line: OrderLine) -> Self {
-        let OrderLine {
-            article_id,
-            name,
-            quantity,
-            unit_price,
-            line_total,
-            vat_rate,
-            sku,
-        } = line;
-        Self {
-            article_id,
-            name,
-            quantity,
-            unit_price,
-            line_total,
-            vat_rate,
-            sku,
-        }
-    }
-}
-
-impl From<StoredOrderLine> for OrderLine {
-    fn from(line: StoredOrderLine) -> Self {
-        let StoredOrderLine {
-            article_id,
-            name,
-            quantity,
-            unit_price,
-            line_total,
-            vat_rate,
-            sku,
-        } = line;
-        Self {
-            article_id,
-            name,
-            quantity,
-            unit_price,
-            line_total,
-            vat_rate,
-            sku,
-        }
+        Order::from_parts(stored.into())
     }
 }
 
 impl From<&PaymentAttempt> for StoredAttempt {
     fn from(attempt: &PaymentAttempt) -> Self {
-        // Every field named: a field added to the attempt fails to compile
-        // here until it is stored.
-        let AttemptParts {
-            id,
-            order_id,
-            amount,
-            status,
-            provider_payment_id,
-            checkout_url,
-            created_at,
-            updated_at,
-            version,
-            create_started_at,
-            next_check_at,
-            checks,
-            incident,
-            refunds,
-            chargebacks,
-            capture_mode,
-            captured,
-            capture_before,
-            history,
-        } = attempt.to_parts();
-        Self {
-            id,
-            order_id,
-            amount,
-            status,
-            provider_payment_id,
-            checkout_url,
-            created_at,
-            updated_at,
-            version,
-            create_started_at,
-            next_check_at,
-            checks,
-            incident: incident
-                .map(|Incident { kind, recorded_at }| StoredIncident { kind, recorded_at }),
-            refunds: refunds.iter().map(StoredRefund::from).collect(),
-            chargebacks: chargebacks
-                .into_iter()
-                .map(StoredChargeback::from)
-                .collect(),
-            capture_mode,
-            captured,
-            capture_before,
-            history: history
-                .into_iter()
-                .map(|StatusSeen { status, at }| StoredStatusSeen { status, at })
-                .collect(),
-        }
+        attempt.to_parts().into()
     }
 }
 
 impl From<StoredAttempt> for PaymentAttempt {
-    fn from(s: StoredAttempt) -> Self {
-        PaymentAttempt::from_parts(AttemptParts {
-            id: s.id,
-            order_id: s.order_id,
-            amount: s.amount,
-            status: s.status,
-            provider_payment_id: s.provider_payment_id,
-            checkout_url: s.checkout_url,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-            version: s.version,
-            create_started_at: s.create_started_at,
-            next_check_at: s.next_check_at,
-            checks: s.checks,
-            incident: s.incident.map(|i| Incident {
-                kind: i.kind,
-                recorded_at: i.recorded_at,
-            }),
-            refunds: s.refunds.into_iter().map(Refund::from).collect(),
-            chargebacks: s.chargebacks.into_iter().map(Chargeback::from).collect(),
-            capture_mode: s.capture_mode,
-            captured: s.captured,
-            capture_before: s.capture_before,
-            history: s
-                .history
-                .into_iter()
-                .map(|seen| StatusSeen {
-                    status: seen.status,
-                    at: seen.at,
-                })
-                .collect(),
-        })
+    fn from(stored: StoredAttempt) -> Self {
+        PaymentAttempt::from_parts(stored.into())
     }
 }
 
-impl From<&Refund> for StoredRefund {
-    fn from(refund: &Refund) -> Self {
-        let RefundParts {
-            id,
-            provider_refund_id,
-            amount,
-            status,
-            from_provider,
-            created_at,
-            made_at,
-        } = refund.to_parts();
-        Self {
-            id,
-            provider_refund_id,
-            amount,
-            status,
-            from_provider,
-            created_at,
-            made_at,
-        }
+impl From<Refund> for StoredRefund {
+    fn from(refund: Refund) -> Self {
+        refund.to_parts().into()
     }
 }
 
 impl From<StoredRefund> for Refund {
     fn from(stored: StoredRefund) -> Self {
-        let StoredRefund {
-            id,
-            provider_refund_id,
-            amount,
-            status,
-            from_provider,
-            created_at,
-            made_at,
-        } = stored;
-        Refund::from_parts(RefundParts {
-            id,
-            provider_refund_id,
-            amount,
-            status,
-            from_provider,
-            created_at,
-            made_at,
-        })
-    }
-}
-
-impl From<Chargeback> for StoredChargeback {
-    fn from(chargeback: Chargeback) -> Self {
-        let Chargeback {
-            id,
-            amount,
-            reason,
-            reversed_at,
-            recorded_at,
-        } = chargeback;
-        Self {
-            id,
-            amount,
-            reason,
-            reversed_at,
-            recorded_at,
-        }
-    }
-}
-
-impl From<StoredChargeback> for Chargeback {
-    fn from(stored: StoredChargeback) -> Self {
-        let StoredChargeback {
-            id,
-            amount,
-            reason,
-            reversed_at,
-            recorded_at,
-        } = stored;
-        Self {
-            id,
-            amount,
-            reason,
-            reversed_at,
-            recorded_at,
-        }
+        Refund::from_parts(stored.into())
     }
 }
 
