@@ -1,7 +1,6 @@
 //! Server only: the cart in its cookie, its changes, and its pricing with
-//! the ways to pay it.
+//! the ways to pay it; the shopper's language from the request.
 
-use super::payment::shopper_locale;
 use super::refusals::{cart_refused, reject, service};
 use super::{CartLineView, CartPanel, CartView, ShopError};
 use checkout::{Cart, CheckoutService};
@@ -118,4 +117,12 @@ pub(crate) async fn cart_view(service: &CheckoutService, cart: &mut Cart) -> Car
         total: priced.total.map(|t| t.to_string()),
         removed: priced.unavailable,
     }
+}
+
+/// The checkout page's language: the shopper's browser's most preferred
+/// one that Mollie supports.
+pub(crate) async fn shopper_locale() -> Option<checkout::Locale> {
+    let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    let accepted = headers.get(http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    checkout::Locale::from_accept_language(accepted)
 }

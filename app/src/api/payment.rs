@@ -21,7 +21,7 @@ pub async fn checkout_cart(checkout_key: String, method: Option<String>) -> Resu
     })?;
     let cart = cart_server::cart_from_cookie().await;
     let choices = checkout::PaymentChoices {
-        locale: shopper_locale().await,
+        locale: cart_server::shopper_locale().await,
         method: method.filter(|m| !m.is_empty()),
     };
     let started = refusals::service()?
@@ -41,20 +41,11 @@ pub async fn pay_again(order_id: String) -> Result<(), ShopError> {
     let id = checkout::OrderId::parse(&order_id).ok_or_else(|| {
         refusals::reject(http::StatusCode::NOT_FOUND, "We could not find that order.")
     })?;
-    let locale = shopper_locale().await;
+    let locale = cart_server::shopper_locale().await;
     let started = refusals::service()?
         .pay_again_in(&id, locale)
         .await
         .map_err(refusals::checkout_failed)?;
     leptos_axum::redirect(&started.redirect_url);
     Ok(())
-}
-
-/// The checkout page's language: the shopper's browser's most preferred
-/// one that Mollie supports.
-#[cfg(feature = "ssr")]
-pub(crate) async fn shopper_locale() -> Option<checkout::Locale> {
-    let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
-    let accepted = headers.get(http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
-    checkout::Locale::from_accept_language(accepted)
 }

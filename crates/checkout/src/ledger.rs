@@ -1,9 +1,9 @@
 //! What happened to the money of an order: what its payments took, and what
 //! refunds and chargebacks took back. The order's money status is derived
-//! from it, never stored.
+//! from it, never stored. A ledger is read from attempts in the payment
+//! module ([`Ledger::of_attempt`], [`Ledger::of_order`]).
 
-use crate::money::{Money, MoneyError};
-use crate::payment::PaymentAttempt;
+use crate::money::Money;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,41 +29,6 @@ pub enum MoneyStatus {
 }
 
 impl Ledger {
-    /// The ledger of one attempt that took money.
-    pub fn of_attempt(attempt: &PaymentAttempt) -> Self {
-        let currency = attempt.amount().currency();
-        Self {
-            paid: attempt.taken(),
-            refunded: crate::refund::refunded(currency, attempt.refunds()),
-            charged_back: crate::chargeback::charged_back(currency, attempt.chargebacks()),
-        }
-    }
-
-    /// The order's ledger: every attempt that took money counts (two tabs
-    /// can pay twice); `None` when none did. Every attempt of an order has
-    /// the order's currency ([`crate::Order::for_new_attempt`]).
-    ///
-    /// # Errors
-    ///
-    /// Attempts in two currencies, or sums that do not fit: a record no
-    /// flow of the shop writes, reported rather than added up wrong.
-    pub fn of_order(attempts: &[PaymentAttempt]) -> Result<Option<Self>, MoneyError> {
-        attempts
-            .iter()
-            .filter(|a| a.has_taken_money())
-            .map(Self::of_attempt)
-            .try_fold(None, |sum: Option<Self>, next| {
-                let Some(sum) = sum else {
-                    return Ok(Some(next));
-                };
-                Ok(Some(Self {
-                    paid: sum.paid.checked_add(next.paid)?,
-                    refunded: sum.refunded.checked_add(next.refunded)?,
-                    charged_back: sum.charged_back.checked_add(next.charged_back)?,
-                }))
-            })
-    }
-
     /// What may still be refunded (never below zero: a bank may charge
     /// back a payment that was refunded too). A ledger's amounts share
     /// the payment's currency.

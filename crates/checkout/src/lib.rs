@@ -30,6 +30,7 @@ pub mod payment_report;
 pub mod ports;
 pub mod refund;
 pub mod service;
+pub mod vat;
 
 pub use attention::{Attention, OrderFilter, OPEN_TOO_LONG};
 pub use audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};

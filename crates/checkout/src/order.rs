@@ -1,9 +1,10 @@
 //! Orders: what the shopper buys. An order owns its payment attempts and
 //! its status is derived from them, never stored.
 
-use crate::catalog::{ArticleId, VatRate};
+use crate::ids::ArticleId;
 use crate::money::Money;
 use crate::payment::{PaymentAttempt, PaymentStatus};
+use crate::vat::VatRate;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -2,9 +2,9 @@
 //! pay-later methods, shown on its checkout page): one per order line, with
 //! its VAT, adding up exactly to the amount.
 
-use crate::catalog::VatRate;
 use crate::money::Money;
 use crate::order::OrderLine;
+use crate::vat::VatRate;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentLine {

@@ -16,7 +16,8 @@ mod secrets;
 
 pub use resolve::{ConfigError, Provider, Settings};
 pub use secrets::{
-    check_key_mode, KeyModeError, KeySetting, OperatorSecrets, SecretJsonError, ADMIN_SECRET_ARN,
+    check_key_mode, KeyModeError, KeySetting, OperatorSecrets, OriginSecret, OriginSecretTooShort,
+    SecretJsonError, ADMIN_SECRET_ARN,
 };
 
 /// Mollie gives a webhook call 15 s; we answer well within it.
@@ -283,9 +284,9 @@ pub struct Config {
     pub operator_secrets: OperatorSecrets,
 
     /// Not a flag: `SHOP_ORIGIN_SECRET` or the secret
-    /// `SHOP_ORIGIN_SECRET_ARN` names (see [`crate::security::OriginSecret`]).
+    /// `SHOP_ORIGIN_SECRET_ARN` names (see [`OriginSecret`]).
     #[arg(skip)]
-    pub origin_secret: Option<crate::security::OriginSecret>,
+    pub origin_secret: Option<OriginSecret>,
 
     /// Not a flag: see [`Timing`].
     #[arg(skip)]

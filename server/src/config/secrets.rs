@@ -1,6 +1,8 @@
 //! The settings that hold or name secrets: read from the environment or
 //! Secrets Manager only, never from flags, and never printed.
 
+use secrecy::{ExposeSecret, SecretString};
+
 /// The back office's accounts and session secret. Read from the
 /// environment only (never flags: they would show in `ps`); never logged.
 #[derive(Clone, Default)]
@@ -122,3 +124,81 @@ pub enum KeyModeError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{ADMIN_SECRET_ARN}: the secret must be JSON with the strings operators and sessionSecret")]
 pub struct SecretJsonError;
+
+/// The value CloudFront sends in `X-Origin-Verify`: only requests
+/// that carry it are served, so the API Gateway endpoint cannot be called
+/// around CloudFront (its limits, its viewer address). While it is being
+/// rotated the previous value is accepted too (CloudFront's edges take
+/// minutes to switch), and the version the stack pins CloudFront to.
+/// Never logged.
+#[derive(Clone)]
+pub struct OriginSecret {
+    /// The current value first.
+    accepted: Vec<SecretString>,
+}
+
+/// An origin secret shorter than [`OriginSecret::MIN_LEN`]: guessable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the origin secret must have at least {} characters",
+    OriginSecret::MIN_LEN
+)]
+pub struct OriginSecretTooShort;
+
+impl OriginSecret {
+    /// Shorter than this is guessable.
+    pub const MIN_LEN: usize = 32;
+
+    /// # Errors
+    ///
+    /// A secret shorter than [`Self::MIN_LEN`] bytes (the message never
+    /// holds the value).
+    pub fn new(value: &str) -> Result<Self, OriginSecretTooShort> {
+        Ok(Self {
+            accepted: vec![Self::checked(value)?],
+        })
+    }
+
+    /// Also accepts `other`: the value being rotated out, or the version
+    /// CloudFront was deployed with.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::new`], for that value.
+    pub fn also_accepting(mut self, other: &str) -> Result<Self, OriginSecretTooShort> {
+        self.accepted.push(Self::checked(other)?);
+        Ok(self)
+    }
+
+    pub(crate) fn current(&self) -> &SecretString {
+        &self.accepted[0]
+    }
+
+    fn checked(value: &str) -> Result<SecretString, OriginSecretTooShort> {
+        let value = value.trim();
+        if value.len() < Self::MIN_LEN {
+            return Err(OriginSecretTooShort);
+        }
+        Ok(SecretString::from(value.to_owned()))
+    }
+
+    /// Compared in constant time, so the answer's timing tells nothing of
+    /// the value (its length aside, which is not secret: 64 characters).
+    pub(crate) fn matches(&self, presented: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        // Every value is compared, whichever matches.
+        let any = self
+            .accepted
+            .iter()
+            .fold(subtle::Choice::from(0), |any, secret| {
+                any | secret.expose_secret().as_bytes().ct_eq(presented)
+            });
+        bool::from(any)
+    }
+}
+
+impl std::fmt::Debug for OriginSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginSecret(redacted)")
+    }
+}

@@ -1,7 +1,7 @@
 //! Payment attempts and the rules their status follows.
 
-use crate::money::Money;
-use crate::order::OrderId;
+use crate::ids::OrderId;
+use crate::money::{Money, MoneyError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
@@ -503,6 +503,44 @@ impl PaymentAttempt {
             }
         }
         change
+    }
+}
+
+/// What attempts took and gave back.
+impl Ledger {
+    /// The ledger of one attempt that took money.
+    pub fn of_attempt(attempt: &PaymentAttempt) -> Self {
+        let currency = attempt.amount().currency();
+        Self {
+            paid: attempt.taken(),
+            refunded: refund::refunded(currency, attempt.refunds()),
+            charged_back: chargeback::charged_back(currency, attempt.chargebacks()),
+        }
+    }
+
+    /// The order's ledger: every attempt that took money counts (two tabs
+    /// can pay twice); `None` when none did. Every attempt of an order has
+    /// the order's currency ([`crate::Order::for_new_attempt`]).
+    ///
+    /// # Errors
+    ///
+    /// Attempts in two currencies, or sums that do not fit: a record no
+    /// flow of the shop writes, reported rather than added up wrong.
+    pub fn of_order(attempts: &[PaymentAttempt]) -> Result<Option<Self>, MoneyError> {
+        attempts
+            .iter()
+            .filter(|a| a.has_taken_money())
+            .map(Self::of_attempt)
+            .try_fold(None, |sum: Option<Self>, next| {
+                let Some(sum) = sum else {
+                    return Ok(Some(next));
+                };
+                Ok(Some(Self {
+                    paid: sum.paid.checked_add(next.paid)?,
+                    refunded: sum.refunded.checked_add(next.refunded)?,
+                    charged_back: sum.charged_back.checked_add(next.charged_back)?,
+                }))
+            })
     }
 }
 
