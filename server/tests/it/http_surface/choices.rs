@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// The payment a checkout sent the shopper to (its page's URL ends in the
+/// payment's id), as the emulator's dashboard reads it.
+async fn payment_at_the_provider(site: &Site, checkout_url: &str) -> serde_json::Value {
+    let payment = checkout_url.rsplit('/').next().unwrap();
+    let emulator = site.shop.emulator.as_ref().unwrap();
+    site.http
+        .get(format!("{}/payments/{payment}", emulator.api_base_url()))
+        .header("authorization", "Bearer test_dashboard")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// The checkout page speaks the shopper's language: the browser's most
 /// preferred one that Mollie supports goes with the payment as `locale`.
 #[tokio::test]
@@ -42,19 +58,11 @@ async fn the_payment_carries_the_shoppers_language() {
         }
         let response = request.send().await.unwrap();
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        let payment = location.rsplit('/').next().unwrap();
-        assert!(payment.starts_with("tr_"), "{location}");
-        let emulator = site.shop.emulator.as_ref().unwrap();
-        let stored: serde_json::Value = site
-            .http
-            .get(format!("{}/payments/{payment}", emulator.api_base_url()))
-            .header("authorization", "Bearer test_dashboard")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        assert!(
+            location.rsplit('/').next().unwrap().starts_with("tr_"),
+            "{location}"
+        );
+        let stored = payment_at_the_provider(&site, &location).await;
         assert_eq!(stored["locale"].as_str(), expected, "{accepted:?}");
     }
 }
@@ -112,16 +120,6 @@ async fn the_cart_offers_payment_methods_and_the_pick_goes_with_the_payment() {
 
     let response = checkout("ideal").await.unwrap();
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let payment = location.rsplit('/').next().unwrap();
-    let stored: serde_json::Value = site
-        .http
-        .get(format!("{}/payments/{payment}", emulator.api_base_url()))
-        .header("authorization", "Bearer test_dashboard")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = payment_at_the_provider(&site, &location).await;
     assert_eq!(stored["method"], "ideal");
 }
