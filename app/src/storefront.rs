@@ -100,6 +100,10 @@ pub fn Shop(
                 {move || alert(cart_error.get())}
                 <form method="post" action=CheckoutCart::PATH>
                     <input type="hidden" name="checkout_key" value=checkout_key/>
+                    <label for="shopper-email">"Your e-mail address"</label>
+                    <input id="shopper-email" type="email" name="email" required
+                        autocomplete="email" maxlength="254" placeholder="name@example.com"/>
+                    <p class="hint">"For your order confirmation only."</p>
                     // Rendered on the server: as views in this island, these
                     // radios added 37 KB to the wasm bundle; as a string, none.
                     <div inner_html=move || cart.with(|c| c.methods_html.clone())></div>
@@ -189,20 +193,24 @@ impl ShopState {
                 Err(e) => cart_error.set(Some(e)),
             },
             CheckoutCart::PATH if !self.leaving.get_untracked() && !self.is_empty() => {
-                self.checkout(field("checkout_key"), Some(field("method")));
+                self.checkout(
+                    field("checkout_key"),
+                    Some(field("email")),
+                    Some(field("method")),
+                );
             }
             // A checkout already on its way, or an empty cart: nothing to send.
             _ => {}
         }
     }
 
-    fn checkout(self, key: String, method: Option<String>) {
+    fn checkout(self, key: String, email: Option<String>, method: Option<String>) {
         let (leaving, cart_error) = (self.leaving, self.cart_error);
         leaving.set(true);
         cart_error.set(None);
         leptos::task::spawn_local(async move {
             // On success the redirect hook has the browser leave.
-            if let Err(e) = checkout_cart(key, method).await {
+            if let Err(e) = checkout_cart(key, email, method).await {
                 leaving.set(false);
                 cart_error.set(Some(e));
             }

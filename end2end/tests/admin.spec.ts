@@ -19,6 +19,7 @@ async function paidOrder(page: Page): Promise<{ order: string; payment: string }
   const card = page.locator('.card[data-article="mug"]');
   await card.getByRole("button", { name: "Add to cart" }).click();
   await expect(page.locator('.cart-line[data-article="mug"]')).toBeVisible();
+  await page.getByLabel("Your e-mail address").fill("shopper@example.com");
   await page.getByRole("button", { name: "Checkout" }).click();
   await expect(page).toHaveURL(/\/mollie\/checkout\/tr_[A-Za-z0-9]{10}$/);
   const payment = page.url().split("/").pop()!;
@@ -89,4 +90,52 @@ test("an operator signs in, finds an order by its Mollie id and refunds part of 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByRole("heading", { name: "Back office" })).toBeVisible();
   await expect(page.locator(".admin-orders")).toHaveCount(0);
+});
+
+/** The order's page in the back office, reloaded until its confirmation is sent. */
+async function expectConfirmationListed(page: Page, order: string) {
+  await page.goto("/admin");
+  await signIn(page, PASSWORD);
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto(`/admin/orders/${order}`);
+  await expect(page.getByTestId("shopper-email")).toHaveText("shopper@example.com");
+  const paid = page.locator('[data-event-type="order.paid"]');
+  // The deliverer sends right after the change; the page shows the record.
+  await expect(async () => {
+    await page.reload();
+    await expect(paid).toContainText("shopper_mail: sent", { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(paid.getByTestId("message-subject")).toContainText("thank you for your payment");
+}
+
+test("a paid order's confirmation e-mail is listed on its back office page", async ({ page }) => {
+  const { order } = await paidOrder(page);
+  await expectConfirmationListed(page, order);
+  const paid = page.locator('[data-event-type="order.paid"]');
+  await paid.getByTestId("message-subject").click();
+  const message = paid.locator("iframe.admin-message");
+  await expect(message).toBeVisible();
+  await expect(message.contentFrame().getByText("Total paid")).toBeVisible();
+  await message.screenshot({ path: "test-results/screenshots/confirmation-email.png" });
+  await shot(page, "admin-order-messages");
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the shopper's e-mail is taken by the plain form and the confirmation listed", async ({ page }) => {
+    await page.goto("/");
+    const card = page.locator('.card[data-article="mug"]');
+    await card.getByRole("button", { name: "Add to cart" }).click();
+    await expect(page.getByTestId("cart-total")).toHaveText("€14.50");
+    await page.getByLabel("Your e-mail address").fill("shopper@example.com");
+    await page.getByRole("button", { name: "Checkout" }).click();
+    await expect(page).toHaveURL(/\/mollie\/checkout\/tr_[A-Za-z0-9]{10}$/);
+    await page.locator("input[name=outcome][value=paid]").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page).toHaveURL(/\/orders\/ord_[0-9a-f]{32}$/);
+    await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
+    const order = page.url().split("/").pop()!;
+    await expectConfirmationListed(page, order);
+  });
 });

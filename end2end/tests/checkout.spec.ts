@@ -47,6 +47,7 @@ async function buy(page: Page, article: string, quantity = 1) {
   await openShop(page);
   await waitForHydration(page);
   await addToCart(page, article, quantity);
+  await page.getByLabel("Your e-mail address").fill("shopper@example.com");
   await page.getByRole("button", { name: "Checkout" }).click();
   await expect(page).toHaveURL(CHECKOUT_PAGE);
 }
@@ -99,6 +100,7 @@ test("the storefront and the thank-you page fit a phone's screen", async ({ page
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(await overflow()).toBeLessThanOrEqual(0);
   await shot(page, "storefront-phone");
+  await page.getByLabel("Your e-mail address").fill("shopper@example.com");
   await page.getByRole("button", { name: "Checkout" }).click();
   await expect(page).toHaveURL(CHECKOUT_PAGE);
   await choose(page, "paid");
@@ -122,12 +124,14 @@ test("the provider is down: a message, the cart kept, and a retry that works", a
   await waitForHydration(page);
   await addToCart(page, "mug", 1);
   await setFaults(request, { failNext: 100 });
+  await page.getByLabel("Your e-mail address").fill("shopper@example.com");
   await page.getByRole("button", { name: "Checkout" }).click();
   await expect(page.getByRole("alert")).toContainText("The payment provider is not reachable right now; please try again.");
   await expect(page.locator('.cart-line[data-article="mug"]')).toBeVisible();
   await shot(page, "storefront-provider-down");
   await setFaults(request, {});
   const before = await paymentsCreated(request);
+  await page.getByLabel("Your e-mail address").fill("shopper@example.com");
   await page.getByRole("button", { name: "Checkout" }).click();
   await expect(page).toHaveURL(CHECKOUT_PAGE);
   expect(await paymentsCreated(request)).toBe(before + 1);
@@ -167,6 +171,7 @@ test("the cart offers the methods that can pay its total, and the pick goes to M
   await expect(methods.locator('[data-method="klarna"]')).toBeVisible();
   await shot(page, "storefront-methods");
   await methods.getByLabel("iDEAL").check();
+  await page.getByLabel("Your e-mail address").fill("shopper@example.com");
   await page.getByRole("button", { name: "Checkout" }).click();
   await expect(page).toHaveURL(CHECKOUT_PAGE);
   await expect(page.getByTestId("method")).toHaveText("ideal");
@@ -278,6 +283,7 @@ test("a double click on checkout creates one payment", { tag: "@lambda" }, async
   await waitForHydration(page);
   await addToCart(page, "notebook", 2);
   const before = await paymentsCreated(request);
+  await page.getByLabel("Your e-mail address").fill("shopper@example.com");
   await page.getByRole("button", { name: "Checkout" }).dblclick();
   await expect(page).toHaveURL(CHECKOUT_PAGE);
   expect(await paymentsCreated(request)).toBe(before + 1);
@@ -305,6 +311,7 @@ test.describe("without JavaScript", { tag: "@lambda" }, () => {
     // Back on the storefront (leptos_axum redirects a form post to its referrer).
     await expect(page).toHaveURL(/^http:\/\/[^/]+\/\??$/);
     await expect(page.getByTestId("cart-total")).toHaveText("€29.00");
+    await page.getByLabel("Your e-mail address").fill("shopper@example.com");
     await page.getByRole("button", { name: "Checkout" }).click();
     await expect(page).toHaveURL(CHECKOUT_PAGE);
     await choose(page, "paid");

@@ -90,11 +90,13 @@ enum PassFailed {
 /// The Lambda runtime's error when it stops.
 pub async fn run_reconciler(
     service: Arc<CheckoutService>,
+    deliverer: Arc<checkout::Deliverer>,
     config: ReconcilerConfig,
     rule_arn: String,
 ) -> Result<(), lambda_http::Error> {
     let handler = service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (service, config, rule_arn) = (service.clone(), config.clone(), rule_arn.clone());
+        let deliverer = deliverer.clone();
         async move {
             if let Err(refused) = check_schedule_event(&event.payload, &rule_arn) {
                 tracing::warn!(security_event = true, %refused, "reconciler event refused");
@@ -104,11 +106,17 @@ pub async fn run_reconciler(
             let report = reconciler::run_once(&service, &config, &mut running)
                 .await
                 .map_err(|e| lambda_http::Error::from(PassFailed::from(e)))?;
+            // The outbox's sweep: what the public function's changes wrote.
+            let delivered = deliverer.deliver_pending().await.map_err(|e| {
+                lambda_http::Error::from(PassFailed::from(reconciler::ListFailed(e)))
+            })?;
             // The heartbeat the stack's alarm counts: one line per pass done.
             tracing::info!(
                 checked = report.checked,
                 failed = report.failed,
                 left = report.left,
+                sent = delivered.sent,
+                delivery_failed = delivered.failed,
                 "reconcile pass done"
             );
             Ok::<_, lambda_http::Error>(serde_json::json!({

@@ -1,6 +1,7 @@
 //! Wiring: configuration -> adapters -> checkout service -> routes.
 
 pub mod config;
+pub mod delivery;
 pub mod error_links;
 pub mod lambda;
 pub mod reconciler;
@@ -43,6 +44,8 @@ pub struct Application {
     pub reconciler: reconciler::ReconcilerConfig,
     /// The back office's accounts and sessions; `None`: it is off.
     pub operator_access: Option<app::security::OperatorAccess>,
+    /// What follows a change: the outbox's deliverer.
+    pub delivery: delivery::Delivery,
 }
 
 /// The back office's accounts and session signing from the configuration:
@@ -250,17 +253,16 @@ impl Application {
                     (Arc::new(client), None, MOLLIE_CHECKOUT_ORIGIN.to_owned())
                 }
             };
-        let service = CheckoutService::new(
-            catalog,
-            store,
-            provider,
-            ShopUrls {
-                public_base_url: public_url.clone(),
-            },
-        )
-        .with_clock(clock)
-        .with_reconcile_policy(config.reconcile_policy())
-        .with_capture_mode(config.capture.mode());
+        let urls = ShopUrls {
+            public_base_url: public_url.clone(),
+        };
+        let delivery = delivery::delivery_from(config, store.clone(), urls.clone(), clock.clone())?;
+        let wake = delivery.wake.clone();
+        let service = CheckoutService::new(catalog, store, provider, urls)
+            .with_outbox_listener(Arc::new(move || wake.notify_one()))
+            .with_clock(clock)
+            .with_reconcile_policy(config.reconcile_policy())
+            .with_capture_mode(config.capture.mode());
         Ok(Self {
             service: Arc::new(service),
             payment_page_origin,
@@ -268,6 +270,7 @@ impl Application {
             http: security::HttpPolicy::from_config(config, &settings),
             reconciler: config.reconciler(),
             operator_access,
+            delivery,
         })
     }
 

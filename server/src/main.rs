@@ -98,7 +98,14 @@ async fn serve(mut cli: Cli) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let reconciler = server::reconciler::spawn(app.service.clone(), app.reconciler, stopped);
+    let reconciler =
+        server::reconciler::spawn(app.service.clone(), app.reconciler, stopped.clone());
+    let deliverer = server::delivery::spawn(
+        app.delivery.deliverer.clone(),
+        app.delivery.wake.clone(),
+        app.delivery.sweep_every,
+        stopped,
+    );
     tracing::info!("listening on http://{addr}");
     server::serve::serve(
         listener,
@@ -109,6 +116,7 @@ async fn serve(mut cli: Cli) -> Result<(), String> {
     .await;
     let _ = stop.send(true);
     let _ = reconciler.await;
+    let _ = deliverer.await;
     Ok(())
 }
 
@@ -133,9 +141,14 @@ async fn serve_lambda(
                 .reconcile_rule_arn
                 .clone()
                 .ok_or("SHOP_LAMBDA_HANDLER=reconciler needs SHOP_RECONCILE_RULE_ARN")?;
-            server::lambda::run_reconciler(app.service.clone(), app.reconciler, rule)
-                .await
-                .map_err(|e| e.to_string())
+            server::lambda::run_reconciler(
+                app.service.clone(),
+                app.delivery.deliverer.clone(),
+                app.reconciler,
+                rule,
+            )
+            .await
+            .map_err(|e| e.to_string())
         }
     }
 }

@@ -28,6 +28,16 @@ pub enum StartError {
     SessionSecretMissing,
     #[error("SHOP_SESSION_SECRET")]
     SessionSecret(#[source] back_office::ConfigError),
+    #[error("SHOP_MAIL_FROM is not an address to send from: `Shop <shop@example.com>` or `shop@example.com`")]
+    MailFrom(#[source] outlets::AddressError),
+    #[error("SHOP_OWNER_EMAIL")]
+    OwnerEmail(#[source] checkout::EmailAddressError),
+    #[error("cannot create the mail folder {}", .path.display())]
+    MailFolder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot open the embedded store at {}", .path.display())]
     EmbeddedStore {
         path: PathBuf,

@@ -44,6 +44,17 @@ pub(crate) fn set_status(status: http::StatusCode) {
 /// A checkout or "pay again" that did not start a payment: logged here,
 /// once, with its causes when it is our fault or the provider's; the
 /// shopper gets plain words and a status.
+/// An e-mail address the checkout cannot take (nothing was stored).
+pub(crate) fn email_refused(error: checkout::EmailAddressError) -> ShopError {
+    use checkout::EmailAddressError::*;
+    let message = match error {
+        Empty => "Please enter your e-mail address: we send your order confirmation there.",
+        TooLong => "That e-mail address is too long.",
+        Malformed => "Please check your e-mail address: it should look like name@example.com.",
+    };
+    reject(http::StatusCode::UNPROCESSABLE_ENTITY, message)
+}
+
 pub(crate) fn checkout_failed(error: checkout::CheckoutError) -> ShopError {
     use checkout::CheckoutError::*;
     use http::StatusCode;

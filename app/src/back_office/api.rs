@@ -152,11 +152,16 @@ pub async fn back_office_order(
         .audit_log(&id)
         .await
         .map_err(refusals::store_failed)?;
+    let messages = service
+        .order_messages(&record)
+        .await
+        .map_err(refusals::store_failed)?;
     Ok(Some(mapping::order_view(
         operator,
         &record,
         status,
         &audit,
+        &messages,
         service.now(),
         service.reconcile_policy().capture_warning,
     )))

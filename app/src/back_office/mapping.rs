@@ -2,8 +2,8 @@
 //! amount and time formatted for the operator.
 
 use super::views::{
-    AttemptView, AuditView, BackOfficeLineView, BackOfficeOrderView, ChargebackView, OrderRowView,
-    RefundView, RefundablePaymentView,
+    AttemptView, AuditView, BackOfficeLineView, BackOfficeOrderView, ChargebackView, MessageView,
+    OrderRowView, RefundView, RefundablePaymentView,
 };
 use checkout::{
     AuditEntry, AuditOutcome, Chargeback, Ledger, OrderLine, OrderRecord, OrderStatus,
@@ -72,6 +72,7 @@ pub(crate) fn order_view(
     record: &OrderRecord,
     status: OrderStatus,
     audit: &[AuditEntry],
+    messages: &[(checkout::OutboxEntry, Option<checkout::MailMessage>)],
     now: OffsetDateTime,
     warning: Duration,
 ) -> BackOfficeOrderView {
@@ -102,8 +103,40 @@ pub(crate) fn order_view(
         }),
         attempts: record.attempts.iter().map(attempt_view).collect(),
         audit: audit.iter().map(audit_view).collect(),
+        shopper_email: record.order.shopper_email().map(|e| e.expose().to_owned()),
+        messages: messages.iter().map(message_view).collect(),
         refund_id: checkout::RefundId::generate().to_string(),
         capture_id: checkout::CaptureId::generate().to_string(),
+    }
+}
+
+fn message_view(
+    (entry, message): &(checkout::OutboxEntry, Option<checkout::MailMessage>),
+) -> MessageView {
+    use checkout::DeliveryState;
+    let event = entry.event();
+    let deliveries = entry
+        .deliveries()
+        .iter()
+        .map(|(channel, state)| {
+            let state = match state {
+                DeliveryState::Sent { at, .. } => format!("sent {}", time(*at)),
+                DeliveryState::NotNeeded { reason } => format!("none: {reason}"),
+                DeliveryState::Retrying {
+                    tries, next_try_at, ..
+                } => format!("failed {tries}×, next try {}", time(*next_try_at)),
+                DeliveryState::GaveUp { tries, .. } => format!("gave up after {tries} tries"),
+            };
+            (channel.as_str().to_owned(), state)
+        })
+        .collect();
+    MessageView {
+        event_id: event.id().to_string(),
+        event_type: event.kind().name().to_owned(),
+        occurred_at: time(event.occurred_at()),
+        deliveries,
+        subject: message.as_ref().map(|m| m.subject.clone()),
+        html: message.as_ref().map(|m| m.html.clone()),
     }
 }
 

@@ -5,7 +5,9 @@ use super::api::{
     BackOfficeCancel, BackOfficeCapture, BackOfficeRefresh, BackOfficeRefund, BackOfficeRelease,
 };
 use super::attempt::Attempt;
-use super::views::{AuditView, BackOfficeLineView, BackOfficeOrderView, RefundablePaymentView};
+use super::views::{
+    AuditView, BackOfficeLineView, BackOfficeOrderView, MessageView, RefundablePaymentView,
+};
 use super::{alert, OperatorBar};
 use leptos::prelude::*;
 
@@ -68,6 +70,7 @@ pub(super) fn OrderPage(order: BackOfficeOrderView) -> impl IntoView {
         <section class="panel admin admin-order">
             <h1>"Order "<span data-testid="order-id">{order.id.clone()}</span></h1>
             <p>"Created "{order.created_at.clone()}" · status "<strong data-testid="order-status">{order.status.clone()}</strong></p>
+            <p>"Shopper: "<span data-testid="shopper-email">{order.shopper_email.clone().unwrap_or_else(|| "(no address)".to_owned())}</span></p>
             {attention}
             {move || actions.errors()}
             <OrderLines lines=order.lines.clone() total=order.total.clone()/>
@@ -75,6 +78,8 @@ pub(super) fn OrderPage(order: BackOfficeOrderView) -> impl IntoView {
             <OrderActions order=order.clone() actions/>
             <h2>"Payments"</h2>
             {attempts}
+            <h2>"Messages"</h2>
+            <Messages messages=order.messages/>
             <h2>"Audit log"</h2>
             <AuditLog audit=order.audit/>
         </section>
@@ -292,6 +297,46 @@ fn Confirm(text: &'static str) -> impl IntoView {
             <input type="checkbox" name="confirm" value="yes" required/>
             {text}
         </label>
+    }
+}
+
+/// The order's events, how far each went out, and the message to the
+/// shopper each called for (its HTML in a sandboxed frame: no scripts, no
+/// links followed inside the back office).
+#[component]
+fn Messages(messages: Vec<MessageView>) -> impl IntoView {
+    let none = messages
+        .is_empty()
+        .then(|| view! { <p>"No events yet."</p> });
+    let items = messages
+        .into_iter()
+        .map(|m| {
+            let deliveries = m
+                .deliveries
+                .into_iter()
+                .map(|(channel, state)| view! { <li><code>{channel}</code>": "{state}</li> })
+                .collect_view();
+            let message = m.subject.map(|subject| {
+                view! {
+                    <details>
+                        <summary data-testid="message-subject">{subject}</summary>
+                        <iframe class="admin-message" sandbox="" srcdoc=m.html.unwrap_or_default() title="The message"></iframe>
+                    </details>
+                }
+            });
+            let event_type = m.event_type.clone();
+            view! {
+                <li data-event=m.event_id data-event-type=m.event_type>
+                    <strong>{event_type}</strong>" · "{m.occurred_at}
+                    <ul>{deliveries}</ul>
+                    {message}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        {none}
+        <ul class="admin-messages" data-testid="messages">{items}</ul>
     }
 }
 

@@ -94,6 +94,20 @@ pub struct AuditView {
     pub outcome: String,
 }
 
+/// An event of the order and how far it went out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub event_id: String,
+    /// `order.paid`, ...
+    pub event_type: String,
+    pub occurred_at: String,
+    /// Each channel and its state ("sent 2026-12-03 10:00 UTC", ...).
+    pub deliveries: Vec<(String, String)>,
+    /// The message to the shopper it calls for: subject and HTML.
+    pub subject: Option<String>,
+    pub html: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackOfficeOrderView {
     pub operator: String,
@@ -119,6 +133,9 @@ pub struct BackOfficeOrderView {
     pub cancelable: bool,
     pub attempts: Vec<AttemptView>,
     pub audit: Vec<AuditView>,
+    /// Where the order's messages go; `None` once erased.
+    pub shopper_email: Option<String>,
+    pub messages: Vec<MessageView>,
     /// Fresh for this page view: submitting its form twice is one refund
     /// (or capture).
     pub refund_id: String,

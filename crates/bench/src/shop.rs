@@ -26,7 +26,7 @@ impl Server {
         let response = self
             .form(
                 "/api/checkout",
-                &[("checkout_key", &key)],
+                &[("checkout_key", &key), ("email", "bench@example.com")],
                 Some("cart=mug.1"),
             )
             .await;

@@ -124,7 +124,8 @@ async fn store_write_rate(dir: &std::path::Path, writers: usize, total: usize) -
     let catalog = Catalog::bundled();
     let mut attempts = Vec::new();
     for _ in 0..writers {
-        let order = Order::new(vec![catalog.price_line("mug", 1).unwrap()], now).unwrap();
+        let shopper = checkout::EmailAddress::parse("bench@example.com").unwrap();
+        let order = Order::new(vec![catalog.price_line("mug", 1).unwrap()], shopper, now).unwrap();
         let attempt = PaymentAttempt::new(order.id().clone(), order.total(), now);
         let key = CheckoutRecord::new(
             CheckoutKey::generate(),
@@ -142,8 +143,11 @@ async fn store_write_rate(dir: &std::path::Path, writers: usize, total: usize) -
             let store = store.clone();
             tokio::spawn(async move {
                 for _ in 0..total / writers {
-                    attempt.bump_version(time::OffsetDateTime::now_utc());
-                    store.update_attempt(&attempt).await.unwrap();
+                    let before = attempt.clone();
+                    let now = time::OffsetDateTime::now_utc();
+                    attempt.bump_version(now);
+                    let write = checkout::AttemptWrite::new(&before, attempt.clone(), now);
+                    store.update_attempt(&write).await.unwrap();
                 }
             })
         })

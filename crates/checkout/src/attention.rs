@@ -170,7 +170,12 @@ mod tests {
 
     fn record(created: OffsetDateTime) -> OrderRecord {
         let line = Catalog::bundled().price_line("mug", 1).unwrap();
-        let order = Order::new(vec![line], created).unwrap();
+        let order = Order::new(
+            vec![line],
+            crate::contact::EmailAddress::parse("ann@example.com").unwrap(),
+            created,
+        )
+        .unwrap();
         let attempt = PaymentAttempt::new(order.id().clone(), order.total(), created);
         OrderRecord {
             order,

@@ -181,6 +181,24 @@ string_id!(
     |text| token(text, 1, 64)
 );
 
+string_id!(
+    /// An event's id, made from what it is about and what happened
+    /// (`ord_...:order.paid`): the same change always gets the same id, so
+    /// a receiver can drop what it has seen.
+    EventId,
+    "event id",
+    |text| (1..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+);
+
+impl EventId {
+    pub(crate) fn of(subject: &str, name: &str) -> Self {
+        Self(format!("{subject}:{name}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

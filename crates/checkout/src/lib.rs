@@ -18,12 +18,16 @@ pub mod cart;
 pub mod catalog;
 pub mod catalog_file;
 pub mod chargeback;
+pub mod contact;
+pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod ledger;
 pub mod locale;
+pub mod messages;
 pub mod money;
 pub mod order;
+pub mod outbox;
 pub mod payment;
 pub mod payment_lines;
 pub mod payment_report;
@@ -42,15 +46,21 @@ pub use catalog::{
 };
 pub use catalog_file::CatalogFileError;
 pub use chargeback::{Chargeback, ProviderChargeback};
+pub use contact::{EmailAddress, EmailAddressError};
+pub use events::{
+    events_of_change, AttemptWrite, Event, EventKind, EventParts, EVENT_SCHEMA_VERSION,
+};
 pub use idempotency::{CheckoutRecord, CHECKOUT_KEY_TTL};
 pub use ids::{
-    ArticleId, AttemptId, CaptureId, CheckoutKey, InvalidId, OrderId, ProviderChargebackId,
-    ProviderPaymentId, ProviderRefundId, RefundId,
+    ArticleId, AttemptId, CaptureId, CheckoutKey, EventId, InvalidId, OrderId,
+    ProviderChargebackId, ProviderPaymentId, ProviderRefundId, RefundId,
 };
 pub use ledger::{Ledger, MoneyStatus};
 pub use locale::{Locale, SUPPORTED_LOCALES};
+pub use messages::{MailMessage, ShopIdentity};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderLine, OrderParts, OrderStatus};
+pub use outbox::{Channel, DeliveryState, OutboxEntry, OutboxParts, RetryPolicy};
 pub use payment::{
     AttemptParts, CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus,
     StatusChange, StatusSeen,
@@ -58,15 +68,16 @@ pub use payment::{
 pub use payment_lines::PaymentLine;
 pub use payment_report::{apply_report, Changes, OurAccount, Verdict};
 pub use ports::{
-    error_report, unix_millis, Cause, Clock, NewCapture, NewPayment, NewRefund, OperatorSessions,
-    OrderCursor, OrderRecord, OrdersPage, PaymentMetadata, PaymentMethod, PaymentMode,
-    PaymentProvider, ProviderError, ProviderPayment, SessionsEnd, Store, StoreError, SystemClock,
+    error_report, unix_millis, Cause, Clock, DeliveryError, EventSink, Mailer, NewCapture,
+    NewPayment, NewRefund, OperatorSessions, OrderCursor, OrderRecord, OrdersPage, PaymentMetadata,
+    PaymentMethod, PaymentMode, PaymentProvider, ProviderError, ProviderPayment, SessionsEnd,
+    Store, StoreError, SystemClock,
 };
 pub use refund::{
     ProviderRefund, Refund, RefundParts, RefundRequestError, RefundRequested, RefundStatus,
 };
 pub use service::{
     refund_reason, ActionError, CaptureError, CheckoutError, CheckoutService, CheckoutStarted,
-    OrderList, PaymentChoices, ReconcilePolicy, RefundError, ShopUrls, SignInLimits, SyncError,
-    SyncOutcome, MAX_ATTEMPTS_PER_ORDER,
+    Deliverer, DeliveryPass, OrderList, Outlets, PaymentChoices, ReconcilePolicy, RefundError,
+    ShopUrls, SignInLimits, SyncError, SyncOutcome, MAX_ATTEMPTS_PER_ORDER,
 };

@@ -1,6 +1,7 @@
 //! Orders: what the shopper buys. An order owns its payment attempts and
 //! its status is derived from them, never stored.
 
+use crate::contact::EmailAddress;
 use crate::ids::ArticleId;
 use crate::money::Money;
 use crate::payment::{PaymentAttempt, PaymentStatus};
@@ -33,6 +34,9 @@ pub struct Order {
     /// Bumped whenever an attempt is added, so that two attempts can never
     /// be started at once (every add is conditional on it).
     version: u64,
+    /// Where the order's messages go; `None` once erased (or for an order
+    /// taken before the shop asked for one).
+    shopper_email: Option<EmailAddress>,
 }
 
 /// Every field of an order, for a store to keep and give back unchanged
@@ -44,11 +48,16 @@ pub struct OrderParts {
     pub total: Money,
     pub created_at: OffsetDateTime,
     pub version: u64,
+    pub shopper_email: Option<EmailAddress>,
 }
 
 impl Order {
     /// `None` when the lines are empty or their total does not fit.
-    pub fn new(lines: Vec<OrderLine>, now: OffsetDateTime) -> Option<Self> {
+    pub fn new(
+        lines: Vec<OrderLine>,
+        shopper_email: EmailAddress,
+        now: OffsetDateTime,
+    ) -> Option<Self> {
         let (first, rest) = lines.split_first()?;
         let total = rest
             .iter()
@@ -62,6 +71,7 @@ impl Order {
             total,
             created_at: now,
             version: 1,
+            shopper_email: Some(shopper_email),
         })
     }
 
@@ -73,6 +83,7 @@ impl Order {
             total,
             created_at,
             version,
+            shopper_email,
         } = self.clone();
         OrderParts {
             id,
@@ -80,6 +91,7 @@ impl Order {
             total,
             created_at,
             version,
+            shopper_email,
         }
     }
 
@@ -91,6 +103,7 @@ impl Order {
             total,
             created_at,
             version,
+            shopper_email,
         } = parts;
         Self {
             id,
@@ -98,6 +111,7 @@ impl Order {
             total,
             created_at,
             version,
+            shopper_email,
         }
     }
 
@@ -119,6 +133,16 @@ impl Order {
 
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    pub fn shopper_email(&self) -> Option<&EmailAddress> {
+        self.shopper_email.as_ref()
+    }
+
+    /// The order without the shopper's personal data (the operator erased
+    /// it); true when there was any to erase.
+    pub fn erase_personal_data(&mut self) -> bool {
+        self.shopper_email.take().is_some()
     }
 
     /// The order to write with a new attempt: the next version, written
@@ -191,6 +215,10 @@ mod tests {
     use crate::{Catalog, Currency};
     use time::Duration;
 
+    fn shopper() -> EmailAddress {
+        EmailAddress::parse("ann@example.com").unwrap()
+    }
+
     fn attempt(status: PaymentStatus, minute: i64) -> PaymentAttempt {
         let mut a = PaymentAttempt::new(
             OrderId::generate(),
@@ -226,9 +254,9 @@ mod tests {
             catalog.price_line("mug", 2).unwrap(),
             catalog.price_line("tote", 1).unwrap(),
         ];
-        let order = Order::new(lines, OffsetDateTime::UNIX_EPOCH).unwrap();
+        let order = Order::new(lines, shopper(), OffsetDateTime::UNIX_EPOCH).unwrap();
         assert_eq!(order.total, Money::new(2 * 1450 + 1800, Currency::EUR));
-        assert!(Order::new(vec![], OffsetDateTime::UNIX_EPOCH).is_none());
+        assert!(Order::new(vec![], shopper(), OffsetDateTime::UNIX_EPOCH).is_none());
     }
 
     #[test]

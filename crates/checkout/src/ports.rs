@@ -5,11 +5,14 @@
 use crate::audit::AuditEntry;
 use crate::capture::CaptureMode;
 use crate::chargeback::ProviderChargeback;
+use crate::events::{AttemptWrite, Event};
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
 use crate::ids::{CaptureId, RefundId};
 use crate::locale::Locale;
+use crate::messages::MailMessage;
 use crate::money::Money;
 use crate::order::{Order, OrderId};
+use crate::outbox::OutboxEntry;
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
 use crate::payment_lines::PaymentLine;
 use crate::refund::ProviderRefund;
@@ -174,9 +177,26 @@ pub trait Store: Send + Sync + 'static {
         attempt_id: &AttemptId,
     ) -> Result<Option<PaymentAttempt>, StoreError>;
 
-    /// Writes `next` only if the stored attempt still has version
+    /// Writes the change's next attempt only if the stored attempt still
+    /// has version `next.version - 1` (otherwise [`StoreError::Conflict`]),
+    /// and with it, in the same write, an outbox entry for each of its
+    /// events that has none yet (an event id is written once, ever).
+    async fn update_attempt(&self, write: &AttemptWrite) -> Result<(), StoreError>;
+
+    /// Outbox entries not done, oldest event first, at most `limit`: what
+    /// the deliverer sends.
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// An order's outbox entries, oldest event first.
+    async fn order_outbox(&self, order_id: &OrderId) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Writes `next` only if the stored entry still has version
     /// `next.version - 1`; otherwise [`StoreError::Conflict`].
-    async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError>;
+    async fn update_outbox(&self, next: &OutboxEntry) -> Result<(), StoreError>;
+
+    /// Writes the order without its shopper's personal data, only if the
+    /// stored order has the same version (otherwise [`StoreError::Conflict`]).
+    async fn erase_personal_data(&self, order: &Order) -> Result<(), StoreError>;
 
     /// Orders newest first, at most `limit`, starting after `after` (the
     /// previous page's [`OrdersPage::next`]): the back office's list.
@@ -365,6 +385,25 @@ pub struct NewRefund {
     pub refund_id: RefundId,
     pub amount: Money,
     pub description: String,
+}
+
+/// A failed send: the receiver refused or could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the delivery failed")]
+pub struct DeliveryError(#[source] pub Cause);
+
+/// Sends e-mail (SES on AWS; files under the data directory otherwise).
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// Sends `message`; the transport's id of it, if it gives one.
+    async fn send(&self, message: &MailMessage) -> Result<Option<String>, DeliveryError>;
+}
+
+/// Publishes events to a receiver that deduplicates by event id (the
+/// event bus, the owner's webhook).
+#[async_trait]
+pub trait EventSink: Send + Sync + 'static {
+    async fn publish(&self, event: &Event) -> Result<(), DeliveryError>;
 }
 
 /// Test payments are never real money; a shop takes only its own mode's.

@@ -5,12 +5,12 @@
 //! transaction and one fsync ([`crate::group_commit`]).
 
 use crate::group_commit::{GroupCommitter, Work};
-use crate::records::{StoredAttempt, StoredOrder};
+use crate::records::{StoredAttempt, StoredOrder, StoredOutboxEntry};
 use async_trait::async_trait;
 use checkout::{
-    unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, OperatorSessions,
-    Order, OrderCursor, OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId,
-    SessionsEnd, Store, StoreError,
+    unix_millis, AttemptId, AttemptWrite, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Event,
+    OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage, OutboxEntry,
+    PaymentAttempt, ProviderPaymentId, SessionsEnd, Store, StoreError,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use std::path::Path;
@@ -39,6 +39,14 @@ const SIGN_IN_FAILURES: TableDefinition<&str, &[u8]> = TableDefinition::new("sig
 const OPERATOR_SESSIONS: TableDefinition<&str, i64> = TableDefinition::new("operator_sessions");
 /// operator name -> unix ms: their account changed then.
 const OPERATOR_ACCOUNTS: TableDefinition<&str, i64> = TableDefinition::new("operator_accounts");
+
+/// event id -> OutboxEntry (JSON): the outbox.
+const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
+/// "{occurred, unix ms, 13 digits}/{event id}" -> event id, while the entry
+/// is not done: the deliverer's list, oldest first.
+const OUTBOX_PENDING: TableDefinition<&str, &str> = TableDefinition::new("outbox_pending");
+/// "{order id}/{occurred ms}/{event id}" -> event id: an order's events.
+const OUTBOX_BY_ORDER: TableDefinition<&str, &str> = TableDefinition::new("outbox_by_order");
 
 /// Failed sign-ins counted in a window that ends at `window_ends` (unix ms).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -77,6 +85,18 @@ fn decode_order(bytes: &[u8]) -> Result<Order, StoreError> {
     decode::<StoredOrder>(bytes).map(Order::from)
 }
 
+fn outbox_keys(event: &Event) -> (String, String) {
+    let at = unix_millis(event.occurred_at());
+    (
+        format!("{at:013}/{}", event.id()),
+        format!("{}/{at:013}/{}", event.order_id(), event.id()),
+    )
+}
+
+fn decode_outbox(bytes: &[u8]) -> Result<OutboxEntry, StoreError> {
+    decode::<StoredOutboxEntry>(bytes).map(OutboxEntry::from)
+}
+
 fn decode_attempt(bytes: &[u8]) -> Result<PaymentAttempt, StoreError> {
     decode::<StoredAttempt>(bytes).map(PaymentAttempt::from)
 }
@@ -95,15 +115,20 @@ impl EmbeddedStore {
         let db = Database::create(path).map_err(unavailable)?;
         // Creating the tables is a durable commit: only when they are missing.
         let existing = db.begin_read().map_err(unavailable)?;
-        let missing = [ORDERS, ATTEMPTS, CHECKOUTS, AUDIT, SIGN_IN_FAILURES]
+        let missing = [ORDERS, ATTEMPTS, CHECKOUTS, AUDIT, SIGN_IN_FAILURES, OUTBOX]
             .iter()
             .any(|table| existing.open_table(*table).is_err())
             || [OPERATOR_SESSIONS, OPERATOR_ACCOUNTS]
                 .iter()
                 .any(|table| existing.open_table(*table).is_err())
-            || [PROVIDER_PAYMENTS, ORDERS_BY_TIME]
-                .iter()
-                .any(|table| existing.open_table(*table).is_err());
+            || [
+                PROVIDER_PAYMENTS,
+                ORDERS_BY_TIME,
+                OUTBOX_PENDING,
+                OUTBOX_BY_ORDER,
+            ]
+            .iter()
+            .any(|table| existing.open_table(*table).is_err());
         drop(existing);
         if missing {
             let tx = db.begin_write().map_err(unavailable)?;
@@ -117,6 +142,9 @@ impl EmbeddedStore {
                 tx.open_table(OPERATOR_SESSIONS).map_err(unavailable)?;
                 tx.open_table(OPERATOR_ACCOUNTS).map_err(unavailable)?;
                 tx.open_table(ORDERS_BY_TIME).map_err(unavailable)?;
+                tx.open_table(OUTBOX).map_err(unavailable)?;
+                tx.open_table(OUTBOX_PENDING).map_err(unavailable)?;
+                tx.open_table(OUTBOX_BY_ORDER).map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)?;
         }
@@ -339,11 +367,18 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError> {
+    async fn update_attempt(&self, write: &AttemptWrite) -> Result<(), StoreError> {
+        let next = write.next();
         let key = attempt_key(next.order_id(), next.id());
         let expected_version = next.version().saturating_sub(1);
         let bytes = encode(&StoredAttempt::from(next))?;
         let provider_payment_id = next.provider_payment_id().clone();
+        let mut events = Vec::new();
+        for event in write.events() {
+            let (pending, by_order) = outbox_keys(event);
+            let entry = encode(&StoredOutboxEntry::new(event))?;
+            events.push((event.id().to_string(), pending, by_order, entry));
+        }
         self.write(move |tx| {
             // redb has one writer at a time, so read-compare-write is atomic.
             {
@@ -364,6 +399,119 @@ impl Store for EmbeddedStore {
                         .insert(id.as_str(), key.as_str())
                         .map_err(unavailable)?;
                 }
+                let mut outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
+                let mut pending = tx.open_table(OUTBOX_PENDING).map_err(unavailable)?;
+                let mut by_order = tx.open_table(OUTBOX_BY_ORDER).map_err(unavailable)?;
+                for (id, pending_key, order_key, entry) in &events {
+                    // An event id is written once, ever.
+                    if outbox.get(id.as_str()).map_err(unavailable)?.is_some() {
+                        continue;
+                    }
+                    outbox
+                        .insert(id.as_str(), entry.as_slice())
+                        .map_err(unavailable)?;
+                    pending
+                        .insert(pending_key.as_str(), id.as_str())
+                        .map_err(unavailable)?;
+                    by_order
+                        .insert(order_key.as_str(), id.as_str())
+                        .map_err(unavailable)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let pending = tx.open_table(OUTBOX_PENDING).map_err(unavailable)?;
+            let outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
+            let mut entries = Vec::new();
+            for listed in pending.range::<&str>(..).map_err(unavailable)?.take(limit) {
+                let (_, id) = listed.map_err(unavailable)?;
+                if let Some(entry) = outbox.get(id.value()).map_err(unavailable)? {
+                    entries.push(decode_outbox(entry.value())?);
+                }
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
+    async fn order_outbox(&self, order_id: &OrderId) -> Result<Vec<OutboxEntry>, StoreError> {
+        let order_key = order_id.to_string();
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let by_order = tx.open_table(OUTBOX_BY_ORDER).map_err(unavailable)?;
+            let outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
+            let (from, to) = (format!("{order_key}/"), format!("{order_key}0"));
+            let mut entries = Vec::new();
+            for listed in by_order
+                .range(from.as_str()..to.as_str())
+                .map_err(unavailable)?
+            {
+                let (_, id) = listed.map_err(unavailable)?;
+                if let Some(entry) = outbox.get(id.value()).map_err(unavailable)? {
+                    entries.push(decode_outbox(entry.value())?);
+                }
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
+    async fn update_outbox(&self, next: &OutboxEntry) -> Result<(), StoreError> {
+        let id = next.event().id().to_string();
+        let (pending_key, _) = outbox_keys(next.event());
+        let expected_version = next.version().saturating_sub(1);
+        let done = next.is_done();
+        let bytes = encode(&StoredOutboxEntry::from(next))?;
+        self.write(move |tx| {
+            {
+                let mut outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
+                let stored_version = match outbox.get(id.as_str()).map_err(unavailable)? {
+                    Some(value) => decode_outbox(value.value())?.version(),
+                    None => return Err(StoreError::Conflict),
+                };
+                if stored_version != expected_version {
+                    return Err(StoreError::Conflict);
+                }
+                outbox
+                    .insert(id.as_str(), bytes.as_slice())
+                    .map_err(unavailable)?;
+                let mut pending = tx.open_table(OUTBOX_PENDING).map_err(unavailable)?;
+                if done {
+                    pending.remove(pending_key.as_str()).map_err(unavailable)?;
+                } else {
+                    pending
+                        .insert(pending_key.as_str(), id.as_str())
+                        .map_err(unavailable)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn erase_personal_data(&self, order: &Order) -> Result<(), StoreError> {
+        let key = order.id().to_string();
+        let version = order.version();
+        let bytes = encode(&StoredOrder::from(order))?;
+        self.write(move |tx| {
+            {
+                let mut orders = tx.open_table(ORDERS).map_err(unavailable)?;
+                let stored_version = match orders.get(key.as_str()).map_err(unavailable)? {
+                    Some(value) => decode_order(value.value())?.version(),
+                    None => return Err(StoreError::Conflict),
+                };
+                if stored_version != version {
+                    return Err(StoreError::Conflict);
+                }
+                orders
+                    .insert(key.as_str(), bytes.as_slice())
+                    .map_err(unavailable)?;
             }
             Ok(())
         })

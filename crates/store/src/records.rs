@@ -5,12 +5,14 @@
 //! (`default`): a record is never unreadable for its age.
 
 use checkout::{
-    ArticleId, AttemptId, AttemptParts, CaptureMode, Chargeback, Incident, IncidentKind, Money,
-    Order, OrderId, OrderLine, OrderParts, PaymentAttempt, PaymentStatus, ProviderChargebackId,
-    ProviderPaymentId, ProviderRefundId, Refund, RefundId, RefundParts, RefundStatus, StatusSeen,
-    VatRate,
+    ArticleId, AttemptId, AttemptParts, CaptureMode, Channel, Chargeback, DeliveryState,
+    EmailAddress, Event, EventId, EventKind, EventParts, Incident, IncidentKind, Money, Order,
+    OrderId, OrderLine, OrderParts, OutboxEntry, OutboxParts, PaymentAttempt, PaymentStatus,
+    ProviderChargebackId, ProviderPaymentId, ProviderRefundId, Refund, RefundId, RefundParts,
+    RefundStatus, StatusSeen, VatRate,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 #[derive(Serialize, Deserialize)]
@@ -22,6 +24,40 @@ pub(crate) struct StoredOrder {
     created_at: OffsetDateTime,
     #[serde(default = "first_version")]
     version: u64,
+    /// Absent once erased, and in orders from before the shop asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shopper_email: Option<StoredEmail>,
+}
+
+/// An e-mail address as stored: the text, checked again when read.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+struct StoredEmail(EmailAddress);
+
+impl TryFrom<String> for StoredEmail {
+    type Error = checkout::EmailAddressError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        EmailAddress::parse(&text).map(Self)
+    }
+}
+
+impl From<StoredEmail> for String {
+    fn from(stored: StoredEmail) -> Self {
+        stored.0.expose().to_owned()
+    }
+}
+
+impl From<EmailAddress> for StoredEmail {
+    fn from(address: EmailAddress) -> Self {
+        Self(address)
+    }
+}
+
+impl From<StoredEmail> for EmailAddress {
+    fn from(stored: StoredEmail) -> Self {
+        stored.0
+    }
 }
 
 fn first_version() -> u64 {
@@ -170,7 +206,7 @@ impl<A: Into<B>, B> Convert<Vec<B>> for Vec<A> {
     }
 }
 
-same_fields!(OrderParts <=> StoredOrder { id, total, created_at, version; lines });
+same_fields!(OrderParts <=> StoredOrder { id, total, created_at, version; lines, shopper_email });
 same_fields!(OrderLine <=> StoredOrderLine {
     article_id, name, quantity, unit_price, line_total, vat_rate, sku;
 });
@@ -219,6 +255,275 @@ impl From<Refund> for StoredRefund {
 impl From<StoredRefund> for Refund {
     fn from(stored: StoredRefund) -> Self {
         Refund::from_parts(stored.into())
+    }
+}
+
+/// An outbox entry: its event and how far its delivery got.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredOutboxEntry {
+    event: StoredEvent,
+    /// By channel name; a channel this release does not know is kept out.
+    #[serde(default)]
+    deliveries: BTreeMap<String, StoredDelivery>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    claimed_until: Option<OffsetDateTime>,
+    version: u64,
+    #[serde(default)]
+    done: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredEvent {
+    id: EventId,
+    #[serde(flatten)]
+    kind: StoredEventKind,
+    order_id: OrderId,
+    attempt_id: AttemptId,
+    amount: Money,
+    #[serde(with = "time::serde::rfc3339")]
+    occurred_at: OffsetDateTime,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type")]
+enum StoredEventKind {
+    #[serde(rename = "order.paid")]
+    OrderPaid,
+    #[serde(rename = "payment.failed")]
+    PaymentFailed { status: PaymentStatus },
+    #[serde(rename = "refund.settled")]
+    RefundSettled { refund_id: RefundId },
+    #[serde(rename = "refund.failed")]
+    RefundFailed {
+        refund_id: RefundId,
+        refund_status: RefundStatus,
+    },
+    #[serde(rename = "chargeback.received")]
+    ChargebackReceived { chargeback_id: ProviderChargebackId },
+    #[serde(rename = "chargeback.reversed")]
+    ChargebackReversed { chargeback_id: ProviderChargebackId },
+    #[serde(rename = "incident.recorded")]
+    IncidentRecorded { incident: IncidentKind },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum StoredDelivery {
+    Sent {
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+    NotNeeded {
+        reason: String,
+    },
+    Retrying {
+        tries: u32,
+        #[serde(with = "time::serde::rfc3339")]
+        next_try_at: OffsetDateTime,
+        last_error: String,
+    },
+    GaveUp {
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        tries: u32,
+        last_error: String,
+    },
+}
+
+impl From<EventKind> for StoredEventKind {
+    fn from(kind: EventKind) -> Self {
+        match kind {
+            EventKind::OrderPaid => Self::OrderPaid,
+            EventKind::PaymentFailed { status } => Self::PaymentFailed { status },
+            EventKind::RefundSettled { refund_id } => Self::RefundSettled { refund_id },
+            EventKind::RefundFailed { refund_id, status } => Self::RefundFailed {
+                refund_id,
+                refund_status: status,
+            },
+            EventKind::ChargebackReceived { chargeback_id } => {
+                Self::ChargebackReceived { chargeback_id }
+            }
+            EventKind::ChargebackReversed { chargeback_id } => {
+                Self::ChargebackReversed { chargeback_id }
+            }
+            EventKind::IncidentRecorded { incident } => Self::IncidentRecorded { incident },
+        }
+    }
+}
+
+impl From<StoredEventKind> for EventKind {
+    fn from(kind: StoredEventKind) -> Self {
+        match kind {
+            StoredEventKind::OrderPaid => Self::OrderPaid,
+            StoredEventKind::PaymentFailed { status } => Self::PaymentFailed { status },
+            StoredEventKind::RefundSettled { refund_id } => Self::RefundSettled { refund_id },
+            StoredEventKind::RefundFailed {
+                refund_id,
+                refund_status,
+            } => Self::RefundFailed {
+                refund_id,
+                status: refund_status,
+            },
+            StoredEventKind::ChargebackReceived { chargeback_id } => {
+                Self::ChargebackReceived { chargeback_id }
+            }
+            StoredEventKind::ChargebackReversed { chargeback_id } => {
+                Self::ChargebackReversed { chargeback_id }
+            }
+            StoredEventKind::IncidentRecorded { incident } => Self::IncidentRecorded { incident },
+        }
+    }
+}
+
+impl From<DeliveryState> for StoredDelivery {
+    fn from(state: DeliveryState) -> Self {
+        match state {
+            DeliveryState::Sent { at, reference } => Self::Sent { at, reference },
+            DeliveryState::NotNeeded { reason } => Self::NotNeeded { reason },
+            DeliveryState::Retrying {
+                tries,
+                next_try_at,
+                last_error,
+            } => Self::Retrying {
+                tries,
+                next_try_at,
+                last_error,
+            },
+            DeliveryState::GaveUp {
+                at,
+                tries,
+                last_error,
+            } => Self::GaveUp {
+                at,
+                tries,
+                last_error,
+            },
+        }
+    }
+}
+
+impl From<StoredDelivery> for DeliveryState {
+    fn from(state: StoredDelivery) -> Self {
+        match state {
+            StoredDelivery::Sent { at, reference } => Self::Sent { at, reference },
+            StoredDelivery::NotNeeded { reason } => Self::NotNeeded { reason },
+            StoredDelivery::Retrying {
+                tries,
+                next_try_at,
+                last_error,
+            } => Self::Retrying {
+                tries,
+                next_try_at,
+                last_error,
+            },
+            StoredDelivery::GaveUp {
+                at,
+                tries,
+                last_error,
+            } => Self::GaveUp {
+                at,
+                tries,
+                last_error,
+            },
+        }
+    }
+}
+
+impl From<&Event> for StoredEvent {
+    fn from(event: &Event) -> Self {
+        let EventParts {
+            id,
+            kind,
+            order_id,
+            attempt_id,
+            amount,
+            occurred_at,
+        } = event.to_parts();
+        Self {
+            id,
+            kind: kind.into(),
+            order_id,
+            attempt_id,
+            amount,
+            occurred_at,
+        }
+    }
+}
+
+impl From<StoredEvent> for Event {
+    fn from(stored: StoredEvent) -> Self {
+        let StoredEvent {
+            id,
+            kind,
+            order_id,
+            attempt_id,
+            amount,
+            occurred_at,
+        } = stored;
+        Event::from_parts(EventParts {
+            id,
+            kind: kind.into(),
+            order_id,
+            attempt_id,
+            amount,
+            occurred_at,
+        })
+    }
+}
+
+impl From<&OutboxEntry> for StoredOutboxEntry {
+    fn from(entry: &OutboxEntry) -> Self {
+        let OutboxParts {
+            event,
+            deliveries,
+            claimed_until,
+            version,
+            done,
+        } = entry.to_parts();
+        Self {
+            event: StoredEvent::from(&event),
+            deliveries: deliveries
+                .into_iter()
+                .map(|(channel, state)| (channel.as_str().to_owned(), state.into()))
+                .collect(),
+            claimed_until,
+            version,
+            done,
+        }
+    }
+}
+
+impl From<StoredOutboxEntry> for OutboxEntry {
+    fn from(stored: StoredOutboxEntry) -> Self {
+        let StoredOutboxEntry {
+            event,
+            deliveries,
+            claimed_until,
+            version,
+            done,
+        } = stored;
+        OutboxEntry::from_parts(OutboxParts {
+            event: event.into(),
+            deliveries: deliveries
+                .into_iter()
+                .filter_map(|(name, state)| Some((Channel::parse(&name)?, state.into())))
+                .collect(),
+            claimed_until,
+            version,
+            done,
+        })
+    }
+}
+
+impl StoredOutboxEntry {
+    pub(crate) fn new(event: &Event) -> Self {
+        (&OutboxEntry::new(event.clone())).into()
     }
 }
 

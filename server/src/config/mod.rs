@@ -61,6 +61,16 @@ pub enum StoreKind {
     Dynamodb,
 }
 
+/// How the shop's e-mail goes out.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTransport {
+    /// Each message as an `.eml` file in `{SHOP_DATA_DIR}/mail`, listed on
+    /// the order's back office page: no mail server needed.
+    Files,
+    /// No e-mail: the events wait in the outbox for another channel.
+    Off,
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
     /// The Mollie emulator, mounted in this server at /mollie. It marks any
@@ -124,6 +134,27 @@ pub struct Config {
     /// The embedded store's folder.
     #[arg(long, env = "SHOP_DATA_DIR", default_value = "target/shop-data")]
     pub data_dir: PathBuf,
+
+    #[arg(long, env = "SHOP_MAIL", value_enum, default_value_t = MailTransport::Files)]
+    pub mail: MailTransport,
+
+    /// Who the shop's e-mail comes from.
+    #[arg(long, env = "SHOP_MAIL_FROM", default_value = "Shop <shop@localhost>")]
+    pub mail_from: String,
+
+    /// Where the owner's messages (incidents, chargebacks, failed
+    /// refunds) go; none are sent without it.
+    #[arg(long, env = "SHOP_OWNER_EMAIL")]
+    pub owner_email: Option<String>,
+
+    /// The shop's name, in its messages.
+    #[arg(long, env = "SHOP_NAME", default_value = "Shop")]
+    pub shop_name: String,
+
+    /// How often the deliverer sweeps the outbox for what is due
+    /// (milliseconds); it also sends right after each change.
+    #[arg(long, env = "SHOP_DELIVERY_SWEEP_MS", default_value_t = 10_000)]
+    pub delivery_sweep_ms: u64,
 
     #[arg(long, env = "SHOP_DYNAMODB_TABLE", default_value = "webshop")]
     pub dynamodb_table: String,

@@ -1,7 +1,7 @@
 //! The shop's own catalog file: sold from when it is right, and the server
 //! binary refuses to start, saying why, when it is not.
 
-use crate::common::{cart, harness_with, StoreKind};
+use crate::common::{cart, harness_with, shopper, StoreKind};
 use checkout::{CheckoutKey, Currency, Money, ReconcilePolicy};
 use std::process::Command;
 
@@ -38,7 +38,7 @@ async fn the_shop_sells_from_its_own_catalog_file() {
     assert_eq!(ids, ["hat"]);
     let started = shop
         .service
-        .checkout(&cart("hat", 2), &CheckoutKey::generate())
+        .checkout(&cart("hat", 2), &shopper(), &CheckoutKey::generate())
         .await
         .unwrap();
     let record = shop.record(&started.order_id).await;
@@ -46,7 +46,7 @@ async fn the_shop_sells_from_its_own_catalog_file() {
     // The demo articles are not for sale here.
     assert!(shop
         .service
-        .checkout(&cart("mug", 1), &CheckoutKey::generate())
+        .checkout(&cart("mug", 1), &shopper(), &CheckoutKey::generate())
         .await
         .is_err());
 }

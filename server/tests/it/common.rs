@@ -22,6 +22,10 @@ pub enum StoreKind {
 
 pub struct Harness {
     pub service: Arc<CheckoutService>,
+    /// The outbox's deliverer, run by a test when it wants (no task runs it).
+    pub deliverer: Arc<checkout::Deliverer>,
+    /// Where the deliverer writes each message it sends (`.eml` files).
+    pub mail_dir: std::path::PathBuf,
     /// The shop's clock: a test moves it ahead instead of sleeping.
     pub clock: Arc<AdjustableClock>,
     pub emulator: Emulator,
@@ -244,6 +248,8 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
     let served = serve(&all, timing).await;
     Harness {
         service: served.shop.service.clone(),
+        deliverer: served.shop.delivery.deliverer.clone(),
+        mail_dir: served.data.path().join("mail"),
         clock: served.clock,
         emulator: served
             .shop
@@ -253,6 +259,11 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
         shop_url: served.base_url,
         _data: served.data,
     }
+}
+
+/// The shopper every test checks out as.
+pub fn shopper() -> checkout::EmailAddress {
+    checkout::EmailAddress::parse("shopper@example.com").expect("an address")
 }
 
 pub fn cart(article: &str, quantity: i64) -> Vec<CartLine> {
@@ -267,7 +278,7 @@ impl Harness {
     pub async fn buy(&self) -> (OrderId, String) {
         let started = self
             .service
-            .checkout(&cart("notebook", 2), &CheckoutKey::generate())
+            .checkout(&cart("notebook", 2), &shopper(), &CheckoutKey::generate())
             .await
             .unwrap();
         let (record, status) = self
@@ -283,6 +294,32 @@ impl Harness {
 
     pub async fn record(&self, order_id: &OrderId) -> checkout::OrderRecord {
         self.service.order(order_id).await.unwrap().unwrap().0
+    }
+
+    /// The types of the order's events in its outbox, oldest first.
+    pub async fn event_types(&self, order_id: &OrderId) -> Vec<&'static str> {
+        let record = self.record(order_id).await;
+        let entries = self.service.order_messages(&record).await.unwrap();
+        entries
+            .iter()
+            .map(|(e, _)| e.event().kind().name())
+            .collect()
+    }
+
+    /// The subjects of the messages written so far, sorted.
+    pub fn mail_subjects(&self) -> Vec<String> {
+        let mut subjects: Vec<String> = std::fs::read_dir(&self.mail_dir)
+            .map(|dir| {
+                dir.filter_map(|f| std::fs::read_to_string(f.ok()?.path()).ok())
+                    .filter_map(|raw| {
+                        raw.lines()
+                            .find_map(|l| l.strip_prefix("Subject: ").map(str::to_owned))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        subjects.sort();
+        subjects
     }
 
     pub async fn status(&self, order_id: &OrderId) -> OrderStatus {

@@ -2,7 +2,7 @@
 //! forgery, against real components (emulator over HTTP; embedded store and
 //! DynamoDB on moto server).
 
-use crate::common::{cart, harness, StoreKind};
+use crate::common::{cart, harness, shopper, StoreKind};
 use checkout::{CheckoutKey, OrderStatus, PaymentMetadata, PaymentProvider, ReconcilePolicy};
 use mollie::{ApiKey, MollieClient, MollieConfig};
 use mollie_emulator::{Faults, PaymentStatus};
@@ -17,7 +17,7 @@ async fn twenty_submissions_with_one_key_make_one_order_and_one_payment(kind: St
     let submissions: Vec<_> = (0..20)
         .map(|_| {
             let (service, key) = (shop.service.clone(), key.clone());
-            tokio::spawn(async move { service.checkout(&cart("mug", 1), &key).await })
+            tokio::spawn(async move { service.checkout(&cart("mug", 1), &shopper(), &key).await })
         })
         .collect();
     let mut orders = HashSet::new();
@@ -38,7 +38,10 @@ async fn twenty_submissions_with_one_key_make_one_order_and_one_payment(kind: St
     assert_eq!(record.attempts.len(), 1);
 
     // The same key with another cart is refused and changes nothing.
-    let other = shop.service.checkout(&cart("tote", 1), &key).await;
+    let other = shop
+        .service
+        .checkout(&cart("tote", 1), &shopper(), &key)
+        .await;
     assert_eq!(
         other,
         Err(checkout::CheckoutError::KeyReusedWithAnotherCart)
@@ -58,6 +61,7 @@ async fn concurrent_submissions_dynamodb() {
 
 async fn racing_webhooks_end_at_the_providers_status(kind: StoreKind, seeds: u64) {
     let shop = harness(kind, ReconcilePolicy::default()).await;
+    let (mut paid, mut failed) = (0, 0);
     let finals = [
         PaymentStatus::Paid,
         PaymentStatus::Canceled,
@@ -114,7 +118,31 @@ async fn racing_webhooks_end_at_the_providers_status(kind: StoreKind, seeds: u64
         // Late duplicates keep arriving for a while; nothing may move it.
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(shop.status(&order_id).await, expected, "seed {seed}");
+        // Exactly one event for the change that happened, none for the
+        // statuses the duplicates and reorderings tried to move it to.
+        let events = shop.event_types(&order_id).await;
+        if expected == OrderStatus::Paid {
+            paid += 1;
+            assert_eq!(events, ["order.paid"], "seed {seed}");
+        } else {
+            failed += 1;
+            assert_eq!(events, ["payment.failed"], "seed {seed}");
+        }
     }
+    // Delivered twice over (a second pass finds nothing left to send):
+    // one confirmation per paid order, one "did not go through" per other.
+    let first = shop.deliverer.deliver_pending().await.unwrap();
+    let second = shop.deliverer.deliver_pending().await.unwrap();
+    assert_eq!((first.sent, second.sent), (paid + failed, 0));
+    let subjects = shop.mail_subjects();
+    let count = |words: &str| subjects.iter().filter(|s| s.contains(words)).count();
+    eprintln!(
+        "racing webhooks: {paid} paid, {failed} failed; {} messages",
+        subjects.len()
+    );
+    assert_eq!(count("thank you for your payment"), paid);
+    assert_eq!(count("your payment did not go through"), failed);
+    assert_eq!(subjects.len(), paid + failed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -7,7 +7,7 @@
 //! its time bound. Real components: the emulator over HTTP, our webhook
 //! route over HTTP, the embedded store.
 
-use crate::common::{cart, harness, harness_with, StoreKind, WEBHOOK_TIMEOUT};
+use crate::common::{cart, harness, harness_with, shopper, StoreKind, WEBHOOK_TIMEOUT};
 use checkout::{
     CheckSchedule, CheckoutKey, IncidentKind, OrderStatus, PaymentStatus as Ours, ReconcilePolicy,
     SyncOutcome,
@@ -258,7 +258,11 @@ async fn an_attempt_is_not_given_up_while_its_create_is_in_flight() {
         fail_next: 10,
         ..Faults::default()
     });
-    assert!(shop.service.checkout(&cart("mug", 1), &key).await.is_err());
+    assert!(shop
+        .service
+        .checkout(&cart("mug", 1), &shopper(), &key)
+        .await
+        .is_err());
     shop.emulator.set_faults(Faults::default());
     shop.clock.advance(Duration::from_millis(1_200));
 
@@ -271,7 +275,7 @@ async fn an_attempt_is_not_given_up_while_its_create_is_in_flight() {
     let service = shop.service.clone();
     let resubmitted = tokio::spawn({
         let key = key.clone();
-        async move { service.checkout(&cart("mug", 1), &key).await }
+        async move { service.checkout(&cart("mug", 1), &shopper(), &key).await }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Meanwhile the reconciler looks at the (old) attempt.
@@ -309,7 +313,7 @@ async fn a_create_that_returns_after_the_attempt_was_given_up_is_canceled_not_sh
     let service = shop.service.clone();
     let checkout = tokio::spawn(async move {
         service
-            .checkout(&cart("mug", 1), &CheckoutKey::generate())
+            .checkout(&cart("mug", 1), &shopper(), &CheckoutKey::generate())
             .await
     });
     tokio::time::sleep(Duration::from_millis(600)).await;

@@ -4,6 +4,7 @@
 //! instance); then it is read and changed again, a few times at most.
 
 use super::{CheckoutService, MAX_WRITE_CONFLICTS};
+use crate::events::AttemptWrite;
 use crate::order::OrderId;
 use crate::payment::{AttemptId, PaymentAttempt};
 use crate::ports::StoreError;
@@ -60,13 +61,17 @@ impl CheckoutService {
                 Edit::Write(value) => value,
             };
             next.bump_version(now);
-            match self.store.update_attempt(&next).await {
+            let write = AttemptWrite::new(&stored, next, now);
+            match self.store.update_attempt(&write).await {
                 Ok(()) => {
+                    if !write.events().is_empty() {
+                        self.outbox_written();
+                    }
                     return Ok(Some(Edited {
                         value,
-                        attempt: next,
+                        attempt: write.into_next(),
                         written: true,
-                    }))
+                    }));
                 }
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),

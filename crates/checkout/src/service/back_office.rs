@@ -7,8 +7,10 @@ use super::{CaptureError, CheckoutService, RefundError, SyncError};
 use crate::attention::OrderFilter;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
 use crate::ids::{CaptureId, RefundId};
+use crate::messages::{shopper_message, MailMessage};
 use crate::money::Money;
 use crate::order::{OrderId, OrderStatus};
+use crate::outbox::OutboxEntry;
 use crate::payment::{PaymentStatus, ProviderPaymentId};
 use crate::ports::{error_report, OrderCursor, OrderRecord, ProviderError, StoreError};
 
@@ -212,6 +214,31 @@ impl CheckoutService {
     /// The store's error when it cannot be read.
     pub async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError> {
         self.store.audit_log(order_id).await
+    }
+
+    /// The order's events, oldest first, each with how far it went out and
+    /// the message to the shopper it calls for, built from the order as it
+    /// is now (what the deliverer sends is built the same way).
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read.
+    pub async fn order_messages(
+        &self,
+        record: &OrderRecord,
+    ) -> Result<Vec<(OutboxEntry, Option<MailMessage>)>, StoreError> {
+        let order_id = record.order.id();
+        let page = self.urls.thank_you_page(order_id);
+        Ok(self
+            .store
+            .order_outbox(order_id)
+            .await?
+            .into_iter()
+            .map(|entry| {
+                let message = shopper_message(entry.event(), record, &page).ok();
+                (entry, message)
+            })
+            .collect())
     }
 
     /// Reads every payment of the order from the provider again and applies

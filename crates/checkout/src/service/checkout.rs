@@ -5,6 +5,8 @@ use super::{
     CheckoutError, CheckoutService, CheckoutStarted, SyncError, SyncOutcome, MAX_WRITE_CONFLICTS,
 };
 use crate::catalog::{CartLine, CatalogError};
+use crate::contact::EmailAddress;
+use crate::events::AttemptWrite;
 use crate::idempotency::{cart_fingerprint, CheckoutKey, CheckoutRecord};
 use crate::locale::Locale;
 use crate::order::{Order, OrderId, OrderStatus};
@@ -26,9 +28,10 @@ impl CheckoutService {
     pub async fn checkout(
         &self,
         cart: &[CartLine],
+        shopper: &EmailAddress,
         key: &CheckoutKey,
     ) -> Result<CheckoutStarted, CheckoutError> {
-        self.checkout_in(cart, key, &PaymentChoices::default())
+        self.checkout_in(cart, shopper, key, &PaymentChoices::default())
             .await
     }
 
@@ -43,12 +46,13 @@ impl CheckoutService {
     pub async fn checkout_in(
         &self,
         cart: &[CartLine],
+        shopper: &EmailAddress,
         key: &CheckoutKey,
         choices: &PaymentChoices,
     ) -> Result<CheckoutStarted, CheckoutError> {
         let lines = self.catalog.price_cart(cart)?;
         if let Some(method) = &choices.method {
-            let total = Order::new(lines.clone(), self.clock.now())
+            let total = Order::new(lines.clone(), shopper.clone(), self.clock.now())
                 .ok_or(CatalogError::TotalTooLarge)?
                 .total();
             // Unreadable now: the create itself will say.
@@ -67,7 +71,8 @@ impl CheckoutService {
                 return self.continue_payment(&record.order_id, choices).await;
             }
             let now = self.clock.now();
-            let order = Order::new(lines.clone(), now).ok_or(CatalogError::TotalTooLarge)?;
+            let order = Order::new(lines.clone(), shopper.clone(), now)
+                .ok_or(CatalogError::TotalTooLarge)?;
             let attempt = self.new_attempt(&order, now);
             let record = CheckoutRecord::new(key.clone(), order.id().clone(), &lines, now);
             match self.store.create_order(&order, &attempt, &record).await {
@@ -150,7 +155,8 @@ impl CheckoutService {
                     if open.since_create_started(now) >= self.policy.abandon_unconfirmed_after / 2 {
                         attempt.begin_create(now);
                         attempt.bump_version(now);
-                        match self.store.update_attempt(&attempt).await {
+                        let write = AttemptWrite::new(open, attempt.clone(), now);
+                        match self.store.update_attempt(&write).await {
                             Ok(()) => {}
                             Err(StoreError::Conflict) => continue,
                             Err(e) => return Err(e.into()),

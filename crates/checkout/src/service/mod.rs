@@ -6,6 +6,7 @@ mod attempt_writes;
 mod back_office;
 mod captures;
 mod checkout;
+mod delivery;
 mod methods;
 mod operator_access;
 mod payment_sync;
@@ -13,6 +14,7 @@ mod refunds;
 
 pub use back_office::{refund_reason, ActionError, OrderList};
 pub use captures::CaptureError;
+pub use delivery::{Deliverer, DeliveryPass, Outlets};
 pub use operator_access::SignInLimits;
 pub use refunds::RefundError;
 
@@ -211,6 +213,9 @@ pub struct CheckoutService {
     /// The provider's payment methods by amount and locale, for a short
     /// while ([`methods::METHODS_KEPT_FOR`]): every cart change shows them.
     methods: quick_cache::sync::Cache<(Money, Option<Locale>), (Vec<PaymentMethod>, Instant)>,
+    /// Told after each write that put events in the outbox, so that a
+    /// deliverer sends them at once instead of at its next sweep.
+    outbox_listener: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl CheckoutService {
@@ -232,6 +237,19 @@ impl CheckoutService {
             paid_orders: quick_cache::sync::Cache::new(PAID_ORDERS_CACHED),
             paid_orders_dropped: AtomicU64::new(0),
             methods: quick_cache::sync::Cache::new(methods::METHOD_LISTS_KEPT),
+            outbox_listener: None,
+        }
+    }
+
+    /// Calls `listener` after each write that put events in the outbox.
+    pub fn with_outbox_listener(mut self, listener: Arc<dyn Fn() + Send + Sync>) -> Self {
+        self.outbox_listener = Some(listener);
+        self
+    }
+
+    fn outbox_written(&self) {
+        if let Some(listener) = &self.outbox_listener {
+            listener();
         }
     }
 

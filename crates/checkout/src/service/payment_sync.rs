@@ -3,6 +3,7 @@
 
 use super::attempt_writes::{Edit, Edited};
 use super::{CheckoutService, SyncError, SyncOutcome};
+use crate::events::AttemptWrite;
 use crate::order::{OrderId, OrderStatus};
 use crate::payment::{
     AttemptId, IncidentKind, PaymentAttempt, PaymentStatus, ProviderPaymentId, StatusChange,
@@ -206,8 +207,12 @@ impl CheckoutService {
         let mut next = attempt.clone();
         let change = next.observe(PaymentStatus::Expired);
         next.bump_version(now);
-        match self.store.update_attempt(&next).await {
+        let write = AttemptWrite::new(attempt, next, now);
+        match self.store.update_attempt(&write).await {
             Ok(()) => {
+                if !write.events().is_empty() {
+                    self.outbox_written();
+                }
                 tracing::info!(attempt_id = %attempt.id(), "unconfirmed attempt given up");
                 Ok(match change {
                     StatusChange::Advanced(status) => SyncOutcome::Updated(status),

@@ -167,7 +167,12 @@ impl Month {
     }
 
     pub(super) fn partition(self) -> String {
-        format!("ORDERS#{:04}-{:02}", self.year, self.month)
+        format!("ORDERS#{}", self.label())
+    }
+
+    /// `yyyy-mm`.
+    pub(super) fn label(self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
     }
 }
 

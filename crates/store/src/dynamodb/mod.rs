@@ -10,9 +10,10 @@
 mod errors;
 mod items;
 mod operators;
+mod outbox;
 mod table;
 
-use crate::records::{StoredAttempt, StoredOrder};
+use crate::records::{StoredAttempt, StoredOrder, StoredOutboxEntry};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::SdkError;
@@ -24,9 +25,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use checkout::{
-    unix_millis, AttemptId, AuditEntry, Cause, CheckoutKey, CheckoutRecord, OperatorSessions,
-    Order, OrderCursor, OrderId, OrderRecord, OrdersPage, PaymentAttempt, ProviderPaymentId,
-    SessionsEnd, Store, StoreError,
+    unix_millis, AttemptId, AttemptWrite, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Event,
+    OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage, OutboxEntry,
+    PaymentAttempt, ProviderPaymentId, SessionsEnd, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ use time::OffsetDateTime;
 use errors::*;
 use items::*;
 pub use items::{OPEN_ATTEMPTS_INDEX, ORDERS_BY_TIME_INDEX, TTL_ATTRIBUTE};
+pub use outbox::OUTBOX_INDEX;
 pub use table::TableSetup;
 
 #[derive(Clone)]
@@ -239,7 +241,8 @@ impl Store for DynamoDbStore {
             .transpose()
     }
 
-    async fn update_attempt(&self, next: &PaymentAttempt) -> Result<(), StoreError> {
+    async fn update_attempt(&self, write: &AttemptWrite) -> Result<(), StoreError> {
+        let next = write.next();
         let expected_version = next.version().saturating_sub(1);
         let attempt_put = Put::builder()
             .table_name(&self.table)
@@ -285,11 +288,34 @@ impl Store for DynamoDbStore {
             transaction =
                 transaction.transact_items(TransactWriteItem::builder().update(lookup).build());
         }
+        // The outbox, in the same transaction: an event is written if and
+        // only if its change is.
+        for event in write.events() {
+            let insert = outbox::new_event_update(&self.table, event)?;
+            transaction =
+                transaction.transact_items(TransactWriteItem::builder().update(insert).build());
+        }
         transaction
             .send()
             .await
             .map(|_| ())
             .map_err(|e| transaction_error(e, StoreError::Conflict))
+    }
+
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.query_pending_outbox(limit).await
+    }
+
+    async fn order_outbox(&self, order_id: &OrderId) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.query_order_outbox(order_id).await
+    }
+
+    async fn update_outbox(&self, next: &OutboxEntry) -> Result<(), StoreError> {
+        self.put_outbox(next).await
+    }
+
+    async fn erase_personal_data(&self, order: &Order) -> Result<(), StoreError> {
+        self.remove_personal_data(order).await
     }
 
     async fn due_attempts(

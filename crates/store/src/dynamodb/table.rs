@@ -6,7 +6,7 @@ use super::*;
 pub struct TableSetup;
 
 impl TableSetup {
-    /// The CreateTable request: keys, attribute types, its two indexes (the
+    /// The CreateTable request: keys, attribute types, its three indexes (the
     /// same as `crates/store/table.json`, which the CDK stack reads; a test
     /// keeps the two equal). TTL is set after creation.
     ///
@@ -47,6 +47,8 @@ impl TableSetup {
             .attribute_definitions(attribute("due_at", ScalarAttributeType::N)?)
             .attribute_definitions(attribute("gsi2pk", ScalarAttributeType::S)?)
             .attribute_definitions(attribute("gsi2sk", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("outbox_state", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("outbox_at", ScalarAttributeType::S)?)
             .key_schema(key("pk", KeyType::Hash)?)
             .key_schema(key("sk", KeyType::Range)?)
             .global_secondary_indexes(
@@ -63,6 +65,15 @@ impl TableSetup {
                     .index_name(ORDERS_BY_TIME_INDEX)
                     .key_schema(key("gsi2pk", KeyType::Hash)?)
                     .key_schema(key("gsi2sk", KeyType::Range)?)
+                    .projection(all.clone())
+                    .build()
+                    .map_err(unavailable)?,
+            )
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(OUTBOX_INDEX)
+                    .key_schema(key("outbox_state", KeyType::Hash)?)
+                    .key_schema(key("outbox_at", KeyType::Range)?)
                     .projection(all)
                     .build()
                     .map_err(unavailable)?,

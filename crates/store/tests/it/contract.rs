@@ -3,12 +3,22 @@
 //! scripts/test.sh, its URL in SHOP_TEST_AWS_ENDPOINT).
 
 use checkout::{
-    AuditAction, AuditEntry, AuditOutcome, Catalog, CheckSchedule, CheckoutKey, CheckoutRecord,
-    Money, Order, OrderCursor, PaymentAttempt, PaymentStatus, ProviderChargeback,
-    ProviderChargebackId, ProviderPaymentId, RefundId, Store, StoreError,
+    AttemptWrite, AuditAction, AuditEntry, AuditOutcome, Catalog, CheckSchedule, CheckoutKey,
+    CheckoutRecord, EmailAddress, Money, Order, OrderCursor, PaymentAttempt, PaymentStatus,
+    ProviderChargeback, ProviderChargebackId, ProviderPaymentId, RefundId, Store, StoreError,
 };
 use std::sync::Arc;
 use time::OffsetDateTime;
+
+/// A write of `next` that gives rise to no events (the store writes what
+/// it is given; which events a change makes is the domain's test).
+fn no_events(next: &PaymentAttempt) -> AttemptWrite {
+    AttemptWrite::new(next, next.clone(), OffsetDateTime::now_utc())
+}
+
+fn shopper() -> EmailAddress {
+    EmailAddress::parse("shopper@example.com").unwrap()
+}
 
 fn new_order() -> (Order, PaymentAttempt, CheckoutRecord) {
     let catalog = Catalog::bundled();
@@ -17,6 +27,7 @@ fn new_order() -> (Order, PaymentAttempt, CheckoutRecord) {
             catalog.price_line("mug", 2).unwrap(),
             catalog.price_line("tote", 1).unwrap(),
         ],
+        shopper(),
         OffsetDateTime::now_utc(),
     )
     .unwrap();
@@ -73,7 +84,7 @@ async fn keeps_an_attempts_refunds_and_chargebacks(store: Arc<dyn Store>) {
     next.merge_provider_money(&[], &[chargeback(None)], now);
     next.merge_provider_money(&[], &[chargeback(Some(now))], now);
     next.bump_version(now);
-    store.update_attempt(&next).await.unwrap();
+    store.update_attempt(&no_events(&next)).await.unwrap();
     let loaded = store.load_attempt(order.id(), attempt.id()).await.unwrap();
     assert_eq!(loaded.as_ref(), Some(&next));
     let loaded = loaded.unwrap();
@@ -113,14 +124,14 @@ async fn writes_attempts_only_over_the_version_they_were_read_with(store: Arc<dy
     );
     open.observe(PaymentStatus::Open);
     open.bump_version(OffsetDateTime::now_utc());
-    store.update_attempt(&open).await.unwrap();
+    store.update_attempt(&no_events(&open)).await.unwrap();
 
     // A writer that read the first version loses.
     let mut stale = attempt.clone();
     stale.observe(PaymentStatus::Failed);
     stale.bump_version(OffsetDateTime::now_utc());
     assert_eq!(
-        store.update_attempt(&stale).await,
+        store.update_attempt(&no_events(&stale)).await,
         Err(StoreError::Conflict)
     );
 
@@ -151,7 +162,7 @@ async fn concurrent_writers_never_lose_an_update(store: Arc<dyn Store>) {
                     .unwrap()
                     .unwrap();
                 next.bump_version(OffsetDateTime::now_utc());
-                match store.update_attempt(&next).await {
+                match store.update_attempt(&no_events(&next)).await {
                     Ok(()) => return conflicts,
                     Err(StoreError::Conflict) => conflicts += 1,
                     Err(e) => panic!("{e}"),
@@ -266,7 +277,7 @@ async fn writes_that_arrive_together_each_get_their_own_answer(store: Arc<dyn St
         stale.bump_version(OffsetDateTime::now_utc());
         [(next, true), (stale, false)].map(|(write, valid)| {
             let store = store.clone();
-            tokio::spawn(async move { (valid, store.update_attempt(&write).await) })
+            tokio::spawn(async move { (valid, store.update_attempt(&no_events(&write)).await) })
         })
     });
     for write in writes.collect::<Vec<_>>() {
@@ -337,7 +348,7 @@ async fn lists_attempts_due_a_check_longest_overdue_first(store: Arc<dyn Store>)
     let mut paid = created[0].clone();
     paid.observe(PaymentStatus::Paid);
     paid.bump_version(now);
-    store.update_attempt(&paid).await.unwrap();
+    store.update_attempt(&no_events(&paid)).await.unwrap();
     let mut rescheduled = created[2].clone();
     rescheduled.schedule_next_check(
         now,
@@ -347,7 +358,10 @@ async fn lists_attempts_due_a_check_longest_overdue_first(store: Arc<dyn Store>)
         },
     );
     rescheduled.bump_version(now);
-    store.update_attempt(&rescheduled).await.unwrap();
+    store
+        .update_attempt(&no_events(&rescheduled))
+        .await
+        .unwrap();
     let due = store.due_attempts(now, 1_000).await.unwrap();
     assert!(due
         .iter()
@@ -372,7 +386,7 @@ async fn finds_an_attempt_by_its_provider_payment_id(store: Arc<dyn Store>) {
     open.record_provider_payment(provider_id.clone(), Some("https://pay.example/1".into()));
     open.observe(PaymentStatus::Open);
     open.bump_version(OffsetDateTime::now_utc());
-    store.update_attempt(&open).await.unwrap();
+    store.update_attempt(&no_events(&open)).await.unwrap();
     let found = store
         .find_attempt_by_provider_payment(&provider_id)
         .await
@@ -433,7 +447,7 @@ async fn refused_writes_get_the_same_error_from_every_store(store: Arc<dyn Store
         PaymentAttempt::new(order.id().clone(), order.total(), OffsetDateTime::now_utc());
     never.bump_version(OffsetDateTime::now_utc());
     assert_eq!(
-        store.update_attempt(&never).await,
+        store.update_attempt(&no_events(&never)).await,
         Err(StoreError::Conflict),
         "updating an attempt that does not exist"
     );
@@ -446,7 +460,7 @@ async fn refused_writes_get_the_same_error_from_every_store(store: Arc<dyn Store
 /// An order created at `at`, stored with its first attempt.
 async fn order_created_at(store: &dyn Store, at: OffsetDateTime) -> Order {
     let catalog = Catalog::bundled();
-    let order = Order::new(vec![catalog.price_line("mug", 1).unwrap()], at).unwrap();
+    let order = Order::new(vec![catalog.price_line("mug", 1).unwrap()], shopper(), at).unwrap();
     let attempt = PaymentAttempt::new(order.id().clone(), order.total(), at);
     let checkout = CheckoutRecord::new(
         CheckoutKey::generate(),
@@ -563,10 +577,92 @@ async fn keeps_an_orders_audit_log(store: Arc<dyn Store>) {
     assert_eq!(record.attempts, vec![attempt]);
 }
 
+/// The outbox: an event is written with its change, in the same write
+/// (never with a write that lost), once per id; its delivery's record is
+/// written over the version read; a done entry leaves the pending list.
+async fn keeps_events_with_their_change(store: Arc<dyn Store>) {
+    let (order, first, checkout) = new_order();
+    store.create_order(&order, &first, &checkout).await.unwrap();
+    let now = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
+    let second = PaymentAttempt::new(order.id().clone(), order.total(), now);
+    store
+        .add_attempt(&order.for_new_attempt(), &second)
+        .await
+        .unwrap();
+    let paid = |attempt: &PaymentAttempt| {
+        let mut next = attempt.clone();
+        next.observe(PaymentStatus::Paid);
+        next.bump_version(now);
+        AttemptWrite::new(attempt, next, now)
+    };
+    // A write that loses its race writes none of its events.
+    let mut stale = second.clone();
+    stale.bump_version(now);
+    assert_eq!(
+        store.update_attempt(&paid(&stale)).await,
+        Err(StoreError::Conflict)
+    );
+    assert!(store.order_outbox(order.id()).await.unwrap().is_empty());
+
+    let write = paid(&first);
+    assert_eq!(write.events().len(), 1);
+    store.update_attempt(&write).await.unwrap();
+    // The second attempt paid too: the order's `order.paid` stays the first's.
+    store.update_attempt(&paid(&second)).await.unwrap();
+    let entries = store.order_outbox(order.id()).await.unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    assert_eq!(entry.event(), &write.events()[0]);
+    assert_eq!(entry.event().attempt_id(), first.id());
+    let pending = |entries: Vec<checkout::OutboxEntry>| {
+        entries
+            .into_iter()
+            .any(|e| e.event().order_id() == order.id())
+    };
+    assert!(pending(store.pending_outbox(1000).await.unwrap()));
+
+    // Claimed over the version read, once.
+    let policy = checkout::RetryPolicy::default();
+    let claimed = entry.claimed(now, &policy);
+    store.update_outbox(&claimed).await.unwrap();
+    assert_eq!(
+        store.update_outbox(&claimed).await,
+        Err(StoreError::Conflict)
+    );
+    let mut delivered = claimed.next_version();
+    delivered.record_sent(checkout::Channel::ShopperMail, now, Some("m1".into()));
+    delivered.release(&[checkout::Channel::ShopperMail]);
+    assert!(delivered.is_done());
+    store.update_outbox(&delivered).await.unwrap();
+    assert_eq!(
+        store.order_outbox(order.id()).await.unwrap(),
+        vec![delivered]
+    );
+    assert!(!pending(store.pending_outbox(1000).await.unwrap()));
+
+    // Erasing the shopper's address writes over the version read only.
+    let record = store.load_order(order.id()).await.unwrap().unwrap();
+    let mut erased = record.order.clone();
+    assert!(erased.erase_personal_data());
+    assert_eq!(
+        store.erase_personal_data(&order).await,
+        Err(StoreError::Conflict)
+    );
+    store.erase_personal_data(&erased).await.unwrap();
+    let record = store.load_order(order.id()).await.unwrap().unwrap();
+    assert_eq!(record.order.shopper_email(), None);
+    assert_eq!(record.attempts.len(), 2);
+}
+
 macro_rules! contract {
     ($store_kind:ident, $make:expr) => {
         mod $store_kind {
             use super::*;
+
+            #[tokio::test]
+            async fn keeps_events_with_their_change() {
+                super::keeps_events_with_their_change($make).await;
+            }
 
             #[tokio::test]
             async fn creates_and_loads_an_order_with_its_attempt() {
@@ -728,7 +824,7 @@ async fn dynamodb_finds_a_just_recorded_payment_and_keeps_the_id_with_it() {
     let mut next = attempt.clone();
     next.record_provider_payment(provider_id.clone(), Some("https://pay.example/1".into()));
     next.bump_version(OffsetDateTime::now_utc());
-    dynamo.update_attempt(&next).await.unwrap();
+    dynamo.update_attempt(&no_events(&next)).await.unwrap();
     let found = dynamo
         .find_attempt_by_provider_payment(&provider_id)
         .await
@@ -743,7 +839,7 @@ async fn dynamodb_finds_a_just_recorded_payment_and_keeps_the_id_with_it() {
     let mut claim = other_attempt.clone();
     claim.record_provider_payment(provider_id.clone(), None);
     claim.bump_version(OffsetDateTime::now_utc());
-    assert!(dynamo.update_attempt(&claim).await.is_err());
+    assert!(dynamo.update_attempt(&no_events(&claim)).await.is_err());
     assert_eq!(
         dynamo
             .find_attempt_by_provider_payment(&provider_id)

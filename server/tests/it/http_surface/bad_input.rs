@@ -11,7 +11,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         .post(
             "/api/checkout",
             FORM,
-            format!("checkout_key={key}"),
+            format!("checkout_key={key}&email=shopper%40example.com"),
             Some("cart=mug.2"),
         )
         .await;
@@ -110,22 +110,53 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         (
             "/api/checkout",
             FORM,
-            format!("checkout_key={}", "e".repeat(32)),
+            format!(
+                "checkout_key={}&email=shopper%40example.com",
+                "e".repeat(32)
+            ),
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "/api/checkout",
             FORM,
-            format!("checkout_key={}", "g".repeat(32)),
+            format!(
+                "checkout_key={}&email=shopper%40example.com",
+                "g".repeat(32)
+            ),
             Some("cart=%3Cscript%3E.1"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        // No e-mail address, or one that is not: refused, nothing stored.
+        (
+            "/api/checkout",
+            FORM,
+            format!("checkout_key={}", "k".repeat(32)),
+            Some("cart=mug.1"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/checkout",
+            FORM,
+            format!("checkout_key={}&email=shopper%40localhost", "l".repeat(32)),
+            Some("cart=mug.1"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/checkout",
+            FORM,
+            format!(
+                "checkout_key={}&email=a%40example.com%0D%0ABcc%3A+x%40example.com",
+                "m".repeat(32)
+            ),
+            Some("cart=mug.1"),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         // The same key again, with another cart.
         (
             "/api/checkout",
             FORM,
-            format!("checkout_key={key}"),
+            format!("checkout_key={key}&email=shopper%40example.com"),
             Some("cart=tote.1"),
             StatusCode::CONFLICT,
         ),

@@ -49,10 +49,13 @@ async fn the_payment_carries_the_shoppers_language() {
             .http
             .post(format!("{}/api/checkout", site.base))
             .header(COOKIE, cart)
-            .form(&[(
-                "checkout_key",
-                checkout::CheckoutKey::generate().to_string(),
-            )]);
+            .form(&[
+                (
+                    "checkout_key",
+                    checkout::CheckoutKey::generate().to_string(),
+                ),
+                ("email", "shopper@example.com".to_owned()),
+            ]);
         if let Some(accepted) = accepted {
             request = request.header("accept-language", accepted);
         }
@@ -103,6 +106,7 @@ async fn the_cart_offers_payment_methods_and_the_pick_goes_with_the_payment() {
                     "checkout_key",
                     checkout::CheckoutKey::generate().to_string(),
                 ),
+                ("email", "shopper@example.com".to_owned()),
                 ("method", method.to_owned()),
             ])
             .send()

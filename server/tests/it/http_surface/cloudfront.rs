@@ -70,7 +70,10 @@ async fn behind_cloudfront_only_cloudfront_gets_in_and_the_viewer_is_the_client(
             ("cloudfront-viewer-address", viewer),
             ("cookie", "cart=mug.1"),
         ];
-        let body = format!("checkout_key={}", format!("{n}").repeat(32));
+        let body = format!(
+            "checkout_key={}&email=shopper%40example.com",
+            format!("{n}").repeat(32)
+        );
         let site = &site;
         async move { site.post_with("/api/checkout", &body, &headers).await.0 }
     };

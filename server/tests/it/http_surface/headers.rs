@@ -129,7 +129,10 @@ async fn cross_site_state_changes_are_refused() {
         for path in ["/api/cart/add", "/api/checkout", "/api/pay_again"] {
             let body = match path {
                 "/api/cart/add" => "article_id=mug&quantity=1".to_owned(),
-                "/api/checkout" => format!("checkout_key={}", "c".repeat(32)),
+                "/api/checkout" => format!(
+                    "checkout_key={}&email=shopper%40example.com",
+                    "c".repeat(32)
+                ),
                 _ => "order_id=ord_00000000000000000000000000000000".to_owned(),
             };
             let (status, response_headers, _) = site.post_with(path, &body, headers).await;

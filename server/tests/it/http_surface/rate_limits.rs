@@ -17,7 +17,10 @@ async fn checkouts_and_webhooks_are_rate_limited_per_client() {
             .post(
                 "/api/checkout",
                 FORM,
-                format!("checkout_key={}", format!("{n}").repeat(32)),
+                format!(
+                    "checkout_key={}&email=shopper%40example.com",
+                    format!("{n}").repeat(32)
+                ),
                 Some("cart=mug.1"),
             )
             .await;

@@ -1,0 +1,232 @@
+//! The e-mails events call for, built from the committed state (the order
+//! as stored when the message is sent, never the request that changed
+//! it), in plain text and HTML with every value escaped. English; the
+//! order keeps no language yet.
+
+use crate::contact::EmailAddress;
+use crate::events::{Event, EventKind};
+use crate::order::OrderStatus;
+use crate::payment_lines::vat_in;
+use crate::ports::OrderRecord;
+use html_escape::encode_text as escape;
+use std::fmt::Write as _;
+
+/// A message to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailMessage {
+    pub to: EmailAddress,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Who the shop is, for its messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShopIdentity {
+    pub name: String,
+    /// Where the owner's messages (incidents, chargebacks) go; none sent
+    /// without it.
+    pub owner_email: Option<EmailAddress>,
+}
+
+/// Why an event has no message on a channel.
+pub type NoMessage = &'static str;
+
+/// The message to the shopper that `event` calls for, as the order now is.
+///
+/// # Errors
+///
+/// Why there is none: the event has no shopper message, the order has no
+/// address (erased), or the order's state no longer calls for it (a
+/// failed attempt of an order since paid).
+pub fn shopper_message(
+    event: &Event,
+    record: &OrderRecord,
+    order_page: &str,
+) -> Result<MailMessage, NoMessage> {
+    let to = record
+        .order
+        .shopper_email()
+        .cloned()
+        .ok_or("no shopper address")?;
+    let short = record.order.description();
+    let (subject, body) = match event.kind() {
+        EventKind::OrderPaid => (
+            format!("{short}: thank you for your payment"),
+            confirmation(record, order_page),
+        ),
+        EventKind::PaymentFailed { status } => {
+            if OrderStatus::derive(&record.attempts) != OrderStatus::PaymentFailed(*status) {
+                return Err("the order is no longer unpaid");
+            }
+            (
+                format!("{short}: your payment did not go through"),
+                Body::new()
+                    .para(format!(
+                        "Your payment of {} was {}; nothing was charged.",
+                        event.amount(),
+                        status.as_str()
+                    ))
+                    .para("Your order is kept: you can pay again on its page.")
+                    .link("Pay again", order_page),
+            )
+        }
+        EventKind::RefundSettled { .. } => (
+            format!("{short}: your refund"),
+            Body::new()
+                .para(format!(
+                    "We refunded {} to you. Depending on your bank it shows within a few days.",
+                    event.amount()
+                ))
+                .link("Your order", order_page),
+        ),
+        _ => return Err("no message to the shopper for this event"),
+    };
+    Ok(body.into_message(to, subject))
+}
+
+/// The message to the shop's owner that `event` calls for.
+///
+/// # Errors
+///
+/// Why there is none: the event has no owner message, or no owner address
+/// is configured.
+pub fn owner_message(
+    event: &Event,
+    record: &OrderRecord,
+    shop: &ShopIdentity,
+    order_page: &str,
+) -> Result<MailMessage, NoMessage> {
+    let (subject, what) = match event.kind() {
+        EventKind::IncidentRecorded { incident } => (
+            format!("Action needed: {} on {}", incident.as_str(), record.order.id()),
+            format!(
+                "The provider took {} that the shop did not expect ({}). Ship the order or refund the payment.",
+                event.amount(),
+                incident.as_str()
+            ),
+        ),
+        EventKind::ChargebackReceived { chargeback_id } => (
+            format!("Chargeback on {}", record.order.id()),
+            format!(
+                "The shopper's bank took back {} (chargeback {chargeback_id}).",
+                event.amount()
+            ),
+        ),
+        EventKind::ChargebackReversed { chargeback_id } => (
+            format!("Chargeback reversed on {}", record.order.id()),
+            format!(
+                "The bank gave back {} (chargeback {chargeback_id}).",
+                event.amount()
+            ),
+        ),
+        EventKind::RefundFailed { .. } => (
+            format!("Refund failed on {}", record.order.id()),
+            format!(
+                "A refund of {} did not reach the shopper: the money is still owed.",
+                event.amount()
+            ),
+        ),
+        _ => return Err("no message to the owner for this event"),
+    };
+    let to = shop
+        .owner_email
+        .clone()
+        .ok_or("no owner address configured")?;
+    let body = Body::new()
+        .para(what)
+        .link("The order in the back office", order_page);
+    Ok(body.into_message(to, format!("[{}] {subject}", shop.name)))
+}
+
+/// The order confirmation: its lines, VAT, total and a link to its page.
+fn confirmation(record: &OrderRecord, order_page: &str) -> Body {
+    let order = &record.order;
+    let mut body = Body::new().para("Thank you: we received your payment for this order.");
+    let mut text = String::new();
+    let mut rows = String::new();
+    for line in order.lines() {
+        let _ = writeln!(
+            text,
+            "{} x {} at {}: {}",
+            line.quantity, line.name, line.unit_price, line.line_total
+        );
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td align=\"right\">{}</td><td align=\"right\">{}</td></tr>",
+            line.quantity,
+            escape(&line.name),
+            line.unit_price,
+            line.line_total
+        );
+    }
+    let vat = order
+        .lines()
+        .iter()
+        .filter_map(|l| l.vat_rate.map(|rate| (rate, vat_in(l.line_total, rate))))
+        .collect::<Vec<_>>();
+    for (rate, amount) in &vat {
+        let _ = writeln!(text, "of which VAT {rate} %: {amount}");
+        let _ = write!(
+            rows,
+            "<tr><td></td><td>of which VAT {rate} %</td><td></td><td align=\"right\">{amount}</td></tr>"
+        );
+    }
+    let _ = writeln!(text, "Total paid: {}", order.total());
+    let _ = write!(
+        rows,
+        "<tr><td></td><th align=\"left\">Total paid</th><td></td><th align=\"right\">{}</th></tr>",
+        order.total()
+    );
+    body.text.push_str(&text);
+    body.text.push('\n');
+    let _ = write!(body.html, "<table cellpadding=\"4\">{rows}</table>");
+    body.link("Your order", order_page)
+}
+
+/// A message's body, in both forms at once.
+struct Body {
+    text: String,
+    html: String,
+}
+
+impl Body {
+    fn new() -> Self {
+        Self {
+            text: String::new(),
+            html: String::new(),
+        }
+    }
+
+    fn para(mut self, words: impl AsRef<str>) -> Self {
+        let words = words.as_ref();
+        let _ = writeln!(self.text, "{words}\n");
+        let _ = write!(self.html, "<p>{}</p>", escape(words));
+        self
+    }
+
+    fn link(mut self, label: &str, url: &str) -> Self {
+        let _ = writeln!(self.text, "{label}: {url}\n");
+        let _ = write!(
+            self.html,
+            "<p><a href=\"{}\">{}</a></p>",
+            html_escape::encode_double_quoted_attribute(url),
+            escape(label)
+        );
+        self
+    }
+
+    fn into_message(self, to: EmailAddress, subject: String) -> MailMessage {
+        let html = format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body style=\"font-family: sans-serif\">{}</body></html>",
+            escape(&subject),
+            self.html
+        );
+        MailMessage {
+            to,
+            subject,
+            text: self.text,
+            html,
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Delivering the outbox: each pending event goes out on every channel the
+//! shop has, oldest first; a channel that fails holds the events after it
+//! (they go out in order once it is back), with backoff, until the retry
+//! budget is spent and the event is handed to the dead-letter sink.
+
+use crate::events::Event;
+use crate::messages::{owner_message, shopper_message, ShopIdentity};
+use crate::outbox::{Channel, OutboxEntry, RetryPolicy};
+use crate::ports::{error_report, Clock, EventSink, Mailer, OrderRecord, Store, StoreError};
+use crate::service::ShopUrls;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Where events go out. A channel without an outlet is not the shop's.
+#[derive(Clone, Default)]
+pub struct Outlets {
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub bus: Option<Arc<dyn EventSink>>,
+    pub webhook: Option<Arc<dyn EventSink>>,
+    /// Where an event goes when a channel gives up on it (the DLQ).
+    pub dead_letters: Option<Arc<dyn EventSink>>,
+}
+
+impl Outlets {
+    /// The channels this shop delivers on.
+    pub fn channels(&self) -> Vec<Channel> {
+        let mut channels = Vec::new();
+        if self.mailer.is_some() {
+            channels.extend([Channel::ShopperMail, Channel::OwnerMail]);
+        }
+        if self.bus.is_some() {
+            channels.push(Channel::Bus);
+        }
+        if self.webhook.is_some() {
+            channels.push(Channel::Webhook);
+        }
+        channels
+    }
+}
+
+/// What one pass did, for the log and the tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryPass {
+    /// Sends that succeeded.
+    pub sent: usize,
+    /// Sends that failed (to be retried, or given up).
+    pub failed: usize,
+    /// Deliveries given up on and handed to the dead-letter sink.
+    pub gave_up: usize,
+    /// Entries another deliverer held, or that changed under this one.
+    pub skipped: usize,
+}
+
+/// Sends what the outbox holds.
+pub struct Deliverer {
+    store: Arc<dyn Store>,
+    outlets: Outlets,
+    shop: ShopIdentity,
+    urls: ShopUrls,
+    clock: Arc<dyn Clock>,
+    policy: RetryPolicy,
+}
+
+/// Entries read per pass.
+const PASS_SIZE: usize = 100;
+
+impl Deliverer {
+    pub fn new(
+        store: Arc<dyn Store>,
+        outlets: Outlets,
+        shop: ShopIdentity,
+        urls: ShopUrls,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            outlets,
+            shop,
+            urls,
+            clock,
+            policy: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// One pass over the pending entries, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// The store's, when the outbox cannot be read; a failed send is not
+    /// an error (it is recorded on its entry and retried).
+    pub async fn deliver_pending(&self) -> Result<DeliveryPass, StoreError> {
+        let channels = self.outlets.channels();
+        let mut pass = DeliveryPass::default();
+        // No way out at all: the events wait for one (never marked done).
+        if channels.is_empty() {
+            return Ok(pass);
+        }
+        // A channel that failed (or waits) holds what comes after it.
+        let mut held: HashSet<Channel> = HashSet::new();
+        for entry in self.store.pending_outbox(PASS_SIZE).await? {
+            let now = self.clock.now();
+            held.extend(entry.waiting_channels(&channels, now));
+            let due: Vec<Channel> = entry
+                .due_channels(&channels, now)
+                .into_iter()
+                .filter(|c| !held.contains(c))
+                .collect();
+            if due.is_empty() && !entry.settled_on(&channels) {
+                continue;
+            }
+            if entry.is_claimed(now) {
+                pass.skipped += 1;
+                held.extend(due);
+                continue;
+            }
+            let claimed = entry.claimed(now, &self.policy);
+            match self.store.update_outbox(&claimed).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) => {
+                    pass.skipped += 1;
+                    held.extend(due);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            let mut next = claimed.next_version();
+            for channel in due {
+                match self.send(&mut next, channel).await {
+                    Sent::Yes => pass.sent += 1,
+                    Sent::NotNeeded => {}
+                    Sent::Failed { gave_up } => {
+                        pass.failed += 1;
+                        if gave_up {
+                            pass.gave_up += 1;
+                        } else {
+                            held.insert(channel);
+                        }
+                    }
+                }
+            }
+            next.release(&channels);
+            match self.store.update_outbox(&next).await {
+                Ok(()) => {}
+                // Our claim ran out and another deliverer took it: it sends
+                // again what this pass sent (a duplicate, dropped by id).
+                Err(StoreError::Conflict) => pass.skipped += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(pass)
+    }
+
+    async fn send(&self, entry: &mut OutboxEntry, channel: Channel) -> Sent {
+        let event = entry.event().clone();
+        let outcome = match channel {
+            Channel::ShopperMail | Channel::OwnerMail => self.mail(&event, channel).await,
+            Channel::Bus => publish(self.outlets.bus.as_deref(), &event).await,
+            Channel::Webhook => publish(self.outlets.webhook.as_deref(), &event).await,
+        };
+        let now = self.clock.now();
+        match outcome {
+            Ok(Outcome::Sent(reference)) => {
+                entry.record_sent(channel, now, reference);
+                Sent::Yes
+            }
+            Ok(Outcome::NotNeeded(reason)) => {
+                entry.record_not_needed(channel, reason);
+                Sent::NotNeeded
+            }
+            Err(error) => {
+                let gave_up = entry.record_failure(channel, &error, now, &self.policy);
+                tracing::warn!(event_id = %event.id(), channel = channel.as_str(), %error, gave_up, "an event could not be delivered");
+                if gave_up {
+                    self.dead_letter(&event, channel).await;
+                }
+                Sent::Failed { gave_up }
+            }
+        }
+    }
+
+    /// The message `event` calls for on `channel`, built from the order as
+    /// it is now, and sent.
+    async fn mail(&self, event: &Event, channel: Channel) -> Result<Outcome, String> {
+        let Some(mailer) = self.outlets.mailer.as_deref() else {
+            return Ok(Outcome::NotNeeded("no mailer"));
+        };
+        let record = self
+            .store
+            .load_order(event.order_id())
+            .await
+            .map_err(|e| error_report(&e))?;
+        let Some(record) = record else {
+            return Ok(Outcome::NotNeeded("no such order"));
+        };
+        let message = if channel == Channel::ShopperMail {
+            shopper_message(event, &record, &self.urls.thank_you_page(event.order_id()))
+        } else {
+            owner_message(event, &record, &self.shop, &self.back_office_page(&record))
+        };
+        match message {
+            Ok(message) => mailer
+                .send(&message)
+                .await
+                .map(Outcome::Sent)
+                .map_err(|e| error_report(&e)),
+            Err(reason) => Ok(Outcome::NotNeeded(reason)),
+        }
+    }
+
+    fn back_office_page(&self, record: &OrderRecord) -> String {
+        format!(
+            "{}/admin/orders/{}",
+            self.urls.public_base_url,
+            record.order.id()
+        )
+    }
+
+    /// Hands an event a channel gave up on to the dead-letter sink, and
+    /// calls an operator.
+    async fn dead_letter(&self, event: &Event, channel: Channel) {
+        tracing::error!(operator_action = true, event_id = %event.id(), channel = channel.as_str(), "an event was given up on after its retries; it is in the dead-letter queue and can be sent again from the back office");
+        if let Some(sink) = &self.outlets.dead_letters {
+            if let Err(e) = sink.publish(event).await {
+                tracing::error!(event_id = %event.id(), error = %error_report(&e), "the dead-letter queue refused an event");
+            }
+        }
+    }
+}
+
+async fn publish(sink: Option<&dyn EventSink>, event: &Event) -> Result<Outcome, String> {
+    let Some(sink) = sink else {
+        return Ok(Outcome::NotNeeded("not configured"));
+    };
+    sink.publish(event)
+        .await
+        .map(|()| Outcome::Sent(None))
+        .map_err(|e| error_report(&e))
+}
+
+enum Outcome {
+    Sent(Option<String>),
+    NotNeeded(&'static str),
+}
+
+enum Sent {
+    Yes,
+    NotNeeded,
+    Failed { gave_up: bool },
+}

@@ -1,0 +1,93 @@
+//! The outbox's deliverer on the plain server: a task that sends right
+//! after each change that wrote events (the service's outbox listener
+//! wakes it) and sweeps every interval for what is due again or what a
+//! crash left behind. On Lambda the reconciler function runs the sweep.
+
+use checkout::{Deliverer, Outlets, ShopIdentity, ShopUrls, Store};
+use outlets::{FileMailer, Mailbox};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, MailTransport};
+use crate::StartError;
+
+/// The deliverer and what it sends through.
+pub struct Delivery {
+    pub deliverer: Arc<Deliverer>,
+    /// The messages written, with `SHOP_MAIL=files`.
+    pub mailbox: Option<Arc<FileMailer>>,
+    /// Notified after each write that put events in the outbox.
+    pub wake: Arc<Notify>,
+    pub sweep_every: Duration,
+}
+
+/// # Errors
+///
+/// A setting that cannot work (the sender, the owner's address) or the
+/// mail folder that cannot be created.
+pub fn delivery_from(
+    config: &Config,
+    store: Arc<dyn Store>,
+    urls: ShopUrls,
+    clock: Arc<dyn checkout::Clock>,
+) -> Result<Delivery, StartError> {
+    let from: Mailbox = config.mail_from.parse().map_err(StartError::MailFrom)?;
+    let owner_email = config
+        .owner_email
+        .as_deref()
+        .map(checkout::EmailAddress::parse)
+        .transpose()
+        .map_err(StartError::OwnerEmail)?;
+    let mailbox = match config.mail {
+        MailTransport::Files => {
+            let path = config.data_dir.join("mail");
+            let mailer = FileMailer::new(from, &path)
+                .map_err(|source| StartError::MailFolder { path, source })?;
+            Some(Arc::new(mailer))
+        }
+        MailTransport::Off => None,
+    };
+    let outlets = Outlets {
+        mailer: mailbox.clone().map(|m| -> Arc<dyn checkout::Mailer> { m }),
+        ..Outlets::default()
+    };
+    let shop = ShopIdentity {
+        name: config.shop_name.clone(),
+        owner_email,
+    };
+    Ok(Delivery {
+        deliverer: Arc::new(Deliverer::new(store, outlets, shop, urls, clock)),
+        mailbox,
+        wake: Arc::new(Notify::new()),
+        sweep_every: Duration::from_millis(config.delivery_sweep_ms.max(100)),
+    })
+}
+
+/// Delivers until `shutdown` turns true.
+pub fn spawn(
+    deliverer: Arc<Deliverer>,
+    wake: Arc<Notify>,
+    sweep_every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match deliverer.deliver_pending().await {
+                Ok(pass) if pass.sent + pass.failed > 0 => {
+                    tracing::debug!(?pass, "delivery pass");
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = %checkout::error_report(&error), "the outbox could not be read; the next sweep tries again");
+                }
+            }
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(sweep_every) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    })
+}
