@@ -103,7 +103,7 @@ pub fn Shop(
                     <label for="shopper-email">"Your e-mail address"</label>
                     <input id="shopper-email" type="email" name="email" required
                         autocomplete="email" maxlength="254" placeholder="name@example.com"/>
-                    <p class="hint">"For your order confirmation only."</p>
+                    <p class="hint">"For this order's messages only: its confirmation, refunds, a failed payment."</p>
                     // Rendered on the server: as views in this island, these
                     // radios added 37 KB to the wasm bundle; as a string, none.
                     <div inner_html=move || cart.with(|c| c.methods_html.clone())></div>

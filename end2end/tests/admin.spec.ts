@@ -118,6 +118,21 @@ test("a paid order's confirmation e-mail is listed on its back office page", asy
   await expect(message.contentFrame().getByText("Total paid")).toBeVisible();
   await message.screenshot({ path: "test-results/screenshots/confirmation-email.png" });
   await shot(page, "admin-order-messages");
+
+  // Sent again on the operator's word, and logged.
+  await paid.locator("form.resend").first().getByRole("button", { name: "Send again" }).click();
+  await expect(page.getByTestId("audit-log")).toContainText("again (shopper_mail)");
+  await expect(async () => {
+    await page.reload();
+    await expect(paid).toContainText("shopper_mail: sent", { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+
+  // The shopper's address erased on their request: gone, and logged.
+  const erase = page.locator("form.erase");
+  await erase.getByLabel("Yes, remove the shopper's e-mail address from this order").check();
+  await erase.getByRole("button", { name: "Erase" }).click();
+  await expect(page.getByTestId("shopper-email")).toHaveText("(no address)");
+  await expect(page.getByTestId("audit-log")).toContainText("erase the shopper's personal data");
 });
 
 test.describe("without JavaScript", () => {

@@ -46,6 +46,8 @@ pub struct Application {
     pub operator_access: Option<app::security::OperatorAccess>,
     /// What follows a change: the outbox's deliverer.
     pub delivery: delivery::Delivery,
+    /// The store every part of the shop shares.
+    pub store: Arc<dyn Store>,
 }
 
 /// The back office's accounts and session signing from the configuration:
@@ -258,7 +260,7 @@ impl Application {
         };
         let delivery = delivery::delivery_from(config, store.clone(), urls.clone(), clock.clone())?;
         let wake = delivery.wake.clone();
-        let service = CheckoutService::new(catalog, store, provider, urls)
+        let service = CheckoutService::new(catalog, store.clone(), provider, urls)
             .with_outbox_listener(Arc::new(move || wake.notify_one()))
             .with_clock(clock)
             .with_reconcile_policy(config.reconcile_policy())
@@ -271,6 +273,7 @@ impl Application {
             reconciler: config.reconciler(),
             operator_access,
             delivery,
+            store,
         })
     }
 

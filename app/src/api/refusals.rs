@@ -64,6 +64,10 @@ pub(crate) fn checkout_failed(error: checkout::CheckoutError) -> ShopError {
             StatusCode::CONFLICT,
             "This checkout was already submitted with another cart; please reload the page.".into(),
         ),
+        KeyReusedWithAnotherAddress => (
+            StatusCode::CONFLICT,
+            "This checkout was already submitted with another e-mail address; please reload the page to order with this one.".into(),
+        ),
         UnknownOrder => (
             StatusCode::NOT_FOUND,
             "We could not find that order.".into(),

@@ -264,3 +264,35 @@ pub async fn back_office_release(
         .await
         .map_err(refusals::action_failed)
 }
+
+/// Sends one of the order's events again on one channel.
+#[server(endpoint = "admin/resend")]
+pub async fn back_office_resend(
+    order_id: String,
+    event_id: String,
+    channel: String,
+) -> Result<(), BackOfficeError> {
+    let operator = access::operator().await?;
+    let id = refusals::order_id(&order_id)?;
+    let channel = checkout::Channel::parse(&channel).ok_or_else(|| {
+        refusals::reject(http::StatusCode::UNPROCESSABLE_ENTITY, "No such channel.")
+    })?;
+    refusals::service()?
+        .operator_resend(&operator, &id, &event_id, channel)
+        .await
+        .map_err(refusals::action_failed)
+}
+
+/// Removes the shopper's e-mail address from the order. `confirm` must be
+/// ticked.
+#[server(endpoint = "admin/erase")]
+pub async fn back_office_erase(
+    order_id: String,
+    confirm: Option<String>,
+) -> Result<(), BackOfficeError> {
+    let (operator, id) = access::confirmed_action(&order_id, confirm.as_deref()).await?;
+    refusals::service()?
+        .operator_erase_personal_data(&operator, &id)
+        .await
+        .map_err(refusals::action_failed)
+}

@@ -2,8 +2,8 @@
 //! amount and time formatted for the operator.
 
 use super::views::{
-    AttemptView, AuditView, BackOfficeLineView, BackOfficeOrderView, ChargebackView, MessageView,
-    OrderRowView, RefundView, RefundablePaymentView,
+    AttemptView, AuditView, BackOfficeLineView, BackOfficeOrderView, ChargebackView, DeliveryView,
+    MessageView, OrderRowView, RefundView, RefundablePaymentView,
 };
 use checkout::{
     AuditEntry, AuditOutcome, Chargeback, Ledger, OrderLine, OrderRecord, OrderStatus,
@@ -118,8 +118,8 @@ fn message_view(
     let deliveries = entry
         .deliveries()
         .iter()
-        .map(|(channel, state)| {
-            let state = match state {
+        .map(|(channel, state_of)| {
+            let state = match state_of {
                 DeliveryState::Sent { at, .. } => format!("sent {}", time(*at)),
                 DeliveryState::NotNeeded { reason } => format!("none: {reason}"),
                 DeliveryState::Retrying {
@@ -127,7 +127,11 @@ fn message_view(
                 } => format!("failed {tries}×, next try {}", time(*next_try_at)),
                 DeliveryState::GaveUp { tries, .. } => format!("gave up after {tries} tries"),
             };
-            (channel.as_str().to_owned(), state)
+            DeliveryView {
+                channel: channel.as_str().to_owned(),
+                state,
+                resendable: !matches!(state_of, DeliveryState::NotNeeded { .. }),
+            }
         })
         .collect();
     MessageView {

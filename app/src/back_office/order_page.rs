@@ -2,7 +2,8 @@
 //! it, its payments and its audit log.
 
 use super::api::{
-    BackOfficeCancel, BackOfficeCapture, BackOfficeRefresh, BackOfficeRefund, BackOfficeRelease,
+    BackOfficeCancel, BackOfficeCapture, BackOfficeErase, BackOfficeRefresh, BackOfficeRefund,
+    BackOfficeRelease, BackOfficeResend,
 };
 use super::attempt::Attempt;
 use super::views::{
@@ -20,6 +21,8 @@ struct Actions {
     capture: ServerAction<BackOfficeCapture>,
     release: ServerAction<BackOfficeRelease>,
     cancel: ServerAction<BackOfficeCancel>,
+    resend: ServerAction<BackOfficeResend>,
+    erase: ServerAction<BackOfficeErase>,
 }
 
 impl Actions {
@@ -30,6 +33,8 @@ impl Actions {
             capture: ServerAction::new(),
             release: ServerAction::new(),
             cancel: ServerAction::new(),
+            resend: ServerAction::new(),
+            erase: ServerAction::new(),
         }
     }
 
@@ -41,6 +46,8 @@ impl Actions {
             self.refund.value().get().and_then(Result::err),
             self.capture.value().get().and_then(Result::err),
             self.release.value().get().and_then(Result::err),
+            self.resend.value().get().and_then(Result::err),
+            self.erase.value().get().and_then(Result::err),
         ]
         .into_iter()
         .map(alert)
@@ -79,7 +86,7 @@ pub(super) fn OrderPage(order: BackOfficeOrderView) -> impl IntoView {
             <h2>"Payments"</h2>
             {attempts}
             <h2>"Messages"</h2>
-            <Messages messages=order.messages/>
+            <Messages messages=order.messages.clone() resend=actions.resend order_id=order.id.clone()/>
             <h2>"Audit log"</h2>
             <AuditLog audit=order.audit/>
         </section>
@@ -160,6 +167,19 @@ fn OrderActions(order: BackOfficeOrderView, actions: Actions) -> impl IntoView {
     let cancel_form = order
         .cancelable
         .then(|| view! { <CancelForm action=actions.cancel order_id=order.id.clone()/> });
+    let erase_id = order.id.clone();
+    let erase_form = order.shopper_email.is_some().then(move || {
+        view! {
+            <ActionForm action=actions.erase attr:class="admin-action erase">
+                {order_action(
+                    "Erase personal data",
+                    erase_id,
+                    " Yes, remove the shopper's e-mail address from this order",
+                    "Erase",
+                )}
+            </ActionForm>
+        }
+    });
     view! {
         <div class="admin-actions">
             <ActionForm action=actions.refresh attr:class="admin-action refresh">
@@ -170,6 +190,7 @@ fn OrderActions(order: BackOfficeOrderView, actions: Actions) -> impl IntoView {
             {refund_form}
             {capture_forms}
             {cancel_form}
+            {erase_form}
         </div>
     }
 }
@@ -304,7 +325,11 @@ fn Confirm(text: &'static str) -> impl IntoView {
 /// shopper each called for (its HTML in a sandboxed frame: no scripts, no
 /// links followed inside the back office).
 #[component]
-fn Messages(messages: Vec<MessageView>) -> impl IntoView {
+fn Messages(
+    messages: Vec<MessageView>,
+    resend: ServerAction<BackOfficeResend>,
+    order_id: String,
+) -> impl IntoView {
     let none = messages
         .is_empty()
         .then(|| view! { <p>"No events yet."</p> });
@@ -314,7 +339,19 @@ fn Messages(messages: Vec<MessageView>) -> impl IntoView {
             let deliveries = m
                 .deliveries
                 .into_iter()
-                .map(|(channel, state)| view! { <li><code>{channel}</code>": "{state}</li> })
+                .map(|d| {
+                    let (order_id, event_id) = (order_id.clone(), m.event_id.clone());
+                    let channel = d.channel.clone();
+                    let again = d.resendable.then(|| view! {
+                        <ActionForm action=resend attr:class="resend">
+                            <input type="hidden" name="order_id" value=order_id/>
+                            <input type="hidden" name="event_id" value=event_id/>
+                            <input type="hidden" name="channel" value=channel/>
+                            <button type="submit" class="secondary">"Send again"</button>
+                        </ActionForm>
+                    });
+                    view! { <li><code>{d.channel}</code>": "{d.state}{again}</li> }
+                })
                 .collect_view();
             let message = m.subject.map(|subject| {
                 view! {

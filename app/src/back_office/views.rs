@@ -94,6 +94,17 @@ pub struct AuditView {
     pub outcome: String,
 }
 
+/// How far an event went out on one channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    /// `shopper_mail`, `owner_mail`, `webhook`...
+    pub channel: String,
+    /// "sent 2026-12-03 10:00 UTC", "failed 3×, next try ...", ...
+    pub state: String,
+    /// Something went, or should have gone, out: it can be sent again.
+    pub resendable: bool,
+}
+
 /// An event of the order and how far it went out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
@@ -101,8 +112,7 @@ pub struct MessageView {
     /// `order.paid`, ...
     pub event_type: String,
     pub occurred_at: String,
-    /// Each channel and its state ("sent 2026-12-03 10:00 UTC", ...).
-    pub deliveries: Vec<(String, String)>,
+    pub deliveries: Vec<DeliveryView>,
     /// The message to the shopper it calls for: subject and HTML.
     pub subject: Option<String>,
     pub html: Option<String>,

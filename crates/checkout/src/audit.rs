@@ -30,6 +30,13 @@ pub enum AuditAction {
     ReleaseAuthorization,
     /// Cancel the order's open payment, so that nobody can pay it any more.
     CancelPayment,
+    /// Send an event out again on one channel (`shopper_mail`, `webhook`...).
+    ResendEvent {
+        event_id: String,
+        channel: String,
+    },
+    /// Remove the shopper's personal data (their e-mail address) from the order.
+    ErasePersonalData,
 }
 
 impl AuditAction {
@@ -46,6 +53,8 @@ impl AuditAction {
             Self::Capture { amount: None, .. } => "capture all that is authorized".into(),
             Self::ReleaseAuthorization => "release the authorization".into(),
             Self::CancelPayment => "cancel the open payment".into(),
+            Self::ResendEvent { event_id, channel } => format!("send {event_id} again ({channel})"),
+            Self::ErasePersonalData => "erase the shopper's personal data".into(),
         }
     }
 }

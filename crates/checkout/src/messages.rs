@@ -180,7 +180,10 @@ fn confirmation(record: &OrderRecord, order_page: &str) -> Body {
     );
     body.text.push_str(&text);
     body.text.push('\n');
-    let _ = write!(body.html, "<table cellpadding=\"4\">{rows}</table>");
+    let _ = write!(
+        body.html,
+        "<table cellpadding=\"6\" style=\"width: 100%; border-collapse: collapse\">{rows}</table>"
+    );
     body.link("Your order", order_page)
 }
 
@@ -218,7 +221,8 @@ impl Body {
 
     fn into_message(self, to: EmailAddress, subject: String) -> MailMessage {
         let html = format!(
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body style=\"font-family: sans-serif\">{}</body></html>",
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body style=\"font-family: sans-serif; color: #1c1c1c\"><div style=\"max-width: 560px; margin: 0 auto; padding: 16px\"><h1 style=\"font-size: 20px\">{}</h1>{}</div></body></html>",
+            escape(&subject),
             escape(&subject),
             self.html
         );

@@ -42,6 +42,13 @@ impl Channel {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == text)
     }
+
+    /// Its receiver sees every event, in order: while one waits, every
+    /// later one waits too. E-mail goes to many people: one message
+    /// waiting holds only the later ones of its own order.
+    pub fn is_ordered(self) -> bool {
+        matches!(self, Self::Bus | Self::Webhook)
+    }
 }
 
 /// How far an event got on one channel.
@@ -61,8 +68,9 @@ pub enum DeliveryState {
         next_try_at: OffsetDateTime,
         last_error: String,
     },
-    /// Failed more often than the policy allows: handed to the dead-letter
-    /// sink (when the shop has one) and an operator.
+    /// Failed more often than the policy allows: an operator is called
+    /// (an `operator_action` log line, which the stack alarms on) and can
+    /// send it again from the order's back office page.
     GaveUp {
         at: OffsetDateTime,
         tries: u32,

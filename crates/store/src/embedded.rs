@@ -249,20 +249,30 @@ impl Store for EmbeddedStore {
         let order_key = order.id().to_string();
         let expected_version = order.version().saturating_sub(1);
         let attempt_key = attempt_key(attempt.order_id(), attempt.id());
-        let (order_bytes, attempt_bytes) = (
+        // An erasure does not change the version: written over an order
+        // read before it, the erased address must stay erased.
+        let mut erased = order.clone();
+        erased.erase_personal_data();
+        let (order_bytes, erased_bytes, attempt_bytes) = (
             encode(&StoredOrder::from(order))?,
+            encode(&StoredOrder::from(&erased))?,
             encode(&StoredAttempt::from(attempt))?,
         );
         self.write(move |tx| {
             {
                 let mut orders = tx.open_table(ORDERS).map_err(unavailable)?;
-                let stored_version = match orders.get(order_key.as_str()).map_err(unavailable)? {
-                    Some(value) => decode_order(value.value())?.version(),
+                let stored = match orders.get(order_key.as_str()).map_err(unavailable)? {
+                    Some(value) => decode_order(value.value())?,
                     None => return Err(StoreError::Conflict),
                 };
-                if stored_version != expected_version {
+                if stored.version() != expected_version {
                     return Err(StoreError::Conflict);
                 }
+                let order_bytes = if stored.shopper_email().is_none() {
+                    &erased_bytes
+                } else {
+                    &order_bytes
+                };
                 orders
                     .insert(order_key.as_str(), order_bytes.as_slice())
                     .map_err(unavailable)?;

@@ -46,6 +46,16 @@ async fn twenty_submissions_with_one_key_make_one_order_and_one_payment(kind: St
         other,
         Err(checkout::CheckoutError::KeyReusedWithAnotherCart)
     );
+    // ... and with another address: its messages would go to the first.
+    let typo_fixed = checkout::EmailAddress::parse("shopper2@example.com").unwrap();
+    let other = shop
+        .service
+        .checkout(&cart("mug", 1), &typo_fixed, &key)
+        .await;
+    assert_eq!(
+        other,
+        Err(checkout::CheckoutError::KeyReusedWithAnotherAddress)
+    );
     assert_eq!(shop.emulator.payments_created(), 1);
 }
 

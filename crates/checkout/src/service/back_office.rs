@@ -3,14 +3,14 @@
 //! recorded in the order's audit log before it runs (an action that cannot
 //! be recorded does not run) and again with how it ended.
 
-use super::{CaptureError, CheckoutService, RefundError, SyncError};
+use super::{CaptureError, CheckoutService, RefundError, SyncError, MAX_WRITE_CONFLICTS};
 use crate::attention::OrderFilter;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
 use crate::ids::{CaptureId, RefundId};
 use crate::messages::{shopper_message, MailMessage};
 use crate::money::Money;
 use crate::order::{OrderId, OrderStatus};
-use crate::outbox::OutboxEntry;
+use crate::outbox::{Channel, OutboxEntry};
 use crate::payment::{PaymentStatus, ProviderPaymentId};
 use crate::ports::{error_report, OrderCursor, OrderRecord, ProviderError, StoreError};
 
@@ -55,6 +55,10 @@ pub enum ActionError {
     #[error("a reason is one line of text")]
     ReasonNotOneLine,
     /// The audit log could not be written, so the action did not run.
+    #[error("the order has no such event, or not on that channel")]
+    NoSuchDelivery,
+    #[error("the order holds no personal data (erased already)")]
+    NothingToErase,
     #[error("the action could not be recorded, so it was not started")]
     NotRecorded(#[source] StoreError),
 }
@@ -67,7 +71,9 @@ impl ActionError {
             | Self::NothingToCancel
             | Self::CancelRefused(_)
             | Self::ReasonTooLong
-            | Self::ReasonNotOneLine => true,
+            | Self::ReasonNotOneLine
+            | Self::NoSuchDelivery
+            | Self::NothingToErase => true,
             Self::Refund(e) => e.is_refusal(),
             Self::Capture(e) => e.is_refusal(),
             Self::Sync(_)
@@ -378,6 +384,88 @@ impl CheckoutService {
                 self.refresh_attempt(attempt).await?;
             }
             Ok(())
+        })
+        .await
+    }
+
+    /// Sends an event out again on `channel` (a delivery that gave up, or
+    /// one the receiver lost): the deliverer's next pass sends it.
+    ///
+    /// # Errors
+    ///
+    /// [`ActionError`]: no such event on the order or channel, the store.
+    pub async fn operator_resend(
+        &self,
+        operator: &str,
+        order_id: &OrderId,
+        event_id: &str,
+        channel: Channel,
+    ) -> Result<(), ActionError> {
+        let action = AuditAction::ResendEvent {
+            event_id: event_id.to_owned(),
+            channel: channel.as_str().to_owned(),
+        };
+        self.audited(operator, order_id, action, async {
+            for _ in 0..MAX_WRITE_CONFLICTS {
+                let entries = self
+                    .store
+                    .order_outbox(order_id)
+                    .await
+                    .map_err(ActionError::Store)?;
+                let entry = entries
+                    .iter()
+                    .find(|e| e.event().id().as_str() == event_id)
+                    .filter(|e| e.delivery(channel).is_some())
+                    .ok_or(ActionError::NoSuchDelivery)?;
+                match self.store.update_outbox(&entry.resend(channel)).await {
+                    Ok(()) => {
+                        self.outbox_written();
+                        return Ok(());
+                    }
+                    Err(StoreError::Conflict) => continue,
+                    Err(e) => return Err(ActionError::Store(e)),
+                }
+            }
+            Err(ActionError::Store(StoreError::Conflict))
+        })
+        .await
+    }
+
+    /// Removes the shopper's personal data (their e-mail address) from the
+    /// order, on their request; messages still to send for it are then
+    /// not sent.
+    ///
+    /// # Errors
+    ///
+    /// [`ActionError`]: nothing to erase, the store.
+    pub async fn operator_erase_personal_data(
+        &self,
+        operator: &str,
+        order_id: &OrderId,
+    ) -> Result<(), ActionError> {
+        self.audited(operator, order_id, AuditAction::ErasePersonalData, async {
+            for _ in 0..MAX_WRITE_CONFLICTS {
+                let record = self
+                    .store
+                    .load_order(order_id)
+                    .await
+                    .map_err(ActionError::Store)?
+                    .ok_or(ActionError::UnknownOrder)?;
+                let mut order = record.order;
+                if !order.erase_personal_data() {
+                    return Err(ActionError::NothingToErase);
+                }
+                match self.store.erase_personal_data(&order).await {
+                    Ok(()) => {
+                        self.forget_paid_order(order_id);
+                        return Ok(());
+                    }
+                    // Another attempt was added meanwhile: read again.
+                    Err(StoreError::Conflict) => continue,
+                    Err(e) => return Err(ActionError::Store(e)),
+                }
+            }
+            Err(ActionError::Store(StoreError::Conflict))
         })
         .await
     }

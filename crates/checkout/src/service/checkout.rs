@@ -68,6 +68,11 @@ impl CheckoutService {
                 if record.cart_fingerprint != fingerprint {
                     return Err(CheckoutError::KeyReusedWithAnotherCart);
                 }
+                let order = self.store.load_order(&record.order_id).await?;
+                let address = order.as_ref().and_then(|o| o.order.shopper_email());
+                if address.is_some_and(|a| a != shopper) {
+                    return Err(CheckoutError::KeyReusedWithAnotherAddress);
+                }
                 return self.continue_payment(&record.order_id, choices).await;
             }
             let now = self.clock.now();

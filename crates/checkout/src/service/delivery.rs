@@ -1,10 +1,13 @@
 //! Delivering the outbox: each pending event goes out on every channel the
-//! shop has, oldest first; a channel that fails holds the events after it
-//! (they go out in order once it is back), with backoff, until the retry
-//! budget is spent and the event is handed to the dead-letter sink.
+//! shop has, oldest first. A send that fails is retried with backoff until
+//! the retry budget is spent and an operator is called. While it waits, it
+//! holds the events after it: on an ordered channel (the owner's webhook)
+//! all of them, so they arrive in order once the receiver is back; on
+//! e-mail only its own order's, so one bad address delays nobody else.
 
 use crate::events::Event;
 use crate::messages::{owner_message, shopper_message, ShopIdentity};
+use crate::order::OrderId;
 use crate::outbox::{Channel, OutboxEntry, RetryPolicy};
 use crate::ports::{error_report, Clock, EventSink, Mailer, OrderRecord, Store, StoreError};
 use crate::service::ShopUrls;
@@ -17,8 +20,6 @@ pub struct Outlets {
     pub mailer: Option<Arc<dyn Mailer>>,
     pub bus: Option<Arc<dyn EventSink>>,
     pub webhook: Option<Arc<dyn EventSink>>,
-    /// Where an event goes when a channel gives up on it (the DLQ).
-    pub dead_letters: Option<Arc<dyn EventSink>>,
 }
 
 impl Outlets {
@@ -63,6 +64,10 @@ pub struct Deliverer {
 
 /// Entries read per pass.
 const PASS_SIZE: usize = 100;
+/// A message to the shopper about a change older than this is not sent
+/// (mail was off, or down for days): news that late confuses more than it
+/// tells; the owner still gets theirs, and the back office shows it.
+const SHOPPER_NEWS_KEEPS: time::Duration = time::Duration::days(3);
 
 impl Deliverer {
     pub fn new(
@@ -100,22 +105,23 @@ impl Deliverer {
         if channels.is_empty() {
             return Ok(pass);
         }
-        // A channel that failed (or waits) holds what comes after it.
-        let mut held: HashSet<Channel> = HashSet::new();
+        // What waits holds what comes after it.
+        let mut held = Held::default();
         for entry in self.store.pending_outbox(PASS_SIZE).await? {
             let now = self.clock.now();
-            held.extend(entry.waiting_channels(&channels, now));
+            let order = entry.event().order_id().clone();
+            held.extend(&order, entry.waiting_channels(&channels, now));
             let due: Vec<Channel> = entry
                 .due_channels(&channels, now)
                 .into_iter()
-                .filter(|c| !held.contains(c))
+                .filter(|c| !held.holds(&order, *c))
                 .collect();
             if due.is_empty() && !entry.settled_on(&channels) {
                 continue;
             }
             if entry.is_claimed(now) {
                 pass.skipped += 1;
-                held.extend(due);
+                held.extend(&order, due);
                 continue;
             }
             let claimed = entry.claimed(now, &self.policy);
@@ -123,7 +129,7 @@ impl Deliverer {
                 Ok(()) => {}
                 Err(StoreError::Conflict) => {
                     pass.skipped += 1;
-                    held.extend(due);
+                    held.extend(&order, due);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -138,7 +144,7 @@ impl Deliverer {
                         if gave_up {
                             pass.gave_up += 1;
                         } else {
-                            held.insert(channel);
+                            held.extend(&order, [channel]);
                         }
                     }
                 }
@@ -176,7 +182,7 @@ impl Deliverer {
                 let gave_up = entry.record_failure(channel, &error, now, &self.policy);
                 tracing::warn!(event_id = %event.id(), channel = channel.as_str(), %error, gave_up, "an event could not be delivered");
                 if gave_up {
-                    self.dead_letter(&event, channel).await;
+                    Self::gave_up(&event, channel);
                 }
                 Sent::Failed { gave_up }
             }
@@ -189,6 +195,11 @@ impl Deliverer {
         let Some(mailer) = self.outlets.mailer.as_deref() else {
             return Ok(Outcome::NotNeeded("no mailer"));
         };
+        if channel == Channel::ShopperMail
+            && self.clock.now() - event.occurred_at() > SHOPPER_NEWS_KEEPS
+        {
+            return Ok(Outcome::NotNeeded("too late for the shopper"));
+        }
         let record = self
             .store
             .load_order(event.order_id())
@@ -220,15 +231,33 @@ impl Deliverer {
         )
     }
 
-    /// Hands an event a channel gave up on to the dead-letter sink, and
-    /// calls an operator.
-    async fn dead_letter(&self, event: &Event, channel: Channel) {
-        tracing::error!(operator_action = true, event_id = %event.id(), channel = channel.as_str(), "an event was given up on after its retries; it is in the dead-letter queue and can be sent again from the back office");
-        if let Some(sink) = &self.outlets.dead_letters {
-            if let Err(e) = sink.publish(event).await {
-                tracing::error!(event_id = %event.id(), error = %error_report(&e), "the dead-letter queue refused an event");
+    /// Calls an operator for an event a channel gave up on.
+    fn gave_up(event: &Event, channel: Channel) {
+        tracing::error!(operator_action = true, event_id = %event.id(), order_id = %event.order_id(), channel = channel.as_str(), "an event could not be delivered after every retry; send it again from the order's back office page");
+    }
+}
+
+/// The channels held in a pass: ordered ones for every later event,
+/// the others for later events of the same order.
+#[derive(Default)]
+struct Held {
+    everywhere: HashSet<Channel>,
+    per_order: HashSet<(OrderId, Channel)>,
+}
+
+impl Held {
+    fn extend(&mut self, order: &OrderId, channels: impl IntoIterator<Item = Channel>) {
+        for channel in channels {
+            if channel.is_ordered() {
+                self.everywhere.insert(channel);
+            } else {
+                self.per_order.insert((order.clone(), channel));
             }
         }
+    }
+
+    fn holds(&self, order: &OrderId, channel: Channel) -> bool {
+        self.everywhere.contains(&channel) || self.per_order.contains(&(order.clone(), channel))
     }
 }
 

@@ -122,6 +122,10 @@ pub enum CheckoutError {
     InvalidCart(#[from] CatalogError),
     #[error("the checkout key was used before with another cart")]
     KeyReusedWithAnotherCart,
+    /// The same submission again with another address (a typo fixed):
+    /// continuing would send the order's messages to the first one.
+    #[error("the checkout key was used before with another e-mail address")]
+    KeyReusedWithAnotherAddress,
     #[error("no such order")]
     UnknownOrder,
     #[error("the payment could not be started now")]

@@ -182,11 +182,16 @@ pub(super) fn orders_by_time_sk(cursor: &OrderCursor) -> String {
 }
 
 pub(super) fn open_shard(id: &AttemptId) -> String {
-    // FNV-1a: stable across processes, unlike the std hasher.
-    let hash = id.as_str().bytes().fold(0x811c9dc5u32, |h, b| {
+    format!("OPEN#{}", shard_of(id.as_str(), OPEN_SHARDS))
+}
+
+/// Which of `shards` index partitions `key` goes to: FNV-1a, stable across
+/// processes, unlike the std hasher.
+pub(super) fn shard_of(key: &str, shards: u32) -> u32 {
+    let hash = key.bytes().fold(0x811c9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x01000193)
     });
-    format!("OPEN#{}", hash % OPEN_SHARDS)
+    hash % shards
 }
 
 pub(super) fn order_item(order: &Order) -> Result<Item, StoreError> {

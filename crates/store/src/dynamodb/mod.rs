@@ -165,7 +165,12 @@ impl Store for DynamoDbStore {
     async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError> {
         let expected = order.version().saturating_sub(1);
         // An update, not a put: the item keeps the other attempts' copies.
-        let (mut clauses, mut names, mut values) = set_all(order_item(order)?);
+        // Without the shopper's address: it never changes after checkout,
+        // and an erasure (which keeps the version) must not be undone by
+        // an order read before it.
+        let mut item = order_item(order)?;
+        item.remove("shopper_email");
+        let (mut clauses, mut names, mut values) = set_all(item);
         clauses.push("#copy = :copy".into());
         names.insert("#copy".into(), attempt_copy_name(attempt.id()));
         values.insert(":copy".into(), attempt_copy(attempt)?);

@@ -1,19 +1,25 @@
 //! The outbox's items: one per event, in its order's partition
-//! (`EVENT#{event id}`), and in the `outbox` index under `PENDING` until
-//! delivered (then under `DONE#{yyyy-mm}`, so the pending partition holds
-//! only what is due).
+//! (`EVENT#{event id}`), and in the `outbox` index under `PENDING#{0..7}`
+//! (by the event id's hash, so no one index partition takes every write)
+//! until delivered, then under `DONE#{yyyy-mm}`, so the pending partitions
+//! hold only what is to send.
 
 use super::*;
 
 /// The deliverer's list: pending entries, oldest event first.
 pub const OUTBOX_INDEX: &str = "outbox";
-pub(super) const PENDING: &str = "PENDING";
+/// Pending entries are spread over this many index partitions.
+pub(super) const PENDING_SHARDS: u32 = 8;
+
+fn pending_shard(event: &Event) -> String {
+    format!("PENDING#{}", shard_of(event.id().as_str(), PENDING_SHARDS))
+}
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct OutboxItem {
     pk: String,
     sk: String,
-    /// `PENDING`, or `DONE#{yyyy-mm}` of the event once delivered.
+    /// `PENDING#{shard}`, or `DONE#{yyyy-mm}` of the event once delivered.
     outbox_state: String,
     /// `{unix ms, 13 digits}#{event id}`: oldest first.
     outbox_at: String,
@@ -30,7 +36,7 @@ pub(super) fn outbox_item(entry: &OutboxEntry) -> Result<Item, StoreError> {
     let state = if entry.is_done() {
         format!("DONE#{}", Month::of(event.occurred_at()).label())
     } else {
-        PENDING.to_owned()
+        pending_shard(event)
     };
     serde_dynamo::to_item(OutboxItem {
         pk: order_pk(event.order_id()),
@@ -82,22 +88,33 @@ impl DynamoDbStore {
         // The index is eventually consistent: an entry just delivered may
         // still be listed (its claim then fails on the version) and one
         // just written may show a moment later (the next pass has it).
-        let page = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(OUTBOX_INDEX)
-            .key_condition_expression("outbox_state = :pending")
-            .expression_attribute_values(":pending", AttributeValue::S(PENDING.into()))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(sdk_unavailable)?;
-        page.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(entry_from_item)
-            .collect()
+        let mut entries = Vec::new();
+        for shard in 0..PENDING_SHARDS {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OUTBOX_INDEX)
+                .key_condition_expression("outbox_state = :pending")
+                .expression_attribute_values(
+                    ":pending",
+                    AttributeValue::S(format!("PENDING#{shard}")),
+                )
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(sdk_unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                entries.push(entry_from_item(item)?);
+            }
+        }
+        // Oldest first across the shards, as each shard is.
+        entries.sort_by(|a: &OutboxEntry, b: &OutboxEntry| {
+            (a.event().occurred_at(), a.event().id())
+                .cmp(&(b.event().occurred_at(), b.event().id()))
+        });
+        entries.truncate(limit);
+        Ok(entries)
     }
 
     pub(super) async fn query_order_outbox(
