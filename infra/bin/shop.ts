@@ -73,5 +73,6 @@ new ShopStack(app, stage ? `Shop-${stage}` : "Shop", {
   domainName: context("domainName"),
   certificateArn: context("certificateArn"),
   originSecretVersion: context("originSecretVersion"),
+  ownerWebhookUrl: context("ownerWebhookUrl"),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

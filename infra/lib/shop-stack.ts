@@ -96,6 +96,12 @@ export interface ShopStackProps extends StackProps {
    * CloudFront's edges switch). Unset: the current value.
    */
   readonly originSecretVersion?: string;
+  /**
+   * Where every event (order paid, payment failed, refund settled...) is
+   * POSTed, signed with a secret the stack generates (docs/events.md).
+   * Unset: no webhook.
+   */
+  readonly ownerWebhookUrl?: string;
 }
 
 /** Cache-Control of files under pkg/: their names carry a hash of their content (cargo-leptos hash-files). */
@@ -243,6 +249,25 @@ export class ShopStack extends Stack {
         "CloudFront reads the value when the stack deploys (a dynamic reference), so a rotation Lambda would lock CloudFront out until the next deploy; it is rotated by a new value and a deploy with its version (docs/deployment.md), and the function accepts the previous value meanwhile.",
     });
 
+    // The owner's webhook: its signing secret is generated here; the owner
+    // reads it from Secrets Manager to verify each request.
+    const ownerWebhook = props.ownerWebhookUrl
+      ? new secretsmanager.Secret(this, "OwnerWebhook", {
+          description: "Signs each event POSTed to the owner's webhook (Shop-Signature); the receiver verifies with it.",
+          generateSecretString: { passwordLength: 64, excludePunctuation: true },
+        })
+      : undefined;
+    if (ownerWebhook) {
+      if (!props.ownerWebhookUrl?.startsWith("https://")) {
+        throw new Error("ownerWebhookUrl must be an https:// URL");
+      }
+      Validations.of(ownerWebhook).acknowledge({
+        id: "AwsSolutions-SMG4",
+        reason:
+          "The owner's receiver holds a copy to verify signatures; a rotation Lambda would break verification until the owner copied the new value. It is rotated by hand with the owner (a new value, then a deploy restarts the functions).",
+      });
+    }
+
     // What both functions need: the same binary, store and Mollie key.
     const common = {
       code: props.functionCode,
@@ -256,6 +281,9 @@ export class ShopStack extends Stack {
         // A function's files do not outlive it: no .eml files here. The
         // events wait in the outbox until a channel that works on AWS.
         SHOP_MAIL: "off",
+        ...(ownerWebhook
+          ? { SHOP_OWNER_WEBHOOK_URL: props.ownerWebhookUrl!, SHOP_OWNER_WEBHOOK_SECRET_ARN: ownerWebhook.secretArn }
+          : {}),
         LEPTOS_OUTPUT_NAME: "shop",
         LEPTOS_SITE_ROOT: "site",
         LEPTOS_SITE_PKG_DIR: "pkg",
@@ -298,6 +326,7 @@ export class ShopStack extends Stack {
     mollieKey.grantRead(this.function);
     backOffice.grantRead(this.function);
     originVerify.grantRead(this.function);
+    ownerWebhook?.grantRead(this.function);
 
     // The reconciler: the same binary as its own function, so a slow pass
     // never takes the public function's executions or its 29 s limit. Its
@@ -328,6 +357,7 @@ export class ShopStack extends Stack {
     });
     this.reconciler = reconciler.fn;
     mollieKey.grantRead(this.reconciler);
+    ownerWebhook?.grantRead(this.reconciler);
 
     // A pass that could not run (throttled behind a slow one past 2
     // minutes, or failed) is not retried: the next minute's pass does the

@@ -81,11 +81,12 @@ function distributionConfig(t: Template): any {
   return (distributions[0] as any).Properties.DistributionConfig;
 }
 
-const logicalId = (type: string, prefix: string): string => {
-  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+function logicalIdIn(t: Template, type: string, prefix: string): string {
+  const ids = Object.keys(t.findResources(type)).filter((id) => id.startsWith(prefix));
   assert.equal(ids.length, 1, `one ${type} named ${prefix}*: ${ids}`);
   return ids[0];
-};
+}
+const logicalId = (type: string, prefix: string): string => logicalIdIn(template, type, prefix);
 
 test("only CloudFront reaches the function: it sends a generated secret in X-Origin-Verify", () => {
   // A plain generated string (no template, no punctuation): the value itself.
@@ -276,13 +277,14 @@ test("the function runs the server binary on arm64 with its configuration", () =
 });
 
 /** The statements of the inline policy on role `<prefix>Role…` (there is one). */
-function roleStatements(prefix: string): any[] {
-  const policies = Object.entries(template.findResources("AWS::IAM::Policy")).filter(([id]) =>
+function roleStatementsIn(t: Template, prefix: string): any[] {
+  const policies = Object.entries(t.findResources("AWS::IAM::Policy")).filter(([id]) =>
     id.startsWith(`${prefix}Role`),
   );
   assert.equal(policies.length, 1, `one policy on ${prefix}'s role`);
   return (policies[0][1] as any).Properties.PolicyDocument.Statement;
 }
+const roleStatements = (prefix: string): any[] => roleStatementsIn(template, prefix);
 
 test("each function may touch only its table's items and indexes, its secrets and its logs", () => {
   const table = logicalId("AWS::DynamoDB::Table", "Table");
@@ -345,6 +347,36 @@ test("each function may touch only its table's items and indexes, its secrets an
       assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id} has managed policies`);
     }
   }
+});
+
+test("the owner's webhook: a generated secret both functions read, and its URL", () => {
+  const env = (t: Template, prefix: string) =>
+    (Object.entries(t.findResources("AWS::Lambda::Function")) as [string, any][]).find(([id]) =>
+      id.startsWith(prefix),
+    )![1].Properties.Environment.Variables;
+  for (const prefix of ["Function", "Reconciler"]) {
+    assert.equal(env(template, prefix).SHOP_OWNER_WEBHOOK_URL, undefined);
+  }
+  template.resourceCountIs("AWS::SecretsManager::Secret", 3);
+
+  const { stack, template: withHook } = synth({ ownerWebhookUrl: "https://owner.example/shop-events" });
+  const secret = logicalIdIn(withHook, "AWS::SecretsManager::Secret", "OwnerWebhook");
+  withHook.hasResourceProperties("AWS::SecretsManager::Secret", {
+    GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+  });
+  for (const prefix of ["Function", "Reconciler"]) {
+    const variables = env(withHook, prefix);
+    assert.equal(variables.SHOP_OWNER_WEBHOOK_URL, "https://owner.example/shop-events");
+    assert.deepEqual(variables.SHOP_OWNER_WEBHOOK_SECRET_ARN, { Ref: secret });
+    const reads = JSON.stringify(
+      roleStatementsIn(withHook, prefix).filter((s: any) =>
+        [s.Action].flat().some((a: string) => a.startsWith("secretsmanager:")),
+      ),
+    );
+    assert.ok(reads.includes(`"Ref":"${secret}"`), `${prefix} reads the webhook secret`);
+  }
+  assert.ok(stack);
+  assert.throws(() => synth({ ownerWebhookUrl: "http://owner.example/" }), /https/);
 });
 
 test("pages go to the HTTP API, static files to a private bucket through CloudFront", () => {

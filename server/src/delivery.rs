@@ -4,7 +4,7 @@
 //! crash left behind. On Lambda the reconciler function runs the sweep.
 
 use checkout::{Deliverer, Outlets, ShopIdentity, ShopUrls, Store};
-use outlets::{FileMailer, Mailbox};
+use outlets::{FileMailer, Mailbox, WebhookSink};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -49,8 +49,18 @@ pub fn delivery_from(
         }
         MailTransport::Off => None,
     };
+    let webhook = match (&config.owner_webhook_url, &config.owner_webhook_secret) {
+        (Some(url), Some(secret)) => {
+            let sink = WebhookSink::new(url, secret.clone()).map_err(StartError::OwnerWebhook)?;
+            Some(Arc::new(sink) as Arc<dyn checkout::EventSink>)
+        }
+        (Some(_), None) => return Err(StartError::OwnerWebhookSecretMissing),
+        (None, Some(_)) => return Err(StartError::OwnerWebhookUrlMissing),
+        (None, None) => None,
+    };
     let outlets = Outlets {
         mailer: mailbox.clone().map(|m| -> Arc<dyn checkout::Mailer> { m }),
+        webhook,
         ..Outlets::default()
     };
     let shop = ShopIdentity {

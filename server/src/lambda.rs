@@ -11,17 +11,52 @@
 
 use crate::reconciler::{self, ReconcilerConfig};
 use axum::Router;
-use checkout::CheckoutService;
+use checkout::{CheckoutService, Deliverer};
 use lambda_http::{service_fn, LambdaEvent};
 use serde::Deserialize;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
 
-/// Serves `router` as a Lambda function until the runtime stops it.
+/// How long a request's answer may wait for the events its change wrote to
+/// go out; what does not make it, the reconciler function's sweep sends.
+const DELIVER_INLINE_FOR: Duration = Duration::from_secs(3);
+
+/// Serves `router` as a Lambda function until the runtime stops it. A
+/// frozen instance runs nothing between invocations, so the events a
+/// request's change wrote (the outbox listener woke `wake`) are sent before
+/// its answer, for at most [`DELIVER_INLINE_FOR`].
 ///
 /// # Errors
 ///
 /// The Lambda runtime's error when it stops.
-pub async fn run_http(router: Router) -> Result<(), lambda_http::Error> {
+pub async fn run_http(
+    router: Router,
+    deliverer: Arc<Deliverer>,
+    wake: Arc<Notify>,
+) -> Result<(), lambda_http::Error> {
+    let router = router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let (deliverer, wake) = (deliverer.clone(), wake.clone());
+            async move {
+                let response = next.run(request).await;
+                // Ready at once only if this request's change woke it.
+                if tokio::time::timeout(Duration::ZERO, wake.notified())
+                    .await
+                    .is_ok()
+                {
+                    match tokio::time::timeout(DELIVER_INLINE_FOR, deliverer.deliver_pending())
+                        .await
+                    {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(error)) => tracing::warn!(error = %checkout::error_report(&error), "the outbox could not be read; the sweep sends it"),
+                        Err(_) => tracing::info!("delivery after the change ran long; the sweep sends the rest"),
+                    }
+                }
+                response
+            }
+        },
+    ));
     lambda_http::run(router).await
 }
 
@@ -90,7 +125,7 @@ enum PassFailed {
 /// The Lambda runtime's error when it stops.
 pub async fn run_reconciler(
     service: Arc<CheckoutService>,
-    deliverer: Arc<checkout::Deliverer>,
+    deliverer: Arc<Deliverer>,
     config: ReconcilerConfig,
     rule_arn: String,
 ) -> Result<(), lambda_http::Error> {

@@ -65,6 +65,7 @@ async fn serve(mut cli: Cli) -> Result<(), String> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     cli.config.operator_secrets = operator_secrets().await?;
     cli.config.origin_secret = origin_secret().await?;
+    cli.config.owner_webhook_secret = owner_webhook_secret().await?;
     if on_lambda && cli.config.lambda_handler == LambdaHandler::Http {
         // Fail closed: without it the API's own endpoint serves anyone,
         // around CloudFront and its viewer address.
@@ -130,7 +131,8 @@ async fn serve_lambda(
     match cli.config.lambda_handler {
         LambdaHandler::Http => {
             tracing::info!("serving HTTP as an AWS Lambda function");
-            server::lambda::run_http(app.router(leptos_options))
+            let (deliverer, wake) = (app.delivery.deliverer.clone(), app.delivery.wake.clone());
+            server::lambda::run_http(app.router(leptos_options), deliverer, wake)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -214,6 +216,30 @@ async fn origin_secret() -> Result<Option<OriginSecret>, String> {
                 secret = secret.also_accepting(&value).map_err(invalid)?;
             }
             Ok(Some(secret))
+        }
+    }
+}
+
+/// `SHOP_OWNER_WEBHOOK_SECRET`, or the plain-text secret
+/// `SHOP_OWNER_WEBHOOK_SECRET_ARN` names (not both).
+async fn owner_webhook_secret() -> Result<Option<secrecy::SecretString>, String> {
+    let read = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+    match (
+        read("SHOP_OWNER_WEBHOOK_SECRET"),
+        read("SHOP_OWNER_WEBHOOK_SECRET_ARN"),
+    ) {
+        (Some(_), Some(_)) => Err(
+            "SHOP_OWNER_WEBHOOK_SECRET and SHOP_OWNER_WEBHOOK_SECRET_ARN are both set: set one"
+                .to_owned(),
+        ),
+        (None, None) => Ok(None),
+        (Some(text), None) => Ok(Some(text.into())),
+        (None, Some(arn)) => {
+            let client = mollie::secrets_manager_client().await;
+            let value = mollie::secret_string(&client, &arn)
+                .await
+                .map_err(|e| format!("SHOP_OWNER_WEBHOOK_SECRET_ARN: {e}"))?;
+            Ok(Some(value.into()))
         }
     }
 }

@@ -32,6 +32,12 @@ pub enum StartError {
     MailFrom(#[source] outlets::AddressError),
     #[error("SHOP_OWNER_EMAIL")]
     OwnerEmail(#[source] checkout::EmailAddressError),
+    #[error("SHOP_OWNER_WEBHOOK_URL")]
+    OwnerWebhook(#[source] outlets::WebhookConfigError),
+    #[error("SHOP_OWNER_WEBHOOK_URL needs its signing secret: SHOP_OWNER_WEBHOOK_SECRET or SHOP_OWNER_WEBHOOK_SECRET_ARN (at least 32 characters, e.g. `openssl rand -hex 32`)")]
+    OwnerWebhookSecretMissing,
+    #[error("SHOP_OWNER_WEBHOOK_SECRET is set without SHOP_OWNER_WEBHOOK_URL")]
+    OwnerWebhookUrlMissing,
     #[error("cannot create the mail folder {}", .path.display())]
     MailFolder {
         path: PathBuf,

@@ -38,6 +38,18 @@ impl RefundStatus {
         self.rank() == 3
     }
 
+    /// As stored and as receivers of events see it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Pending => "pending",
+            Self::Processing => "processing",
+            Self::Refunded => "refunded",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+        }
+    }
+
     /// Takes from what remains refundable (a failed or canceled one gives
     /// it back).
     pub fn counts(self) -> bool {

@@ -1,7 +1,11 @@
-//! The ways events go out, behind the domain's ports: e-mail ([`mail`]).
+//! The ways events go out, behind the domain's ports: e-mail ([`mail`]),
+//! the owner's signed webhook ([`webhook`]), each event as JSON ([`wire`]).
 
 pub mod mail;
+pub mod webhook;
+pub mod wire;
 
 pub use lettre::address::AddressError;
 pub use lettre::message::Mailbox;
 pub use mail::{build_message, FileMailer, SentMessage};
+pub use webhook::{signature, WebhookConfigError, WebhookSink, MIN_SECRET_CHARS};

@@ -147,6 +147,11 @@ pub struct Config {
     #[arg(long, env = "SHOP_OWNER_EMAIL")]
     pub owner_email: Option<String>,
 
+    /// Where each event is POSTed, signed (docs/events.md); none without
+    /// it. https, or http to a loopback address.
+    #[arg(long, env = "SHOP_OWNER_WEBHOOK_URL")]
+    pub owner_webhook_url: Option<String>,
+
     /// The shop's name, in its messages.
     #[arg(long, env = "SHOP_NAME", default_value = "Shop")]
     pub shop_name: String,
@@ -318,6 +323,11 @@ pub struct Config {
     /// `SHOP_ORIGIN_SECRET_ARN` names (see [`OriginSecret`]).
     #[arg(skip)]
     pub origin_secret: Option<OriginSecret>,
+
+    /// Not a flag: `SHOP_OWNER_WEBHOOK_SECRET` or the secret
+    /// `SHOP_OWNER_WEBHOOK_SECRET_ARN` names: signs the owner's webhook.
+    #[arg(skip)]
+    pub owner_webhook_secret: Option<secrecy::SecretString>,
 
     /// Not a flag: see [`Timing`].
     #[arg(skip)]

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use test_support::AdjustableClock;
 
+#[derive(Debug)]
 pub enum StoreKind {
     Embedded,
     DynamoDb,
@@ -26,6 +27,8 @@ pub struct Harness {
     pub deliverer: Arc<checkout::Deliverer>,
     /// Where the deliverer writes each message it sends (`.eml` files).
     pub mail_dir: std::path::PathBuf,
+    /// The shop's store, for a test's own deliverer.
+    pub store: Arc<dyn checkout::Store>,
     /// The shop's clock: a test moves it ahead instead of sleeping.
     pub clock: Arc<AdjustableClock>,
     pub emulator: Emulator,
@@ -185,6 +188,16 @@ pub const WEBHOOK_TIMEOUT: Duration = Duration::from_millis(1_500);
 /// thousandth of Mollie's schedule), `policy`'s timings, rate limits out of
 /// the way of load tests, and more flags in `args`.
 pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str]) -> Harness {
+    harness_configured(kind, policy, args, |_| {}).await
+}
+
+/// [`harness_with`], with what flags cannot set (secrets) set by `configure`.
+pub async fn harness_configured(
+    kind: StoreKind,
+    policy: ReconcilePolicy,
+    args: &[&str],
+    configure: impl FnOnce(&mut server::config::Config),
+) -> Harness {
     let table = format!("server-{}", CheckoutKey::generate());
     let endpoint = match &kind {
         StoreKind::Embedded => None,
@@ -245,11 +258,12 @@ pub async fn harness_with(kind: StoreKind, policy: ReconcilePolicy, args: &[&str
         provider_backoff: Some((Duration::from_millis(5), Duration::from_millis(20))),
         refund_in_flight_for: policy.refund_in_flight_for,
     };
-    let served = serve(&all, timing).await;
+    let served = serve_configured(&all, timing, configure).await;
     Harness {
         service: served.shop.service.clone(),
         deliverer: served.shop.delivery.deliverer.clone(),
         mail_dir: served.data.path().join("mail"),
+        store: served.shop.store.clone(),
         clock: served.clock,
         emulator: served
             .shop
