@@ -74,6 +74,16 @@ edge_port=$(free_port)
 table="lambda-e2e-$(date +%s)"
 SHOP_STORE=dynamodb SHOP_DYNAMODB_ENDPOINT="$SHOP_TEST_AWS_ENDPOINT" SHOP_DYNAMODB_TABLE="$table" \
   target/release/server create-table
+# What follows a change goes out through SES and EventBridge, on moto: the
+# sender's domain verified and the shop's bus, as the stack makes them.
+target/tools/venv/bin/python - "$SHOP_TEST_AWS_ENDPOINT" <<'PY'
+import sys, boto3
+aws = dict(endpoint_url=sys.argv[1], region_name="eu-west-1")
+boto3.client("sesv2", **aws).create_email_identity(EmailIdentity="shop.test")
+boto3.client("events", **aws).create_event_bus(Name="shop-e2e-events")
+PY
+export SHOP_MAIL=ses SHOP_MAIL_FROM="Shop <shop@shop.test>" SHOP_EVENT_BUS=shop-e2e-events \
+  SHOP_AWS_ENDPOINT="$SHOP_TEST_AWS_ENDPOINT"
 # What CloudFront sends the function in X-Origin-Verify (the stack keeps it
 # in Secrets Manager); without it the function answers 403.
 SHOP_ORIGIN_SECRET=$(head -c 36 /dev/urandom | base64 | tr -d '/+=')

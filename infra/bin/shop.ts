@@ -74,5 +74,7 @@ new ShopStack(app, stage ? `Shop-${stage}` : "Shop", {
   certificateArn: context("certificateArn"),
   originSecretVersion: context("originSecretVersion"),
   ownerWebhookUrl: context("ownerWebhookUrl"),
+  mailFrom: context("mailFrom"),
+  ownerEmail: context("ownerEmail"),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -38,6 +38,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3deploy from "aws-cdk-lib/aws-s3-deployment";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as ses from "aws-cdk-lib/aws-ses";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
@@ -102,6 +103,24 @@ export interface ShopStackProps extends StackProps {
    * Unset: no webhook.
    */
   readonly ownerWebhookUrl?: string;
+  /**
+   * Who the shop's e-mail comes from, e.g. `Paper & Clay <shop@shop.example>`:
+   * the stack makes the SES identity of its domain (add the DKIM records
+   * it outputs to DNS) and a configuration set; the functions send through
+   * SES. Unset: no e-mail (the events still go to the bus and the webhook).
+   */
+  readonly mailFrom?: string;
+  /** Where the owner's messages (incidents, chargebacks, failed refunds) go. */
+  readonly ownerEmail?: string;
+}
+
+/** The domain of an address written `Name <user@domain>` or `user@domain`. */
+export function mailDomain(from: string): string {
+  const match = /@([A-Za-z0-9.-]+\.[A-Za-z]{2,})>?\s*$/.exec(from);
+  if (!match) {
+    throw new Error(`mailFrom ${from} is not an address at a domain`);
+  }
+  return match[1].toLowerCase();
 }
 
 /** Cache-Control of files under pkg/: their names carry a hash of their content (cargo-leptos hash-files). */
@@ -268,6 +287,55 @@ export class ShopStack extends Stack {
       });
     }
 
+    // What follows a change (docs/events.md): every event on the shop's
+    // bus, for the owner's rules; an event a channel gave up on also lands
+    // in a queue an alarm watches.
+    const eventBus = new events.EventBus(this, "Events", {
+      description: "The shop's events (order.paid, refund.settled...), source \"shop\": subscribe with a rule.",
+    });
+    const deliveryDeadLetters = new sqs.Queue(this, "DeliveryDeadLetters", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deliveryDeadLetters).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the dead-letter queue of the shop's deliveries (events a channel gave up on); an operator reads it and sends the event again from the back office.",
+    });
+    new events.Rule(this, "DeliveryGaveUp", {
+      description: "Events a delivery channel gave up on, to the dead-letter queue.",
+      eventBus,
+      eventPattern: { source: ["shop"], detailType: ["delivery.gave_up"] },
+      targets: [new targets.SqsQueue(deliveryDeadLetters)],
+    });
+
+    // E-mail through SES, from a domain identity the stack makes, with a
+    // configuration set that feeds bounces and complaints to the
+    // suppression list and sends over TLS only.
+    const mail = props.mailFrom
+      ? (() => {
+          const configurationSet = new ses.ConfigurationSet(this, "Mail", {
+            suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+            tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+            reputationMetrics: true,
+          });
+          const identity = new ses.EmailIdentity(this, "MailIdentity", {
+            identity: ses.Identity.domain(mailDomain(props.mailFrom)),
+            configurationSet,
+          });
+          // Easy DKIM: SES signs once these CNAME records are in DNS.
+          identity.dkimRecords.forEach(
+            (record, i) =>
+              new CfnOutput(this, `MailDkim${i + 1}`, {
+                description: "A CNAME record SES needs in the mail domain's DNS (name = value).",
+                value: `${record.name} = ${record.value}`,
+              }),
+          );
+          return { configurationSet, identity };
+        })()
+      : undefined;
+
     // What both functions need: the same binary, store and Mollie key.
     const common = {
       code: props.functionCode,
@@ -278,9 +346,16 @@ export class ShopStack extends Stack {
         SHOP_PAYMENT_PROVIDER: "mollie",
         SHOP_MOLLIE_TEST_MODE: String(props.mollieTestMode ?? false),
         MOLLIE_API_KEY_SECRET_ARN: mollieKey.secretArn,
-        // A function's files do not outlive it: no .eml files here. The
-        // events wait in the outbox until a channel that works on AWS.
-        SHOP_MAIL: "off",
+        // A function's files do not outlive it: SES or no e-mail at all.
+        ...(mail
+          ? {
+              SHOP_MAIL: "ses",
+              SHOP_MAIL_FROM: props.mailFrom!,
+              SHOP_SES_CONFIGURATION_SET: mail.configurationSet.configurationSetName,
+            }
+          : { SHOP_MAIL: "off" }),
+        ...(props.ownerEmail ? { SHOP_OWNER_EMAIL: props.ownerEmail } : {}),
+        SHOP_EVENT_BUS: eventBus.eventBusName,
         ...(ownerWebhook
           ? { SHOP_OWNER_WEBHOOK_URL: props.ownerWebhookUrl!, SHOP_OWNER_WEBHOOK_SECRET_ARN: ownerWebhook.secretArn }
           : {}),
@@ -358,6 +433,27 @@ export class ShopStack extends Stack {
     this.reconciler = reconciler.fn;
     mollieKey.grantRead(this.reconciler);
     ownerWebhook?.grantRead(this.reconciler);
+    // Both deliver: the public function after each change, the reconciler
+    // in its sweep.
+    for (const fn of [this.function, this.reconciler]) {
+      eventBus.grantPutEventsTo(fn);
+      if (mail) {
+        mail.identity.grantSendEmail(fn);
+        // SES v2 also authorizes the configuration set a message names.
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ["ses:SendEmail", "ses:SendRawEmail"],
+            resources: [
+              this.formatArn({
+                service: "ses",
+                resource: "configuration-set",
+                resourceName: mail.configurationSet.configurationSetName,
+              }),
+            ],
+          }),
+        );
+      }
+    }
 
     // A pass that could not run (throttled behind a slow one past 2
     // minutes, or failed) is not retried: the next minute's pass does the
@@ -714,6 +810,11 @@ export class ShopStack extends Stack {
       "OperatorActionNeeded",
       "The shop logged something an operator must act on: search the logs for operator_action.",
       countLogs("OperatorActions", both, logs.FilterPattern.booleanValue("$.fields.operator_action", true)),
+    );
+    alarm(
+      "DeliveriesGivenUp",
+      "An event could not be delivered after every retry (messages in the delivery dead-letter queue): send it again from the order's back office page.",
+      deliveryDeadLetters.metricNumberOfMessagesSent({ period: fiveMinutes, statistic: "Sum" }),
     );
     // The reconciler's heartbeat: silence (no pass done in 5 minutes) is the
     // alarm, whether the schedule, the function or its log stopped.

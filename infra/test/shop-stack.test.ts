@@ -298,7 +298,7 @@ test("each function may touch only its table's items and indexes, its secrets an
     for (const statement of statements) {
       const actions: string[] = [statement.Action].flat();
       assert.ok(
-        actions.every((a) => /^(dynamodb|secretsmanager|logs|sqs):/.test(a)),
+        actions.every((a) => /^(dynamodb|secretsmanager|logs|sqs|events):/.test(a)),
         `unexpected actions ${actions}`,
       );
       assert.ok(!JSON.stringify(statement.Resource).includes('"*"'), `wildcard resource for ${prefix}`);
@@ -377,6 +377,72 @@ test("the owner's webhook: a generated secret both functions read, and its URL",
   }
   assert.ok(stack);
   assert.throws(() => synth({ ownerWebhookUrl: "http://owner.example/" }), /https/);
+});
+
+test("events: a bus both functions put on, given-up deliveries in a queue an alarm watches", () => {
+  const bus = logicalId("AWS::Events::EventBus", "Events");
+  const queue = logicalId("AWS::SQS::Queue", "DeliveryDeadLetters");
+  for (const prefix of ["Function", "Reconciler"]) {
+    const fn = (Object.entries(template.findResources("AWS::Lambda::Function")) as [string, any][]).find(([id]) =>
+      id.startsWith(prefix),
+    )![1];
+    assert.deepEqual(fn.Properties.Environment.Variables.SHOP_EVENT_BUS, { Ref: bus });
+    assert.equal(fn.Properties.Environment.Variables.SHOP_MAIL, "off");
+    const puts = roleStatements(prefix).filter((s) => [s.Action].flat().includes("events:PutEvents"));
+    assert.deepEqual(
+      puts.map((s) => s.Resource),
+      [{ "Fn::GetAtt": [bus, "Arn"] }],
+      `${prefix} puts events on the bus only`,
+    );
+  }
+  template.hasResourceProperties("AWS::Events::Rule", {
+    EventBusName: { Ref: bus },
+    EventPattern: { source: ["shop"], "detail-type": ["delivery.gave_up"] },
+    Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [queue, "Arn"] } })],
+  });
+  template.hasResourceProperties("AWS::SQS::Queue", {
+    SqsManagedSseEnabled: true,
+    MessageRetentionPeriod: 14 * 24 * 3600,
+  });
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    MetricName: "NumberOfMessagesSent",
+    Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queue, "QueueName"] } }],
+    AlarmActions: [{ Ref: logicalId("AWS::SNS::Topic", "AlarmTopic") }],
+  });
+  template.resourceCountIs("AWS::SES::EmailIdentity", 0);
+});
+
+test("mailFrom: an SES domain identity, a configuration set, and only sending from them", () => {
+  const { template: t } = synth({ mailFrom: "Paper & Clay <shop@Shop.Example>", ownerEmail: "owner@shop.example" });
+  const set = logicalIdIn(t, "AWS::SES::ConfigurationSet", "Mail");
+  t.hasResourceProperties("AWS::SES::EmailIdentity", {
+    EmailIdentity: "shop.example",
+    ConfigurationSetAttributes: { ConfigurationSetName: { Ref: set } },
+  });
+  t.hasResourceProperties("AWS::SES::ConfigurationSet", {
+    SuppressionOptions: { SuppressedReasons: ["BOUNCE", "COMPLAINT"] },
+    DeliveryOptions: { TlsPolicy: "REQUIRE" },
+  });
+  for (const prefix of ["Function", "Reconciler"]) {
+    const fn = (Object.entries(t.findResources("AWS::Lambda::Function")) as [string, any][]).find(([id]) =>
+      id.startsWith(prefix),
+    )![1];
+    const variables = fn.Properties.Environment.Variables;
+    assert.equal(variables.SHOP_MAIL, "ses");
+    assert.equal(variables.SHOP_MAIL_FROM, "Paper & Clay <shop@Shop.Example>");
+    assert.deepEqual(variables.SHOP_SES_CONFIGURATION_SET, { Ref: set });
+    assert.equal(variables.SHOP_OWNER_EMAIL, "owner@shop.example");
+    const sends = roleStatementsIn(t, prefix).filter((s: any) =>
+      [s.Action].flat().some((a: string) => a.startsWith("ses:")),
+    );
+    const resources = JSON.stringify(sends.flatMap((s: any) => [s.Resource].flat()));
+    assert.ok(resources.includes(":identity/") && resources.includes(":configuration-set/"), resources);
+    assert.equal(sends.flatMap((s: any) => [s.Resource].flat()).length, 2, `${prefix}: those two only`);
+    assert.ok(!JSON.stringify(sends).includes('"*"'), `${prefix} sends from anything`);
+  }
+  // The DKIM records to add to DNS are outputs.
+  assert.equal(Object.keys(t.findOutputs("*")).filter((k) => k.startsWith("MailDkim")).length, 3);
+  assert.throws(() => synth({ mailFrom: "shop@localhost" }), /not an address at a domain/);
 });
 
 test("pages go to the HTTP API, static files to a private bucket through CloudFront", () => {
@@ -541,7 +607,10 @@ test("the reconciler is its own function, on the schedule alone", () => {
   assert.equal(web.props.Environment.Variables.SHOP_REQUEST_TIMEOUT_MS, "25000");
   assert.equal(web.props.Environment.Variables.SHOP_WEBHOOK_TIMEOUT_MS, "10000");
 
-  const rules = Object.values(template.findResources("AWS::Events::Rule")) as any[];
+  // The only scheduled rule (the other rule routes given-up deliveries).
+  const rules = (Object.values(template.findResources("AWS::Events::Rule")) as any[]).filter(
+    (r) => r.Properties.ScheduleExpression !== undefined,
+  );
   assert.equal(rules.length, 1);
   const rule = rules[0].Properties;
   assert.equal(rule.ScheduleExpression, "rate(1 minute)");

@@ -4,7 +4,7 @@
 //! crash left behind. On Lambda the reconciler function runs the sweep.
 
 use checkout::{Deliverer, Outlets, ShopIdentity, ShopUrls, Store};
-use outlets::{FileMailer, Mailbox, WebhookSink};
+use outlets::{EventBridgeSink, FileMailer, Mailbox, SesMailer, WebhookSink};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -25,9 +25,9 @@ pub struct Delivery {
 
 /// # Errors
 ///
-/// A setting that cannot work (the sender, the owner's address) or the
-/// mail folder that cannot be created.
-pub fn delivery_from(
+/// A setting that cannot work (the sender, the owner's address, the
+/// webhook) or the mail folder that cannot be created.
+pub async fn delivery_from(
     config: &Config,
     store: Arc<dyn Store>,
     urls: ShopUrls,
@@ -40,14 +40,33 @@ pub fn delivery_from(
         .map(checkout::EmailAddress::parse)
         .transpose()
         .map_err(StartError::OwnerEmail)?;
-    let mailbox = match config.mail {
-        MailTransport::Files => {
+    let uses_aws = config.mail == MailTransport::Ses || config.event_bus.is_some();
+    let aws = if uses_aws {
+        Some(outlets::sdk_config(config.aws_endpoint.as_deref()).await)
+    } else {
+        None
+    };
+    let mut mailbox = None;
+    let mailer: Option<Arc<dyn checkout::Mailer>> = match (config.mail, &aws) {
+        (MailTransport::Files, _) => {
             let path = config.data_dir.join("mail");
-            let mailer = FileMailer::new(from, &path)
-                .map_err(|source| StartError::MailFolder { path, source })?;
-            Some(Arc::new(mailer))
+            let mailer = Arc::new(
+                FileMailer::new(from, &path)
+                    .map_err(|source| StartError::MailFolder { path, source })?,
+            );
+            mailbox = Some(mailer.clone());
+            Some(mailer)
         }
-        MailTransport::Off => None,
+        (MailTransport::Ses, Some(aws)) => {
+            // Fail closed: SES sends only from a verified identity, never
+            // from the local default.
+            if from.email.domain() == "localhost" {
+                return Err(StartError::MailFromForSes);
+            }
+            let set = config.ses_configuration_set.clone();
+            Some(Arc::new(SesMailer::new(aws, from, set)))
+        }
+        (MailTransport::Ses, None) | (MailTransport::Off, _) => None,
     };
     let webhook = match (&config.owner_webhook_url, &config.owner_webhook_secret) {
         (Some(url), Some(secret)) => {
@@ -58,10 +77,15 @@ pub fn delivery_from(
         (None, Some(_)) => return Err(StartError::OwnerWebhookUrlMissing),
         (None, None) => None,
     };
+    let bus = match (&config.event_bus, &aws) {
+        (Some(bus), Some(aws)) => Some(Arc::new(EventBridgeSink::new(aws, bus))),
+        _ => None,
+    };
     let outlets = Outlets {
-        mailer: mailbox.clone().map(|m| -> Arc<dyn checkout::Mailer> { m }),
+        mailer,
+        bus: bus.clone().map(|b| -> Arc<dyn checkout::EventSink> { b }),
         webhook,
-        ..Outlets::default()
+        dead_letters: bus.map(|b| -> Arc<dyn checkout::DeadLetters> { b }),
     };
     let shop = ShopIdentity {
         name: config.shop_name.clone(),

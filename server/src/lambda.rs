@@ -158,6 +158,8 @@ pub async fn run_reconciler(
                 "checked": report.checked,
                 "failed": report.failed,
                 "left": report.left,
+                "sent": delivered.sent,
+                "delivery_failed": delivered.failed,
             }))
         }
     });

@@ -258,7 +258,8 @@ impl Application {
         let urls = ShopUrls {
             public_base_url: public_url.clone(),
         };
-        let delivery = delivery::delivery_from(config, store.clone(), urls.clone(), clock.clone())?;
+        let delivery =
+            delivery::delivery_from(config, store.clone(), urls.clone(), clock.clone()).await?;
         let wake = delivery.wake.clone();
         let service = CheckoutService::new(catalog, store.clone(), provider, urls)
             .with_outbox_listener(Arc::new(move || wake.notify_one()))

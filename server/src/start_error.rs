@@ -30,6 +30,8 @@ pub enum StartError {
     SessionSecret(#[source] back_office::ConfigError),
     #[error("SHOP_MAIL_FROM is not an address to send from: `Shop <shop@example.com>` or `shop@example.com`")]
     MailFrom(#[source] outlets::AddressError),
+    #[error("SHOP_MAIL=ses needs SHOP_MAIL_FROM: an address at a domain SES has verified (not the local default)")]
+    MailFromForSes,
     #[error("SHOP_OWNER_EMAIL")]
     OwnerEmail(#[source] checkout::EmailAddressError),
     #[error("SHOP_OWNER_WEBHOOK_URL")]

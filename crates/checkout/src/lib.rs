@@ -68,7 +68,7 @@ pub use payment::{
 pub use payment_lines::PaymentLine;
 pub use payment_report::{apply_report, Changes, OurAccount, Verdict};
 pub use ports::{
-    error_report, unix_millis, Cause, Clock, DeliveryError, EventSink, Mailer, NewCapture,
+    error_report, unix_millis, Cause, Clock, DeadLetters, DeliveryError, EventSink, Mailer, NewCapture,
     NewPayment, NewRefund, OperatorSessions, OrderCursor, OrderRecord, OrdersPage, PaymentMetadata,
     PaymentMethod, PaymentMode, PaymentProvider, ProviderError, ProviderPayment, SessionsEnd,
     Store, StoreError, SystemClock,

@@ -12,7 +12,7 @@ use crate::locale::Locale;
 use crate::messages::MailMessage;
 use crate::money::Money;
 use crate::order::{Order, OrderId};
-use crate::outbox::OutboxEntry;
+use crate::outbox::{Channel, OutboxEntry};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
 use crate::payment_lines::PaymentLine;
 use crate::refund::ProviderRefund;
@@ -404,6 +404,18 @@ pub trait Mailer: Send + Sync + 'static {
 #[async_trait]
 pub trait EventSink: Send + Sync + 'static {
     async fn publish(&self, event: &Event) -> Result<(), DeliveryError>;
+}
+
+/// Takes the events a channel gave up on (the dead-letter queue), for an
+/// operator to look at.
+#[async_trait]
+pub trait DeadLetters: Send + Sync + 'static {
+    async fn gave_up(
+        &self,
+        event: &Event,
+        channel: Channel,
+        tries: u32,
+    ) -> Result<(), DeliveryError>;
 }
 
 /// Test payments are never real money; a shop takes only its own mode's.

@@ -67,6 +67,9 @@ pub enum MailTransport {
     /// Each message as an `.eml` file in `{SHOP_DATA_DIR}/mail`, listed on
     /// the order's back office page: no mail server needed.
     Files,
+    /// Amazon SES v2, from `SHOP_MAIL_FROM` (a verified identity), with
+    /// `SHOP_SES_CONFIGURATION_SET`.
+    Ses,
     /// No e-mail: the events wait in the outbox for another channel.
     Off,
 }
@@ -137,6 +140,21 @@ pub struct Config {
 
     #[arg(long, env = "SHOP_MAIL", value_enum, default_value_t = MailTransport::Files)]
     pub mail: MailTransport,
+
+    /// With `SHOP_MAIL=ses`: the configuration set every message is sent
+    /// with (its event destinations, the suppression list).
+    #[arg(long, env = "SHOP_SES_CONFIGURATION_SET")]
+    pub ses_configuration_set: Option<String>,
+
+    /// The EventBridge bus (name or ARN) every event is put on; none
+    /// without it.
+    #[arg(long, env = "SHOP_EVENT_BUS")]
+    pub event_bus: Option<String>,
+
+    /// An AWS-compatible endpoint (moto server) for SES and EventBridge
+    /// instead of AWS's.
+    #[arg(long, env = "SHOP_AWS_ENDPOINT")]
+    pub aws_endpoint: Option<String>,
 
     /// Who the shop's e-mail comes from.
     #[arg(long, env = "SHOP_MAIL_FROM", default_value = "Shop <shop@localhost>")]

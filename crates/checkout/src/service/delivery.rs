@@ -9,7 +9,9 @@ use crate::events::Event;
 use crate::messages::{owner_message, shopper_message, ShopIdentity};
 use crate::order::OrderId;
 use crate::outbox::{Channel, OutboxEntry, RetryPolicy};
-use crate::ports::{error_report, Clock, EventSink, Mailer, OrderRecord, Store, StoreError};
+use crate::ports::{
+    error_report, Clock, DeadLetters, EventSink, Mailer, OrderRecord, Store, StoreError,
+};
 use crate::service::ShopUrls;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,6 +22,9 @@ pub struct Outlets {
     pub mailer: Option<Arc<dyn Mailer>>,
     pub bus: Option<Arc<dyn EventSink>>,
     pub webhook: Option<Arc<dyn EventSink>>,
+    /// Where an event goes when a channel gives up on it (a queue an
+    /// alarm watches), besides the operator's log line.
+    pub dead_letters: Option<Arc<dyn DeadLetters>>,
 }
 
 impl Outlets {
@@ -182,7 +187,7 @@ impl Deliverer {
                 let gave_up = entry.record_failure(channel, &error, now, &self.policy);
                 tracing::warn!(event_id = %event.id(), channel = channel.as_str(), %error, gave_up, "an event could not be delivered");
                 if gave_up {
-                    Self::gave_up(&event, channel);
+                    self.gave_up(&event, channel).await;
                 }
                 Sent::Failed { gave_up }
             }
@@ -231,9 +236,16 @@ impl Deliverer {
         )
     }
 
-    /// Calls an operator for an event a channel gave up on.
-    fn gave_up(event: &Event, channel: Channel) {
+    /// Calls an operator for an event a channel gave up on, and hands it
+    /// to the dead letters.
+    async fn gave_up(&self, event: &Event, channel: Channel) {
         tracing::error!(operator_action = true, event_id = %event.id(), order_id = %event.order_id(), channel = channel.as_str(), "an event could not be delivered after every retry; send it again from the order's back office page");
+        if let Some(dead_letters) = &self.outlets.dead_letters {
+            let tries = self.policy.max_tries;
+            if let Err(e) = dead_letters.gave_up(event, channel, tries).await {
+                tracing::error!(event_id = %event.id(), error = %error_report(&e), "the dead-letter queue could not take an event");
+            }
+        }
     }
 }
 
