@@ -68,10 +68,10 @@ pub use payment::{
 pub use payment_lines::PaymentLine;
 pub use payment_report::{apply_report, Changes, OurAccount, Verdict};
 pub use ports::{
-    error_report, unix_millis, Cause, Clock, DeadLetters, DeliveryError, EventSink, Mailer, NewCapture,
-    NewPayment, NewRefund, OperatorSessions, OrderCursor, OrderRecord, OrdersPage, PaymentMetadata,
-    PaymentMethod, PaymentMode, PaymentProvider, ProviderError, ProviderPayment, SessionsEnd,
-    Store, StoreError, SystemClock,
+    error_report, unix_millis, Cause, Clock, DeadLetters, DeliveryError, EventSink, Mailer,
+    NewCapture, NewPayment, NewRefund, OperatorSessions, OrderCursor, OrderRecord, OrdersPage,
+    PaymentMetadata, PaymentMethod, PaymentMode, PaymentProvider, ProviderError, ProviderPayment,
+    SessionsEnd, Store, StoreError, SystemClock,
 };
 pub use refund::{
     ProviderRefund, Refund, RefundParts, RefundRequestError, RefundRequested, RefundStatus,

@@ -7,8 +7,8 @@ pub mod mail;
 pub mod webhook;
 pub mod wire;
 
+pub use aws::{sdk_config, EventBridgeSink, SesMailer};
 pub use lettre::address::AddressError;
 pub use lettre::message::Mailbox;
-pub use aws::{sdk_config, EventBridgeSink, SesMailer};
 pub use mail::{build_message, FileMailer, SentMessage};
 pub use webhook::{signature, WebhookConfigError, WebhookSink, MIN_SECRET_CHARS};
