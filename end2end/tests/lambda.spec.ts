@@ -74,6 +74,34 @@ test("a scheduled event reconciles a payment whose webhook was dropped", { tag: 
   await expect(paid).toContainText("bus: sent");
 });
 
+test("a paid order's confirmation and event go out before the webhook is answered", { tag: "@lambda" }, async ({ page }) => {
+  test.skip(!cargoLambda, "runs only against cargo lambda watch");
+  await page.goto("/");
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  const card = page.locator('.card[data-article="mug"]');
+  await card.getByRole("button", { name: "Add to cart" }).click();
+  await expect(page.locator('.cart-line[data-article="mug"]')).toBeVisible();
+  await page.getByLabel("Your e-mail address").fill("shopper@example.com");
+  await page.getByRole("button", { name: "Checkout" }).click();
+  await expect(page).toHaveURL(/\/mollie\/checkout\/tr_[A-Za-z0-9]{10}$/);
+  await page.locator("input[name=outcome][value=paid]").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page).toHaveURL(/\/orders\/ord_[0-9a-f]{32}$/);
+  await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
+  // No reconciler invocation: the public function sent them itself, after
+  // the change the webhook made, through SES and EventBridge (moto).
+  const order = page.url().split("/").pop()!;
+  await page.goto("/admin");
+  await page.getByLabel("Name").fill("owner");
+  await page.getByLabel("Password").fill("e2e operator password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto(`/admin/orders/${order}`);
+  const paid = page.locator('[data-event-type="order.paid"]');
+  await expect(paid).toContainText("shopper_mail: sent");
+  await expect(paid).toContainText("bus: sent");
+});
+
 test("a public request cannot trigger the scheduled event, nor another event the reconciler", { tag: "@lambda" }, async ({ request }) => {
   test.skip(!cargoLambda, "runs only against cargo lambda watch");
   const response = await request.post("/events", { data: { source: "aws.events" } });

@@ -276,6 +276,9 @@ export class ShopStack extends Stack {
           generateSecretString: { passwordLength: 64, excludePunctuation: true },
         })
       : undefined;
+    if (props.ownerEmail && !props.mailFrom) {
+      throw new Error("ownerEmail needs mailFrom: without it the shop sends no e-mail");
+    }
     if (ownerWebhook) {
       if (!props.ownerWebhookUrl?.startsWith("https://")) {
         throw new Error("ownerWebhookUrl must be an https:// URL");
@@ -283,7 +286,7 @@ export class ShopStack extends Stack {
       Validations.of(ownerWebhook).acknowledge({
         id: "AwsSolutions-SMG4",
         reason:
-          "The owner's receiver holds a copy to verify signatures; a rotation Lambda would break verification until the owner copied the new value. It is rotated by hand with the owner (a new value, then a deploy restarts the functions).",
+          "The owner's receiver holds a copy to verify signatures; a rotation Lambda would break verification until the owner copied the new value. It is rotated by hand with the owner: a new value, then the functions sign with it and the previous one (both read at start) once their instances restart (docs/events.md).",
       });
     }
 
@@ -303,11 +306,22 @@ export class ShopStack extends Stack {
       reason:
         "This queue is itself the dead-letter queue of the shop's deliveries (events a channel gave up on); an operator reads it and sends the event again from the back office.",
     });
-    new events.Rule(this, "DeliveryGaveUp", {
+    // What the rule cannot hand to the queue lands in a queue of its own.
+    const deliveryRuleFailures = new sqs.Queue(this, "DeliveryRuleFailures", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deliveryRuleFailures).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the dead-letter queue of the rule that feeds DeliveryDeadLetters; an alarm watches it.",
+    });
+    const deliveryGaveUp = new events.Rule(this, "DeliveryGaveUp", {
       description: "Events a delivery channel gave up on, to the dead-letter queue.",
       eventBus,
       eventPattern: { source: ["shop"], detailType: ["delivery.gave_up"] },
-      targets: [new targets.SqsQueue(deliveryDeadLetters)],
+      targets: [new targets.SqsQueue(deliveryDeadLetters, { deadLetterQueue: deliveryRuleFailures })],
     });
 
     // E-mail through SES, from a domain identity the stack makes, with a
@@ -811,10 +825,28 @@ export class ShopStack extends Stack {
       "The shop logged something an operator must act on: search the logs for operator_action.",
       countLogs("OperatorActions", both, logs.FilterPattern.booleanValue("$.fields.operator_action", true)),
     );
+    // In alarm while the queue holds a message: until an operator has
+    // looked (sent the event again from the back office) and emptied it.
     alarm(
       "DeliveriesGivenUp",
-      "An event could not be delivered after every retry (messages in the delivery dead-letter queue): send it again from the order's back office page.",
-      deliveryDeadLetters.metricNumberOfMessagesSent({ period: fiveMinutes, statistic: "Sum" }),
+      "An event could not be delivered after every retry (messages in DeliveryDeadLetters): send it again from the order's back office page, then remove the message.",
+      deliveryDeadLetters.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: "Maximum" }),
+    );
+    alarm(
+      "DeliveryRuleFailuresWaiting",
+      "The bus could not put a given-up delivery into its queue (messages in DeliveryRuleFailures).",
+      deliveryRuleFailures.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: "Maximum" }),
+    );
+    alarm(
+      "DeliveryRuleFailedInvocations",
+      "The bus's rule for given-up deliveries failed to invoke its target.",
+      new cloudwatch.Metric({
+        namespace: "AWS/Events",
+        metricName: "FailedInvocations",
+        dimensionsMap: { RuleName: deliveryGaveUp.ruleName, EventBusName: eventBus.eventBusName },
+        period: fiveMinutes,
+        statistic: "Sum",
+      }),
     );
     // The reconciler's heartbeat: silence (no pass done in 5 minutes) is the
     // alarm, whether the schedule, the function or its log stopped.

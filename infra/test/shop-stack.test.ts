@@ -404,11 +404,25 @@ test("events: a bus both functions put on, given-up deliveries in a queue an ala
     SqsManagedSseEnabled: true,
     MessageRetentionPeriod: 14 * 24 * 3600,
   });
+  // In alarm while a message waits, until an operator empties the queue.
   template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-    MetricName: "NumberOfMessagesSent",
+    MetricName: "ApproximateNumberOfMessagesVisible",
     Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queue, "QueueName"] } }],
+    Threshold: 1,
     AlarmActions: [{ Ref: logicalId("AWS::SNS::Topic", "AlarmTopic") }],
   });
+  // What the rule cannot hand over has a queue and an alarm of its own.
+  const failures = logicalId("AWS::SQS::Queue", "DeliveryRuleFailures");
+  template.hasResourceProperties("AWS::Events::Rule", {
+    EventPattern: { "detail-type": ["delivery.gave_up"] },
+    Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { "Fn::GetAtt": [failures, "Arn"] } } })],
+  });
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+    MetricName: "FailedInvocations",
+    Namespace: "AWS/Events",
+    Dimensions: Match.arrayWith([Match.objectLike({ Name: "RuleName" })]),
+  });
+  assert.throws(() => synth({ ownerEmail: "owner@shop.example" }), /needs mailFrom/);
   template.resourceCountIs("AWS::SES::EmailIdentity", 0);
 });
 

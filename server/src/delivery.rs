@@ -3,9 +3,10 @@
 //! wakes it) and sweeps every interval for what is due again or what a
 //! crash left behind. On Lambda the reconciler function runs the sweep.
 
+use checkout::OrderId;
 use checkout::{Deliverer, Outlets, ShopIdentity, ShopUrls, Store};
 use outlets::{EventBridgeSink, FileMailer, Mailbox, SesMailer, WebhookSink};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -20,6 +21,9 @@ pub struct Delivery {
     pub mailbox: Option<Arc<FileMailer>>,
     /// Notified after each write that put events in the outbox.
     pub wake: Arc<Notify>,
+    /// The orders whose changes wrote events since they were last taken
+    /// (on Lambda, the request's own, sent before its answer).
+    pub written: Arc<Mutex<Vec<OrderId>>>,
     pub sweep_every: Duration,
 }
 
@@ -69,8 +73,11 @@ pub async fn delivery_from(
         (MailTransport::Ses, None) | (MailTransport::Off, _) => None,
     };
     let webhook = match (&config.owner_webhook_url, &config.owner_webhook_secret) {
-        (Some(url), Some(secret)) => {
-            let sink = WebhookSink::new(url, secret.clone()).map_err(StartError::OwnerWebhook)?;
+        (Some(url), Some(secrets)) => {
+            let keys = std::iter::once(secrets.current.clone())
+                .chain(secrets.previous.clone())
+                .collect();
+            let sink = WebhookSink::new(url, keys).map_err(StartError::OwnerWebhook)?;
             Some(Arc::new(sink) as Arc<dyn checkout::EventSink>)
         }
         (Some(_), None) => return Err(StartError::OwnerWebhookSecretMissing),
@@ -95,20 +102,39 @@ pub async fn delivery_from(
         deliverer: Arc::new(Deliverer::new(store, outlets, shop, urls, clock)),
         mailbox,
         wake: Arc::new(Notify::new()),
+        written: Arc::default(),
         sweep_every: Duration::from_millis(config.delivery_sweep_ms.max(100)),
     })
 }
 
+/// How long one pass may keep starting sends.
+const PASS_BUDGET: Duration = Duration::from_secs(30);
+
+impl Delivery {
+    /// The listener the checkout service calls after each write that put
+    /// events in the outbox.
+    pub fn listener(&self) -> Arc<dyn Fn(&OrderId) + Send + Sync> {
+        let (wake, written) = (self.wake.clone(), self.written.clone());
+        Arc::new(move |order_id: &OrderId| {
+            written.lock().expect("written").push(order_id.clone());
+            wake.notify_one();
+        })
+    }
+}
+
 /// Delivers until `shutdown` turns true.
-pub fn spawn(
-    deliverer: Arc<Deliverer>,
-    wake: Arc<Notify>,
-    sweep_every: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) -> JoinHandle<()> {
+pub fn spawn(delivery: &Delivery, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    let (deliverer, wake, written) = (
+        delivery.deliverer.clone(),
+        delivery.wake.clone(),
+        delivery.written.clone(),
+    );
+    let sweep_every = delivery.sweep_every;
     tokio::spawn(async move {
         loop {
-            match deliverer.deliver_pending().await {
+            // A whole pass follows: it sends these orders' events too.
+            written.lock().expect("written").clear();
+            match deliverer.deliver_pending(PASS_BUDGET).await {
                 Ok(pass) if pass.sent + pass.failed > 0 => {
                     tracing::debug!(?pass, "delivery pass");
                 }

@@ -11,21 +11,26 @@
 
 use crate::reconciler::{self, ReconcilerConfig};
 use axum::Router;
-use checkout::{CheckoutService, Deliverer};
+use checkout::{CheckoutService, Deliverer, OrderId};
 use lambda_http::{service_fn, LambdaEvent};
 use serde::Deserialize;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::Notify;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How long a request's answer may wait for the events its change wrote to
 /// go out; what does not make it, the reconciler function's sweep sends.
 const DELIVER_INLINE_FOR: Duration = Duration::from_secs(3);
+/// No send starts later than this after the request came in: with a send's
+/// own time limit (5 s), the answer leaves well inside the function's 29 s.
+const LAST_SEND_AFTER: Duration = Duration::from_secs(20);
 
 /// Serves `router` as a Lambda function until the runtime stops it. A
 /// frozen instance runs nothing between invocations, so the events a
-/// request's change wrote (the outbox listener woke `wake`) are sent before
-/// its answer, for at most [`DELIVER_INLINE_FOR`].
+/// request's change wrote (the orders in `written`) are sent before its
+/// answer, for at most [`DELIVER_INLINE_FOR`], read consistently from the
+/// order (the outbox's index may not show them yet), on the channels that
+/// take events in any order; the reconciler's sweep sends the rest, and
+/// the owner's webhook in order.
 ///
 /// # Errors
 ///
@@ -33,24 +38,21 @@ const DELIVER_INLINE_FOR: Duration = Duration::from_secs(3);
 pub async fn run_http(
     router: Router,
     deliverer: Arc<Deliverer>,
-    wake: Arc<Notify>,
+    written: Arc<Mutex<Vec<OrderId>>>,
 ) -> Result<(), lambda_http::Error> {
     let router = router.layer(axum::middleware::from_fn(
         move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let (deliverer, wake) = (deliverer.clone(), wake.clone());
+            let (deliverer, written) = (deliverer.clone(), written.clone());
             async move {
+                let started = Instant::now();
                 let response = next.run(request).await;
-                // Ready at once only if this request's change woke it.
-                if tokio::time::timeout(Duration::ZERO, wake.notified())
-                    .await
-                    .is_ok()
-                {
-                    match tokio::time::timeout(DELIVER_INLINE_FOR, deliverer.deliver_pending())
-                        .await
-                    {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(error)) => tracing::warn!(error = %checkout::error_report(&error), "the outbox could not be read; the sweep sends it"),
-                        Err(_) => tracing::info!("delivery after the change ran long; the sweep sends the rest"),
+                let mut orders = std::mem::take(&mut *written.lock().expect("written"));
+                orders.dedup();
+                let budget = DELIVER_INLINE_FOR
+                    .min(LAST_SEND_AFTER.saturating_sub(started.elapsed()));
+                for order_id in orders {
+                    if let Err(error) = deliverer.deliver_order(&order_id, budget).await {
+                        tracing::warn!(%order_id, error = %checkout::error_report(&error), "the order's outbox could not be read; the sweep sends it");
                     }
                 }
                 response
@@ -117,6 +119,10 @@ enum PassFailed {
     List(#[from] reconciler::ListFailed),
 }
 
+/// How long the reconciler's sweep may keep starting sends: after a
+/// reconcile pass of at most 40 s, inside the function's 60 s.
+const SWEEP_BUDGET: Duration = Duration::from_secs(10);
+
 /// Serves the reconciler function: one bounded pass per scheduled event of
 /// the rule `rule_arn`, answering what it did.
 ///
@@ -141,10 +147,15 @@ pub async fn run_reconciler(
             let report = reconciler::run_once(&service, &config, &mut running)
                 .await
                 .map_err(|e| lambda_http::Error::from(PassFailed::from(e)))?;
-            // The outbox's sweep: what the public function's changes wrote.
-            let delivered = deliverer.deliver_pending().await.map_err(|e| {
-                lambda_http::Error::from(PassFailed::from(reconciler::ListFailed(e)))
-            })?;
+            // The outbox's sweep: what the public function did not send. A
+            // failure is logged, not the pass's: the next minute sweeps again.
+            let delivered = match deliverer.deliver_pending(SWEEP_BUDGET).await {
+                Ok(pass) => pass,
+                Err(error) => {
+                    tracing::warn!(error = %checkout::error_report(&error), "the outbox could not be swept; the next pass tries again");
+                    checkout::DeliveryPass::default()
+                }
+            };
             // The heartbeat the stack's alarm counts: one line per pass done.
             tracing::info!(
                 checked = report.checked,

@@ -260,9 +260,8 @@ impl Application {
         };
         let delivery =
             delivery::delivery_from(config, store.clone(), urls.clone(), clock.clone()).await?;
-        let wake = delivery.wake.clone();
         let service = CheckoutService::new(catalog, store.clone(), provider, urls)
-            .with_outbox_listener(Arc::new(move || wake.notify_one()))
+            .with_outbox_listener(delivery.listener())
             .with_clock(clock)
             .with_reconcile_policy(config.reconcile_policy())
             .with_capture_mode(config.capture.mode());

@@ -101,12 +101,7 @@ async fn serve(mut cli: Cli) -> Result<(), String> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let reconciler =
         server::reconciler::spawn(app.service.clone(), app.reconciler, stopped.clone());
-    let deliverer = server::delivery::spawn(
-        app.delivery.deliverer.clone(),
-        app.delivery.wake.clone(),
-        app.delivery.sweep_every,
-        stopped,
-    );
+    let deliverer = server::delivery::spawn(&app.delivery, stopped);
     tracing::info!("listening on http://{addr}");
     server::serve::serve(
         listener,
@@ -131,8 +126,9 @@ async fn serve_lambda(
     match cli.config.lambda_handler {
         LambdaHandler::Http => {
             tracing::info!("serving HTTP as an AWS Lambda function");
-            let (deliverer, wake) = (app.delivery.deliverer.clone(), app.delivery.wake.clone());
-            server::lambda::run_http(app.router(leptos_options), deliverer, wake)
+            let (deliverer, written) =
+                (app.delivery.deliverer.clone(), app.delivery.written.clone());
+            server::lambda::run_http(app.router(leptos_options), deliverer, written)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -221,8 +217,9 @@ async fn origin_secret() -> Result<Option<OriginSecret>, String> {
 }
 
 /// `SHOP_OWNER_WEBHOOK_SECRET`, or the plain-text secret
-/// `SHOP_OWNER_WEBHOOK_SECRET_ARN` names (not both).
-async fn owner_webhook_secret() -> Result<Option<secrecy::SecretString>, String> {
+/// `SHOP_OWNER_WEBHOOK_SECRET_ARN` names (not both): its current value and,
+/// after a rotation, the previous.
+async fn owner_webhook_secret() -> Result<Option<server::config::WebhookSecrets>, String> {
     let read = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
     match (
         read("SHOP_OWNER_WEBHOOK_SECRET"),
@@ -233,13 +230,23 @@ async fn owner_webhook_secret() -> Result<Option<secrecy::SecretString>, String>
                 .to_owned(),
         ),
         (None, None) => Ok(None),
-        (Some(text), None) => Ok(Some(text.into())),
+        (Some(text), None) => Ok(Some(server::config::WebhookSecrets {
+            current: text.into(),
+            previous: None,
+        })),
         (None, Some(arn)) => {
             let client = mollie::secrets_manager_client().await;
-            let value = mollie::secret_string(&client, &arn)
+            let unavailable = |e| format!("SHOP_OWNER_WEBHOOK_SECRET_ARN: {e}");
+            let current = mollie::secret_string(&client, &arn)
                 .await
-                .map_err(|e| format!("SHOP_OWNER_WEBHOOK_SECRET_ARN: {e}"))?;
-            Ok(Some(value.into()))
+                .map_err(unavailable)?;
+            let previous = mollie::previous_secret_string(&client, &arn)
+                .await
+                .map_err(unavailable)?;
+            Ok(Some(server::config::WebhookSecrets {
+                current: current.into(),
+                previous: previous.map(Into::into),
+            }))
         }
     }
 }

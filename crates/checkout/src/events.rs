@@ -38,6 +38,8 @@ pub enum EventKind {
     ChargebackReversed { chargeback_id: ProviderChargebackId },
     /// Money the shop did not expect (paid after we gave up, paid twice).
     IncidentRecorded { incident: IncidentKind },
+    /// An authorization lapses soon: capture or release it before then.
+    AuthorizationExpiring { capture_before: OffsetDateTime },
 }
 
 impl EventKind {
@@ -51,11 +53,12 @@ impl EventKind {
             Self::ChargebackReceived { .. } => "chargeback.received",
             Self::ChargebackReversed { .. } => "chargeback.reversed",
             Self::IncidentRecorded { .. } => "incident.recorded",
+            Self::AuthorizationExpiring { .. } => "authorization.expiring",
         }
     }
 
     /// Every type, for the schema documentation's test.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "order.paid",
         "payment.failed",
         "refund.settled",
@@ -63,6 +66,7 @@ impl EventKind {
         "chargeback.received",
         "chargeback.reversed",
         "incident.recorded",
+        "authorization.expiring",
     ];
 }
 
@@ -93,9 +97,9 @@ impl Event {
     fn new(attempt: &PaymentAttempt, kind: EventKind, amount: Money, now: OffsetDateTime) -> Self {
         let subject = match &kind {
             EventKind::OrderPaid => attempt.order_id().to_string(),
-            EventKind::PaymentFailed { .. } | EventKind::IncidentRecorded { .. } => {
-                attempt.id().to_string()
-            }
+            EventKind::PaymentFailed { .. }
+            | EventKind::IncidentRecorded { .. }
+            | EventKind::AuthorizationExpiring { .. } => attempt.id().to_string(),
             EventKind::RefundSettled { refund_id } | EventKind::RefundFailed { refund_id, .. } => {
                 refund_id.to_string()
             }
@@ -199,6 +203,14 @@ pub fn events_of_change(
         let kind = EventKind::PaymentFailed {
             status: after.status(),
         };
+        events.push(event(kind, after.amount()));
+    }
+    if let (None, Some(_), Some(capture_before)) = (
+        before.capture_warned_at(),
+        after.capture_warned_at(),
+        after.capture_before(),
+    ) {
+        let kind = EventKind::AuthorizationExpiring { capture_before };
         events.push(event(kind, after.amount()));
     }
     for refund in after.refunds() {
@@ -402,6 +414,6 @@ mod tests {
             events[0].id().as_str(),
             format!("{}:payment.failed", open.id())
         );
-        assert_eq!(EventKind::NAMES.len(), 7);
+        assert_eq!(EventKind::NAMES.len(), 8);
     }
 }

@@ -60,7 +60,7 @@ pub use locale::{Locale, SUPPORTED_LOCALES};
 pub use messages::{MailMessage, ShopIdentity};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderLine, OrderParts, OrderStatus};
-pub use outbox::{Channel, DeliveryState, OutboxEntry, OutboxParts, RetryPolicy};
+pub use outbox::{Channel, DeliveryState, OutboxCursor, OutboxEntry, OutboxParts, RetryPolicy};
 pub use payment::{
     AttemptParts, CheckSchedule, Incident, IncidentKind, PaymentAttempt, PaymentStatus,
     StatusChange, StatusSeen,

@@ -120,6 +120,16 @@ pub fn owner_message(
                 event.amount()
             ),
         ),
+        EventKind::AuthorizationExpiring { capture_before } => (
+            format!("Capture soon: {}", record.order.id()),
+            format!(
+                "The shopper's authorization of {} lapses at {}: capture it (ship) or release it before then, or the money is lost to the shop.",
+                event.amount(),
+                capture_before
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            ),
+        ),
         EventKind::RefundFailed { .. } => (
             format!("Refund failed on {}", record.order.id()),
             format!(

@@ -43,11 +43,12 @@ impl Channel {
         Self::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
-    /// Its receiver sees every event, in order: while one waits, every
-    /// later one waits too. E-mail goes to many people: one message
-    /// waiting holds only the later ones of its own order.
+    /// Its receiver sees every event, in order (the owner's webhook):
+    /// while one waits, every later one waits too. E-mail goes to many
+    /// people, and EventBridge keeps no order towards its targets: one
+    /// event waiting there holds only the later ones of its own order.
     pub fn is_ordered(self) -> bool {
-        matches!(self, Self::Bus | Self::Webhook)
+        matches!(self, Self::Webhook)
     }
 }
 
@@ -117,6 +118,23 @@ impl RetryPolicy {
     }
 }
 
+/// Where a page of pending entries ended: the last entry's event time and
+/// id (the order entries are listed in).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxCursor {
+    pub occurred_at: OffsetDateTime,
+    pub event_id: crate::ids::EventId,
+}
+
+impl OutboxCursor {
+    pub fn of(entry: &OutboxEntry) -> Self {
+        Self {
+            occurred_at: entry.event.occurred_at(),
+            event_id: entry.event.id().clone(),
+        }
+    }
+}
+
 /// An event in the outbox, with its deliveries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxEntry {
@@ -127,6 +145,8 @@ pub struct OutboxEntry {
     version: u64,
     /// Every channel the deliverer has is settled: out of the sweep.
     done: bool,
+    /// An operator asked for it to be sent again then: sent even if late.
+    resent_at: Option<OffsetDateTime>,
 }
 
 /// Every field of an entry, for a store to keep and give back.
@@ -137,6 +157,7 @@ pub struct OutboxParts {
     pub claimed_until: Option<OffsetDateTime>,
     pub version: u64,
     pub done: bool,
+    pub resent_at: Option<OffsetDateTime>,
 }
 
 impl OutboxEntry {
@@ -148,6 +169,7 @@ impl OutboxEntry {
             claimed_until: None,
             version: 1,
             done: false,
+            resent_at: None,
         }
     }
 
@@ -158,6 +180,7 @@ impl OutboxEntry {
             claimed_until,
             version,
             done,
+            resent_at,
         } = self.clone();
         OutboxParts {
             event,
@@ -165,6 +188,7 @@ impl OutboxEntry {
             claimed_until,
             version,
             done,
+            resent_at,
         }
     }
 
@@ -175,6 +199,7 @@ impl OutboxEntry {
             claimed_until,
             version,
             done,
+            resent_at,
         } = parts;
         Self {
             event,
@@ -182,6 +207,7 @@ impl OutboxEntry {
             claimed_until,
             version,
             done,
+            resent_at,
         }
     }
 
@@ -310,12 +336,18 @@ impl OutboxEntry {
     }
 
     /// The next version, with `channel` to be sent again (the operator's
-    /// resend from the back office).
-    pub fn resend(&self, channel: Channel) -> Self {
+    /// resend from the back office, at `now`).
+    pub fn resend(&self, channel: Channel, now: OffsetDateTime) -> Self {
         let mut next = self.next_version();
         next.deliveries.retain(|(c, _)| *c != channel);
         next.done = false;
+        next.resent_at = Some(now);
         next
+    }
+
+    /// When an operator last asked for it to be sent again.
+    pub fn resent_at(&self) -> Option<OffsetDateTime> {
+        self.resent_at
     }
 
     /// The next version, to write conditionally on this one.

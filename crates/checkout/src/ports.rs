@@ -12,7 +12,7 @@ use crate::locale::Locale;
 use crate::messages::MailMessage;
 use crate::money::Money;
 use crate::order::{Order, OrderId};
-use crate::outbox::{Channel, OutboxEntry};
+use crate::outbox::{Channel, OutboxCursor, OutboxEntry};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
 use crate::payment_lines::PaymentLine;
 use crate::refund::ProviderRefund;
@@ -183,9 +183,13 @@ pub trait Store: Send + Sync + 'static {
     /// events that has none yet (an event id is written once, ever).
     async fn update_attempt(&self, write: &AttemptWrite) -> Result<(), StoreError>;
 
-    /// Outbox entries not done, oldest event first, at most `limit`: what
-    /// the deliverer sends.
-    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Outbox entries not done, oldest event first, after `after` (the
+    /// previous page's last), at most `limit`: what the deliverer sends.
+    async fn pending_outbox(
+        &self,
+        after: Option<&OutboxCursor>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
 
     /// An order's outbox entries, oldest event first.
     async fn order_outbox(&self, order_id: &OrderId) -> Result<Vec<OutboxEntry>, StoreError>;

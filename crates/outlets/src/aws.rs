@@ -23,7 +23,14 @@ pub const GAVE_UP_DETAIL_TYPE: &str = "delivery.gave_up";
 /// The shared AWS configuration: the standard credential chain, optionally
 /// another endpoint (moto server).
 pub async fn sdk_config(endpoint_url: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    // A send has 5 s in all (each try 2 s): a deliverer's pass and a
+    // Lambda answer that waits for it stay bounded.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_timeout(std::time::Duration::from_secs(5))
+        .operation_attempt_timeout(std::time::Duration::from_secs(2))
+        .build();
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }

@@ -19,17 +19,21 @@ use std::time::Duration;
 /// The shortest secret accepted: 32 characters.
 pub const MIN_SECRET_CHARS: usize = 32;
 
-/// The `Shop-Signature` header's value for `body` sent at `timestamp`.
-pub fn signature(secret: &[u8], timestamp: i64, body: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-        .unwrap_or_else(|e| unreachable!("HMAC takes a key of any length: {e}"));
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body.as_bytes());
-    format!(
-        "t={timestamp},v1={}",
-        hex::encode(mac.finalize().into_bytes())
-    )
+/// The `Shop-Signature` header's value for `body` sent at `timestamp`:
+/// one `v1` per secret (the current and, while a rotation settles, the
+/// previous), so a receiver with either verifies it.
+pub fn signature(secrets: &[&[u8]], timestamp: i64, body: &str) -> String {
+    let mut header = format!("t={timestamp}");
+    for secret in secrets {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+            .unwrap_or_else(|e| unreachable!("HMAC takes a key of any length: {e}"));
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body.as_bytes());
+        header.push_str(",v1=");
+        header.push_str(&hex::encode(mac.finalize().into_bytes()));
+    }
+    header
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +52,8 @@ pub enum WebhookConfigError {
 pub struct WebhookSink {
     client: reqwest::Client,
     url: url::Url,
-    secret: SecretString,
+    /// The current secret first.
+    secrets: Vec<SecretString>,
 }
 
 impl std::fmt::Debug for WebhookSink {
@@ -68,7 +73,7 @@ impl WebhookSink {
     ///
     /// [`WebhookConfigError`]: not a URL, not https (but to loopback), a
     /// short secret.
-    pub fn new(url: &str, secret: SecretString) -> Result<Self, WebhookConfigError> {
+    pub fn new(url: &str, secrets: Vec<SecretString>) -> Result<Self, WebhookConfigError> {
         let url = url::Url::parse(url).map_err(WebhookConfigError::Url)?;
         let loopback = matches!(
             url.host(),
@@ -78,12 +83,13 @@ impl WebhookSink {
         if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
             return Err(WebhookConfigError::NotHttps);
         }
-        if secret.expose_secret().chars().count() < MIN_SECRET_CHARS {
+        let too_short = |s: &SecretString| s.expose_secret().chars().count() < MIN_SECRET_CHARS;
+        if secrets.is_empty() || secrets.iter().any(too_short) {
             return Err(WebhookConfigError::SecretTooShort);
         }
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(2))
             // A redirect would send the signed body somewhere else.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -91,7 +97,7 @@ impl WebhookSink {
         Ok(Self {
             client,
             url,
-            secret,
+            secrets,
         })
     }
 }
@@ -101,7 +107,12 @@ impl EventSink for WebhookSink {
     async fn publish(&self, event: &Event) -> Result<(), DeliveryError> {
         let body = crate::wire::to_json(event);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let signed = signature(self.secret.expose_secret().as_bytes(), now, &body);
+        let keys: Vec<&[u8]> = self
+            .secrets
+            .iter()
+            .map(|s| s.expose_secret().as_bytes())
+            .collect();
+        let signed = signature(&keys, now, &body);
         let response = self
             .client
             .post(self.url.clone())

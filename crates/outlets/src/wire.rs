@@ -24,6 +24,8 @@ struct WireEvent<'a> {
     chargeback_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     incident: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_before: Option<String>,
 }
 
 /// As Mollie writes amounts: a decimal string and an ISO 4217 code.
@@ -36,6 +38,7 @@ struct WireAmount {
 /// The event's JSON.
 pub fn to_json(event: &Event) -> String {
     let (mut status, mut refund_id, mut chargeback_id, mut incident) = (None, None, None, None);
+    let mut capture_before = None;
     match event.kind() {
         EventKind::OrderPaid => {}
         EventKind::PaymentFailed { status: s } => status = Some(s.as_str()),
@@ -50,15 +53,15 @@ pub fn to_json(event: &Event) -> String {
         EventKind::ChargebackReceived { chargeback_id: id }
         | EventKind::ChargebackReversed { chargeback_id: id } => chargeback_id = Some(id.as_str()),
         EventKind::IncidentRecorded { incident: kind } => incident = Some(kind.as_str()),
+        EventKind::AuthorizationExpiring { capture_before: at } => {
+            capture_before = Some(rfc3339(*at));
+        }
     }
     let wire = WireEvent {
         id: event.id().as_str(),
         kind: event.kind().name(),
         version: EVENT_SCHEMA_VERSION,
-        occurred_at: event
-            .occurred_at()
-            .format(&Rfc3339)
-            .unwrap_or_else(|e| unreachable!("a UTC time formats: {e}")),
+        occurred_at: rfc3339(event.occurred_at()),
         order_id: event.order_id().as_str(),
         attempt_id: event.attempt_id().as_str(),
         amount: WireAmount {
@@ -69,6 +72,12 @@ pub fn to_json(event: &Event) -> String {
         refund_id,
         chargeback_id,
         incident,
+        capture_before,
     };
     serde_json::to_string(&wire).unwrap_or_else(|e| unreachable!("plain fields serialize: {e}"))
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&Rfc3339)
+        .unwrap_or_else(|e| unreachable!("a UTC time formats: {e}"))
 }

@@ -61,6 +61,13 @@ fn example(name: &str) -> Event {
             ATTEMPT,
             2900,
         ),
+        "authorization.expiring" => (
+            EventKind::AuthorizationExpiring {
+                capture_before: datetime!(2026-12-31 10:00:00 UTC),
+            },
+            ATTEMPT,
+            2900,
+        ),
         other => panic!("no example for {other}"),
     };
     Event::from_parts(EventParts {

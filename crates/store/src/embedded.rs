@@ -9,8 +9,8 @@ use crate::records::{StoredAttempt, StoredOrder, StoredOutboxEntry};
 use async_trait::async_trait;
 use checkout::{
     unix_millis, AttemptId, AttemptWrite, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Event,
-    OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage, OutboxEntry,
-    PaymentAttempt, ProviderPaymentId, SessionsEnd, Store, StoreError,
+    OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage, OutboxCursor,
+    OutboxEntry, PaymentAttempt, ProviderPaymentId, SessionsEnd, Store, StoreError,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use std::path::Path;
@@ -433,13 +433,26 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+    async fn pending_outbox(
+        &self,
+        after: Option<&OutboxCursor>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let after = after.map(|c| format!("{:013}/{}", unix_millis(c.occurred_at), c.event_id));
         self.blocking(move |db| {
             let tx = db.begin_read().map_err(unavailable)?;
             let pending = tx.open_table(OUTBOX_PENDING).map_err(unavailable)?;
             let outbox = tx.open_table(OUTBOX).map_err(unavailable)?;
+            let listed = match &after {
+                Some(after) => pending.range::<&str>((
+                    std::ops::Bound::Excluded(after.as_str()),
+                    std::ops::Bound::Unbounded,
+                )),
+                None => pending.range::<&str>(..),
+            }
+            .map_err(unavailable)?;
             let mut entries = Vec::new();
-            for listed in pending.range::<&str>(..).map_err(unavailable)?.take(limit) {
+            for listed in listed.take(limit) {
                 let (_, id) = listed.map_err(unavailable)?;
                 if let Some(entry) = outbox.get(id.value()).map_err(unavailable)? {
                     entries.push(decode_outbox(entry.value())?);

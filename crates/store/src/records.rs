@@ -89,6 +89,12 @@ pub(crate) struct StoredAttempt {
         with = "time::serde::rfc3339::option"
     )]
     capture_before: Option<OffsetDateTime>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    capture_warned_at: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<StoredStatusSeen>,
 }
@@ -232,7 +238,8 @@ same_fields!(OrderLine <=> StoredOrderLine {
 });
 same_fields!(AttemptParts <=> StoredAttempt {
     id, order_id, amount, status, provider_payment_id, checkout_url, created_at, updated_at,
-    version, create_started_at, next_check_at, checks, capture_mode, captured, capture_before;
+    version, create_started_at, next_check_at, checks, capture_mode, captured, capture_before,
+    capture_warned_at;
     incident, refunds, chargebacks, history
 });
 same_fields!(Incident <=> StoredIncident { kind, recorded_at; });
@@ -294,6 +301,12 @@ pub(crate) struct StoredOutboxEntry {
     version: u64,
     #[serde(default)]
     done: bool,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    resent_at: Option<OffsetDateTime>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -328,6 +341,11 @@ enum StoredEventKind {
     ChargebackReversed { chargeback_id: ProviderChargebackId },
     #[serde(rename = "incident.recorded")]
     IncidentRecorded { incident: IncidentKind },
+    #[serde(rename = "authorization.expiring")]
+    AuthorizationExpiring {
+        #[serde(with = "time::serde::rfc3339")]
+        capture_before: OffsetDateTime,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -373,6 +391,9 @@ impl From<EventKind> for StoredEventKind {
                 Self::ChargebackReversed { chargeback_id }
             }
             EventKind::IncidentRecorded { incident } => Self::IncidentRecorded { incident },
+            EventKind::AuthorizationExpiring { capture_before } => {
+                Self::AuthorizationExpiring { capture_before }
+            }
         }
     }
 }
@@ -397,6 +418,9 @@ impl From<StoredEventKind> for EventKind {
                 Self::ChargebackReversed { chargeback_id }
             }
             StoredEventKind::IncidentRecorded { incident } => Self::IncidentRecorded { incident },
+            StoredEventKind::AuthorizationExpiring { capture_before } => {
+                Self::AuthorizationExpiring { capture_before }
+            }
         }
     }
 }
@@ -505,6 +529,7 @@ impl From<&OutboxEntry> for StoredOutboxEntry {
             claimed_until,
             version,
             done,
+            resent_at,
         } = entry.to_parts();
         Self {
             event: StoredEvent::from(&event),
@@ -515,6 +540,7 @@ impl From<&OutboxEntry> for StoredOutboxEntry {
             claimed_until,
             version,
             done,
+            resent_at,
         }
     }
 }
@@ -527,6 +553,7 @@ impl From<StoredOutboxEntry> for OutboxEntry {
             claimed_until,
             version,
             done,
+            resent_at,
         } = stored;
         OutboxEntry::from_parts(OutboxParts {
             event: event.into(),
@@ -537,6 +564,7 @@ impl From<StoredOutboxEntry> for OutboxEntry {
             claimed_until,
             version,
             done,
+            resent_at,
         })
     }
 }

@@ -17,7 +17,7 @@ mod secrets;
 pub use resolve::{ConfigError, Provider, Settings};
 pub use secrets::{
     check_key_mode, KeyModeError, KeySetting, OperatorSecrets, OriginSecret, OriginSecretTooShort,
-    SecretJsonError, ADMIN_SECRET_ARN,
+    SecretJsonError, WebhookSecrets, ADMIN_SECRET_ARN,
 };
 
 /// Mollie gives a webhook call 15 s; we answer well within it.
@@ -343,9 +343,10 @@ pub struct Config {
     pub origin_secret: Option<OriginSecret>,
 
     /// Not a flag: `SHOP_OWNER_WEBHOOK_SECRET` or the secret
-    /// `SHOP_OWNER_WEBHOOK_SECRET_ARN` names: signs the owner's webhook.
+    /// `SHOP_OWNER_WEBHOOK_SECRET_ARN` names (its current value and, after
+    /// a rotation, the previous): signs the owner's webhook.
     #[arg(skip)]
-    pub owner_webhook_secret: Option<secrecy::SecretString>,
+    pub owner_webhook_secret: Option<WebhookSecrets>,
 
     /// Not a flag: see [`Timing`].
     #[arg(skip)]

@@ -202,3 +202,17 @@ impl std::fmt::Debug for OriginSecret {
         f.write_str("OriginSecret(redacted)")
     }
 }
+
+/// The owner's webhook's signing secret: the current value, and while a
+/// rotation settles the previous one (each request is signed with both).
+#[derive(Clone)]
+pub struct WebhookSecrets {
+    pub current: SecretString,
+    pub previous: Option<SecretString>,
+}
+
+impl std::fmt::Debug for WebhookSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecrets(redacted)")
+    }
+}

@@ -148,6 +148,15 @@ async fn an_authorization_left_to_lapse_expires_and_is_flagged_before() {
     let now = time::OffsetDateTime::now_utc();
     assert!(attempt.capture_due_soon(now, policy.capture_warning));
     assert!(!attempt.capture_due_soon(now, Duration::from_secs(1)));
+    // The reconciler tells the owner once, however many passes see it.
+    shop.reconcile_passes(3, Duration::from_secs(120)).await;
+    assert_eq!(
+        shop.event_types(&order_id).await,
+        ["authorization.expiring"]
+    );
+    assert!(shop.record(&order_id).await.attempts[0]
+        .capture_warned_at()
+        .is_some());
 
     // Nobody captures it before its deadline: Mollie expires it and calls
     // the webhook.

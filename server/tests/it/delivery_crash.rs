@@ -66,7 +66,7 @@ async fn a_deliverer_killed_before_or_after_its_send_loses_nothing_and_doubles_a
 
     // This one dies between its send and the send's record.
     let dying = deliverer(&shop, Arc::new(DiesAfterSending(mailer.clone())));
-    let killed = tokio::spawn(async move { dying.deliver_pending().await });
+    let killed = tokio::spawn(async move { dying.deliver_pending(Duration::from_secs(60)).await });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while confirmations(&shop) == 0 {
         assert!(tokio::time::Instant::now() < deadline, "never sent");
@@ -77,17 +77,17 @@ async fn a_deliverer_killed_before_or_after_its_send_loses_nothing_and_doubles_a
 
     // The next deliverer leaves the claimed entry alone while the claim holds...
     let next = deliverer(&shop, mailer.clone());
-    let pass = next.deliver_pending().await.unwrap();
+    let pass = next.deliver_pending(Duration::from_secs(60)).await.unwrap();
     assert_eq!((pass.sent, pass.skipped), (0, 1), "{pass:?}");
     assert_eq!(confirmations(&shop), 1);
     // ... and sends it once it has run out: the one duplicate.
     shop.clock
         .advance(RetryPolicy::default().claim_for + Duration::from_secs(1));
-    let pass = next.deliver_pending().await.unwrap();
+    let pass = next.deliver_pending(Duration::from_secs(60)).await.unwrap();
     assert_eq!(pass.sent, 1, "{pass:?}");
     assert_eq!(confirmations(&shop), 2);
     // Recorded now: never again.
-    let pass = next.deliver_pending().await.unwrap();
+    let pass = next.deliver_pending(Duration::from_secs(60)).await.unwrap();
     assert_eq!(pass.sent, 0, "{pass:?}");
     assert_eq!(confirmations(&shop), 2);
 }

@@ -141,8 +141,16 @@ async fn racing_webhooks_end_at_the_providers_status(kind: StoreKind, seeds: u64
     }
     // Delivered twice over (a second pass finds nothing left to send):
     // one confirmation per paid order, one "did not go through" per other.
-    let first = shop.deliverer.deliver_pending().await.unwrap();
-    let second = shop.deliverer.deliver_pending().await.unwrap();
+    let first = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
+    let second = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!((first.sent, second.sent), (paid + failed, 0));
     let subjects = shop.mail_subjects();
     let count = |words: &str| subjects.iter().filter(|s| s.contains(words)).count();

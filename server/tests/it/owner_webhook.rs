@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const SECRET: &str = "the owner's webhook secret, 32+ characters long";
+/// The value before a rotation: receivers that still hold it verify too.
+const PREVIOUS: &str = "the secret before the rotation, 32+ characters";
 
 #[derive(Default)]
 struct Receiver {
@@ -76,7 +78,12 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
         StoreKind::Embedded,
         ReconcilePolicy::default(),
         &["--owner-webhook-url", &url],
-        |config| config.owner_webhook_secret = Some(SECRET.to_owned().into()),
+        |config| {
+            config.owner_webhook_secret = Some(server::config::WebhookSecrets {
+                current: SECRET.to_owned().into(),
+                previous: Some(PREVIOUS.to_owned().into()),
+            })
+        },
     )
     .await;
 
@@ -92,16 +99,27 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
         orders.push(order_id);
     }
     // Down: the first fails and holds the others back; nothing is lost.
-    let pass = shop.deliverer.deliver_pending().await.unwrap();
+    let pass = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(pass.failed, 1, "{pass:?}");
     assert!(receiver.received.lock().unwrap().is_empty());
-    let pass = shop.deliverer.deliver_pending().await.unwrap();
+    let pass = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(pass.failed, 0, "not due again yet: {pass:?}");
 
     // Back, and the retry due: all three, in the order they were made.
     receiver.down.store(false, Ordering::SeqCst);
     shop.clock.advance(Duration::from_secs(60));
-    shop.deliverer.deliver_pending().await.unwrap();
+    shop.deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
     let received = receiver.received.lock().unwrap().clone();
     let order_ids: Vec<String> = received
         .iter()
@@ -121,6 +139,7 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
         let event: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(headers["shop-event-id"].to_str().unwrap(), event["id"]);
         assert!(verify(SECRET, header, body, now), "{header}");
+        assert!(verify(PREVIOUS, header, body, now), "{header}");
         // Replayed ten minutes later, altered, or under another secret: no.
         assert!(!verify(SECRET, header, body, now + 600));
         let altered = body.replace("order.paid", "order.paif");
@@ -134,7 +153,64 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
     }
 
     // Delivered: a later pass sends nothing again.
-    let pass = shop.deliverer.deliver_pending().await.unwrap();
+    let pass = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(pass.sent, 0, "{pass:?}");
     assert_eq!(receiver.received.lock().unwrap().len(), 3);
+}
+
+/// More events than one page while the webhook is down: every shopper
+/// still gets their confirmation (the waiting webhook holds only its own
+/// channel, and a pass reads past the entries that only wait).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_outage_holds_back_no_shoppers_mail() {
+    let receiver = Arc::new(Receiver::default());
+    receiver.down.store(true, Ordering::SeqCst);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/shop-events", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/shop-events", axum::routing::post(receive))
+        .with_state(receiver.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let shop = harness_configured(
+        StoreKind::Embedded,
+        ReconcilePolicy::default(),
+        &["--owner-webhook-url", &url],
+        |config| {
+            config.owner_webhook_secret = Some(server::config::WebhookSecrets {
+                current: SECRET.to_owned().into(),
+                previous: None,
+            })
+        },
+    )
+    .await;
+    const ORDERS: usize = 130;
+    for _ in 0..ORDERS {
+        let (_, payment) = shop.buy().await;
+        assert!(shop
+            .emulator
+            .complete_payment(&payment, PaymentStatus::Paid));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut sent = 0;
+    while sent < ORDERS {
+        assert!(tokio::time::Instant::now() < deadline, "{sent} sent");
+        let pass = shop
+            .deliverer
+            .deliver_pending(Duration::from_secs(60))
+            .await
+            .unwrap();
+        sent += pass.sent;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let confirmations = shop
+        .mail_subjects()
+        .iter()
+        .filter(|s| s.contains("thank you for your payment"))
+        .count();
+    assert_eq!(confirmations, ORDERS);
+    assert!(receiver.received.lock().unwrap().is_empty());
 }

@@ -145,8 +145,16 @@ async fn a_webhook_storm_leaves_every_status_right_and_applies_each_change_once(
         }
     }
     // Delivered twice over: the second pass finds nothing left.
-    let first = shop.deliverer.deliver_pending().await.unwrap();
-    let second = shop.deliverer.deliver_pending().await.unwrap();
+    let first = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
+    let second = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!((first.sent, second.sent), (paid + failed, 0));
     let subjects = shop.mail_subjects();
     let count = |words: &str| subjects.iter().filter(|s| s.contains(words)).count();

@@ -126,6 +126,8 @@ pub struct AttemptParts {
     pub captured: Option<Money>,
     /// Of an authorization: until when the provider lets it be captured.
     pub capture_before: Option<OffsetDateTime>,
+    /// When the owner was first told the authorization lapses soon (once).
+    pub capture_warned_at: Option<OffsetDateTime>,
     /// Each status it took and when it was recorded, oldest first (for the
     /// back office; records from before it start empty).
     pub history: Vec<StatusSeen>,
@@ -249,6 +251,7 @@ impl PaymentAttempt {
             capture_mode: CaptureMode::Automatic,
             captured: None,
             capture_before: None,
+            capture_warned_at: None,
             history: vec![StatusSeen {
                 status: PaymentStatus::Created,
                 at: now,
@@ -301,6 +304,21 @@ impl PaymentAttempt {
                 .state
                 .capture_before
                 .is_some_and(|deadline| deadline - now <= within)
+    }
+
+    /// When the owner was told the authorization lapses soon.
+    pub fn capture_warned_at(&self) -> Option<OffsetDateTime> {
+        self.state.capture_warned_at
+    }
+
+    /// Records that the owner is told, now, that the authorization lapses
+    /// within `within`; false when it does not, or they were told already.
+    pub fn warn_capture_due(&mut self, now: OffsetDateTime, within: std::time::Duration) -> bool {
+        if self.state.capture_warned_at.is_some() || !self.capture_due_soon(now, within) {
+            return false;
+        }
+        self.state.capture_warned_at = Some(now);
+        true
     }
 
     /// Records what the provider says of capturing: the captured amount

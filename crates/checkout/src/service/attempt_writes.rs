@@ -65,7 +65,7 @@ impl CheckoutService {
             match self.store.update_attempt(&write).await {
                 Ok(()) => {
                     if !write.events().is_empty() {
-                        self.outbox_written();
+                        self.outbox_written(order_id);
                     }
                     return Ok(Some(Edited {
                         value,

@@ -6,7 +6,7 @@
 use super::{CaptureError, CheckoutService, RefundError, SyncError, MAX_WRITE_CONFLICTS};
 use crate::attention::OrderFilter;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
-use crate::ids::{CaptureId, RefundId};
+use crate::ids::{CaptureId, EventId, RefundId};
 use crate::messages::{shopper_message, MailMessage};
 use crate::money::Money;
 use crate::order::{OrderId, OrderStatus};
@@ -57,6 +57,8 @@ pub enum ActionError {
     /// The audit log could not be written, so the action did not run.
     #[error("the order has no such event, or not on that channel")]
     NoSuchDelivery,
+    #[error("the event is being sent right now; look again in a few minutes")]
+    DeliveryUnderway,
     #[error("the order holds no personal data (erased already)")]
     NothingToErase,
     #[error("the action could not be recorded, so it was not started")]
@@ -73,6 +75,7 @@ impl ActionError {
             | Self::ReasonTooLong
             | Self::ReasonNotOneLine
             | Self::NoSuchDelivery
+            | Self::DeliveryUnderway
             | Self::NothingToErase => true,
             Self::Refund(e) => e.is_refusal(),
             Self::Capture(e) => e.is_refusal(),
@@ -401,8 +404,9 @@ impl CheckoutService {
         event_id: &str,
         channel: Channel,
     ) -> Result<(), ActionError> {
+        let event_id = EventId::parse(event_id).ok_or(ActionError::NoSuchDelivery)?;
         let action = AuditAction::ResendEvent {
-            event_id: event_id.to_owned(),
+            event_id: event_id.to_string(),
             channel: channel.as_str().to_owned(),
         };
         self.audited(operator, order_id, action, async {
@@ -414,12 +418,17 @@ impl CheckoutService {
                     .map_err(ActionError::Store)?;
                 let entry = entries
                     .iter()
-                    .find(|e| e.event().id().as_str() == event_id)
+                    .find(|e| *e.event().id() == event_id)
                     .filter(|e| e.delivery(channel).is_some())
                     .ok_or(ActionError::NoSuchDelivery)?;
-                match self.store.update_outbox(&entry.resend(channel)).await {
+                // A deliverer holds it: its record would overwrite this.
+                let now = self.clock.now();
+                if entry.is_claimed(now) {
+                    return Err(ActionError::DeliveryUnderway);
+                }
+                match self.store.update_outbox(&entry.resend(channel, now)).await {
                     Ok(()) => {
-                        self.outbox_written();
+                        self.outbox_written(order_id);
                         return Ok(());
                     }
                     Err(StoreError::Conflict) => continue,

@@ -8,13 +8,14 @@
 use crate::events::Event;
 use crate::messages::{owner_message, shopper_message, ShopIdentity};
 use crate::order::OrderId;
-use crate::outbox::{Channel, OutboxEntry, RetryPolicy};
+use crate::outbox::{Channel, OutboxCursor, OutboxEntry, RetryPolicy};
 use crate::ports::{
     error_report, Clock, DeadLetters, EventSink, Mailer, OrderRecord, Store, StoreError,
 };
 use crate::service::ShopUrls;
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Where events go out. A channel without an outlet is not the shop's.
 #[derive(Clone, Default)]
@@ -67,8 +68,11 @@ pub struct Deliverer {
     policy: RetryPolicy,
 }
 
-/// Entries read per pass.
+/// Entries read per page.
 const PASS_SIZE: usize = 100;
+/// Pages read per pass, at most: a backlog behind a waiting webhook is
+/// read past, up to this many entries.
+const MAX_PAGES: usize = 20;
 /// A message to the shopper about a change older than this is not sent
 /// (mail was off, or down for days): news that late confuses more than it
 /// tells; the owner still gets theirs, and the back office shows it.
@@ -97,13 +101,17 @@ impl Deliverer {
         self
     }
 
-    /// One pass over the pending entries, oldest first.
+    /// One pass over the pending entries, oldest first, page by page
+    /// (entries that only wait hold no place), starting no send after
+    /// `budget`: a send that started runs to its own timeout, and its
+    /// entry's record is written, so a pass cut short sends nothing twice.
     ///
     /// # Errors
     ///
     /// The store's, when the outbox cannot be read; a failed send is not
     /// an error (it is recorded on its entry and retried).
-    pub async fn deliver_pending(&self) -> Result<DeliveryPass, StoreError> {
+    pub async fn deliver_pending(&self, budget: Duration) -> Result<DeliveryPass, StoreError> {
+        let deadline = Instant::now() + budget;
         let channels = self.outlets.channels();
         let mut pass = DeliveryPass::default();
         // No way out at all: the events wait for one (never marked done).
@@ -112,64 +120,133 @@ impl Deliverer {
         }
         // What waits holds what comes after it.
         let mut held = Held::default();
-        for entry in self.store.pending_outbox(PASS_SIZE).await? {
-            let now = self.clock.now();
-            let order = entry.event().order_id().clone();
-            held.extend(&order, entry.waiting_channels(&channels, now));
-            let due: Vec<Channel> = entry
-                .due_channels(&channels, now)
-                .into_iter()
-                .filter(|c| !held.holds(&order, *c))
-                .collect();
-            if due.is_empty() && !entry.settled_on(&channels) {
-                continue;
-            }
-            if entry.is_claimed(now) {
-                pass.skipped += 1;
-                held.extend(&order, due);
-                continue;
-            }
-            let claimed = entry.claimed(now, &self.policy);
-            match self.store.update_outbox(&claimed).await {
-                Ok(()) => {}
-                Err(StoreError::Conflict) => {
-                    pass.skipped += 1;
-                    held.extend(&order, due);
-                    continue;
+        let mut after = None;
+        for _ in 0..MAX_PAGES {
+            let page = self.store.pending_outbox(after.as_ref(), PASS_SIZE).await?;
+            after = page.last().map(OutboxCursor::of);
+            for entry in &page {
+                if Instant::now() >= deadline {
+                    return Ok(pass);
                 }
-                Err(e) => return Err(e),
+                self.deliver_entry(entry, &channels, &mut held, &mut pass)
+                    .await?;
             }
-            let mut next = claimed.next_version();
-            for channel in due {
-                match self.send(&mut next, channel).await {
-                    Sent::Yes => pass.sent += 1,
-                    Sent::NotNeeded => {}
-                    Sent::Failed { gave_up } => {
-                        pass.failed += 1;
-                        if gave_up {
-                            pass.gave_up += 1;
-                        } else {
-                            held.extend(&order, [channel]);
-                        }
-                    }
-                }
-            }
-            next.release(&channels);
-            match self.store.update_outbox(&next).await {
-                Ok(()) => {}
-                // Our claim ran out and another deliverer took it: it sends
-                // again what this pass sent (a duplicate, dropped by id).
-                Err(StoreError::Conflict) => pass.skipped += 1,
-                Err(e) => return Err(e),
+            if page.len() < PASS_SIZE {
+                break;
             }
         }
         Ok(pass)
     }
 
+    /// The events of one order that was just changed, read consistently
+    /// (an index may not show them yet), on the channels whose receivers
+    /// take events in any order: the e-mail and the bus. The owner's
+    /// webhook takes them in order, so its sends are left to the sweep.
+    ///
+    /// # Errors
+    ///
+    /// The store's, when the order's outbox cannot be read.
+    pub async fn deliver_order(
+        &self,
+        order_id: &OrderId,
+        budget: Duration,
+    ) -> Result<DeliveryPass, StoreError> {
+        let deadline = Instant::now() + budget;
+        let channels: Vec<Channel> = self
+            .outlets
+            .channels()
+            .into_iter()
+            .filter(|c| !c.is_ordered())
+            .collect();
+        let mut pass = DeliveryPass::default();
+        if channels.is_empty() {
+            return Ok(pass);
+        }
+        let mut held = Held::default();
+        for entry in self.store.order_outbox(order_id).await? {
+            if Instant::now() >= deadline {
+                break;
+            }
+            if !entry.is_done() {
+                self.deliver_entry(&entry, &channels, &mut held, &mut pass)
+                    .await?;
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Claims `entry`, sends it on each of `channels` due and not held, and
+    /// records what happened. The entry is done once every channel the shop
+    /// has is settled (not only `channels`).
+    async fn deliver_entry(
+        &self,
+        entry: &OutboxEntry,
+        channels: &[Channel],
+        held: &mut Held,
+        pass: &mut DeliveryPass,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let order = entry.event().order_id().clone();
+        held.extend(&order, entry.waiting_channels(channels, now));
+        let due: Vec<Channel> = entry
+            .due_channels(channels, now)
+            .into_iter()
+            .filter(|c| !held.holds(&order, *c))
+            .collect();
+        let all = self.outlets.channels();
+        if due.is_empty() && !entry.settled_on(&all) {
+            return Ok(());
+        }
+        if entry.is_claimed(now) {
+            pass.skipped += 1;
+            held.extend(&order, due);
+            return Ok(());
+        }
+        let claimed = entry.claimed(now, &self.policy);
+        match self.store.update_outbox(&claimed).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                pass.skipped += 1;
+                held.extend(&order, due);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+        let mut next = claimed.next_version();
+        for channel in due {
+            match self.send(&mut next, channel).await {
+                Sent::Yes => pass.sent += 1,
+                Sent::NotNeeded => {}
+                Sent::Failed { gave_up } => {
+                    pass.failed += 1;
+                    if gave_up {
+                        pass.gave_up += 1;
+                    } else {
+                        held.extend(&order, [channel]);
+                    }
+                }
+            }
+        }
+        next.release(&all);
+        match self.store.update_outbox(&next).await {
+            Ok(()) => Ok(()),
+            // Our claim ran out (a send outlived it) and another deliverer
+            // took the entry: it sends again what this one sent.
+            Err(StoreError::Conflict) => {
+                pass.skipped += 1;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     async fn send(&self, entry: &mut OutboxEntry, channel: Channel) -> Sent {
         let event = entry.event().clone();
         let outcome = match channel {
-            Channel::ShopperMail | Channel::OwnerMail => self.mail(&event, channel).await,
+            Channel::ShopperMail | Channel::OwnerMail => {
+                let resent = entry.resent_at().is_some();
+                self.mail(&event, channel, resent).await
+            }
             Channel::Bus => publish(self.outlets.bus.as_deref(), &event).await,
             Channel::Webhook => publish(self.outlets.webhook.as_deref(), &event).await,
         };
@@ -196,11 +273,13 @@ impl Deliverer {
 
     /// The message `event` calls for on `channel`, built from the order as
     /// it is now, and sent.
-    async fn mail(&self, event: &Event, channel: Channel) -> Result<Outcome, String> {
+    async fn mail(&self, event: &Event, channel: Channel, resent: bool) -> Result<Outcome, String> {
         let Some(mailer) = self.outlets.mailer.as_deref() else {
             return Ok(Outcome::NotNeeded("no mailer"));
         };
+        // Unless an operator sends it again on purpose.
         if channel == Channel::ShopperMail
+            && !resent
             && self.clock.now() - event.occurred_at() > SHOPPER_NEWS_KEEPS
         {
             return Ok(Outcome::NotNeeded("too late for the shopper"));

@@ -190,6 +190,10 @@ impl From<StoreError> for SyncError {
     }
 }
 
+/// Called, with the order's id, after each write that put events in the
+/// outbox.
+pub type OutboxListener = Arc<dyn Fn(&OrderId) + Send + Sync>;
+
 pub struct CheckoutService {
     catalog: Catalog,
     store: Arc<dyn Store>,
@@ -217,9 +221,10 @@ pub struct CheckoutService {
     /// The provider's payment methods by amount and locale, for a short
     /// while ([`methods::METHODS_KEPT_FOR`]): every cart change shows them.
     methods: quick_cache::sync::Cache<(Money, Option<Locale>), (Vec<PaymentMethod>, Instant)>,
-    /// Told after each write that put events in the outbox, so that a
-    /// deliverer sends them at once instead of at its next sweep.
-    outbox_listener: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Told, with the order's id, after each write that put events in the
+    /// outbox, so that a deliverer sends them at once instead of at its
+    /// next sweep.
+    outbox_listener: Option<OutboxListener>,
 }
 
 impl CheckoutService {
@@ -246,14 +251,14 @@ impl CheckoutService {
     }
 
     /// Calls `listener` after each write that put events in the outbox.
-    pub fn with_outbox_listener(mut self, listener: Arc<dyn Fn() + Send + Sync>) -> Self {
+    pub fn with_outbox_listener(mut self, listener: OutboxListener) -> Self {
         self.outbox_listener = Some(listener);
         self
     }
 
-    fn outbox_written(&self) {
+    fn outbox_written(&self, order_id: &OrderId) {
         if let Some(listener) = &self.outbox_listener {
-            listener();
+            listener(order_id);
         }
     }
 

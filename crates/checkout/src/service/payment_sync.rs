@@ -126,14 +126,8 @@ impl CheckoutService {
     /// [`SyncError`] when the provider or the store failed; the next look is
     /// scheduled all the same when the store allows.
     pub async fn reconcile(&self, attempt: &PaymentAttempt) -> Result<SyncOutcome, SyncError> {
-        let now = self.clock.now();
-        if attempt.capture_due_soon(now, self.policy.capture_warning) {
-            tracing::warn!(
-                operator_action = true,
-                order_id = %attempt.order_id(),
-                capture_before = ?attempt.capture_before(),
-                "an authorization lapses soon: capture or release it"
-            );
+        if attempt.capture_due_soon(self.clock.now(), self.policy.capture_warning) {
+            self.warn_capture_due(attempt).await;
         }
         let outcome = self.refresh_attempt(attempt).await;
         if outcome.is_ok()
@@ -148,6 +142,35 @@ impl CheckoutService {
             .await
             .map_err(SyncError::Store)?;
         outcome
+    }
+
+    /// Tells the owner, once, that an authorization lapses soon: recorded
+    /// on the attempt, so its `authorization.expiring` event (the owner's
+    /// message) is written once, however many passes see it.
+    async fn warn_capture_due(&self, seen: &PaymentAttempt) {
+        let within = self.policy.capture_warning;
+        let warned = self
+            .change_attempt(seen.order_id(), seen.id(), |attempt, now| {
+                Ok::<_, StoreError>(if attempt.warn_capture_due(now, within) {
+                    Edit::Write(())
+                } else {
+                    Edit::Keep(())
+                })
+            })
+            .await;
+        match warned {
+            Ok(Some(Edited { written: true, .. })) => tracing::warn!(
+                operator_action = true,
+                order_id = %seen.order_id(),
+                capture_before = ?seen.capture_before(),
+                "an authorization lapses soon: capture or release it"
+            ),
+            Ok(_) => {}
+            // The next pass tries again.
+            Err(error) => {
+                tracing::warn!(order_id = %seen.order_id(), error = %crate::error_report(&error), "could not record the authorization's warning")
+            }
+        }
     }
 
     async fn schedule_next_check(&self, seen: &PaymentAttempt) -> Result<(), StoreError> {
@@ -211,7 +234,7 @@ impl CheckoutService {
         match self.store.update_attempt(&write).await {
             Ok(()) => {
                 if !write.events().is_empty() {
-                    self.outbox_written();
+                    self.outbox_written(attempt.order_id());
                 }
                 tracing::info!(attempt_id = %attempt.id(), "unconfirmed attempt given up");
                 Ok(match change {

@@ -26,8 +26,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use checkout::{
     unix_millis, AttemptId, AttemptWrite, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Event,
-    OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage, OutboxEntry,
-    PaymentAttempt, ProviderPaymentId, SessionsEnd, Store, StoreError,
+    OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage, OutboxCursor,
+    OutboxEntry, PaymentAttempt, ProviderPaymentId, SessionsEnd, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -307,8 +307,12 @@ impl Store for DynamoDbStore {
             .map_err(|e| transaction_error(e, StoreError::Conflict))
     }
 
-    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.query_pending_outbox(limit).await
+    async fn pending_outbox(
+        &self,
+        after: Option<&OutboxCursor>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.query_pending_outbox(after, limit).await
     }
 
     async fn order_outbox(&self, order_id: &OrderId) -> Result<Vec<OutboxEntry>, StoreError> {

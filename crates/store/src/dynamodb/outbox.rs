@@ -83,8 +83,15 @@ pub(super) fn new_event_update(table: &str, event: &Event) -> Result<Update, Sto
 impl DynamoDbStore {
     pub(super) async fn query_pending_outbox(
         &self,
+        after: Option<&OutboxCursor>,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
+        // `outbox_at` sorts as the time (fixed width), then by event id;
+        // "0" is before every real one.
+        let after = after.map_or_else(
+            || "0".to_owned(),
+            |c| format!("{:013}#{}", unix_millis(c.occurred_at), c.event_id),
+        );
         // The index is eventually consistent: an entry just delivered may
         // still be listed (its claim then fails on the version) and one
         // just written may show a moment later (the next pass has it).
@@ -95,11 +102,12 @@ impl DynamoDbStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(OUTBOX_INDEX)
-                .key_condition_expression("outbox_state = :pending")
+                .key_condition_expression("outbox_state = :pending AND outbox_at > :after")
                 .expression_attribute_values(
                     ":pending",
                     AttributeValue::S(format!("PENDING#{shard}")),
                 )
+                .expression_attribute_values(":after", AttributeValue::S(after.clone()))
                 .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                 .send()
                 .await

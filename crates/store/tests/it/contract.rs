@@ -619,7 +619,7 @@ async fn keeps_events_with_their_change(store: Arc<dyn Store>) {
             .into_iter()
             .any(|e| e.event().order_id() == order.id())
     };
-    assert!(pending(store.pending_outbox(1000).await.unwrap()));
+    assert!(pending(store.pending_outbox(None, 1000).await.unwrap()));
 
     // Claimed over the version read, once.
     let policy = checkout::RetryPolicy::default();
@@ -638,7 +638,7 @@ async fn keeps_events_with_their_change(store: Arc<dyn Store>) {
         store.order_outbox(order.id()).await.unwrap(),
         vec![delivered]
     );
-    assert!(!pending(store.pending_outbox(1000).await.unwrap()));
+    assert!(!pending(store.pending_outbox(None, 1000).await.unwrap()));
 
     // Erasing the shopper's address writes over the version read only.
     let record = store.load_order(order.id()).await.unwrap().unwrap();
