@@ -13,9 +13,14 @@
 //! `bench lambda-figures SERVER_BIN PYTHON MOTO_SCRIPT` (scripts/lambda-figures.sh,
 //! `CARGO_LAMBDA` set) measures only the Lambda starts and the plain server's
 //! start, DynamoDB on moto, and prints them.
+//!
+//! `bench events BEFORE_BIN AFTER_BIN` measures checkout and webhook latency
+//! of two server builds in the same run (what the outbox costs) and prints
+//! them.
 
 mod bundle;
 mod dynamodb;
+mod events;
 mod lambda;
 mod processes;
 mod report;
@@ -33,6 +38,7 @@ use test_support::free_port;
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
+        [mode, before, after] if mode == "events" => events::before_and_after(before, after).await,
         [mode, server_bin, python, moto_script] if mode == "lambda-figures" => {
             lambda_figures(server_bin, python, moto_script).await
         }
@@ -41,7 +47,8 @@ async fn main() {
         }
         _ => panic!(
             "usage: bench SERVER_BIN BARE_BIN BARE_SITE PYTHON MOTO_SCRIPT OUT.md\n   \
-             or: bench lambda-figures SERVER_BIN PYTHON MOTO_SCRIPT"
+             or: bench lambda-figures SERVER_BIN PYTHON MOTO_SCRIPT\n   \
+             or: bench events BEFORE_BIN AFTER_BIN"
         ),
     }
 }

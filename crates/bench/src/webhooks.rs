@@ -16,6 +16,17 @@ async fn webhook_rate(
     provider_ids: Vec<String>,
     concurrency: usize,
 ) -> (f64, Duration) {
+    let (rate, acks) = webhook_acks(server, provider_ids, concurrency).await;
+    (rate, acks.p99)
+}
+
+/// Posts one webhook per payment from `concurrency` senders; returns
+/// webhooks/s and the acks' percentiles.
+pub(crate) async fn webhook_acks(
+    server: &Server,
+    provider_ids: Vec<String>,
+    concurrency: usize,
+) -> (f64, crate::stats::Stats) {
     let count = provider_ids.len();
     let queue = Arc::new(tokio::sync::Mutex::new(provider_ids));
     let started = Instant::now();
@@ -48,12 +59,12 @@ async fn webhook_rate(
         acks.extend(sender.await.unwrap());
     }
     let rate = count as f64 / started.elapsed().as_secs_f64();
-    (rate, stats(acks).p99)
+    (rate, stats(acks))
 }
 
 /// Payments paid at the emulator whose webhooks were dropped: each of our
 /// webhook posts then applies exactly one transition.
-async fn paid_without_webhooks(
+pub(crate) async fn paid_without_webhooks(
     server: &Server,
     count: usize,
     offset: usize,

@@ -296,4 +296,69 @@ async fn a_money_storm_leaves_every_ledger_equal_to_the_providers() {
     assert!(mismatches.is_empty(), "{mismatches:#?}");
     assert!(load(&counts.our_refunds) > 0 && load(&counts.dashboard_refunds) > 0);
     assert!(load(&counts.reversals) > 0 && load(&counts.failed_refunds) > 0);
+
+    // The outbox after the storm: per order, one event per refund settled
+    // or failed and per chargeback received or reversed, as the ledger
+    // that matches the provider's has them; then one notice per settled
+    // refund, and nothing on a second delivery pass.
+    let (mut settled, mut chargeback_events) = (0, 0);
+    for (order_id, _) in &orders {
+        let attempt = shop.record(order_id).await.attempts[0].clone();
+        let events = shop.event_types(order_id).await;
+        let count = |name: &str| events.iter().filter(|e| **e == name).count();
+        let refunded = attempt
+            .refunds()
+            .iter()
+            .filter(|r| r.status() == RefundStatus::Refunded)
+            .count();
+        let failed = attempt
+            .refunds()
+            .iter()
+            .filter(|r| !r.status().counts())
+            .count();
+        let reversed = attempt.chargebacks().iter().filter(|c| !c.counts()).count();
+        assert_eq!(count("order.paid"), 1, "{order_id}: {events:?}");
+        assert_eq!(count("refund.settled"), refunded, "{order_id}: {events:?}");
+        // One per refund that failed; a refund the shop took as failed
+        // (a refused create) that the provider then made has both events.
+        assert!(count("refund.failed") >= failed, "{order_id}: {events:?}");
+        assert!(
+            count("refund.failed") <= attempt.refunds().len(),
+            "{order_id}: {events:?}"
+        );
+        assert_eq!(
+            count("chargeback.received"),
+            attempt.chargebacks().len(),
+            "{order_id}: {events:?}"
+        );
+        assert_eq!(
+            count("chargeback.reversed"),
+            reversed,
+            "{order_id}: {events:?}"
+        );
+        settled += refunded;
+        chargeback_events += attempt.chargebacks().len() + reversed;
+    }
+    let first = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
+    let second = shop
+        .deliverer
+        .deliver_pending(Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(second.sent, 0, "{second:?}");
+    let notices = shop
+        .mail_subjects()
+        .iter()
+        .filter(|s| s.contains("your refund"))
+        .count();
+    eprintln!(
+        "money storm outbox: {settled} refunds settled, {notices} refund notices, \
+         {chargeback_events} chargeback events, {} messages sent",
+        first.sent
+    );
+    assert_eq!(notices, settled);
 }
