@@ -132,12 +132,13 @@ const SWEEP_BUDGET: Duration = Duration::from_secs(10);
 pub async fn run_reconciler(
     service: Arc<CheckoutService>,
     deliverer: Arc<Deliverer>,
+    written: Arc<Mutex<Vec<OrderId>>>,
     config: ReconcilerConfig,
     rule_arn: String,
 ) -> Result<(), lambda_http::Error> {
     let handler = service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (service, config, rule_arn) = (service.clone(), config.clone(), rule_arn.clone());
-        let deliverer = deliverer.clone();
+        let (deliverer, written) = (deliverer.clone(), written.clone());
         async move {
             if let Err(refused) = check_schedule_event(&event.payload, &rule_arn) {
                 tracing::warn!(security_event = true, %refused, "reconciler event refused");
@@ -147,8 +148,10 @@ pub async fn run_reconciler(
             let report = reconciler::run_once(&service, &config, &mut running)
                 .await
                 .map_err(|e| lambda_http::Error::from(PassFailed::from(e)))?;
-            // The outbox's sweep: what the public function did not send. A
+            // The outbox's sweep: what the public function did not send, and
+            // what this pass's changes wrote (no order is kept for later). A
             // failure is logged, not the pass's: the next minute sweeps again.
+            written.lock().expect("written").clear();
             let delivered = match deliverer.deliver_pending(SWEEP_BUDGET).await {
                 Ok(pass) => pass,
                 Err(error) => {

@@ -142,6 +142,7 @@ async fn serve_lambda(
             server::lambda::run_reconciler(
                 app.service.clone(),
                 app.delivery.deliverer.clone(),
+                app.delivery.written.clone(),
                 app.reconciler,
                 rule,
             )

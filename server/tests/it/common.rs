@@ -320,6 +320,29 @@ impl Harness {
             .collect()
     }
 
+    /// One delivery pass of the shop's deliverer (no task runs it here).
+    pub async fn deliver(&self) -> checkout::DeliveryPass {
+        self.deliverer
+            .deliver_pending(Duration::from_secs(60))
+            .await
+            .expect("the outbox is read")
+    }
+
+    /// Two delivery passes: what each sent (the second should find nothing).
+    pub async fn deliver_twice(&self) -> (usize, usize) {
+        let first = self.deliver().await;
+        let second = self.deliver().await;
+        (first.sent, second.sent)
+    }
+
+    /// How many messages written so far have `words` in their subject.
+    pub fn messages_about(&self, words: &str) -> usize {
+        self.mail_subjects()
+            .iter()
+            .filter(|s| s.contains(words))
+            .count()
+    }
+
     /// The subjects of the messages written so far, sorted.
     pub fn mail_subjects(&self) -> Vec<String> {
         let mut subjects: Vec<String> = std::fs::read_dir(&self.mail_dir)

@@ -4,7 +4,7 @@
 //! receiver is down the events wait, and once it is back they arrive in
 //! the order they were created.
 
-use crate::common::{harness_configured, StoreKind};
+use crate::common::{harness_configured, Harness, StoreKind};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use checkout::{OrderStatus, ReconcilePolicy};
@@ -64,8 +64,9 @@ fn verify(secret: &str, header: &str, body: &str, now: i64) -> bool {
     })
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
+/// A receiver on loopback and a shop that sends its events there, signed
+/// with `previous` too when given (a rotation settling).
+async fn shop_with_receiver(previous: Option<&str>) -> (Harness, Arc<Receiver>) {
     let receiver = Arc::new(Receiver::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/shop-events", listener.local_addr().unwrap());
@@ -73,7 +74,6 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
         .route("/shop-events", axum::routing::post(receive))
         .with_state(receiver.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
-
     let shop = harness_configured(
         StoreKind::Embedded,
         ReconcilePolicy::default(),
@@ -81,11 +81,17 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
         |config| {
             config.owner_webhook_secret = Some(server::config::WebhookSecrets {
                 current: SECRET.to_owned().into(),
-                previous: Some(PREVIOUS.to_owned().into()),
+                previous: previous.map(|p| p.to_owned().into()),
             })
         },
     )
     .await;
+    (shop, receiver)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
+    let (shop, receiver) = shop_with_receiver(Some(PREVIOUS)).await;
 
     receiver.down.store(true, Ordering::SeqCst);
     let mut orders = Vec::new();
@@ -99,27 +105,16 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
         orders.push(order_id);
     }
     // Down: the first fails and holds the others back; nothing is lost.
-    let pass = shop
-        .deliverer
-        .deliver_pending(Duration::from_secs(60))
-        .await
-        .unwrap();
+    let pass = shop.deliver().await;
     assert_eq!(pass.failed, 1, "{pass:?}");
     assert!(receiver.received.lock().unwrap().is_empty());
-    let pass = shop
-        .deliverer
-        .deliver_pending(Duration::from_secs(60))
-        .await
-        .unwrap();
+    let pass = shop.deliver().await;
     assert_eq!(pass.failed, 0, "not due again yet: {pass:?}");
 
     // Back, and the retry due: all three, in the order they were made.
     receiver.down.store(false, Ordering::SeqCst);
     shop.clock.advance(Duration::from_secs(60));
-    shop.deliverer
-        .deliver_pending(Duration::from_secs(60))
-        .await
-        .unwrap();
+    shop.deliver().await;
     let received = receiver.received.lock().unwrap().clone();
     let order_ids: Vec<String> = received
         .iter()
@@ -153,11 +148,7 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
     }
 
     // Delivered: a later pass sends nothing again.
-    let pass = shop
-        .deliverer
-        .deliver_pending(Duration::from_secs(60))
-        .await
-        .unwrap();
+    let pass = shop.deliver().await;
     assert_eq!(pass.sent, 0, "{pass:?}");
     assert_eq!(receiver.received.lock().unwrap().len(), 3);
 }
@@ -167,26 +158,8 @@ async fn the_owners_webhook_is_signed_and_waits_out_an_outage_in_order() {
 /// channel, and a pass reads past the entries that only wait).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_outage_holds_back_no_shoppers_mail() {
-    let receiver = Arc::new(Receiver::default());
+    let (shop, receiver) = shop_with_receiver(None).await;
     receiver.down.store(true, Ordering::SeqCst);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/shop-events", listener.local_addr().unwrap());
-    let app = axum::Router::new()
-        .route("/shop-events", axum::routing::post(receive))
-        .with_state(receiver.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let shop = harness_configured(
-        StoreKind::Embedded,
-        ReconcilePolicy::default(),
-        &["--owner-webhook-url", &url],
-        |config| {
-            config.owner_webhook_secret = Some(server::config::WebhookSecrets {
-                current: SECRET.to_owned().into(),
-                previous: None,
-            })
-        },
-    )
-    .await;
     const ORDERS: usize = 130;
     for _ in 0..ORDERS {
         let (_, payment) = shop.buy().await;
@@ -198,19 +171,10 @@ async fn a_webhook_outage_holds_back_no_shoppers_mail() {
     let mut sent = 0;
     while sent < ORDERS {
         assert!(tokio::time::Instant::now() < deadline, "{sent} sent");
-        let pass = shop
-            .deliverer
-            .deliver_pending(Duration::from_secs(60))
-            .await
-            .unwrap();
+        let pass = shop.deliver().await;
         sent += pass.sent;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let confirmations = shop
-        .mail_subjects()
-        .iter()
-        .filter(|s| s.contains("thank you for your payment"))
-        .count();
-    assert_eq!(confirmations, ORDERS);
+    assert_eq!(shop.messages_about("thank you for your payment"), ORDERS);
     assert!(receiver.received.lock().unwrap().is_empty());
 }

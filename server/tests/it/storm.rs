@@ -145,22 +145,11 @@ async fn a_webhook_storm_leaves_every_status_right_and_applies_each_change_once(
         }
     }
     // Delivered twice over: the second pass finds nothing left.
-    let first = shop
-        .deliverer
-        .deliver_pending(Duration::from_secs(60))
-        .await
-        .unwrap();
-    let second = shop
-        .deliverer
-        .deliver_pending(Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!((first.sent, second.sent), (paid + failed, 0));
+    assert_eq!(shop.deliver_twice().await, (paid + failed, 0));
     let subjects = shop.mail_subjects();
-    let count = |words: &str| subjects.iter().filter(|s| s.contains(words)).count();
     let (confirmations, not_through) = (
-        count("thank you for your payment"),
-        count("your payment did not go through"),
+        shop.messages_about("thank you for your payment"),
+        shop.messages_about("your payment did not go through"),
     );
     eprintln!(
         "storm ({label}): {paid} paid, {failed} failed or canceled; {paid_events} order.paid \
