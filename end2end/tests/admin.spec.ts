@@ -116,6 +116,8 @@ test("a paid order's confirmation e-mail is listed on its back office page", asy
   const message = paid.locator("iframe.admin-message");
   await expect(message).toBeVisible();
   await expect(message.contentFrame().getByText("Total paid")).toBeVisible();
+  // Chosen on the provider's page (its first method for the amount).
+  await expect(message.contentFrame().getByText("Paid with iDEAL.")).toBeVisible();
   // As a mail client shows it: the HTML on a page of its own (the back
   // office's policy keeps the frame's inline styles off).
   const html = await message.getAttribute("srcdoc");

@@ -10,6 +10,9 @@ pub(super) fn Attempt(attempt: AttemptView) -> impl IntoView {
         (!attempt.refunds.is_empty()).then(|| view! { <Refunds refunds=attempt.refunds/> });
     let chargebacks = (!attempt.chargebacks.is_empty())
         .then(|| view! { <Chargebacks chargebacks=attempt.chargebacks/> });
+    let method = attempt
+        .method
+        .map(|m| view! { <p class="method">"Paid with "{m}</p> });
     let capture = attempt.captured.map(|c| view! { <p>"Captured "{c}</p> });
     let capture_before = attempt
         .capture_before
@@ -31,6 +34,7 @@ pub(super) fn Attempt(attempt: AttemptView) -> impl IntoView {
             </h3>
             {incident}
             <ol class="history">{history}</ol>
+            {method}
             {capture}
             {capture_before}
             {refunds}

@@ -205,6 +205,7 @@ fn attempt_view(attempt: &PaymentAttempt) -> AttemptView {
             .collect(),
         refunds: attempt.refunds().iter().map(refund_view).collect(),
         chargebacks: attempt.chargebacks().iter().map(chargeback_view).collect(),
+        method: attempt.method().map(str::to_owned),
         captured: attempt.captured().map(|m| m.to_string()),
         capture_before: attempt.capture_before().map(time),
         incident: attempt

@@ -67,6 +67,8 @@ pub struct AttemptView {
     pub history: Vec<String>,
     pub refunds: Vec<RefundView>,
     pub chargebacks: Vec<ChargebackView>,
+    /// How the shopper paid, as the provider names it.
+    pub method: Option<String>,
     pub captured: Option<String>,
     pub capture_before: Option<String>,
     pub incident: Option<String>,

@@ -194,6 +194,14 @@ fn confirmation(record: &OrderRecord, order_page: &str) -> Body {
         body.html,
         "<table cellpadding=\"6\" style=\"width: 100%; border-collapse: collapse\">{rows}</table>"
     );
+    let paid_with = record
+        .attempts
+        .iter()
+        .filter(|attempt| attempt.has_taken_money())
+        .find_map(|attempt| attempt.method());
+    if let Some(method) = paid_with {
+        body = body.para(format!("Paid with {method}."));
+    }
     body.link("Your order", order_page)
 }
 
@@ -242,5 +250,75 @@ impl Body {
             text: self.text,
             html,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::AttemptWrite;
+    use crate::ids::ArticleId;
+    use crate::order::{Order, OrderLine};
+    use crate::payment::{PaymentAttempt, PaymentStatus};
+    use crate::vat::VatRate;
+    use crate::{Currency, Money};
+    use time::OffsetDateTime;
+
+    /// An order of one line named `name`, paid with `method`, and its
+    /// `order.paid` event.
+    fn paid_order(name: &str, method: Option<&str>) -> (OrderRecord, Event) {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let line = OrderLine {
+            article_id: ArticleId::parse("mug").unwrap(),
+            name: name.to_owned(),
+            quantity: 2,
+            unit_price: Money::new(1210, Currency::EUR),
+            line_total: Money::new(2420, Currency::EUR),
+            vat_rate: VatRate::parse("21"),
+            sku: None,
+        };
+        let shopper = EmailAddress::parse("ann@example.com").unwrap();
+        let order = Order::new(vec![line], shopper, now).unwrap();
+        let before = PaymentAttempt::new(order.id().clone(), order.total(), now);
+        let mut paid = before.clone();
+        paid.observe(PaymentStatus::Paid);
+        paid.learn_method(method);
+        let write = AttemptWrite::new(&before, paid, now);
+        let event = write.events()[0].clone();
+        let record = OrderRecord {
+            order,
+            attempts: vec![write.into_next()],
+        };
+        (record, event)
+    }
+
+    #[test]
+    fn the_confirmation_has_lines_vat_total_method_and_link() {
+        let (record, event) = paid_order("Mug", Some("iDEAL"));
+        let message = shopper_message(&event, &record, "https://shop.test/o/1").unwrap();
+        for part in [
+            "2 x Mug at €12.10: €24.20",
+            "of which VAT 21.00 %: €4.20",
+            "Total paid: €24.20",
+            "Paid with iDEAL.",
+            "Your order: https://shop.test/o/1",
+        ] {
+            assert!(message.text.contains(part), "{part} in {}", message.text);
+        }
+        assert!(message.html.contains("<p>Paid with iDEAL.</p>"));
+        let (unknown, event) = paid_order("Mug", None);
+        let message = shopper_message(&event, &unknown, "https://shop.test/o/1").unwrap();
+        assert!(!message.text.contains("Paid with"));
+    }
+
+    #[test]
+    fn every_value_in_the_html_is_escaped() {
+        let (record, event) = paid_order("<b>Mug</b> & \"cup\"", Some("<i>Card</i>"));
+        let message = shopper_message(&event, &record, "https://x.test/\"><script>").unwrap();
+        assert!(!message.html.contains("<b>") && !message.html.contains("<i>"));
+        assert!(!message.html.contains("<script>"));
+        assert!(message.html.contains("&lt;b&gt;Mug&lt;/b&gt; &amp;"));
+        // Plain text stays as written.
+        assert!(message.text.contains("<b>Mug</b> & \"cup\""));
     }
 }

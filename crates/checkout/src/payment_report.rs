@@ -86,6 +86,8 @@ pub fn apply_report(
             stale: status == StatusChange::Stale,
         };
     }
+    // Rides along with a write: never a reason for one on its own.
+    attempt.learn_method(payment.method.as_deref());
     Verdict::Changed(Changes {
         status,
         recorded_provider_id,

@@ -449,6 +449,9 @@ pub struct ProviderPayment {
     pub captured: Option<Money>,
     /// Of an authorized payment: until when it can be captured.
     pub capture_before: Option<time::OffsetDateTime>,
+    /// How the shopper paid (or is paying), as the provider names it for
+    /// people, once they chose.
+    pub method: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -97,13 +97,23 @@ pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String
     } else {
         format!(r#"<ul class="lines" data-testid="lines">{lines}</ul>"#)
     };
-    // The method the shop's customer picked before coming here, if any.
-    let method = payment.method.as_deref().map_or(String::new(), |m| {
-        format!(
+    // The method the shop's customer picked before coming here; else, as
+    // on Mollie's page, the shopper picks one here.
+    let method = match payment.method.as_deref() {
+        Some(m) => format!(
             r#"<p>Payment method: <strong data-testid="method">{}</strong></p>"#,
             escape(m)
-        )
-    });
+        ),
+        None => {
+            let options: String = crate::methods::methods_taking(&payment.amount)
+                .iter()
+                .map(|(id, name)| format!(r#"<option value="{id}">{}</option>"#, escape(name)))
+                .collect();
+            format!(
+                r#"<label>Payment method <select name="method" data-testid="method-choice">{options}</select></label>"#
+            )
+        }
+    };
     let body = format!(
         r#"<p class="note">Note: this is a testmode payment.</p>
 <h1>Pay <span class="amount" data-testid="amount">{amount}</span></h1>
@@ -122,6 +132,9 @@ pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String
 #[derive(Deserialize)]
 pub struct OutcomeForm {
     outcome: String,
+    /// The shopper's choice, when the shop did not pick one.
+    #[serde(default)]
+    method: Option<String>,
 }
 
 pub async fn choose_outcome(
@@ -144,6 +157,14 @@ pub async fn choose_outcome(
             .into_response();
     };
     if outcome != PaymentStatus::Open {
+        let chosen = form.method.as_deref().and_then(|choice| {
+            crate::methods::methods_taking(&payment.amount)
+                .into_iter()
+                .find(|(id, _)| *id == choice)
+        });
+        if let Some((method, _)) = chosen {
+            state.choose_method(&id, method);
+        }
         state.complete(&id, outcome);
     }
     let back = match (outcome, &payment.cancel_url) {

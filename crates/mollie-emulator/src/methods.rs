@@ -136,6 +136,19 @@ pub(crate) async fn list_methods(
     .await
 }
 
+/// The ids and names of the methods that can take `amount` (a payment's
+/// wire amount), for the hosted page's choice.
+pub(crate) fn methods_taking(amount: &Value) -> Vec<(&'static str, &'static str)> {
+    let Some(amount) = amount.as_object().and_then(|a| WireAmount::parse(a).ok()) else {
+        return Vec::new();
+    };
+    METHODS
+        .iter()
+        .filter(|m| m.takes(&amount))
+        .map(|m| (m.id, m.description))
+        .collect()
+}
+
 fn amount_of(query: &HashMap<String, String>) -> Result<Option<WireAmount>, ApiError> {
     match (query.get("amount[value]"), query.get("amount[currency]")) {
         (None, None) => Ok(None),

@@ -6,7 +6,7 @@ use std::fmt;
 /// Declares [`Method`]: a variant per id Mollie documents, and `Other` for
 /// the rest.
 macro_rules! methods {
-    ($($(#[$doc:meta])* $variant:ident => $id:literal,)*) => {
+    ($($(#[$doc:meta])* $variant:ident => $id:literal, $name:literal,)*) => {
         /// A payment method, as Mollie names it on the wire (`method` of a
         /// payment, `id` of the methods list). Ids Mollie adds later are
         /// [`Method::Other`], so reading a payment never fails on one.
@@ -27,6 +27,15 @@ macro_rules! methods {
                 }
             }
 
+            /// Its name for people, as Mollie's dashboard writes it (the
+            /// id for one not listed).
+            pub fn name(&self) -> &str {
+                match self {
+                    $(Self::$variant => $name,)*
+                    Self::Other(id) => id,
+                }
+            }
+
             /// Mollie's id of the method.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -40,38 +49,38 @@ macro_rules! methods {
 
 // docs.mollie.com/reference/create-payment, `method`.
 methods! {
-    Alma => "alma",
-    ApplePay => "applepay",
-    Bacs => "bacs",
-    BancomatPay => "bancomatpay",
-    Bancontact => "bancontact",
-    BankTransfer => "banktransfer",
-    Belfius => "belfius",
-    Billie => "billie",
-    Bizum => "bizum",
-    Blik => "blik",
-    CreditCard => "creditcard",
-    DirectDebit => "directdebit",
-    Eps => "eps",
-    GiftCard => "giftcard",
-    Ideal => "ideal",
-    In3 => "in3",
-    Kbc => "kbc",
-    Klarna => "klarna",
-    MbWay => "mbway",
-    Multibanco => "multibanco",
-    MyBank => "mybank",
-    PayByBank => "paybybank",
-    PayPal => "paypal",
-    Paysafecard => "paysafecard",
-    PointOfSale => "pointofsale",
-    Przelewy24 => "przelewy24",
-    Riverty => "riverty",
-    Satispay => "satispay",
-    Swish => "swish",
-    Trustly => "trustly",
-    Twint => "twint",
-    Voucher => "voucher",
+    Alma => "alma", "Alma",
+    ApplePay => "applepay", "Apple Pay",
+    Bacs => "bacs", "Bacs Direct Debit",
+    BancomatPay => "bancomatpay", "BANCOMAT Pay",
+    Bancontact => "bancontact", "Bancontact",
+    BankTransfer => "banktransfer", "Bank transfer",
+    Belfius => "belfius", "Belfius Pay Button",
+    Billie => "billie", "Billie",
+    Bizum => "bizum", "Bizum",
+    Blik => "blik", "BLIK",
+    CreditCard => "creditcard", "Card",
+    DirectDebit => "directdebit", "SEPA Direct Debit",
+    Eps => "eps", "EPS",
+    GiftCard => "giftcard", "Gift card",
+    Ideal => "ideal", "iDEAL",
+    In3 => "in3", "iDEAL in3",
+    Kbc => "kbc", "KBC/CBC Payment Button",
+    Klarna => "klarna", "Klarna",
+    MbWay => "mbway", "MB Way",
+    Multibanco => "multibanco", "Multibanco",
+    MyBank => "mybank", "MyBank",
+    PayByBank => "paybybank", "Pay by Bank",
+    PayPal => "paypal", "PayPal",
+    Paysafecard => "paysafecard", "paysafecard",
+    PointOfSale => "pointofsale", "Point of sale",
+    Przelewy24 => "przelewy24", "Przelewy24",
+    Riverty => "riverty", "Riverty",
+    Satispay => "satispay", "Satispay",
+    Swish => "swish", "Swish",
+    Trustly => "trustly", "Trustly",
+    Twint => "twint", "TWINT",
+    Voucher => "voucher", "Voucher",
 }
 
 /// By id: `Other("ideal")`, made by hand, is [`Method::Ideal`].
@@ -139,5 +148,12 @@ mod tests {
         // Ids are case sensitive: Mollie's are lowercase.
         let upper: Method = serde_json::from_str("\"IDEAL\"").unwrap();
         assert!(matches!(&upper, Method::Other(id) if id == "IDEAL"));
+    }
+
+    #[test]
+    fn a_method_has_a_name_for_people_and_an_unknown_one_its_id() {
+        assert_eq!(Method::Ideal.name(), "iDEAL");
+        assert_eq!(Method::CreditCard.name(), "Card");
+        assert_eq!(Method::from_id("paybyfax").name(), "paybyfax");
     }
 }

@@ -78,6 +78,7 @@ fn provider_payment(payment: Payment) -> Result<ProviderPayment, ProviderError> 
     Ok(ProviderPayment {
         captured,
         capture_before: payment.capture_before,
+        method: payment.method.as_ref().map(|m| m.name().to_owned()),
         refunds: embedded
             .refunds
             .iter()

@@ -95,6 +95,8 @@ pub(crate) struct StoredAttempt {
         with = "time::serde::rfc3339::option"
     )]
     capture_warned_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    method: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<StoredStatusSeen>,
 }
@@ -239,7 +241,7 @@ same_fields!(OrderLine <=> StoredOrderLine {
 same_fields!(AttemptParts <=> StoredAttempt {
     id, order_id, amount, status, provider_payment_id, checkout_url, created_at, updated_at,
     version, create_started_at, next_check_at, checks, capture_mode, captured, capture_before,
-    capture_warned_at;
+    capture_warned_at, method;
     incident, refunds, chargebacks, history
 });
 same_fields!(Incident <=> StoredIncident { kind, recorded_at; });

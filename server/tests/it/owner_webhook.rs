@@ -2,7 +2,8 @@
 //! and the recipe in docs/events.md (written here again, independently of
 //! the signer) verifies it; a replayed or altered body fails. While the
 //! receiver is down the events wait, and once it is back they arrive in
-//! the order they were created.
+//! the order they were created. Past the retry budget, the event lands in
+//! the dead-letter queue through the bus and the stack's rule (moto).
 
 use crate::common::{harness_configured, Harness, StoreKind};
 use axum::extract::State;
@@ -67,6 +68,11 @@ fn verify(secret: &str, header: &str, body: &str, now: i64) -> bool {
 /// A receiver on loopback and a shop that sends its events there, signed
 /// with `previous` too when given (a rotation settling).
 async fn shop_with_receiver(previous: Option<&str>) -> (Harness, Arc<Receiver>) {
+    shop_with_receiver_and(previous, &[]).await
+}
+
+/// [`shop_with_receiver`], with more flags in `args`.
+async fn shop_with_receiver_and(previous: Option<&str>, args: &[&str]) -> (Harness, Arc<Receiver>) {
     let receiver = Arc::new(Receiver::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/shop-events", listener.local_addr().unwrap());
@@ -77,7 +83,7 @@ async fn shop_with_receiver(previous: Option<&str>) -> (Harness, Arc<Receiver>) 
     let shop = harness_configured(
         StoreKind::Embedded,
         ReconcilePolicy::default(),
-        &["--owner-webhook-url", &url],
+        &[&["--owner-webhook-url", url.as_str()], args].concat(),
         |config| {
             config.owner_webhook_secret = Some(server::config::WebhookSecrets {
                 current: SECRET.to_owned().into(),
@@ -177,4 +183,103 @@ async fn a_webhook_outage_holds_back_no_shoppers_mail() {
     }
     assert_eq!(shop.messages_about("thank you for your payment"), ORDERS);
     assert!(receiver.received.lock().unwrap().is_empty());
+}
+
+/// The stack's dead-letter route on moto: a bus, a queue and the rule
+/// infra/ makes (source `shop`, detail type `delivery.gave_up`).
+async fn dead_letter_route() -> (String, aws_sdk_sqs::Client, String) {
+    let config = outlets::sdk_config(Some(&test_support::moto_endpoint())).await;
+    let name = format!("shop-{}", uuid::Uuid::new_v4().simple());
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = format!("arn:aws:sqs:eu-west-1:123456789012:{name}");
+    let bridge = aws_sdk_eventbridge::Client::new(&config);
+    bridge.create_event_bus().name(&name).send().await.unwrap();
+    bridge
+        .put_rule()
+        .name("delivery-gave-up")
+        .event_bus_name(&name)
+        .event_pattern(r#"{"source":["shop"],"detail-type":["delivery.gave_up"]}"#)
+        .send()
+        .await
+        .unwrap();
+    bridge
+        .put_targets()
+        .rule("delivery-gave-up")
+        .event_bus_name(&name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("dead-letters")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (name, sqs, queue_url)
+}
+
+async fn dead_letters(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<serde_json::Value> {
+    let received = sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    received
+        .messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_past_its_retry_budget_lands_in_the_dead_letter_queue() {
+    let (bus, sqs, queue_url) = dead_letter_route().await;
+    let endpoint = test_support::moto_endpoint();
+    let (shop, receiver) =
+        shop_with_receiver_and(None, &["--event-bus", &bus, "--aws-endpoint", &endpoint]).await;
+    receiver.down.store(true, Ordering::SeqCst);
+    let (order_id, payment) = shop.buy().await;
+    assert!(shop
+        .emulator
+        .complete_payment(&payment, PaymentStatus::Paid));
+    shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(10))
+        .await;
+
+    // Every try fails until the budget (24 tries, the wait capped at
+    // 5 min) is spent; the last one gives up.
+    let budget = checkout::RetryPolicy::default().max_tries as usize;
+    let mut failed = 0;
+    for _ in 0..budget {
+        failed += shop.deliver().await.failed;
+        shop.clock.advance(Duration::from_secs(301));
+    }
+    assert_eq!(failed, budget);
+    let letters = dead_letters(&sqs, &queue_url).await;
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let detail = &letters[0]["detail"];
+    assert_eq!(letters[0]["detail-type"], "delivery.gave_up");
+    assert_eq!(detail["channel"], "webhook");
+    assert_eq!(detail["tries"], budget);
+    assert_eq!(detail["event"]["id"], format!("{order_id}:order.paid"));
+
+    // Given up: back or not, the receiver is not tried again, and the
+    // shopper's confirmation went out all along.
+    receiver.down.store(false, Ordering::SeqCst);
+    shop.clock.advance(Duration::from_secs(3_600));
+    let pass = shop.deliver().await;
+    assert_eq!((pass.sent, pass.failed), (0, 0), "{pass:?}");
+    assert!(receiver.received.lock().unwrap().is_empty());
+    assert!(dead_letters(&sqs, &queue_url).await.is_empty());
+    assert_eq!(shop.messages_about("thank you for your payment"), 1);
 }

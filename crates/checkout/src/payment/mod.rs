@@ -128,6 +128,9 @@ pub struct AttemptParts {
     pub capture_before: Option<OffsetDateTime>,
     /// When the owner was first told the authorization lapses soon (once).
     pub capture_warned_at: Option<OffsetDateTime>,
+    /// How the shopper paid, as the provider names it (`iDEAL`, `Card`),
+    /// once a report carried it.
+    pub method: Option<String>,
     /// Each status it took and when it was recorded, oldest first (for the
     /// back office; records from before it start empty).
     pub history: Vec<StatusSeen>,
@@ -214,6 +217,11 @@ impl PaymentAttempt {
         self.state.capture_before
     }
 
+    /// How the shopper paid, as the provider names it, once known.
+    pub fn method(&self) -> Option<&str> {
+        self.state.method.as_deref()
+    }
+
     /// Each status it took and when it was recorded, oldest first.
     pub fn history(&self) -> &[StatusSeen] {
         &self.state.history
@@ -252,6 +260,7 @@ impl PaymentAttempt {
             captured: None,
             capture_before: None,
             capture_warned_at: None,
+            method: None,
             history: vec![StatusSeen {
                 status: PaymentStatus::Created,
                 at: now,
@@ -509,6 +518,13 @@ impl PaymentAttempt {
     ) {
         self.state.provider_payment_id = Some(provider_payment_id);
         self.state.checkout_url = checkout_url;
+    }
+
+    /// Remembers how the shopper paid, the first time a report says.
+    pub fn learn_method(&mut self, method: Option<&str>) {
+        if self.state.method.is_none() {
+            self.state.method = method.map(str::to_owned);
+        }
     }
 
     /// Applies an observed status through the state machine.

@@ -102,6 +102,7 @@ fn report_for(
         chargebacks: Vec::new(),
         captured: None,
         capture_before: None,
+        method: None,
     };
     match fault {
         Fault::None => {}

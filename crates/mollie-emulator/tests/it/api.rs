@@ -461,9 +461,12 @@ async fn the_checkout_page_offers_each_outcome_and_redirects() {
         !page.contains("<script>alert"),
         "the description is not escaped"
     );
+    // The shop picked no method: the shopper picks one here.
+    assert!(page.contains(r#"<option value="ideal">iDEAL</option>"#));
+    assert_eq!(payment["method"], Value::Null);
     let answer = http
         .post(&checkout)
-        .form(&[("outcome", "canceled")])
+        .form(&[("outcome", "canceled"), ("method", "creditcard")])
         .send()
         .await
         .unwrap();
@@ -474,6 +477,32 @@ async fn the_checkout_page_offers_each_outcome_and_redirects() {
     );
     let after = refetch(&payment).await;
     assert_eq!(after["status"], "canceled");
+    assert_eq!(after["method"], "creditcard");
+}
+
+#[tokio::test]
+async fn the_checkout_page_keeps_only_a_method_the_account_has() {
+    let emulator = emulator(|_| {}).await;
+    let payment: Value = create(&emulator, &create_body(None), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let checkout = payment["_links"]["checkout"]["href"].as_str().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = http
+        .post(checkout)
+        .form(&[("outcome", "paid"), ("method", "<b>bitcoin</b>")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let after = refetch(&payment).await;
+    assert_eq!(after["status"], "paid");
+    assert_eq!(after["method"], Value::Null);
 }
 
 #[tokio::test]
