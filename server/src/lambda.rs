@@ -145,13 +145,25 @@ pub async fn run_reconciler(
                 return Err(lambda_http::Error::from(PassFailed::from(refused)));
             }
             let (_stop, mut running) = tokio::sync::watch::channel(false);
-            let report = reconciler::run_once(&service, &config, &mut running)
-                .await
-                .map_err(|e| lambda_http::Error::from(PassFailed::from(e)))?;
-            // The outbox's sweep: what the public function did not send, and
-            // what this pass's changes wrote (no order is kept for later). A
+            let outcome = reconciler::run_once(&service, &config, &mut running).await;
+            // What this pass's changes wrote, read consistently by order (the
+            // sweep's index may not show it yet); taken, failed pass or not,
+            // so no order is kept for later.
+            let mut orders = std::mem::take(&mut *written.lock().expect("written"));
+            let report = outcome.map_err(|e| lambda_http::Error::from(PassFailed::from(e)))?;
+            orders.dedup();
+            let until = Instant::now() + SWEEP_BUDGET;
+            for order_id in orders {
+                let budget = until.saturating_duration_since(Instant::now());
+                if budget.is_zero() {
+                    break; // the next pass's sweep sends the rest
+                }
+                if let Err(error) = deliverer.deliver_order(&order_id, budget).await {
+                    tracing::warn!(%order_id, error = %checkout::error_report(&error), "the order's outbox could not be read; the sweep sends it");
+                }
+            }
+            // The outbox's sweep: what the public function did not send. A
             // failure is logged, not the pass's: the next minute sweeps again.
-            written.lock().expect("written").clear();
             let delivered = match deliverer.deliver_pending(SWEEP_BUDGET).await {
                 Ok(pass) => pass,
                 Err(error) => {

@@ -53,7 +53,7 @@ pub fn shopper_message(
     let (subject, body) = match event.kind() {
         EventKind::OrderPaid => (
             format!("{short}: thank you for your payment"),
-            confirmation(record, order_page),
+            confirmation(record, event, order_page),
         ),
         EventKind::PaymentFailed { status } => {
             if OrderStatus::derive(&record.attempts) != OrderStatus::PaymentFailed(*status) {
@@ -150,7 +150,7 @@ pub fn owner_message(
 }
 
 /// The order confirmation: its lines, VAT, total and a link to its page.
-fn confirmation(record: &OrderRecord, order_page: &str) -> Body {
+fn confirmation(record: &OrderRecord, event: &Event, order_page: &str) -> Body {
     let order = &record.order;
     let mut body = Body::new().para("Thank you: we received your payment for this order.");
     let mut text = String::new();
@@ -197,8 +197,8 @@ fn confirmation(record: &OrderRecord, order_page: &str) -> Body {
     let paid_with = record
         .attempts
         .iter()
-        .filter(|attempt| attempt.has_taken_money())
-        .find_map(|attempt| attempt.method());
+        .find(|attempt| attempt.id() == event.attempt_id())
+        .and_then(|attempt| attempt.method());
     if let Some(method) = paid_with {
         body = body.para(format!("Paid with {method}."));
     }
@@ -316,6 +316,8 @@ mod tests {
         let (record, event) = paid_order("<b>Mug</b> & \"cup\"", Some("<i>Card</i>"));
         let message = shopper_message(&event, &record, "https://x.test/\"><script>").unwrap();
         assert!(!message.html.contains("<b>") && !message.html.contains("<i>"));
+        // A method name with markup is not even kept.
+        assert!(!message.text.contains("Paid with"));
         assert!(!message.html.contains("<script>"));
         assert!(message.html.contains("&lt;b&gt;Mug&lt;/b&gt; &amp;"));
         // Plain text stays as written.

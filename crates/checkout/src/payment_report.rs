@@ -86,8 +86,11 @@ pub fn apply_report(
             stale: status == StatusChange::Stale,
         };
     }
-    // Rides along with a write: never a reason for one on its own.
-    attempt.learn_method(payment.method.as_deref());
+    // Rides along with a write: never a reason for one on its own. Learnt
+    // before the money counts as taken, so the paying method wins.
+    if !had_taken_money {
+        attempt.learn_method(payment.method.as_deref());
+    }
     Verdict::Changed(Changes {
         status,
         recorded_provider_id,

@@ -199,12 +199,15 @@ impl EmulatorState {
     /// Moves an open payment to `status` and notifies its webhook. False
     /// when the payment is unknown or already final. Paying a payment with
     /// manual capture authorizes it (`captureBefore` is set).
-    /// The shopper picked `method` on the hosted page (kept when the shop
-    /// had picked one already).
+    /// The shopper picked `method` on the hosted page of an open payment
+    /// (kept when the shop had picked one already).
     pub fn choose_method(&self, id: &str, method: &str) {
+        let _ = self.get(id); // applies expiry first
         let mut payments = self.payments.lock().expect("payments lock");
         if let Some(payment) = payments.get_mut(id) {
-            payment.method.get_or_insert_with(|| method.to_owned());
+            if payment.status == PaymentStatus::Open {
+                payment.method.get_or_insert_with(|| method.to_owned());
+            }
         }
     }
 

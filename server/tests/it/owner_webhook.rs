@@ -199,7 +199,19 @@ async fn dead_letter_route() -> (String, aws_sdk_sqs::Client, String) {
         .unwrap()
         .queue_url
         .unwrap();
-    let queue_arn = format!("arn:aws:sqs:eu-west-1:123456789012:{name}");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .unwrap();
     let bridge = aws_sdk_eventbridge::Client::new(&config);
     bridge.create_event_bus().name(&name).send().await.unwrap();
     bridge
@@ -227,6 +239,7 @@ async fn dead_letter_route() -> (String, aws_sdk_sqs::Client, String) {
     (name, sqs, queue_url)
 }
 
+/// The queue's messages, taken off it.
 async fn dead_letters(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<serde_json::Value> {
     let received = sqs
         .receive_message()
@@ -235,11 +248,17 @@ async fn dead_letters(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<serde_j
         .send()
         .await
         .unwrap();
-    received
-        .messages()
-        .iter()
-        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
-        .collect()
+    let mut letters = Vec::new();
+    for message in received.messages() {
+        letters.push(serde_json::from_str(message.body().unwrap()).unwrap());
+        sqs.delete_message()
+            .queue_url(queue_url)
+            .receipt_handle(message.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    letters
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -520,10 +520,20 @@ impl PaymentAttempt {
         self.state.checkout_url = checkout_url;
     }
 
-    /// Remembers how the shopper paid, the first time a report says.
+    /// Remembers how the shopper is paying, as the provider now says: a
+    /// shopper may switch methods until the money is taken, never after.
+    /// A report without one, or with one that is not a plain id-like name,
+    /// changes nothing.
     pub fn learn_method(&mut self, method: Option<&str>) {
-        if self.state.method.is_none() {
-            self.state.method = method.map(str::to_owned);
+        let plain = |m: &&str| {
+            (1..=40).contains(&m.len())
+                && m.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " -_/.'".contains(c))
+        };
+        if let Some(method) = method.filter(plain) {
+            if !self.has_taken_money() || self.state.method.is_none() {
+                self.state.method = Some(method.to_owned());
+            }
         }
     }
 
@@ -650,6 +660,23 @@ mod tests {
             delays.push((attempt.due_at() - now).whole_minutes());
         }
         assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+
+    #[test]
+    fn the_method_follows_the_shopper_until_the_money_is_taken() {
+        let mut attempt = PaymentAttempt::new(
+            OrderId::generate(),
+            Money::new(100, crate::Currency::EUR),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        attempt.learn_method(Some("iDEAL"));
+        attempt.learn_method(Some("Card"));
+        attempt.learn_method(None);
+        attempt.learn_method(Some("<b>x</b>"));
+        assert_eq!(attempt.method(), Some("Card"));
+        attempt.observe(Paid);
+        attempt.learn_method(Some("PayPal"));
+        assert_eq!(attempt.method(), Some("Card"));
     }
 
     #[test]

@@ -102,7 +102,8 @@ fn report_for(
         chargebacks: Vec::new(),
         captured: None,
         capture_before: None,
-        method: None,
+        // So that "unchanged leaves the attempt as it was" covers the method too.
+        method: Some("iDEAL".into()),
     };
     match fault {
         Fault::None => {}
