@@ -99,18 +99,24 @@ pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String
     };
     // The method the shop's customer picked before coming here; else, as
     // on Mollie's page, the shopper picks one here.
-    let method = match payment.method.as_deref() {
-        Some(m) => format!(
-            r#"<p>Payment method: <strong data-testid="method">{}</strong></p>"#,
-            escape(m)
+    let (method, method_choice) = match payment.method.as_deref() {
+        Some(m) => (
+            format!(
+                r#"<p>Payment method: <strong data-testid="method">{}</strong></p>"#,
+                escape(m)
+            ),
+            String::new(),
         ),
         None => {
             let options: String = crate::methods::methods_taking(&payment.amount)
                 .iter()
                 .map(|(id, name)| format!(r#"<option value="{id}">{}</option>"#, escape(name)))
                 .collect();
-            format!(
-                r#"<label>Payment method <select name="method" data-testid="method-choice">{options}</select></label>"#
+            (
+                String::new(),
+                format!(
+                    r#"<label>Payment method <select name="method" data-testid="method-choice">{options}</select></label>"#
+                ),
             )
         }
     };
@@ -121,6 +127,7 @@ pub async fn show(State(state): State<Arc<EmulatorState>>, Path(id): Path<String
 {method}
 {lines}
 <form method="post">
+{method_choice}
 <fieldset><legend>Select the payment status</legend>{choices}</fieldset>
 <button type="submit">Continue</button>
 </form>"#,

@@ -463,6 +463,12 @@ async fn the_checkout_page_offers_each_outcome_and_redirects() {
     );
     // The shop picked no method: the shopper picks one here.
     assert!(page.contains(r#"<option value="ideal">iDEAL</option>"#));
+    let inside_the_form = |needle: &str| {
+        let at = page.find(needle).unwrap_or(usize::MAX);
+        page.find("<form").is_some_and(|start| start < at)
+            && page.find("</form>").is_some_and(|end| at < end)
+    };
+    assert!(inside_the_form(r#"name="method""#), "the choice is posted");
     assert_eq!(payment["method"], Value::Null);
     let answer = http
         .post(&checkout)
