@@ -28,7 +28,7 @@ test.afterEach(async ({ request }) => {
 
 async function openShop(page: Page) {
   await page.goto("/");
-  await expect(page.locator(".card")).toHaveCount(3);
+  await expect(page.locator(".card")).toHaveCount(4);
 }
 
 async function waitForHydration(page: Page) {
@@ -61,7 +61,7 @@ async function choose(page: Page, outcome: Outcome) {
 test("the storefront is rendered on the server, with prices and a cart", async ({ page }) => {
   await openShop(page);
   await expect(page.locator('.card[data-article="mug"] .price')).toHaveText("€14.50");
-  await expect(page.getByRole("button", { name: "Add to cart" })).toHaveCount(3);
+  await expect(page.getByRole("button", { name: "Add to cart" })).toHaveCount(4);
   await expect(page.locator(".cart-empty")).toHaveText("Your cart is empty.");
   await expect(page.getByRole("button", { name: "Checkout" })).toBeDisabled();
   await waitForHydration(page);

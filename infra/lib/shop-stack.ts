@@ -156,6 +156,7 @@ export const RATE_LIMITED_POSTS = ["/api/checkout", "/api/pay_again", "/api/admi
 
 /** The DynamoDB actions the store's code calls on the table (docs/dynamodb.md). */
 export const TABLE_ACTIONS = [
+  "dynamodb:BatchGetItem",
   "dynamodb:GetItem",
   "dynamodb:PutItem",
   "dynamodb:Query",
@@ -979,16 +980,17 @@ export class ShopStack extends Stack {
         ),
       }),
     );
-    // The audit log is append-only: its entries (pk AUDIT#{order id}) are
-    // written once with PutItem (attribute_not_exists(pk)) and never
-    // changed or removed. The deny holds inside transactions too.
+    // The audit logs are append-only: their entries (pk AUDIT#{order id},
+    // and the stock log's, pk STOCKLOG) are written once with PutItem
+    // (attribute_not_exists(pk)) and never changed or removed. The deny
+    // holds inside transactions too.
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: "AuditIsAppendOnly",
         effect: iam.Effect.DENY,
         actions: ["dynamodb:DeleteItem", "dynamodb:UpdateItem"],
         resources: [tableArn],
-        conditions: { "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*"] } },
+        conditions: { "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*", "STOCKLOG"] } },
       }),
     );
   }

@@ -310,14 +310,23 @@ test("each function may touch only its table's items and indexes, its secrets an
     assert.deepEqual(
       dynamodbAllowed.map((s) => ({ Action: s.Action, Resource: s.Resource })),
       [
-        { Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"], Resource: tableArn },
+        {
+          Action: [
+            "dynamodb:BatchGetItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+          ],
+          Resource: tableArn,
+        },
         {
           Action: "dynamodb:Query",
           Resource: readTableSchema().globalSecondaryIndexes.map((i) => indexArn(i.indexName)),
         },
       ],
     );
-    // The audit log is append-only, transactions included.
+    // The audit logs are append-only, transactions included.
     assert.deepEqual(
       statements.filter((s) => s.Effect === "Deny"),
       [
@@ -326,7 +335,7 @@ test("each function may touch only its table's items and indexes, its secrets an
           Effect: "Deny",
           Action: ["dynamodb:DeleteItem", "dynamodb:UpdateItem"],
           Resource: tableArn,
-          Condition: { "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*"] } },
+          Condition: { "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["AUDIT#*", "STOCKLOG"] } },
         },
       ],
     );

@@ -265,6 +265,12 @@ impl Application {
             .with_clock(clock)
             .with_reconcile_policy(config.reconcile_policy())
             .with_capture_mode(config.capture.mode());
+        // Before the first checkout: an article the catalog starts with
+        // stock is never sold untracked.
+        service
+            .seed_stock_from_catalog()
+            .await
+            .map_err(StartError::StockSeed)?;
         Ok(Self {
             service: Arc::new(service),
             payment_page_origin,

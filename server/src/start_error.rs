@@ -46,6 +46,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the catalog's starting stock could not be recorded in the store")]
+    StockSeed(#[source] checkout::StoreError),
     #[error("cannot open the embedded store at {}", .path.display())]
     EmbeddedStore {
         path: PathBuf,

@@ -81,6 +81,14 @@ pub(crate) fn checkout_failed(error: checkout::CheckoutError) -> ShopError {
             "This order has had too many payment attempts; please order again from the shop."
                 .into(),
         ),
+        NotEnoughStock(short) => (
+            StatusCode::CONFLICT,
+            match short.available {
+                0 => format!("Sorry, {} is sold out.", short.name),
+                1 => format!("Sorry, only 1 {} is left.", short.name),
+                n => format!("Sorry, only {n} of {} are left.", short.name),
+            },
+        ),
         ProviderRejected(_) => (
             StatusCode::BAD_GATEWAY,
             "The payment could not be started; please try again later.".into(),

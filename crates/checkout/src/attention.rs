@@ -5,6 +5,7 @@ use crate::order::OrderStatus;
 use crate::payment::IncidentKind;
 use crate::payment::PaymentAttempt;
 use crate::ports::OrderRecord;
+use crate::stock::HoldState;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -29,6 +30,9 @@ pub enum Attention {
     /// it out) and the shopper may still be owed it (see
     /// [`PaymentAttempt::has_failed_refund_owed`](crate::PaymentAttempt::has_failed_refund_owed)).
     RefundFailed,
+    /// Paid after its stock was given back, and the stock was gone: more
+    /// sold than the shop has (restock, or refund).
+    Oversold,
     /// Its payments' amounts cannot be added up (two currencies, or sums
     /// that do not fit): no flow of the shop writes such a record.
     MoneyUnreadable,
@@ -43,6 +47,7 @@ impl Attention {
             Self::OpenTooLong => "payment open too long",
             Self::CaptureDueSoon => "capture due soon",
             Self::RefundFailed => "refund failed",
+            Self::Oversold => "oversold",
             Self::MoneyUnreadable => "amounts cannot be added up",
         }
     }
@@ -89,6 +94,11 @@ impl OrderRecord {
             .any(PaymentAttempt::has_failed_refund_owed)
         {
             reasons.push(Attention::RefundFailed);
+        }
+        let oversold =
+            |a: &PaymentAttempt| a.stock().is_some_and(|h| h.state == HoldState::Oversold);
+        if self.attempts.iter().any(oversold) {
+            reasons.push(Attention::Oversold);
         }
         reasons
     }

@@ -23,6 +23,10 @@ pub struct Article {
     pub vat_rate: VatRate,
     /// The shop's stock-keeping unit, if it has one.
     pub sku: Option<String>,
+    /// The units the shop starts selling with (`None`: not tracked). The
+    /// levels then live in the store (set in the back office); this only
+    /// starts an article the store does not track yet.
+    pub stock: Option<u32>,
 }
 
 /// The catalog file that ships with the project.

@@ -31,6 +31,9 @@ struct ArticleEntry {
     sku: Option<String>,
     #[serde(default)]
     image: String,
+    /// Units to start selling with; absent: not tracked.
+    #[serde(default)]
+    stock: Option<i64>,
 }
 
 /// Everything wrong with a catalog file.
@@ -111,6 +114,14 @@ impl Catalog {
                     entry.vat_rate
                 ));
             }
+            let stock = match entry.stock.map(u32::try_from) {
+                None => None,
+                Some(Ok(units)) => Some(units),
+                Some(Err(_)) => {
+                    problem("the stock must be a whole number of units, 0 or more".into());
+                    None
+                }
+            };
             if !entry.image.starts_with('/') {
                 problem("no image (a path below the site root, like \"/images/mug.svg\")".into());
             }
@@ -123,6 +134,7 @@ impl Catalog {
                     image: entry.image,
                     vat_rate,
                     sku: entry.sku.filter(|s| !s.trim().is_empty()),
+                    stock,
                 });
             }
         }
@@ -149,7 +161,9 @@ mod tests {
     fn the_default_file_is_the_demo_shop() {
         let catalog = Catalog::from_toml(crate::catalog::DEFAULT_CATALOG).unwrap();
         let ids: Vec<_> = catalog.articles().iter().map(|a| a.id.as_str()).collect();
-        assert_eq!(ids, ["mug", "notebook", "tote"]);
+        assert_eq!(ids, ["mug", "notebook", "tote", "print"]);
+        assert_eq!(catalog.find("print").unwrap().stock, Some(25));
+        assert_eq!(catalog.find("mug").unwrap().stock, None);
         let mug = catalog.find("mug").unwrap();
         assert_eq!(mug.price, Money::new(1450, Currency::EUR));
         assert_eq!(mug.vat_rate.to_string(), "21.00");
@@ -182,6 +196,7 @@ mod tests {
             currency = "XXY"
             vat_rate = "0"
             image = "/images/hat.svg"
+            stock = -1
 
             [[article]]
             id = "cap"
@@ -201,11 +216,12 @@ mod tests {
             "article 2 (\"mug\"): the VAT rate \"121\" is not a percentage",
             "article 2 (\"mug\"): no image",
             "article 3 (\"hat\"): unknown currency \"XXY\"",
+            "article 3 (\"hat\"): the stock must be a whole number of units, 0 or more",
             "the articles are priced in EUR and USD",
         ] {
             assert!(text.contains(expected), "{expected}\nnot in\n{text}");
         }
-        assert_eq!(error.problems.len(), 8, "{text}");
+        assert_eq!(error.problems.len(), 9, "{text}");
     }
 
     #[test]

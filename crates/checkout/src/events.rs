@@ -11,6 +11,7 @@ use crate::money::Money;
 use crate::order::OrderId;
 use crate::payment::{AttemptId, IncidentKind, PaymentAttempt, PaymentStatus};
 use crate::refund::RefundStatus;
+use crate::stock::{self, HoldState, StockMove};
 use time::OffsetDateTime;
 
 /// The version of every event's schema (docs/events.md); a change that
@@ -40,6 +41,9 @@ pub enum EventKind {
     IncidentRecorded { incident: IncidentKind },
     /// An authorization lapses soon: capture or release it before then.
     AuthorizationExpiring { capture_before: OffsetDateTime },
+    /// Money came after the attempt's stock was given back, and the stock
+    /// was gone: more sold than the shop has.
+    StockOversold,
 }
 
 impl EventKind {
@@ -54,11 +58,12 @@ impl EventKind {
             Self::ChargebackReversed { .. } => "chargeback.reversed",
             Self::IncidentRecorded { .. } => "incident.recorded",
             Self::AuthorizationExpiring { .. } => "authorization.expiring",
+            Self::StockOversold => "stock.oversold",
         }
     }
 
     /// Every type, for the schema documentation's test.
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "order.paid",
         "payment.failed",
         "refund.settled",
@@ -67,6 +72,7 @@ impl EventKind {
         "chargeback.reversed",
         "incident.recorded",
         "authorization.expiring",
+        "stock.oversold",
     ];
 }
 
@@ -99,7 +105,8 @@ impl Event {
             EventKind::OrderPaid => attempt.order_id().to_string(),
             EventKind::PaymentFailed { .. }
             | EventKind::IncidentRecorded { .. }
-            | EventKind::AuthorizationExpiring { .. } => attempt.id().to_string(),
+            | EventKind::AuthorizationExpiring { .. }
+            | EventKind::StockOversold => attempt.id().to_string(),
             EventKind::RefundSettled { refund_id } | EventKind::RefundFailed { refund_id, .. } => {
                 refund_id.to_string()
             }
@@ -213,6 +220,10 @@ pub fn events_of_change(
         let kind = EventKind::AuthorizationExpiring { capture_before };
         events.push(event(kind, after.amount()));
     }
+    let oversold = |a: &PaymentAttempt| a.stock().is_some_and(|h| h.state == HoldState::Oversold);
+    if oversold(after) && !oversold(before) {
+        events.push(event(EventKind::StockOversold, after.amount()));
+    }
     for refund in after.refunds() {
         let was = before
             .refunds()
@@ -254,13 +265,19 @@ pub fn events_of_change(
 pub struct AttemptWrite {
     next: PaymentAttempt,
     events: Vec<Event>,
+    stock: Vec<StockMove>,
 }
 
 impl AttemptWrite {
     /// `next` (its version already bumped) replaces `before`.
     pub fn new(before: &PaymentAttempt, next: PaymentAttempt, now: OffsetDateTime) -> Self {
         let events = events_of_change(before, &next, now);
-        Self { next, events }
+        let stock = stock::moves_of_change(before.stock(), next.stock());
+        Self {
+            next,
+            events,
+            stock,
+        }
     }
 
     pub fn next(&self) -> &PaymentAttempt {
@@ -269,6 +286,19 @@ impl AttemptWrite {
 
     pub fn events(&self) -> &[Event] {
         &self.events
+    }
+
+    /// The write again after the store refused its take of stock: the
+    /// units are recorded as oversold instead, the money all the same.
+    /// `None` when it took no stock.
+    pub fn oversold(self, before: &PaymentAttempt, now: OffsetDateTime) -> Option<Self> {
+        let mut next = self.next;
+        next.record_oversold().then(|| Self::new(before, next, now))
+    }
+
+    /// The stock moves the store makes with it.
+    pub fn stock(&self) -> &[StockMove] {
+        &self.stock
     }
 
     pub fn into_next(self) -> PaymentAttempt {
@@ -414,6 +444,6 @@ mod tests {
             events[0].id().as_str(),
             format!("{}:payment.failed", open.id())
         );
-        assert_eq!(EventKind::NAMES.len(), 8);
+        assert_eq!(EventKind::NAMES.len(), 9);
     }
 }

@@ -34,6 +34,7 @@ pub mod payment_report;
 pub mod ports;
 pub mod refund;
 pub mod service;
+pub mod stock;
 pub mod vat;
 
 pub use attention::{Attention, OrderFilter, OPEN_TOO_LONG};
@@ -81,3 +82,4 @@ pub use service::{
     Deliverer, DeliveryPass, OrderList, Outlets, PaymentChoices, ReconcilePolicy, RefundError,
     ShopUrls, SignInLimits, SyncError, SyncOutcome, MAX_ATTEMPTS_PER_ORDER,
 };
+pub use stock::{HoldState, Shortfall, StockHold, StockLevels, StockMove, StockSetting, Units};

@@ -130,6 +130,13 @@ pub fn owner_message(
                     .unwrap_or_default()
             ),
         ),
+        EventKind::StockOversold => (
+            format!("Action needed: oversold on {}", record.order.id()),
+            format!(
+                "The provider took {} after the order's stock was given back, and the stock is gone: more was sold than you have. Restock and ship, or refund the payment.",
+                event.amount()
+            ),
+        ),
         EventKind::RefundFailed { .. } => (
             format!("Refund failed on {}", record.order.id()),
             format!(

@@ -7,7 +7,7 @@ use crate::capture::CaptureMode;
 use crate::chargeback::ProviderChargeback;
 use crate::events::{AttemptWrite, Event};
 use crate::idempotency::{CheckoutKey, CheckoutRecord};
-use crate::ids::{CaptureId, RefundId};
+use crate::ids::{ArticleId, CaptureId, RefundId};
 use crate::locale::Locale;
 use crate::messages::MailMessage;
 use crate::money::Money;
@@ -16,6 +16,7 @@ use crate::outbox::{Channel, OutboxCursor, OutboxEntry};
 use crate::payment::{AttemptId, Incident, PaymentAttempt, PaymentStatus, ProviderPaymentId};
 use crate::payment_lines::PaymentLine;
 use crate::refund::ProviderRefund;
+use crate::stock::{StockLevels, StockSetting};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -127,6 +128,10 @@ pub enum StoreError {
     /// The item to create exists already.
     #[error("the record exists already")]
     AlreadyExists,
+    /// A write that takes stock found less available than it takes;
+    /// nothing was written.
+    #[error("not enough stock")]
+    SoldOut,
     #[error("the store is unavailable")]
     Unavailable(#[source] Cause),
 }
@@ -134,8 +139,10 @@ pub enum StoreError {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Stores a new order, its first attempt and the checkout key's record
-    /// together, or none of them: [`StoreError::AlreadyExists`] when the key
-    /// (unexpired) or the order exists.
+    /// together, and takes the stock the attempt holds, or none of them:
+    /// [`StoreError::AlreadyExists`] when the key (unexpired) or the order
+    /// exists, [`StoreError::SoldOut`] when fewer units are available than
+    /// it takes.
     async fn create_order(
         &self,
         order: &Order,
@@ -148,8 +155,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds an attempt to an order: writes `order` (its version bumped) only
     /// if the stored order still has version `order.version - 1`, together
-    /// with the new attempt; otherwise (or when the attempt exists already)
-    /// [`StoreError::Conflict`].
+    /// with the new attempt and the stock it takes; otherwise (or when the
+    /// attempt exists already) [`StoreError::Conflict`], or
+    /// [`StoreError::SoldOut`] when the stock is not there.
     async fn add_attempt(&self, order: &Order, attempt: &PaymentAttempt) -> Result<(), StoreError>;
 
     /// Attempts that need checks ([`PaymentAttempt::needs_checks`]) whose
@@ -180,7 +188,9 @@ pub trait Store: Send + Sync + 'static {
     /// Writes the change's next attempt only if the stored attempt still
     /// has version `next.version - 1` (otherwise [`StoreError::Conflict`]),
     /// and with it, in the same write, an outbox entry for each of its
-    /// events that has none yet (an event id is written once, ever).
+    /// events that has none yet (an event id is written once, ever) and
+    /// its stock moves ([`StoreError::SoldOut`] when a take finds fewer
+    /// units than it takes).
     async fn update_attempt(&self, write: &AttemptWrite) -> Result<(), StoreError>;
 
     /// Outbox entries not done, oldest event first, after `after` (the
@@ -209,6 +219,22 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&OrderCursor>,
         limit: usize,
     ) -> Result<OrdersPage, StoreError>;
+
+    /// The stock levels of those of `articles` that are tracked.
+    async fn stock_levels(&self, articles: &[ArticleId]) -> Result<StockLevels, StoreError>;
+
+    /// Sets how many units of the setting's article can be sold (tracking
+    /// it from now on if it was not) and appends the setting to the stock
+    /// log, in one write, only if the level is still `setting.previous`;
+    /// otherwise [`StoreError::Conflict`].
+    async fn set_stock(&self, setting: &StockSetting) -> Result<(), StoreError>;
+
+    /// The stock log, newest first, at most `limit`.
+    async fn stock_log(&self, limit: usize) -> Result<Vec<StockSetting>, StoreError>;
+
+    /// Tracks `article` with `available` units unless it is tracked already
+    /// (the catalog's starting stock); true when this set it.
+    async fn seed_stock(&self, article: &ArticleId, available: u32) -> Result<bool, StoreError>;
 
     /// Appends an entry to its order's audit log. There is no call that
     /// changes or removes one.

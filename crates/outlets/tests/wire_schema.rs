@@ -68,6 +68,7 @@ fn example(name: &str) -> Event {
             ATTEMPT,
             2900,
         ),
+        "stock.oversold" => (EventKind::StockOversold, ATTEMPT, 2900),
         other => panic!("no example for {other}"),
     };
     Event::from_parts(EventParts {

@@ -7,10 +7,12 @@
 use crate::group_commit::{GroupCommitter, Work};
 use crate::records::{StoredAttempt, StoredOrder, StoredOutboxEntry};
 use async_trait::async_trait;
+use checkout::stock::{self, StockMove};
 use checkout::{
-    unix_millis, AttemptId, AttemptWrite, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Event,
-    OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage, OutboxCursor,
-    OutboxEntry, PaymentAttempt, ProviderPaymentId, SessionsEnd, Store, StoreError,
+    unix_millis, ArticleId, AttemptId, AttemptWrite, AuditEntry, Cause, CheckoutKey,
+    CheckoutRecord, Event, OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage,
+    OutboxCursor, OutboxEntry, PaymentAttempt, ProviderPaymentId, SessionsEnd, StockLevels,
+    StockSetting, Store, StoreError,
 };
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use std::path::Path;
@@ -47,6 +49,13 @@ const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
 const OUTBOX_PENDING: TableDefinition<&str, &str> = TableDefinition::new("outbox_pending");
 /// "{order id}/{occurred ms}/{event id}" -> event id: an order's events.
 const OUTBOX_BY_ORDER: TableDefinition<&str, &str> = TableDefinition::new("outbox_by_order");
+
+/// article id -> units that can still be sold; an article not here is not
+/// tracked.
+const STOCK: TableDefinition<&str, u64> = TableDefinition::new("stock");
+/// "{unix ms, 13 digits}/{uuid}" -> StockSetting (JSON): who set which
+/// level when. Entries are only ever inserted.
+const STOCK_LOG: TableDefinition<&str, &[u8]> = TableDefinition::new("stock_log");
 
 /// Failed sign-ins counted in a window that ends at `window_ends` (unix ms).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -97,6 +106,32 @@ fn decode_outbox(bytes: &[u8]) -> Result<OutboxEntry, StoreError> {
     decode::<StoredOutboxEntry>(bytes).map(OutboxEntry::from)
 }
 
+/// Makes `moves` in the write's transaction: a take only if that many
+/// units are available (else [`StoreError::SoldOut`], and the caller's
+/// whole write is dropped with the transaction).
+fn move_stock(tx: &WriteTransaction, moves: &[StockMove]) -> Result<(), StoreError> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let mut stock = tx.open_table(STOCK).map_err(unavailable)?;
+    for stock_move in moves {
+        let (units, take) = match stock_move {
+            StockMove::Take(units) => (units, true),
+            StockMove::GiveBack(units) => (units, false),
+        };
+        let article = units.article_id.as_str();
+        let available = stock.get(article).map_err(unavailable)?.map(|v| v.value());
+        let quantity = u64::from(units.quantity);
+        let after = match (take, available) {
+            (true, Some(available)) if available >= quantity => available - quantity,
+            (true, _) => return Err(StoreError::SoldOut),
+            (false, available) => available.unwrap_or(0).saturating_add(quantity),
+        };
+        stock.insert(article, after).map_err(unavailable)?;
+    }
+    Ok(())
+}
+
 fn decode_attempt(bytes: &[u8]) -> Result<PaymentAttempt, StoreError> {
     decode::<StoredAttempt>(bytes).map(PaymentAttempt::from)
 }
@@ -115,12 +150,21 @@ impl EmbeddedStore {
         let db = Database::create(path).map_err(unavailable)?;
         // Creating the tables is a durable commit: only when they are missing.
         let existing = db.begin_read().map_err(unavailable)?;
-        let missing = [ORDERS, ATTEMPTS, CHECKOUTS, AUDIT, SIGN_IN_FAILURES, OUTBOX]
-            .iter()
-            .any(|table| existing.open_table(*table).is_err())
+        let missing = [
+            ORDERS,
+            ATTEMPTS,
+            CHECKOUTS,
+            AUDIT,
+            SIGN_IN_FAILURES,
+            OUTBOX,
+            STOCK_LOG,
+        ]
+        .iter()
+        .any(|table| existing.open_table(*table).is_err())
             || [OPERATOR_SESSIONS, OPERATOR_ACCOUNTS]
                 .iter()
                 .any(|table| existing.open_table(*table).is_err())
+            || existing.open_table(STOCK).is_err()
             || [
                 PROVIDER_PAYMENTS,
                 ORDERS_BY_TIME,
@@ -145,6 +189,8 @@ impl EmbeddedStore {
                 tx.open_table(OUTBOX).map_err(unavailable)?;
                 tx.open_table(OUTBOX_PENDING).map_err(unavailable)?;
                 tx.open_table(OUTBOX_BY_ORDER).map_err(unavailable)?;
+                tx.open_table(STOCK).map_err(unavailable)?;
+                tx.open_table(STOCK_LOG).map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)?;
         }
@@ -192,6 +238,7 @@ impl Store for EmbeddedStore {
             encode(&StoredAttempt::from(attempt))?,
             encode(checkout)?,
         );
+        let takes = stock::take_all(attempt.stock());
         self.write(move |tx| {
             // One write transaction at a time: the checks and the inserts
             // cannot interleave with another writer's.
@@ -226,7 +273,7 @@ impl Store for EmbeddedStore {
                     .insert(checkout_key.as_str(), checkout_bytes.as_slice())
                     .map_err(unavailable)?;
             }
-            Ok(())
+            move_stock(tx, &takes)
         })
         .await
     }
@@ -258,6 +305,7 @@ impl Store for EmbeddedStore {
             encode(&StoredOrder::from(&erased))?,
             encode(&StoredAttempt::from(attempt))?,
         );
+        let takes = stock::take_all(attempt.stock());
         self.write(move |tx| {
             {
                 let mut orders = tx.open_table(ORDERS).map_err(unavailable)?;
@@ -289,7 +337,7 @@ impl Store for EmbeddedStore {
                     .insert(attempt_key.as_str(), attempt_bytes.as_slice())
                     .map_err(unavailable)?;
             }
-            Ok(())
+            move_stock(tx, &takes)
         })
         .await
     }
@@ -389,6 +437,7 @@ impl Store for EmbeddedStore {
             let entry = encode(&StoredOutboxEntry::new(event))?;
             events.push((event.id().to_string(), pending, by_order, entry));
         }
+        let moves = write.stock().to_vec();
         self.write(move |tx| {
             // redb has one writer at a time, so read-compare-write is atomic.
             {
@@ -428,7 +477,7 @@ impl Store for EmbeddedStore {
                         .map_err(unavailable)?;
                 }
             }
-            Ok(())
+            move_stock(tx, &moves)
         })
         .await
     }
@@ -587,6 +636,85 @@ impl Store for EmbeddedStore {
             Ok(())
         })
         .await
+    }
+
+    async fn stock_levels(&self, articles: &[ArticleId]) -> Result<StockLevels, StoreError> {
+        let articles = articles.to_vec();
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let stock = tx.open_table(STOCK).map_err(unavailable)?;
+            let mut levels = Vec::new();
+            for article in articles {
+                if let Some(available) = stock.get(article.as_str()).map_err(unavailable)? {
+                    let available = u32::try_from(available.value()).unwrap_or(u32::MAX);
+                    levels.push((article, available));
+                }
+            }
+            Ok(StockLevels::new(levels))
+        })
+        .await
+    }
+
+    async fn set_stock(&self, setting: &StockSetting) -> Result<(), StoreError> {
+        let article = setting.article_id.to_string();
+        let (previous, available) = (setting.previous.map(u64::from), setting.available);
+        let log_key = format!(
+            "{:013}/{}",
+            unix_millis(setting.at),
+            uuid::Uuid::new_v4().simple()
+        );
+        let entry = encode(setting)?;
+        self.write(move |tx| {
+            let mut stock = tx.open_table(STOCK).map_err(unavailable)?;
+            let stored = stock
+                .get(article.as_str())
+                .map_err(unavailable)?
+                .map(|v| v.value());
+            if stored != previous {
+                return Err(StoreError::Conflict);
+            }
+            stock
+                .insert(article.as_str(), u64::from(available))
+                .map_err(unavailable)?;
+            let mut log = tx.open_table(STOCK_LOG).map_err(unavailable)?;
+            log.insert(log_key.as_str(), entry.as_slice())
+                .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn stock_log(&self, limit: usize) -> Result<Vec<StockSetting>, StoreError> {
+        self.blocking(move |db| {
+            let tx = db.begin_read().map_err(unavailable)?;
+            let log = tx.open_table(STOCK_LOG).map_err(unavailable)?;
+            let mut settings = Vec::new();
+            for entry in log.iter().map_err(unavailable)?.rev().take(limit) {
+                let (_, value) = entry.map_err(unavailable)?;
+                settings.push(decode::<StockSetting>(value.value())?);
+            }
+            Ok(settings)
+        })
+        .await
+    }
+
+    async fn seed_stock(&self, article: &ArticleId, available: u32) -> Result<bool, StoreError> {
+        let article = article.to_string();
+        let seeded = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let set = seeded.clone();
+        self.write(move |tx| {
+            let mut stock = tx.open_table(STOCK).map_err(unavailable)?;
+            let tracked = stock.get(article.as_str()).map_err(unavailable)?.is_some();
+            if !tracked {
+                stock
+                    .insert(article.as_str(), u64::from(available))
+                    .map_err(unavailable)?;
+            }
+            set.store(!tracked, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        })
+        .await?;
+        Ok(seeded.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     async fn audit_log(&self, order_id: &OrderId) -> Result<Vec<AuditEntry>, StoreError> {

@@ -6,10 +6,10 @@
 
 use checkout::{
     ArticleId, AttemptId, AttemptParts, CaptureMode, Channel, Chargeback, DeliveryState,
-    EmailAddress, Event, EventId, EventKind, EventParts, Incident, IncidentKind, Money, Order,
-    OrderId, OrderLine, OrderParts, OutboxEntry, OutboxParts, PaymentAttempt, PaymentStatus,
+    EmailAddress, Event, EventId, EventKind, EventParts, HoldState, Incident, IncidentKind, Money,
+    Order, OrderId, OrderLine, OrderParts, OutboxEntry, OutboxParts, PaymentAttempt, PaymentStatus,
     ProviderChargebackId, ProviderPaymentId, ProviderRefundId, Refund, RefundId, RefundParts,
-    RefundStatus, StatusSeen, VatRate,
+    RefundStatus, StatusSeen, StockHold, Units, VatRate,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -97,8 +97,22 @@ pub(crate) struct StoredAttempt {
     capture_warned_at: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stock: Option<StoredStockHold>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<StoredStatusSeen>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredStockHold {
+    units: Vec<StoredUnits>,
+    state: HoldState,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredUnits {
+    article_id: ArticleId,
+    quantity: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -242,8 +256,10 @@ same_fields!(AttemptParts <=> StoredAttempt {
     id, order_id, amount, status, provider_payment_id, checkout_url, created_at, updated_at,
     version, create_started_at, next_check_at, checks, capture_mode, captured, capture_before,
     capture_warned_at, method;
-    incident, refunds, chargebacks, history
+    incident, refunds, chargebacks, stock, history
 });
+same_fields!(StockHold <=> StoredStockHold { state; units });
+same_fields!(Units <=> StoredUnits { article_id, quantity; });
 same_fields!(Incident <=> StoredIncident { kind, recorded_at; });
 same_fields!(StatusSeen <=> StoredStatusSeen { status, at; });
 same_fields!(RefundParts <=> StoredRefund {
@@ -348,6 +364,8 @@ enum StoredEventKind {
         #[serde(with = "time::serde::rfc3339")]
         capture_before: OffsetDateTime,
     },
+    #[serde(rename = "stock.oversold")]
+    StockOversold,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -396,6 +414,7 @@ impl From<EventKind> for StoredEventKind {
             EventKind::AuthorizationExpiring { capture_before } => {
                 Self::AuthorizationExpiring { capture_before }
             }
+            EventKind::StockOversold => Self::StockOversold,
         }
     }
 }
@@ -423,6 +442,7 @@ impl From<StoredEventKind> for EventKind {
             StoredEventKind::AuthorizationExpiring { capture_before } => {
                 Self::AuthorizationExpiring { capture_before }
             }
+            StoredEventKind::StockOversold => Self::StockOversold,
         }
     }
 }

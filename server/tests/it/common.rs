@@ -290,9 +290,14 @@ pub fn cart(article: &str, quantity: i64) -> Vec<CartLine> {
 impl Harness {
     /// Buys two notebooks; returns the order and its provider payment id.
     pub async fn buy(&self) -> (OrderId, String) {
+        self.buy_cart(&cart("notebook", 2)).await
+    }
+
+    /// Buys `lines`; returns the order and its provider payment id.
+    pub async fn buy_cart(&self, lines: &[CartLine]) -> (OrderId, String) {
         let started = self
             .service
-            .checkout(&cart("notebook", 2), &shopper(), &CheckoutKey::generate())
+            .checkout(lines, &shopper(), &CheckoutKey::generate())
             .await
             .unwrap();
         let (record, status) = self

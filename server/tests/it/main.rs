@@ -15,5 +15,6 @@ mod owner_webhook;
 mod processes;
 mod refunds;
 mod safety;
+mod stock;
 mod storm;
 mod webhook;

@@ -2,8 +2,10 @@
 //! webhook route over HTTP): a webhook storm, and the store going away while
 //! webhooks arrive. Bounded in requests and time; loopback only.
 
-use crate::common::{harness, StoreKind};
-use checkout::{OrderId, OrderStatus, PaymentStatus as Status, ReconcilePolicy};
+use crate::common::{cart, harness, StoreKind};
+use checkout::{
+    ArticleId, HoldState, OrderId, OrderStatus, PaymentStatus as Status, ReconcilePolicy,
+};
 use mollie_emulator::{Faults, PaymentStatus};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -22,13 +24,23 @@ const DROPPED: usize = 10;
 /// and no transition may be applied twice: each attempt's version counts
 /// its writes (1 created, +1 provider id recorded, +1 per status change).
 /// Then the outbox: one `order.paid` and one confirmation per paid order,
-/// one `payment.failed` and no paid message per other.
+/// one `payment.failed` and no paid message per other. And the stock: a
+/// print held by each paid order, given back once by each other.
 async fn a_webhook_storm_leaves_every_status_right_and_applies_each_change_once(kind: StoreKind) {
     let label = format!("{kind:?}");
     let shop = harness(kind, ReconcilePolicy::default()).await;
+    // Each order holds one print (tracked) with its two notebooks (not).
+    let print = ArticleId::parse("print").unwrap();
+    const PRINTS: u32 = 300;
+    shop.service
+        .operator_set_stock("ann", &print, PRINTS)
+        .await
+        .unwrap();
+    let mut lines = cart("notebook", 2);
+    lines.extend(cart("print", 1));
     let mut payments: Vec<(OrderId, String)> = Vec::new();
     for _ in 0..100 {
-        payments.push(shop.buy().await);
+        payments.push(shop.buy_cart(&lines).await);
     }
     shop.emulator.set_faults(Faults {
         drop_next_webhooks: u32::MAX,
@@ -144,6 +156,29 @@ async fn a_webhook_storm_leaves_every_status_right_and_applies_each_change_once(
             assert_eq!(events, ["payment.failed"], "{order_id}");
         }
     }
+    // Stock: each paid order keeps its print, every other gave it back
+    // once; never below zero, nothing held by an order that ended unpaid.
+    let mut held = 0;
+    for (order_id, _) in &payments {
+        let record = shop.record(order_id).await;
+        let hold = record.attempts[0].stock().expect("a print held");
+        let paid = record.attempts[0].has_taken_money();
+        let want = if paid {
+            HoldState::Held
+        } else {
+            HoldState::Released
+        };
+        assert_eq!(hold.state, want, "{order_id}");
+        held += u32::from(paid);
+    }
+    let left = shop
+        .store
+        .stock_levels(std::slice::from_ref(&print))
+        .await
+        .unwrap()
+        .available(&print);
+    eprintln!("storm ({label}) stock: {PRINTS} prints, {held} held by paid orders, {left:?} left");
+    assert_eq!(left, Some(PRINTS - held));
     // Delivered twice over: the second pass finds nothing left.
     assert_eq!(shop.deliver_twice().await, (paid + failed, 0));
     let subjects = shop.mail_subjects();

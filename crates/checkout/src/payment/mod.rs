@@ -2,6 +2,7 @@
 
 use crate::ids::OrderId;
 use crate::money::{Money, MoneyError};
+use crate::stock::{HoldState, StockHold};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
@@ -131,6 +132,9 @@ pub struct AttemptParts {
     /// How the shopper paid, as the provider names it (`iDEAL`, `Card`),
     /// once a report carried it.
     pub method: Option<String>,
+    /// The stock it holds (`None`: no tracked article, or recorded before
+    /// stock was).
+    pub stock: Option<StockHold>,
     /// Each status it took and when it was recorded, oldest first (for the
     /// back office; records from before it start empty).
     pub history: Vec<StatusSeen>,
@@ -222,6 +226,11 @@ impl PaymentAttempt {
         self.state.method.as_deref()
     }
 
+    /// The stock it holds, and where it is.
+    pub fn stock(&self) -> Option<&StockHold> {
+        self.state.stock.as_ref()
+    }
+
     /// Each status it took and when it was recorded, oldest first.
     pub fn history(&self) -> &[StatusSeen] {
         &self.state.history
@@ -261,6 +270,7 @@ impl PaymentAttempt {
             capture_before: None,
             capture_warned_at: None,
             method: None,
+            stock: None,
             history: vec![StatusSeen {
                 status: PaymentStatus::Created,
                 at: now,
@@ -270,6 +280,12 @@ impl PaymentAttempt {
 
     /// Under `mode`: automatic, or authorize now and capture later. Only a
     /// new attempt's, before the provider has it.
+    /// Holds `hold`'s units from its first write on.
+    pub fn with_stock(mut self, hold: Option<StockHold>) -> Self {
+        self.state.stock = hold;
+        self
+    }
+
     pub fn with_capture_mode(mut self, mode: CaptureMode) -> Self {
         debug_assert_eq!(self.state.status, PaymentStatus::Created);
         self.state.capture_mode = mode;
@@ -493,7 +509,37 @@ impl PaymentAttempt {
             kind,
             recorded_at: now,
         });
+        self.settle_stock();
         true
+    }
+
+    /// Moves the hold to where the status says: units go back when it
+    /// ended unpaid, and are taken again when money came after all.
+    fn settle_stock(&mut self) {
+        let wants_units = !self.state.status.is_final() || self.has_taken_money();
+        if let Some(hold) = &mut self.state.stock {
+            hold.state = match hold.state {
+                HoldState::Held if !wants_units => HoldState::Released,
+                HoldState::Released if wants_units => HoldState::Held,
+                state => state,
+            };
+        }
+    }
+
+    /// The store had no longer the units to take again for money that came
+    /// after they were given back: sold twice. False unless they were
+    /// being taken again.
+    pub fn record_oversold(&mut self) -> bool {
+        // Money on an attempt that had ended unpaid: the only way units
+        // given back are taken again.
+        let taken_again = self.state.status != PaymentStatus::Paid && self.has_taken_money();
+        match &mut self.state.stock {
+            Some(hold) if hold.state == HoldState::Held && taken_again => {
+                hold.state = HoldState::Oversold;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Marks this as the next version of what was read, to be written
@@ -545,6 +591,7 @@ impl PaymentAttempt {
             if status.is_final() {
                 self.state.checkout_url = None;
             }
+            self.settle_stock();
         }
         change
     }
@@ -660,6 +707,44 @@ mod tests {
             delays.push((attempt.due_at() - now).whole_minutes());
         }
         assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+
+    #[test]
+    fn the_stock_hold_follows_the_status() {
+        let hold = StockHold {
+            units: vec![crate::stock::Units {
+                article_id: crate::ArticleId::parse("mug").unwrap(),
+                quantity: 1,
+            }],
+            state: HoldState::Held,
+        };
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let new = || {
+            PaymentAttempt::new(
+                OrderId::generate(),
+                Money::new(100, crate::Currency::EUR),
+                at,
+            )
+            .with_stock(Some(hold.clone()))
+        };
+        let state = |a: &PaymentAttempt| a.stock().unwrap().state;
+        // Authorized and paid keep it; an unpaid end gives it back.
+        let mut paid = new();
+        paid.observe(Authorized);
+        assert_eq!(state(&paid), HoldState::Held);
+        paid.observe(Paid);
+        assert_eq!(state(&paid), HoldState::Held);
+        assert!(!paid.record_oversold(), "nothing was being taken again");
+        for end in [Failed, Canceled, Expired] {
+            let mut ended = new();
+            ended.observe(end);
+            assert_eq!(state(&ended), HoldState::Released, "{end:?}");
+            // Money after all: taken again; if gone, oversold.
+            ended.record_incident(IncidentKind::PaidAfterGivenUp, at);
+            assert_eq!(state(&ended), HoldState::Held);
+            assert!(ended.record_oversold());
+            assert_eq!(state(&ended), HoldState::Oversold);
+        }
     }
 
     #[test]

@@ -61,8 +61,19 @@ impl CheckoutService {
                 Edit::Write(value) => value,
             };
             next.bump_version(now);
-            let write = AttemptWrite::new(&stored, next, now);
-            match self.store.update_attempt(&write).await {
+            let mut write = AttemptWrite::new(&stored, next, now);
+            let mut written = self.store.update_attempt(&write).await;
+            if written == Err(StoreError::SoldOut) {
+                // Money came after the units went back, and they are gone:
+                // the payment is recorded all the same, the units as
+                // oversold, for the operator.
+                if let Some(oversold) = write.clone().oversold(&stored, now) {
+                    tracing::error!(order_id = %order_id, attempt_id = %attempt_id, operator_action = true, "paid after its stock was given back, and the stock is gone: oversold");
+                    write = oversold;
+                    written = self.store.update_attempt(&write).await;
+                }
+            }
+            match written {
                 Ok(()) => {
                     if !write.events().is_empty() {
                         self.outbox_written(order_id);

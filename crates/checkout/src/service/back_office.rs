@@ -35,6 +35,8 @@ pub struct OrderList {
 pub enum ActionError {
     #[error("no such order")]
     UnknownOrder,
+    #[error("the catalog has no such article")]
+    UnknownArticle,
     #[error(transparent)]
     Refund(RefundError),
     #[error(transparent)]
@@ -70,6 +72,7 @@ impl ActionError {
     pub fn is_refusal(&self) -> bool {
         match self {
             Self::UnknownOrder
+            | Self::UnknownArticle
             | Self::NothingToCancel
             | Self::CancelRefused(_)
             | Self::ReasonTooLong

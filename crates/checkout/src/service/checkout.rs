@@ -78,13 +78,15 @@ impl CheckoutService {
             let now = self.clock.now();
             let order = Order::new(lines.clone(), shopper.clone(), now)
                 .ok_or(CatalogError::TotalTooLarge)?;
-            let attempt = self.new_attempt(&order, now);
+            let attempt = self.new_attempt(&order, now).await?;
             let record = CheckoutRecord::new(key.clone(), order.id().clone(), &lines, now);
             match self.store.create_order(&order, &attempt, &record).await {
                 Ok(()) => return self.start_payment(&order, attempt, choices).await,
                 // Another submission with this key won (or is writing):
-                // continue its order.
-                Err(StoreError::AlreadyExists | StoreError::Conflict) => continue,
+                // continue its order. Or the stock went meanwhile: look again.
+                Err(StoreError::AlreadyExists | StoreError::Conflict | StoreError::SoldOut) => {
+                    continue
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -201,10 +203,10 @@ impl CheckoutService {
             }
             let order = record.order.for_new_attempt();
             let now = self.clock.now();
-            let attempt = self.new_attempt(&order, now);
+            let attempt = self.new_attempt(&order, now).await?;
             match self.store.add_attempt(&order, &attempt).await {
                 Ok(()) => return self.start_payment(&order, attempt, choices).await,
-                Err(StoreError::Conflict) => continue,
+                Err(StoreError::Conflict | StoreError::SoldOut) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -212,11 +214,27 @@ impl CheckoutService {
         Err(CheckoutError::StoreUnavailable(StoreError::Conflict))
     }
 
-    /// A new attempt to pay `order`, under the shop's capture policy.
-    fn new_attempt(&self, order: &Order, now: OffsetDateTime) -> PaymentAttempt {
-        PaymentAttempt::new(order.id().clone(), order.total(), now)
+    /// A new attempt to pay `order`, under the shop's capture policy,
+    /// holding the units of its tracked articles (the store takes them
+    /// with the attempt's first write, only if they are still there).
+    ///
+    /// # Errors
+    ///
+    /// [`CheckoutError::NotEnoughStock`] when fewer are left than it asks.
+    async fn new_attempt(
+        &self,
+        order: &Order,
+        now: OffsetDateTime,
+    ) -> Result<PaymentAttempt, CheckoutError> {
+        let articles: Vec<_> = order.lines().iter().map(|l| l.article_id.clone()).collect();
+        let levels = self.store.stock_levels(&articles).await?;
+        if let Some(short) = levels.shortfall(order.lines()) {
+            return Err(CheckoutError::NotEnoughStock(short));
+        }
+        Ok(PaymentAttempt::new(order.id().clone(), order.total(), now)
             .with_capture_mode(self.capture_mode)
             .with_first_check(now, &self.policy.check_schedule)
+            .with_stock(levels.hold_for(order.lines())))
     }
 
     /// Creates the provider payment of a stored attempt (idempotently: its

@@ -11,6 +11,7 @@ mod methods;
 mod operator_access;
 mod payment_sync;
 mod refunds;
+mod stock;
 
 pub use back_office::{refund_reason, ActionError, OrderList};
 pub use captures::CaptureError;
@@ -28,6 +29,7 @@ use crate::ports::{
     Clock, OrderRecord, PaymentMethod, PaymentProvider, ProviderError, Store, StoreError,
     SystemClock,
 };
+use crate::stock::Shortfall;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -141,6 +143,10 @@ pub enum CheckoutError {
     /// The order has had [`MAX_ATTEMPTS_PER_ORDER`] attempts.
     #[error("the order has had too many payment attempts")]
     TooManyAttempts,
+    /// Fewer units of an article are left than the order asks for
+    /// (nothing stored, nothing sent to the provider).
+    #[error("not enough stock")]
+    NotEnoughStock(Shortfall),
 }
 
 /// What the shopper chose for the provider's checkout.

@@ -28,16 +28,33 @@ pub(super) fn transaction_error(
     e: SdkError<TransactWriteItemsError, impl std::fmt::Debug + Send + Sync + 'static>,
     on_condition: StoreError,
 ) -> StoreError {
+    stock_transaction_error(e, on_condition, usize::MAX)
+}
+
+/// [`transaction_error`] of a transaction whose items from `stock_from` on
+/// take stock: a failed condition there (and none before) is
+/// [`StoreError::SoldOut`].
+pub(super) fn stock_transaction_error(
+    e: SdkError<TransactWriteItemsError, impl std::fmt::Debug + Send + Sync + 'static>,
+    on_condition: StoreError,
+    stock_from: usize,
+) -> StoreError {
     if let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) =
         e.as_service_error()
     {
-        let reasons = canceled.cancellation_reasons();
-        if reasons
+        let failed: Vec<usize> = canceled
+            .cancellation_reasons()
             .iter()
-            .any(|r| r.code() == Some("ConditionalCheckFailed"))
-        {
-            return on_condition;
+            .enumerate()
+            .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+            .map(|(i, _)| i)
+            .collect();
+        match failed.first() {
+            Some(&first) if first >= stock_from => return StoreError::SoldOut,
+            Some(_) => return on_condition,
+            None => {}
         }
+        let reasons = canceled.cancellation_reasons();
         // Another transaction on the same items was in flight: re-read and retry.
         if reasons
             .iter()

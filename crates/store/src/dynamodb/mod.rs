@@ -11,6 +11,7 @@ mod errors;
 mod items;
 mod operators;
 mod outbox;
+mod stock;
 mod table;
 
 use crate::records::{StoredAttempt, StoredOrder, StoredOutboxEntry};
@@ -25,9 +26,10 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use checkout::{
-    unix_millis, AttemptId, AttemptWrite, AuditEntry, Cause, CheckoutKey, CheckoutRecord, Event,
-    OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage, OutboxCursor,
-    OutboxEntry, PaymentAttempt, ProviderPaymentId, SessionsEnd, Store, StoreError,
+    unix_millis, ArticleId, AttemptId, AttemptWrite, AuditEntry, Cause, CheckoutKey,
+    CheckoutRecord, Event, OperatorSessions, Order, OrderCursor, OrderId, OrderRecord, OrdersPage,
+    OutboxCursor, OutboxEntry, PaymentAttempt, ProviderPaymentId, SessionsEnd, StockLevels,
+    StockSetting, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -114,7 +116,8 @@ impl Store for DynamoDbStore {
             )
             .build()
             .map_err(unavailable)?;
-        self.client
+        let mut transaction = self
+            .client
             .transact_write_items()
             .transact_items(
                 TransactWriteItem::builder()
@@ -130,11 +133,17 @@ impl Store for DynamoDbStore {
                     .put(put(&self.table, attempt_item(attempt)?, new)?)
                     .build(),
             )
-            .transact_items(TransactWriteItem::builder().put(checkout_put).build())
+            .transact_items(TransactWriteItem::builder().put(checkout_put).build());
+        // After the three above: a failed condition from here on is stock.
+        let takes = checkout::stock::take_all(attempt.stock());
+        for item in stock::stock_items(&self.table, &takes)? {
+            transaction = transaction.transact_items(item);
+        }
+        transaction
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| transaction_error(e, StoreError::AlreadyExists))
+            .map_err(|e| stock_transaction_error(e, StoreError::AlreadyExists, 3))
     }
 
     async fn find_checkout(&self, key: &CheckoutKey) -> Result<Option<CheckoutRecord>, StoreError> {
@@ -186,7 +195,8 @@ impl Store for DynamoDbStore {
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(unavailable)?;
-        self.client
+        let mut transaction = self
+            .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(order_update).build())
             .transact_items(
@@ -197,11 +207,17 @@ impl Store for DynamoDbStore {
                         "attribute_not_exists(pk)",
                     )?)
                     .build(),
-            )
+            );
+        // After the two above: a failed condition from here on is stock.
+        let takes = checkout::stock::take_all(attempt.stock());
+        for item in stock::stock_items(&self.table, &takes)? {
+            transaction = transaction.transact_items(item);
+        }
+        transaction
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| transaction_error(e, StoreError::Conflict))
+            .map_err(|e| stock_transaction_error(e, StoreError::Conflict, 2))
     }
 
     async fn load_order(&self, id: &OrderId) -> Result<Option<OrderRecord>, StoreError> {
@@ -295,16 +311,22 @@ impl Store for DynamoDbStore {
         }
         // The outbox, in the same transaction: an event is written if and
         // only if its change is.
+        let mut items = 2 + usize::from(next.provider_payment_id().is_some());
         for event in write.events() {
             let insert = outbox::new_event_update(&self.table, event)?;
             transaction =
                 transaction.transact_items(TransactWriteItem::builder().update(insert).build());
+            items += 1;
+        }
+        // And its stock moves: a failed condition from here on is stock.
+        for item in stock::stock_items(&self.table, write.stock())? {
+            transaction = transaction.transact_items(item);
         }
         transaction
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| transaction_error(e, StoreError::Conflict))
+            .map_err(|e| stock_transaction_error(e, StoreError::Conflict, items))
     }
 
     async fn pending_outbox(
@@ -321,6 +343,22 @@ impl Store for DynamoDbStore {
 
     async fn update_outbox(&self, next: &OutboxEntry) -> Result<(), StoreError> {
         self.put_outbox(next).await
+    }
+
+    async fn stock_levels(&self, articles: &[ArticleId]) -> Result<StockLevels, StoreError> {
+        self.read_stock_levels(articles).await
+    }
+
+    async fn set_stock(&self, setting: &StockSetting) -> Result<(), StoreError> {
+        self.write_stock_setting(setting).await
+    }
+
+    async fn stock_log(&self, limit: usize) -> Result<Vec<StockSetting>, StoreError> {
+        self.read_stock_log(limit).await
+    }
+
+    async fn seed_stock(&self, article: &ArticleId, available: u32) -> Result<bool, StoreError> {
+        self.put_new_stock(article, available).await
     }
 
     async fn erase_personal_data(&self, order: &Order) -> Result<(), StoreError> {

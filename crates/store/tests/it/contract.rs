@@ -986,13 +986,13 @@ async fn dynamodb_table() -> (aws_sdk_dynamodb::Client, String, store::DynamoDbS
     (client, table, dynamo)
 }
 
-fn embedded() -> Arc<dyn Store> {
+pub(crate) fn embedded() -> Arc<dyn Store> {
     // The folder is leaked on purpose: the database must outlive this call.
     let dir = tempfile::tempdir().unwrap().keep();
     Arc::new(store::EmbeddedStore::open(&dir.join("shop.redb")).unwrap())
 }
 
-async fn dynamodb() -> Arc<dyn Store> {
+pub(crate) async fn dynamodb() -> Arc<dyn Store> {
     let endpoint = test_support::moto_endpoint();
     let client = store::DynamoDbStore::client_from_env(Some(&endpoint)).await;
     let table = format!("contract-{}", uuid_like());

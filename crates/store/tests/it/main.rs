@@ -2,4 +2,5 @@
 //! each.
 
 mod contract;
+mod stock;
 mod table_definition;

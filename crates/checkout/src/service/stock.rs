@@ -1,0 +1,92 @@
+//! Stock levels for the storefront and the back office, and the catalog's
+//! starting stock.
+
+use super::{ActionError, CheckoutService, MAX_WRITE_CONFLICTS};
+use crate::ids::ArticleId;
+use crate::ports::StoreError;
+use crate::stock::{StockLevels, StockSetting};
+
+impl CheckoutService {
+    /// Tracks each article the catalog gives a starting stock that the
+    /// store does not track yet (run at start, before any checkout).
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub async fn seed_stock_from_catalog(&self) -> Result<(), StoreError> {
+        for article in self.catalog.articles() {
+            if let Some(units) = article.stock {
+                if self.store.seed_stock(&article.id, units).await? {
+                    tracing::info!(article = %article.id, units, "stock tracked from the catalog");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The stock of every catalog article that is tracked.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub async fn catalog_stock(&self) -> Result<StockLevels, StoreError> {
+        let articles: Vec<_> = self
+            .catalog
+            .articles()
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        self.store.stock_levels(&articles).await
+    }
+
+    /// An operator sets how many units of `article` can be sold; the
+    /// stock log keeps who set what over what, written with the level.
+    ///
+    /// # Errors
+    ///
+    /// [`ActionError::UnknownArticle`] for one the catalog does not sell;
+    /// the store's.
+    pub async fn operator_set_stock(
+        &self,
+        operator: &str,
+        article: &ArticleId,
+        available: u32,
+    ) -> Result<(), ActionError> {
+        if self.catalog.find(article.as_str()).is_none() {
+            return Err(ActionError::UnknownArticle);
+        }
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let levels = self
+                .store
+                .stock_levels(std::slice::from_ref(article))
+                .await
+                .map_err(ActionError::Store)?;
+            let setting = StockSetting {
+                article_id: article.clone(),
+                previous: levels.available(article),
+                available,
+                operator: operator.to_owned(),
+                at: self.clock.now(),
+            };
+            match self.store.set_stock(&setting).await {
+                Ok(()) => {
+                    tracing::info!(operator, %article, previous = ?setting.previous, available, "stock level set");
+                    return Ok(());
+                }
+                // A checkout took or gave back units meanwhile: read again.
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(ActionError::Store(e)),
+            }
+        }
+        Err(ActionError::Store(StoreError::Conflict))
+    }
+
+    /// The stock log, newest first.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub async fn stock_log(&self, limit: usize) -> Result<Vec<StockSetting>, StoreError> {
+        self.store.stock_log(limit).await
+    }
+}
