@@ -17,6 +17,9 @@ mod back_office {
 
     #[component]
     pub fn BackOfficeOrder() -> impl IntoView {}
+
+    #[component]
+    pub fn BackOfficeStock() -> impl IntoView {}
 }
 pub mod api;
 mod storefront;
@@ -72,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders/:id") view=ThankYou ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=back_office::BackOfficeOrders ssr=SsrMode::Async/>
                     <Route path=path!("/admin/orders/:id") view=back_office::BackOfficeOrder ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/stock") view=back_office::BackOfficeStock ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

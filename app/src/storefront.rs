@@ -240,18 +240,35 @@ fn taken_over(ev: &leptos::ev::SubmitEvent) -> Option<(String, leptos::web_sys::
 fn ArticleCard(article: ArticleView) -> impl IntoView {
     let quantity_id = format!("quantity-{}", article.id);
     let article_id = article.id.clone();
+    let sold_out = article.few_left == Some(0);
+    let stock = article.few_left.map(|left| {
+        let words = match left {
+            0 => "Sold out".to_owned(),
+            1 => "Only 1 left".to_owned(),
+            n => format!("Only {n} left"),
+        };
+        let class = if sold_out { "stock sold-out" } else { "stock" };
+        view! { <p class=class data-testid="stock">{words}</p> }
+    });
+    let max = article.few_left.filter(|&left| left > 0).unwrap_or(99);
+    let form = (!sold_out).then(|| {
+        view! {
+            <form method="post" action=AddToCart::PATH>
+                <input type="hidden" name="article_id" value=article_id/>
+                <label for=quantity_id.clone()>"Quantity"</label>
+                <input id=quantity_id type="number" name="quantity" value="1" min="1" max=max required/>
+                <button type="submit">"Add to cart"</button>
+            </form>
+        }
+    });
     view! {
         <li class="card" data-article=article.id>
             <img src=article.image alt="" width="320" height="240"/>
             <h2>{article.name}</h2>
             <p class="description">{article.description}</p>
             <p class="price">{article.price}</p>
-            <form method="post" action=AddToCart::PATH>
-                <input type="hidden" name="article_id" value=article_id/>
-                <label for=quantity_id.clone()>"Quantity"</label>
-                <input id=quantity_id type="number" name="quantity" value="1" min="1" max="99" required/>
-                <button type="submit">"Add to cart"</button>
-            </form>
+            {stock}
+            {form}
         </li>
     }
 }

@@ -15,7 +15,13 @@ pub struct ArticleView {
     /// Formatted for shoppers, e.g. "€14.50".
     pub price: String,
     pub image: String,
+    /// Units left, when the shop tracks them and they are few (at most
+    /// [`FEW_LEFT`]); `Some(0)`: sold out.
+    pub few_left: Option<u32>,
 }
+
+/// From how many units left the storefront says so.
+pub const FEW_LEFT: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLineView {
@@ -66,6 +72,11 @@ pub struct StorefrontView {
 #[server(endpoint = "storefront")]
 pub async fn storefront() -> Result<StorefrontView, ShopError> {
     let service = refusals::service()?;
+    // Unreadable now: shown without levels; the checkout checks them.
+    let stock = service.catalog_stock().await.unwrap_or_else(|error| {
+        tracing::warn!(error = %checkout::error_report(&error), "stock levels unreadable; the storefront shows none");
+        checkout::StockLevels::default()
+    });
     let articles = service
         .catalog()
         .articles()
@@ -76,6 +87,7 @@ pub async fn storefront() -> Result<StorefrontView, ShopError> {
             description: a.description.clone(),
             price: a.price.to_string(),
             image: a.image.clone(),
+            few_left: stock.available(&a.id).filter(|&left| left <= FEW_LEFT),
         })
         .collect();
     let mut cart = cart_server::cart_from_cookie().await;

@@ -6,7 +6,7 @@
 
 #[cfg(feature = "ssr")]
 use super::{access, mapping, refusals};
-use super::{BackOfficeError, BackOfficeOrderView, OrderListView};
+use super::{BackOfficeError, BackOfficeOrderView, OrderListView, StockView};
 use leptos::prelude::*;
 
 /// How many orders a page of the list shows.
@@ -293,6 +293,58 @@ pub async fn back_office_erase(
     let (operator, id) = access::confirmed_action(&order_id, confirm.as_deref()).await?;
     refusals::service()?
         .operator_erase_personal_data(&operator, &id)
+        .await
+        .map_err(refusals::action_failed)
+}
+
+/// How many settings the stock page lists.
+pub const STOCK_LOG_SHOWN: usize = 50;
+
+/// Every article's stock level and the latest settings.
+#[server(endpoint = "admin/stock")]
+pub async fn back_office_stock() -> Result<StockView, BackOfficeError> {
+    let operator = access::operator().await?;
+    let service = refusals::service()?;
+    let levels = service
+        .catalog_stock()
+        .await
+        .map_err(refusals::store_failed)?;
+    let log = service
+        .stock_log(STOCK_LOG_SHOWN)
+        .await
+        .map_err(refusals::store_failed)?;
+    Ok(mapping::stock_view(
+        operator,
+        service.catalog(),
+        &levels,
+        &log,
+    ))
+}
+
+/// Sets how many units of an article can be sold (logged with the
+/// operator's name).
+#[server(endpoint = "admin/set_stock")]
+pub async fn back_office_set_stock(
+    article_id: String,
+    available: String,
+) -> Result<(), BackOfficeError> {
+    let operator = access::operator().await?;
+    let service = refusals::service()?;
+    let article = checkout::ArticleId::parse(&article_id)
+        .ok_or_else(|| refusals::reject(http::StatusCode::NOT_FOUND, "No such article."))?;
+    let available = available
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|&u| u <= 1_000_000);
+    let available = available.ok_or_else(|| {
+        refusals::reject(
+            http::StatusCode::UNPROCESSABLE_ENTITY,
+            "The stock is a whole number of units, from 0 to 1,000,000.",
+        )
+    })?;
+    service
+        .operator_set_stock(&operator, &article, available)
         .await
         .map_err(refusals::action_failed)
 }

@@ -252,3 +252,44 @@ fn audit_view(entry: &AuditEntry) -> AuditView {
         },
     }
 }
+
+/// The stock page: the catalog's articles with their levels, and the log.
+pub(crate) fn stock_view(
+    operator: String,
+    catalog: &checkout::Catalog,
+    levels: &checkout::StockLevels,
+    log: &[checkout::StockSetting],
+) -> super::StockView {
+    let name_of = |id: &checkout::ArticleId| {
+        catalog
+            .find(id.as_str())
+            .map_or_else(|| id.to_string(), |a| a.name.clone())
+    };
+    super::StockView {
+        operator,
+        articles: catalog
+            .articles()
+            .iter()
+            .map(|a| super::StockRowView {
+                id: a.id.to_string(),
+                name: a.name.clone(),
+                available: levels.available(&a.id),
+            })
+            .collect(),
+        log: log
+            .iter()
+            .map(|s| {
+                let from = s
+                    .previous
+                    .map_or_else(|| "untracked".to_owned(), |p| p.to_string());
+                format!(
+                    "{} {} set {} from {from} to {}",
+                    time(s.at),
+                    s.operator,
+                    name_of(&s.article_id),
+                    s.available
+                )
+            })
+            .collect(),
+    }
+}

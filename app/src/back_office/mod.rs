@@ -14,16 +14,20 @@ mod order_list;
 mod order_page;
 #[cfg(feature = "ssr")]
 mod refusals;
+mod stock;
 mod views;
 
 use crate::NotFound;
-use api::{back_office_order, back_office_orders, BackOfficeSignIn, BackOfficeSignOut};
+use api::{
+    back_office_order, back_office_orders, back_office_stock, BackOfficeSignIn, BackOfficeSignOut,
+};
 pub use error::BackOfficeError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use order_list::OrderList;
 use order_page::OrderPage;
+use stock::StockPage;
 pub use views::*;
 
 fn alert(error: Option<BackOfficeError>) -> Option<impl IntoView> {
@@ -72,6 +76,24 @@ pub fn BackOfficeOrder() -> impl IntoView {
     }
 }
 
+/// `/admin/stock`: the stock levels and their log.
+#[component]
+pub fn BackOfficeStock() -> impl IntoView {
+    let stock = OnceResource::new(back_office_stock());
+    view! {
+        <Title text="Stock · Back office · Paper & Clay"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match stock.await {
+                    Ok(stock) => view! { <StockPage stock/> }.into_any(),
+                    Err(BackOfficeError::SignInRequired(_)) => view! { <SignIn/> }.into_any(),
+                    Err(e) => alert(Some(e)).into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 fn SignIn() -> impl IntoView {
     let sign_in = ServerAction::<BackOfficeSignIn>::new();
@@ -97,6 +119,7 @@ fn OperatorBar(operator: String) -> impl IntoView {
     view! {
         <nav class="admin-bar" aria-label="Back office">
             <a href="/admin">"Orders"</a>
+            <a href="/admin/stock">"Stock"</a>
             <span class="operator">"Signed in as "<strong data-testid="operator">{operator}</strong></span>
             <ActionForm action=sign_out>
                 <button type="submit" class="small secondary">"Sign out"</button>

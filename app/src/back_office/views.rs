@@ -153,3 +153,21 @@ pub struct BackOfficeOrderView {
     pub refund_id: String,
     pub capture_id: String,
 }
+
+/// The stock page: every article of the catalog and the log of settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockView {
+    pub operator: String,
+    pub articles: Vec<StockRowView>,
+    /// "2026-12-03 10:00:00 UTC ann set Risograph print from 25 to 3",
+    /// newest first.
+    pub log: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockRowView {
+    pub id: String,
+    pub name: String,
+    /// `None`: not tracked (sells without limit).
+    pub available: Option<u32>,
+}
