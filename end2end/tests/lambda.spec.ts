@@ -78,8 +78,8 @@ test("a scheduled event reconciles a payment whose webhook was dropped", { tag: 
   const pass = JSON.parse(answer);
   expect(pass.checked).toBeGreaterThanOrEqual(1);
   await expect(page.getByTestId("status")).toHaveText("paid", { timeout: 15_000 });
-  // The same pass swept the outbox: the confirmation through SES and the
-  // event on the bus (both on moto), recorded on the order.
+  // The same pass sent what its change wrote: the confirmation through SES
+  // and the event on the bus (both on moto), recorded on the order.
   expect(pass.sent).toBeGreaterThanOrEqual(2);
   await expectConfirmationAndEventSent(page);
 });

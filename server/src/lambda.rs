@@ -153,39 +153,46 @@ pub async fn run_reconciler(
             let report = outcome.map_err(|e| lambda_http::Error::from(PassFailed::from(e)))?;
             orders.dedup();
             let until = Instant::now() + SWEEP_BUDGET;
+            let (mut sent, mut delivery_failed) = (0, 0);
             for order_id in orders {
                 let budget = until.saturating_duration_since(Instant::now());
                 if budget.is_zero() {
                     break; // the next pass's sweep sends the rest
                 }
-                if let Err(error) = deliverer.deliver_order(&order_id, budget).await {
-                    tracing::warn!(%order_id, error = %checkout::error_report(&error), "the order's outbox could not be read; the sweep sends it");
+                match deliverer.deliver_order(&order_id, budget).await {
+                    Ok(pass) => {
+                        (sent, delivery_failed) = (sent + pass.sent, delivery_failed + pass.failed)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%order_id, error = %checkout::error_report(&error), "the order's outbox could not be read; the sweep sends it")
+                    }
                 }
             }
             // The outbox's sweep: what the public function did not send. A
             // failure is logged, not the pass's: the next minute sweeps again.
-            let delivered = match deliverer.deliver_pending(SWEEP_BUDGET).await {
-                Ok(pass) => pass,
-                Err(error) => {
-                    tracing::warn!(error = %checkout::error_report(&error), "the outbox could not be swept; the next pass tries again");
-                    checkout::DeliveryPass::default()
+            match deliverer.deliver_pending(SWEEP_BUDGET).await {
+                Ok(pass) => {
+                    (sent, delivery_failed) = (sent + pass.sent, delivery_failed + pass.failed)
                 }
-            };
+                Err(error) => {
+                    tracing::warn!(error = %checkout::error_report(&error), "the outbox could not be swept; the next pass tries again")
+                }
+            }
             // The heartbeat the stack's alarm counts: one line per pass done.
             tracing::info!(
                 checked = report.checked,
                 failed = report.failed,
                 left = report.left,
-                sent = delivered.sent,
-                delivery_failed = delivered.failed,
+                sent,
+                delivery_failed,
                 "reconcile pass done"
             );
             Ok::<_, lambda_http::Error>(serde_json::json!({
                 "checked": report.checked,
                 "failed": report.failed,
                 "left": report.left,
-                "sent": delivered.sent,
-                "delivery_failed": delivered.failed,
+                "sent": sent,
+                "delivery_failed": delivery_failed,
             }))
         }
     });
