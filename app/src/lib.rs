@@ -21,6 +21,23 @@ mod back_office {
     #[component]
     pub fn BackOfficeStock() -> impl IntoView {}
 }
+// The withdrawal function: server-rendered plain forms, like the back
+// office, so none of it goes into the wasm bundle.
+#[cfg(feature = "ssr")]
+pub mod withdraw;
+#[cfg(not(feature = "ssr"))]
+mod withdraw {
+    use leptos::prelude::*;
+
+    #[component]
+    pub fn WithdrawForm() -> impl IntoView {}
+
+    #[component]
+    pub fn WithdrawConfirm() -> impl IntoView {}
+
+    #[component]
+    pub fn WithdrawReceived() -> impl IntoView {}
+}
 pub mod api;
 mod storefront;
 mod thank_you;
@@ -76,8 +93,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=back_office::BackOfficeOrders ssr=SsrMode::Async/>
                     <Route path=path!("/admin/orders/:id") view=back_office::BackOfficeOrder ssr=SsrMode::Async/>
                     <Route path=path!("/admin/stock") view=back_office::BackOfficeStock ssr=SsrMode::Async/>
+                    <Route path=path!("/withdraw") view=withdraw::WithdrawForm ssr=SsrMode::Async/>
+                    <Route path=path!("/withdraw/confirm") view=withdraw::WithdrawConfirm ssr=SsrMode::Async/>
+                    <Route path=path!("/withdraw/received") view=withdraw::WithdrawReceived ssr=SsrMode::Async/>
                 </Routes>
             </main>
+            // Every page, as Art. 11a of Directive 2011/83/EU asks.
+            <footer class="site-footer">
+                <a href="/withdraw">"Withdraw from contract here"</a>
+            </footer>
         </Router>
     }
 }

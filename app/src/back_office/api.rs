@@ -326,6 +326,7 @@ pub async fn back_office_stock() -> Result<StockView, BackOfficeError> {
 #[server(endpoint = "admin/set_stock")]
 pub async fn back_office_set_stock(
     article_id: String,
+    seen: String,
     available: String,
 ) -> Result<(), BackOfficeError> {
     let operator = access::operator().await?;
@@ -343,8 +344,18 @@ pub async fn back_office_set_stock(
             "The stock is a whole number of units, from 0 to 1,000,000.",
         )
     })?;
+    // The level the page showed: set only over it ("" for not tracked).
+    let seen = match seen.trim() {
+        "" => None,
+        text => Some(text.parse::<u32>().map_err(|_| {
+            refusals::reject(
+                http::StatusCode::BAD_REQUEST,
+                "This page is out of date; please reload it.",
+            )
+        })?),
+    };
     service
-        .operator_set_stock(&operator, &article, available)
+        .operator_set_stock(&operator, &article, seen, available)
         .await
         .map_err(refusals::action_failed)
 }

@@ -104,6 +104,18 @@ pub(crate) fn order_view(
         attempts: record.attempts.iter().map(attempt_view).collect(),
         audit: audit.iter().map(audit_view).collect(),
         shopper_email: record.order.shopper_email().map(|e| e.expose().to_owned()),
+        withdrawal: record
+            .attempts
+            .iter()
+            .find_map(|a| a.withdrawal())
+            .map(|w| {
+                format!(
+                    "Withdrawal received {} from {}: refund by {}",
+                    checkout::withdrawal::when(w.received_at),
+                    w.name,
+                    checkout::withdrawal::when(w.refund_due())
+                )
+            }),
         messages: messages.iter().map(message_view).collect(),
         refund_id: checkout::RefundId::generate().to_string(),
         capture_id: checkout::CaptureId::generate().to_string(),

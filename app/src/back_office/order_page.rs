@@ -78,6 +78,7 @@ pub(super) fn OrderPage(order: BackOfficeOrderView) -> impl IntoView {
             <h1>"Order "<span data-testid="order-id">{order.id.clone()}</span></h1>
             <p>"Created "{order.created_at.clone()}" · status "<strong data-testid="order-status">{order.status.clone()}</strong></p>
             <p>"Shopper: "<span data-testid="shopper-email">{order.shopper_email.clone().unwrap_or_else(|| "(no address)".to_owned())}</span></p>
+            {order.withdrawal.clone().map(|w| view! { <p class="alert" data-testid="withdrawal">{w}</p> })}
             {attention}
             {move || actions.errors()}
             <OrderLines lines=order.lines.clone() total=order.total.clone()/>

@@ -27,9 +27,12 @@ pub(super) fn StockPage(stock: StockView) -> impl IntoView {
                     <td>
                         <ActionForm action=set attr:class="admin-stock-set">
                             <input type="hidden" name="article_id" value=article.id/>
-                            <label class="visually-hidden" for=input_id.clone()>"Units for sale of "{article.name}</label>
+                            <input type="hidden" name="seen" value=value.clone()/>
+                            <label class="visually-hidden" for=input_id.clone()>"Units for sale of "{article.name.clone()}</label>
                             <input id=input_id type="number" name="available" min="0" max="1000000" value=value required/>
-                            <button type="submit" class="small">"Set"</button>
+                            <button type="submit" class="small">
+                                "Set"<span class="visually-hidden">" "{article.name.clone()}</span>
+                            </button>
                         </ActionForm>
                     </td>
                 </tr>
@@ -47,11 +50,13 @@ pub(super) fn StockPage(stock: StockView) -> impl IntoView {
             <h1>"Stock"</h1>
             {move || alert(set.value().get().and_then(Result::err))}
             <p>
-                "Units that can still be sold: what checkouts and unpaid payments do not hold. "
-                "A payment that ends unpaid gives its units back; a refund does not."
+                "Units that can still be sold: what checkouts and unpaid payments do not hold "
+                "(a payment that ends unpaid gives its units back; a refund does not). "
+                "A new level is set over the one shown: if a checkout moved it meanwhile, you are asked again."
             </p>
             <table class="admin-stock">
-                <thead><tr><th>"Article"</th><th>"Left"</th><th>"Set to"</th></tr></thead>
+                <caption class="visually-hidden">"Stock levels"</caption>
+                <thead><tr><th scope="col">"Article"</th><th scope="col">"Left"</th><th scope="col">"Set to"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
             <h2>"Changes"</h2>

@@ -147,6 +147,8 @@ pub struct BackOfficeOrderView {
     pub audit: Vec<AuditView>,
     /// Where the order's messages go; `None` once erased.
     pub shopper_email: Option<String>,
+    /// The shopper's withdrawal: "received ... from ...; refund by ...".
+    pub withdrawal: Option<String>,
     pub messages: Vec<MessageView>,
     /// Fresh for this page view: submitting its form twice is one refund
     /// (or capture).

@@ -6,6 +6,7 @@ use crate::payment::IncidentKind;
 use crate::payment::PaymentAttempt;
 use crate::ports::OrderRecord;
 use crate::stock::HoldState;
+use crate::withdrawal::REFUND_DUE_SOON;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -33,6 +34,11 @@ pub enum Attention {
     /// Paid after its stock was given back, and the stock was gone: more
     /// sold than the shop has (restock, or refund).
     Oversold,
+    /// The shopper withdrew from the contract and what they paid is not
+    /// all refunded yet (due 14 days after the withdrawal).
+    WithdrawalToRefund,
+    /// ... and that deadline is within [`REFUND_DUE_SOON`] or past.
+    WithdrawalRefundDueSoon,
     /// Its payments' amounts cannot be added up (two currencies, or sums
     /// that do not fit): no flow of the shop writes such a record.
     MoneyUnreadable,
@@ -48,6 +54,8 @@ impl Attention {
             Self::CaptureDueSoon => "capture due soon",
             Self::RefundFailed => "refund failed",
             Self::Oversold => "oversold",
+            Self::WithdrawalToRefund => "withdrawal to refund",
+            Self::WithdrawalRefundDueSoon => "withdrawal refund due soon",
             Self::MoneyUnreadable => "amounts cannot be added up",
         }
     }
@@ -100,6 +108,17 @@ impl OrderRecord {
         if self.attempts.iter().any(oversold) {
             reasons.push(Attention::Oversold);
         }
+        let withdrawal = self.attempts.iter().find_map(PaymentAttempt::withdrawal);
+        let refunded = matches!(
+            Ledger::of_order(&self.attempts),
+            Ok(Some(ledger)) if ledger.remaining().is_zero()
+        );
+        if let Some(withdrawal) = withdrawal.filter(|_| !refunded) {
+            reasons.push(Attention::WithdrawalToRefund);
+            if withdrawal.refund_due() - now <= REFUND_DUE_SOON {
+                reasons.push(Attention::WithdrawalRefundDueSoon);
+            }
+        }
         reasons
     }
 }
@@ -117,12 +136,15 @@ pub enum OrderFilter {
     Paid,
     /// The latest payment failed, was canceled or expired.
     PaymentFailed,
+    /// Withdrawn by the shopper, not all refunded yet: the queue to refund.
+    Withdrawals,
 }
 
 impl OrderFilter {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::All,
         Self::NeedsAttention,
+        Self::Withdrawals,
         Self::AwaitingPayment,
         Self::AwaitingCapture,
         Self::Paid,
@@ -138,6 +160,7 @@ impl OrderFilter {
             Self::AwaitingCapture => "awaiting_capture",
             Self::Paid => "paid",
             Self::PaymentFailed => "failed",
+            Self::Withdrawals => "withdrawals",
         }
     }
 
@@ -149,6 +172,7 @@ impl OrderFilter {
             Self::AwaitingCapture => "Authorized, awaiting capture",
             Self::Paid => "Paid",
             Self::PaymentFailed => "Payment failed, canceled or expired",
+            Self::Withdrawals => "Withdrawals to refund",
         }
     }
 
@@ -167,6 +191,7 @@ impl OrderFilter {
             Self::AwaitingCapture => status == OrderStatus::AwaitingCapture,
             Self::Paid => status == OrderStatus::Paid,
             Self::PaymentFailed => matches!(status, OrderStatus::PaymentFailed(_)),
+            Self::Withdrawals => attention.contains(&Attention::WithdrawalToRefund),
         }
     }
 }

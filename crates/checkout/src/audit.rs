@@ -37,6 +37,8 @@ pub enum AuditAction {
     },
     /// Remove the shopper's personal data (their e-mail address) from the order.
     ErasePersonalData,
+    /// The shopper withdrew from the contract through the shop's form.
+    Withdrawal,
 }
 
 impl AuditAction {
@@ -55,6 +57,7 @@ impl AuditAction {
             Self::CancelPayment => "cancel the open payment".into(),
             Self::ResendEvent { event_id, channel } => format!("send {event_id} again ({channel})"),
             Self::ErasePersonalData => "erase the shopper's personal data".into(),
+            Self::Withdrawal => "withdrawal from the contract received".into(),
         }
     }
 }

@@ -44,6 +44,9 @@ pub enum EventKind {
     /// Money came after the attempt's stock was given back, and the stock
     /// was gone: more sold than the shop has.
     StockOversold,
+    /// The shopper withdrew from the contract: acknowledge it, and refund
+    /// within 14 days.
+    WithdrawalReceived,
 }
 
 impl EventKind {
@@ -59,11 +62,12 @@ impl EventKind {
             Self::IncidentRecorded { .. } => "incident.recorded",
             Self::AuthorizationExpiring { .. } => "authorization.expiring",
             Self::StockOversold => "stock.oversold",
+            Self::WithdrawalReceived => "withdrawal.received",
         }
     }
 
     /// Every type, for the schema documentation's test.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "order.paid",
         "payment.failed",
         "refund.settled",
@@ -73,6 +77,7 @@ impl EventKind {
         "incident.recorded",
         "authorization.expiring",
         "stock.oversold",
+        "withdrawal.received",
     ];
 }
 
@@ -102,7 +107,7 @@ pub struct EventParts {
 impl Event {
     fn new(attempt: &PaymentAttempt, kind: EventKind, amount: Money, now: OffsetDateTime) -> Self {
         let subject = match &kind {
-            EventKind::OrderPaid => attempt.order_id().to_string(),
+            EventKind::OrderPaid | EventKind::WithdrawalReceived => attempt.order_id().to_string(),
             EventKind::PaymentFailed { .. }
             | EventKind::IncidentRecorded { .. }
             | EventKind::AuthorizationExpiring { .. }
@@ -219,6 +224,9 @@ pub fn events_of_change(
     ) {
         let kind = EventKind::AuthorizationExpiring { capture_before };
         events.push(event(kind, after.amount()));
+    }
+    if after.withdrawal().is_some() && before.withdrawal().is_none() {
+        events.push(event(EventKind::WithdrawalReceived, after.amount()));
     }
     let oversold = |a: &PaymentAttempt| a.stock().is_some_and(|h| h.state == HoldState::Oversold);
     if oversold(after) && !oversold(before) {
@@ -444,6 +452,6 @@ mod tests {
             events[0].id().as_str(),
             format!("{}:payment.failed", open.id())
         );
-        assert_eq!(EventKind::NAMES.len(), 9);
+        assert_eq!(EventKind::NAMES.len(), 10);
     }
 }

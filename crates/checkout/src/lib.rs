@@ -36,6 +36,7 @@ pub mod refund;
 pub mod service;
 pub mod stock;
 pub mod vat;
+pub mod withdrawal;
 
 pub use attention::{Attention, OrderFilter, OPEN_TOO_LONG};
 pub use audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
@@ -80,6 +81,8 @@ pub use refund::{
 pub use service::{
     refund_reason, ActionError, CaptureError, CheckoutError, CheckoutService, CheckoutStarted,
     Deliverer, DeliveryPass, OrderList, Outlets, PaymentChoices, ReconcilePolicy, RefundError,
-    ShopUrls, SignInLimits, SyncError, SyncOutcome, MAX_ATTEMPTS_PER_ORDER,
+    ShopUrls, SignInLimits, SyncError, SyncOutcome, WithdrawalError, WithdrawalPreview,
+    MAX_ATTEMPTS_PER_ORDER,
 };
 pub use stock::{HoldState, Shortfall, StockHold, StockLevels, StockMove, StockSetting, Units};
+pub use withdrawal::{Withdrawal, WithdrawalRefusal};

@@ -8,6 +8,7 @@ use crate::events::{Event, EventKind};
 use crate::order::OrderStatus;
 use crate::payment_lines::vat_in;
 use crate::ports::OrderRecord;
+use crate::withdrawal;
 use html_escape::encode_text as escape;
 use std::fmt::Write as _;
 
@@ -80,6 +81,28 @@ pub fn shopper_message(
                 ))
                 .link("Your order", order_page),
         ),
+        EventKind::WithdrawalReceived => {
+            let withdrawal = record
+                .attempts
+                .iter()
+                .find_map(|a| a.withdrawal())
+                .ok_or("no withdrawal on the order")?;
+            (
+                format!("{short}: we received your withdrawal"),
+                Body::new()
+                    .para(format!(
+                        "We received your withdrawal from the contract on {}.",
+                        withdrawal::when(withdrawal.received_at)
+                    ))
+                    .para("Your statement:")
+                    .para(withdrawal::statement(record, &withdrawal.name))
+                    .para(format!(
+                        "We refund what you paid by {} at the latest, to the way you paid.",
+                        withdrawal::when(withdrawal.refund_due())
+                    ))
+                    .link("Your order", order_page),
+            )
+        }
         _ => return Err("no message to the shopper for this event"),
     };
     Ok(body.into_message(to, subject))
@@ -128,6 +151,18 @@ pub fn owner_message(
                 capture_before
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default()
+            ),
+        ),
+        EventKind::WithdrawalReceived => (
+            format!("Withdrawal on {}", record.order.id()),
+            format!(
+                "The shopper withdrew from the contract: refund {} by {} at the latest (see the order).",
+                event.amount(),
+                record
+                    .attempts
+                    .iter()
+                    .find_map(|a| a.withdrawal())
+                    .map_or_else(String::new, |w| withdrawal::when(w.refund_due()))
             ),
         ),
         EventKind::StockOversold => (

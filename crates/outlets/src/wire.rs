@@ -40,7 +40,7 @@ pub fn to_json(event: &Event) -> String {
     let (mut status, mut refund_id, mut chargeback_id, mut incident) = (None, None, None, None);
     let mut capture_before = None;
     match event.kind() {
-        EventKind::OrderPaid | EventKind::StockOversold => {}
+        EventKind::OrderPaid | EventKind::StockOversold | EventKind::WithdrawalReceived => {}
         EventKind::PaymentFailed { status: s } => status = Some(s.as_str()),
         EventKind::RefundSettled { refund_id: id } => refund_id = Some(id.as_str()),
         EventKind::RefundFailed {

@@ -69,6 +69,7 @@ fn example(name: &str) -> Event {
             2900,
         ),
         "stock.oversold" => (EventKind::StockOversold, ATTEMPT, 2900),
+        "withdrawal.received" => (EventKind::WithdrawalReceived, ORDER, 2900),
         other => panic!("no example for {other}"),
     };
     Event::from_parts(EventParts {

@@ -9,7 +9,7 @@ use checkout::{
     EmailAddress, Event, EventId, EventKind, EventParts, HoldState, Incident, IncidentKind, Money,
     Order, OrderId, OrderLine, OrderParts, OutboxEntry, OutboxParts, PaymentAttempt, PaymentStatus,
     ProviderChargebackId, ProviderPaymentId, ProviderRefundId, Refund, RefundId, RefundParts,
-    RefundStatus, StatusSeen, StockHold, Units, VatRate,
+    RefundStatus, StatusSeen, StockHold, Units, VatRate, Withdrawal,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -99,8 +99,18 @@ pub(crate) struct StoredAttempt {
     method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stock: Option<StoredStockHold>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    withdrawal: Option<StoredWithdrawal>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<StoredStatusSeen>,
+}
+
+/// The shopper's name is personal data, like the order's address.
+#[derive(Serialize, Deserialize)]
+struct StoredWithdrawal {
+    name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    received_at: OffsetDateTime,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -256,8 +266,9 @@ same_fields!(AttemptParts <=> StoredAttempt {
     id, order_id, amount, status, provider_payment_id, checkout_url, created_at, updated_at,
     version, create_started_at, next_check_at, checks, capture_mode, captured, capture_before,
     capture_warned_at, method;
-    incident, refunds, chargebacks, stock, history
+    incident, refunds, chargebacks, stock, withdrawal, history
 });
+same_fields!(Withdrawal <=> StoredWithdrawal { name, received_at; });
 same_fields!(StockHold <=> StoredStockHold { state; units });
 same_fields!(Units <=> StoredUnits { article_id, quantity; });
 same_fields!(Incident <=> StoredIncident { kind, recorded_at; });
@@ -366,6 +377,8 @@ enum StoredEventKind {
     },
     #[serde(rename = "stock.oversold")]
     StockOversold,
+    #[serde(rename = "withdrawal.received")]
+    WithdrawalReceived,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -415,6 +428,7 @@ impl From<EventKind> for StoredEventKind {
                 Self::AuthorizationExpiring { capture_before }
             }
             EventKind::StockOversold => Self::StockOversold,
+            EventKind::WithdrawalReceived => Self::WithdrawalReceived,
         }
     }
 }
@@ -443,6 +457,7 @@ impl From<StoredEventKind> for EventKind {
                 Self::AuthorizationExpiring { capture_before }
             }
             StoredEventKind::StockOversold => Self::StockOversold,
+            StoredEventKind::WithdrawalReceived => Self::WithdrawalReceived,
         }
     }
 }

@@ -18,3 +18,4 @@ mod safety;
 mod stock;
 mod storm;
 mod webhook;
+mod withdrawal;

@@ -7,7 +7,8 @@
 
 use crate::common::{cart, harness, shopper, Harness, StoreKind};
 use checkout::{
-    ArticleId, Attention, CheckoutError, CheckoutKey, HoldState, OrderStatus, ReconcilePolicy,
+    ActionError, ArticleId, Attention, CheckoutError, CheckoutKey, HoldState, OrderStatus,
+    ReconcilePolicy,
 };
 use mollie_emulator::PaymentStatus;
 use std::time::Duration;
@@ -17,8 +18,9 @@ fn print() -> ArticleId {
 }
 
 async fn set_prints(shop: &Harness, available: u32) {
+    let seen = prints_left(shop).await;
     shop.service
-        .operator_set_stock("ann", &print(), available)
+        .operator_set_stock("ann", &print(), seen, available)
         .await
         .unwrap();
 }
@@ -168,11 +170,22 @@ async fn an_unpaid_end_gives_back_and_pay_again_takes_again_dynamodb() {
     an_unpaid_end_gives_back_and_pay_again_takes_again(StoreKind::DynamoDb).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn money_for_units_sold_meanwhile_is_an_oversold_incident_embedded() {
+    money_for_units_sold_meanwhile_is_an_oversold_incident(StoreKind::Embedded).await;
+}
+
+/// On DynamoDB the refused take sits behind the payment lookup item and
+/// the events in the transaction: its failure must still read as sold out.
+#[tokio::test(flavor = "multi_thread")]
+async fn money_for_units_sold_meanwhile_is_an_oversold_incident_dynamodb() {
+    money_for_units_sold_meanwhile_is_an_oversold_incident(StoreKind::DynamoDb).await;
+}
+
 /// Paid after the shop gave the units back and sold them: the money is
 /// recorded, the units are oversold, the owner is told.
-#[tokio::test(flavor = "multi_thread")]
-async fn money_for_units_sold_meanwhile_is_an_oversold_incident() {
-    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+async fn money_for_units_sold_meanwhile_is_an_oversold_incident(kind: StoreKind) {
+    let shop = harness(kind, ReconcilePolicy::default()).await;
     set_prints(&shop, 1).await;
     let (order_id, payment) = buy_prints(&shop, 1).await.unwrap();
     assert!(shop
@@ -202,6 +215,69 @@ async fn money_for_units_sold_meanwhile_is_an_oversold_incident() {
     let attention = record.attention(now, Duration::from_secs(3600));
     assert!(attention.contains(&Attention::Oversold), "{attention:?}");
     assert!(shop
+        .event_types(&order_id)
+        .await
+        .contains(&"stock.oversold"));
+}
+
+/// The back office sets a level only over the one its page showed: a
+/// checkout that took a unit meanwhile is not overwritten.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_level_is_set_only_over_the_one_the_operator_saw() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    set_prints(&shop, 3).await;
+    buy_prints(&shop, 1).await.unwrap();
+    let stale = shop
+        .service
+        .operator_set_stock("ann", &print(), Some(3), 10)
+        .await;
+    assert_eq!(stale, Err(ActionError::StockChanged { now: Some(2) }));
+    assert_eq!(prints_left(&shop).await, Some(2));
+    let log = shop.service.stock_log(10).await.unwrap();
+    assert_eq!(log.len(), 1, "the refused setting is not logged");
+}
+
+/// A late payment on an attempt the shop gave up, after another attempt of
+/// the same order paid: the order holds its units once (no second take,
+/// no false "oversold"); the double payment is the operator's to refund.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_payment_on_an_order_paid_since_takes_no_second_units() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    set_prints(&shop, 1).await;
+    let (order_id, first) = buy_prints(&shop, 1).await.unwrap();
+    assert!(shop
+        .emulator
+        .complete_payment(&first, PaymentStatus::Expired));
+    shop.wait_for(
+        &order_id,
+        OrderStatus::PaymentFailed(checkout::PaymentStatus::Expired),
+        Duration::from_secs(5),
+    )
+    .await;
+    shop.service.pay_again(&order_id).await.unwrap();
+    let second = shop.record(&order_id).await.attempts[1]
+        .provider_payment_id()
+        .clone()
+        .unwrap();
+    assert!(shop
+        .emulator
+        .complete_payment(second.as_str(), PaymentStatus::Paid));
+    shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(5))
+        .await;
+    assert_eq!(prints_left(&shop).await, Some(0));
+
+    shop.emulator
+        .override_field(&first, "status", serde_json::json!("paid"));
+    assert_eq!(shop.post_webhook(&first).await, 200);
+    let record = shop.record(&order_id).await;
+    assert!(record.attempts[0].has_taken_money());
+    assert_eq!(
+        record.attempts[0].stock().unwrap().state,
+        HoldState::Released
+    );
+    assert_eq!(record.attempts[1].stock().unwrap().state, HoldState::Held);
+    assert_eq!(prints_left(&shop).await, Some(0));
+    assert!(!shop
         .event_types(&order_id)
         .await
         .contains(&"stock.oversold"));

@@ -33,7 +33,7 @@ async fn a_webhook_storm_leaves_every_status_right_and_applies_each_change_once(
     let print = ArticleId::parse("print").unwrap();
     const PRINTS: u32 = 300;
     shop.service
-        .operator_set_stock("ann", &print, PRINTS)
+        .operator_set_stock("ann", &print, Some(25), PRINTS)
         .await
         .unwrap();
     let mut lines = cart("notebook", 2);

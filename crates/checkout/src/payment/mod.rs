@@ -3,6 +3,7 @@
 use crate::ids::OrderId;
 use crate::money::{Money, MoneyError};
 use crate::stock::{HoldState, StockHold};
+use crate::withdrawal::Withdrawal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
@@ -135,6 +136,9 @@ pub struct AttemptParts {
     /// The stock it holds (`None`: no tracked article, or recorded before
     /// stock was).
     pub stock: Option<StockHold>,
+    /// The shopper's withdrawal from the contract, on the attempt that
+    /// took the money.
+    pub withdrawal: Option<Withdrawal>,
     /// Each status it took and when it was recorded, oldest first (for the
     /// back office; records from before it start empty).
     pub history: Vec<StatusSeen>,
@@ -231,6 +235,21 @@ impl PaymentAttempt {
         self.state.stock.as_ref()
     }
 
+    /// The shopper's withdrawal, once received.
+    pub fn withdrawal(&self) -> Option<&Withdrawal> {
+        self.state.withdrawal.as_ref()
+    }
+
+    /// Records the shopper's withdrawal on the attempt that took the
+    /// money; false when it took none or one is recorded already.
+    pub fn receive_withdrawal(&mut self, withdrawal: Withdrawal) -> bool {
+        if !self.has_taken_money() || self.state.withdrawal.is_some() {
+            return false;
+        }
+        self.state.withdrawal = Some(withdrawal);
+        true
+    }
+
     /// Each status it took and when it was recorded, oldest first.
     pub fn history(&self) -> &[StatusSeen] {
         &self.state.history
@@ -271,6 +290,7 @@ impl PaymentAttempt {
             capture_warned_at: None,
             method: None,
             stock: None,
+            withdrawal: None,
             history: vec![StatusSeen {
                 status: PaymentStatus::Created,
                 at: now,
@@ -517,12 +537,24 @@ impl PaymentAttempt {
     /// ended unpaid, and are taken again when money came after all.
     fn settle_stock(&mut self) {
         let wants_units = !self.state.status.is_final() || self.has_taken_money();
+        let money_taken = self.has_taken_money();
         if let Some(hold) = &mut self.state.stock {
             hold.state = match hold.state {
                 HoldState::Held if !wants_units => HoldState::Released,
-                HoldState::Released if wants_units => HoldState::Held,
+                HoldState::Released if money_taken => HoldState::Held,
                 state => state,
             };
+        }
+    }
+
+    /// Money came after the units went back, but another attempt of the
+    /// order holds them (it paid for them): they stay given back, so the
+    /// order holds its units once.
+    pub fn leave_stock_released(&mut self) {
+        if let Some(hold) = &mut self.state.stock {
+            if hold.state == HoldState::Held && self.state.status != PaymentStatus::Paid {
+                hold.state = HoldState::Released;
+            }
         }
     }
 

@@ -37,6 +37,9 @@ pub enum ActionError {
     UnknownOrder,
     #[error("the catalog has no such article")]
     UnknownArticle,
+    /// A checkout took or gave back units since the operator read the level.
+    #[error("the level changed meanwhile (checkouts take and give back units); it is {} now: set it again if you still mean it", .now.map_or_else(|| "not tracked".to_owned(), |n| n.to_string()))]
+    StockChanged { now: Option<u32> },
     #[error(transparent)]
     Refund(RefundError),
     #[error(transparent)]
@@ -73,6 +76,7 @@ impl ActionError {
         match self {
             Self::UnknownOrder
             | Self::UnknownArticle
+            | Self::StockChanged { .. }
             | Self::NothingToCancel
             | Self::CancelRefused(_)
             | Self::ReasonTooLong

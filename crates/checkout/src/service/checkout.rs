@@ -78,7 +78,16 @@ impl CheckoutService {
             let now = self.clock.now();
             let order = Order::new(lines.clone(), shopper.clone(), now)
                 .ok_or(CatalogError::TotalTooLarge)?;
-            let attempt = self.new_attempt(&order, now).await?;
+            let attempt = match self.new_attempt(&order, now).await {
+                // This very submission may have taken the last units a
+                // moment ago (a double click): continue its order.
+                Err(CheckoutError::NotEnoughStock(_))
+                    if self.store.find_checkout(key).await?.is_some() =>
+                {
+                    continue
+                }
+                attempt => attempt?,
+            };
             let record = CheckoutRecord::new(key.clone(), order.id().clone(), &lines, now);
             match self.store.create_order(&order, &attempt, &record).await {
                 Ok(()) => return self.start_payment(&order, attempt, choices).await,

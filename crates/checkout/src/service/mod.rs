@@ -12,12 +12,14 @@ mod operator_access;
 mod payment_sync;
 mod refunds;
 mod stock;
+mod withdrawals;
 
 pub use back_office::{refund_reason, ActionError, OrderList};
 pub use captures::CaptureError;
 pub use delivery::{Deliverer, DeliveryPass, Outlets};
 pub use operator_access::SignInLimits;
 pub use refunds::RefundError;
+pub use withdrawals::{WithdrawalError, WithdrawalPreview};
 
 use crate::capture::CaptureMode;
 use crate::catalog::{Catalog, CatalogError};

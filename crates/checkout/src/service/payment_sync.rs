@@ -13,6 +13,7 @@ use crate::payment_report::{
 };
 use crate::ports::{OrderRecord, ProviderError, ProviderPayment, StoreError};
 use crate::refund::RefundStatus;
+use crate::stock::HoldState;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 use time::OffsetDateTime;
@@ -302,16 +303,44 @@ impl CheckoutService {
             mode: self.provider.mode(),
             profile_id: self.provider.profile_id(),
         };
-        let edited = self
-            .change_attempt(order_id, attempt_id, |attempt, now| {
-                Ok::<_, SyncError>(match apply_report(attempt, payment, account, now) {
-                    verdict @ Verdict::Changed(_) => Edit::Write(verdict),
-                    verdict => Edit::Keep(verdict),
+        // Whether another attempt of the order holds its units: asked only
+        // when a late payment would take them again, so that an order's
+        // units are held once (the other attempt paid for them).
+        let mut held_elsewhere: Option<bool> = None;
+        let edited = loop {
+            let edited = self
+                .change_attempt(order_id, attempt_id, |attempt, now| {
+                    let was = attempt.stock().map(|h| h.state);
+                    let verdict = apply_report(attempt, payment, account, now);
+                    let takes_again = was == Some(HoldState::Released)
+                        && attempt.stock().map(|h| h.state) == Some(HoldState::Held);
+                    if takes_again {
+                        match held_elsewhere {
+                            None => return Ok::<_, SyncError>(Edit::Keep(None)),
+                            Some(true) => attempt.leave_stock_released(),
+                            Some(false) => {}
+                        }
+                    }
+                    Ok(match verdict {
+                        verdict @ Verdict::Changed(_) => Edit::Write(Some(verdict)),
+                        verdict => Edit::Keep(Some(verdict)),
+                    })
                 })
-            })
-            .await?;
+                .await?;
+            if let Some(Edited { value: None, .. }) = edited {
+                let record = self.store.load_order(order_id).await?;
+                held_elsewhere = Some(record.is_some_and(|r| {
+                    r.attempts.iter().any(|a| {
+                        a.id() != attempt_id
+                            && a.stock().is_some_and(|h| h.state == HoldState::Held)
+                    })
+                }));
+                continue;
+            }
+            break edited;
+        };
         let Some(Edited {
-            value: verdict,
+            value: Some(verdict),
             attempt,
             written,
         }) = edited

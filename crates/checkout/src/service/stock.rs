@@ -1,7 +1,7 @@
 //! Stock levels for the storefront and the back office, and the catalog's
 //! starting stock.
 
-use super::{ActionError, CheckoutService, MAX_WRITE_CONFLICTS};
+use super::{ActionError, CheckoutService};
 use crate::ids::ArticleId;
 use crate::ports::StoreError;
 use crate::stock::{StockLevels, StockSetting};
@@ -39,46 +39,51 @@ impl CheckoutService {
         self.store.stock_levels(&articles).await
     }
 
-    /// An operator sets how many units of `article` can be sold; the
-    /// stock log keeps who set what over what, written with the level.
+    /// An operator sets how many units of `article` can be sold, over the
+    /// level they saw (`seen`; `None`: not tracked); the stock log keeps
+    /// who set what over what, written with the level. Never retried over
+    /// another level: a checkout that took or gave back units since the
+    /// page was read would be overwritten.
     ///
     /// # Errors
     ///
     /// [`ActionError::UnknownArticle`] for one the catalog does not sell;
+    /// [`ActionError::StockChanged`] when the level is no longer `seen`;
     /// the store's.
     pub async fn operator_set_stock(
         &self,
         operator: &str,
         article: &ArticleId,
+        seen: Option<u32>,
         available: u32,
     ) -> Result<(), ActionError> {
         if self.catalog.find(article.as_str()).is_none() {
             return Err(ActionError::UnknownArticle);
         }
-        for _ in 0..MAX_WRITE_CONFLICTS {
-            let levels = self
-                .store
-                .stock_levels(std::slice::from_ref(article))
-                .await
-                .map_err(ActionError::Store)?;
-            let setting = StockSetting {
-                article_id: article.clone(),
-                previous: levels.available(article),
-                available,
-                operator: operator.to_owned(),
-                at: self.clock.now(),
-            };
-            match self.store.set_stock(&setting).await {
-                Ok(()) => {
-                    tracing::info!(operator, %article, previous = ?setting.previous, available, "stock level set");
-                    return Ok(());
-                }
-                // A checkout took or gave back units meanwhile: read again.
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(ActionError::Store(e)),
+        let setting = StockSetting {
+            article_id: article.clone(),
+            previous: seen,
+            available,
+            operator: operator.to_owned(),
+            at: self.clock.now(),
+        };
+        match self.store.set_stock(&setting).await {
+            Ok(()) => {
+                tracing::info!(operator, %article, previous = ?seen, available, "stock level set");
+                Ok(())
             }
+            Err(StoreError::Conflict) => {
+                let levels = self
+                    .store
+                    .stock_levels(std::slice::from_ref(article))
+                    .await
+                    .map_err(ActionError::Store)?;
+                Err(ActionError::StockChanged {
+                    now: levels.available(article),
+                })
+            }
+            Err(e) => Err(ActionError::Store(e)),
         }
-        Err(ActionError::Store(StoreError::Conflict))
     }
 
     /// The stock log, newest first.

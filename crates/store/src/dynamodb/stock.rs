@@ -59,8 +59,20 @@ impl DynamoDbStore {
         &self,
         articles: &[ArticleId],
     ) -> Result<StockLevels, StoreError> {
+        let mut levels = Vec::new();
+        // BatchGetItem takes at most 100 keys.
+        for chunk in articles.chunks(100) {
+            levels.extend(self.read_stock_chunk(chunk).await?);
+        }
+        Ok(StockLevels::new(levels))
+    }
+
+    async fn read_stock_chunk(
+        &self,
+        articles: &[ArticleId],
+    ) -> Result<Vec<(ArticleId, u32)>, StoreError> {
         if articles.is_empty() {
-            return Ok(StockLevels::default());
+            return Ok(Vec::new());
         }
         let mut keys = KeysAndAttributes::builder().consistent_read(true);
         for article in articles {
@@ -71,8 +83,12 @@ impl DynamoDbStore {
         }
         let mut request = HashMap::from([(self.table.clone(), keys.build().map_err(unavailable)?)]);
         let mut levels = Vec::new();
-        // A batch may answer part of the keys; ask again for the rest.
-        for _ in 0..5 {
+        // A batch may answer part of the keys (throttling): ask again for
+        // the rest after a growing pause.
+        for round in 0..5u32 {
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+            }
             let answer = self
                 .client
                 .batch_get_item()
@@ -96,7 +112,7 @@ impl DynamoDbStore {
             }
             match answer.unprocessed_keys.filter(|k| !k.is_empty()) {
                 Some(rest) => request = rest,
-                None => return Ok(StockLevels::new(levels)),
+                None => return Ok(levels),
             }
         }
         Err(StoreError::Unavailable(Cause::message(
