@@ -207,6 +207,11 @@ pub struct Config {
     #[arg(long, env = "SHOP_CAPTURE_WARNING_HOURS", default_value_t = 24)]
     pub capture_warning_hours: u64,
 
+    /// An open payment holds its articles' stock this long; the reconciler
+    /// then gives the units back (paid later, it takes them again).
+    #[arg(long, env = "SHOP_STOCK_HOLD_MINUTES", default_value_t = 60)]
+    pub stock_hold_minutes: u64,
+
     #[arg(long, env = "MOLLIE_API_URL", default_value = mollie::DEFAULT_BASE_URL)]
     pub mollie_api_url: String,
 
@@ -391,6 +396,7 @@ impl Config {
             abandon_unconfirmed_after: self.timing.abandon_unconfirmed_after,
             capture_warning: Duration::from_secs(self.capture_warning_hours * 3600),
             refund_in_flight_for: self.timing.refund_in_flight_for,
+            hold_stock_for: Duration::from_secs(self.stock_hold_minutes.max(1) * 60),
         }
     }
 

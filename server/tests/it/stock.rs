@@ -282,3 +282,32 @@ async fn a_late_payment_on_an_order_paid_since_takes_no_second_units() {
         .await
         .contains(&"stock.oversold"));
 }
+
+/// An open payment holds its units for an hour; the reconciler then gives
+/// them back, so an abandoned checkout (or a bank transfer left open for
+/// days) keeps nothing. Paid later, it takes them again, or is recorded
+/// oversold when they were sold meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_left_open_gives_its_units_back_after_the_hold() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    set_prints(&shop, 1).await;
+    let (order_id, payment) = buy_prints(&shop, 1).await.unwrap();
+    assert_eq!(prints_left(&shop).await, Some(0));
+    // Within the hour nothing moves; past it, the unit is back.
+    shop.reconcile_passes(1, Duration::from_secs(30 * 60)).await;
+    assert_eq!(prints_left(&shop).await, Some(0));
+    shop.reconcile_passes(1, Duration::from_secs(31 * 60)).await;
+    assert_eq!(prints_left(&shop).await, Some(1));
+    let record = shop.record(&order_id).await;
+    assert_eq!(record.attempts[0].status(), checkout::PaymentStatus::Open);
+    assert_eq!(record.attempts[0].stock().unwrap().state, HoldState::Released);
+
+    // Someone else buys it; then the first shopper pays after all.
+    buy_prints(&shop, 1).await.unwrap();
+    assert!(shop.emulator.complete_payment(&payment, PaymentStatus::Paid));
+    shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(5))
+        .await;
+    let record = shop.record(&order_id).await;
+    assert_eq!(record.attempts[0].stock().unwrap().state, HoldState::Oversold);
+    assert_eq!(prints_left(&shop).await, Some(0), "never below zero");
+}

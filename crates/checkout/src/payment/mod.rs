@@ -547,26 +547,43 @@ impl PaymentAttempt {
         }
     }
 
+    /// Gives the units back while the payment is still open, once it has
+    /// held them for `hold_for`; true when it did. An authorized or
+    /// pending payment keeps them (the money is on its way).
+    pub fn release_stock_after(&mut self, now: OffsetDateTime, hold_for: std::time::Duration) -> bool {
+        let waiting = matches!(self.state.status, PaymentStatus::Created | PaymentStatus::Open);
+        match &mut self.state.stock {
+            Some(hold)
+                if hold.state == HoldState::Held
+                    && waiting
+                    && now - self.state.created_at >= hold_for =>
+            {
+                hold.state = HoldState::Released;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Money came after the units went back, but another attempt of the
     /// order holds them (it paid for them): they stay given back, so the
     /// order holds its units once.
     pub fn leave_stock_released(&mut self) {
         if let Some(hold) = &mut self.state.stock {
-            if hold.state == HoldState::Held && self.state.status != PaymentStatus::Paid {
+            if hold.state == HoldState::Held {
                 hold.state = HoldState::Released;
             }
         }
     }
 
     /// The store had no longer the units to take again for money that came
-    /// after they were given back: sold twice. False unless they were
-    /// being taken again.
+    /// after they were given back: sold twice. For a write whose take the
+    /// store refused (only taking again can be); false when the attempt
+    /// took no money or holds nothing.
     pub fn record_oversold(&mut self) -> bool {
-        // Money on an attempt that had ended unpaid: the only way units
-        // given back are taken again.
-        let taken_again = self.state.status != PaymentStatus::Paid && self.has_taken_money();
+        let money_taken = self.has_taken_money();
         match &mut self.state.stock {
-            Some(hold) if hold.state == HoldState::Held && taken_again => {
+            Some(hold) if hold.state == HoldState::Held && money_taken => {
                 hold.state = HoldState::Oversold;
                 true
             }
@@ -766,7 +783,21 @@ mod tests {
         assert_eq!(state(&paid), HoldState::Held);
         paid.observe(Paid);
         assert_eq!(state(&paid), HoldState::Held);
-        assert!(!paid.record_oversold(), "nothing was being taken again");
+        // Held too long while open: given back; paid later, taken again.
+        let mut late = new();
+        late.observe(Open);
+        assert!(!late.release_stock_after(at, std::time::Duration::from_secs(60)));
+        let later = at + time::Duration::minutes(2);
+        assert!(late.release_stock_after(later, std::time::Duration::from_secs(60)));
+        assert_eq!(state(&late), HoldState::Released);
+        late.observe(Expired);
+        assert_eq!(state(&late), HoldState::Released);
+        let mut paid_late = new();
+        paid_late.observe(Open);
+        paid_late.release_stock_after(later, std::time::Duration::from_secs(60));
+        paid_late.observe(Paid);
+        assert_eq!(state(&paid_late), HoldState::Held);
+        assert!(paid_late.record_oversold());
         for end in [Failed, Canceled, Expired] {
             let mut ended = new();
             ended.observe(end);

@@ -91,6 +91,12 @@ pub struct ReconcilePolicy {
     /// refused within this never fails the refund: the first send may yet
     /// make it.
     pub refund_in_flight_for: Duration,
+    /// An open payment holds its stock this long after its attempt was
+    /// created; the reconciler then gives the units back, so an abandoned
+    /// checkout (or a bank transfer left open for days) does not keep
+    /// them. Paid later after all, the payment takes them again, or is
+    /// recorded oversold when they are gone.
+    pub hold_stock_for: Duration,
 }
 
 impl Default for ReconcilePolicy {
@@ -105,6 +111,7 @@ impl Default for ReconcilePolicy {
             },
             capture_warning: Duration::from_secs(24 * 3600),
             refund_in_flight_for: Duration::from_secs(120),
+            hold_stock_for: Duration::from_secs(3600),
         }
     }
 }

@@ -131,6 +131,9 @@ impl CheckoutService {
             self.warn_capture_due(attempt).await;
         }
         let outcome = self.refresh_attempt(attempt).await;
+        if outcome.is_ok() {
+            self.release_stock_held_too_long(attempt).await;
+        }
         if outcome.is_ok()
             && attempt
                 .refunds()
@@ -170,6 +173,31 @@ impl CheckoutService {
             // The next pass tries again.
             Err(error) => {
                 tracing::warn!(order_id = %seen.order_id(), error = %crate::error_report(&error), "could not record the authorization's warning")
+            }
+        }
+    }
+
+    /// Gives back the units of a payment open for longer than the shop
+    /// holds stock ([`ReconcilePolicy::hold_stock_for`]).
+    async fn release_stock_held_too_long(&self, seen: &PaymentAttempt) {
+        let hold_for = self.policy.hold_stock_for;
+        let released = self
+            .change_attempt(seen.order_id(), seen.id(), |attempt, now| {
+                Ok::<_, StoreError>(if attempt.release_stock_after(now, hold_for) {
+                    Edit::Write(())
+                } else {
+                    Edit::Keep(())
+                })
+            })
+            .await;
+        match released {
+            Ok(Some(Edited { written: true, .. })) => {
+                tracing::info!(order_id = %seen.order_id(), attempt_id = %seen.id(), "an open payment held its stock too long: given back")
+            }
+            Ok(_) => {}
+            // The next pass tries again.
+            Err(error) => {
+                tracing::warn!(order_id = %seen.order_id(), error = %crate::error_report(&error), "could not give back the stock of a long-open payment")
             }
         }
     }
