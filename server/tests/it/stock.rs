@@ -311,3 +311,27 @@ async fn a_payment_left_open_gives_its_units_back_after_the_hold() {
     assert_eq!(record.attempts[0].stock().unwrap().state, HoldState::Oversold);
     assert_eq!(prints_left(&shop).await, Some(0), "never below zero");
 }
+
+/// A crash between the write that holds the units and Mollie's answer
+/// (here: Mollie down, so no payment is ever made): the order and its
+/// hold are written together, and the reconciler gives the attempt up
+/// and its units back, so stock matches the orders again.
+#[tokio::test(flavor = "multi_thread")]
+async fn units_held_by_a_checkout_that_never_reached_mollie_come_back() {
+    let shop = harness(StoreKind::Embedded, ReconcilePolicy::default()).await;
+    set_prints(&shop, 2).await;
+    shop.emulator.set_faults(mollie_emulator::Faults {
+        fail_next: 1_000,
+        ..mollie_emulator::Faults::default()
+    });
+    let refused = shop
+        .service
+        .checkout(&cart("print", 2), &shopper(), &CheckoutKey::generate())
+        .await;
+    assert!(matches!(refused, Err(CheckoutError::ProviderUnavailable(_))), "{refused:?}");
+    assert_eq!(prints_left(&shop).await, Some(0), "held with the order");
+    shop.emulator.set_faults(mollie_emulator::Faults::default());
+    // Past the give-up time (30 min after the create began).
+    shop.reconcile_passes(1, Duration::from_secs(31 * 60)).await;
+    assert_eq!(prints_left(&shop).await, Some(2));
+}
