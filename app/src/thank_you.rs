@@ -178,6 +178,7 @@ pub(crate) fn order_panel(order: &OrderView) -> OrderPanel {
             <h1 data-testid="status-headline">{headline}</h1>
             <p>{detail}</p>
             <p class="status-code">"Status: " <strong data-testid="status">{status.code()}</strong></p>
+            <p class="status-code">"Order number: " <span data-testid="order-number">{order.id.clone()}</span></p>
             {order.money_note.clone().map(|note| view! {
                 <p class="money-note" data-testid="money-note">{note}</p>
             })}

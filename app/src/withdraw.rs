@@ -3,8 +3,8 @@
 //! a confirm step that shows the statement, and a receipt. Plain HTML
 //! forms rendered on the server, no island: it works without JavaScript.
 //!
-//! Between the two steps the entries wait in a cookie scoped to
-//! (HttpOnly, SameSite=Strict, 30 minutes), never in a URL,
+//! Between the two steps the entries wait in a cookie (HttpOnly,
+//! SameSite=Strict, 30 minutes, cleared on confirmation), never in a URL,
 //! where logs would keep the address; the confirm step checks them all
 //! again, so a cookie changed by hand gains nothing.
 
@@ -91,10 +91,17 @@ pub async fn withdrawal_confirm() -> Result<(), ShopError> {
     })?;
     let service = refusals::service()?;
     let (order_id, email) = entries(&pending)?;
-    service
+    match service
         .withdraw(order_id.as_ref(), &pending.name, &email)
         .await
-        .map_err(withdrawal_refused)?;
+    {
+        // A double click: the first one recorded it; show its receipt.
+        Ok(_)
+        | Err(checkout::WithdrawalError::Refused(
+            checkout::WithdrawalRefusal::AlreadyWithdrawn { .. },
+        )) => {}
+        Err(e) => return Err(withdrawal_refused(e)),
+    }
     save_pending(None);
     leptos_axum::redirect(&format!("/withdraw/received?order={}", pending.order));
     Ok(())
@@ -107,18 +114,14 @@ pub async fn withdrawal_receipt(order: String) -> Result<Option<ReceiptView>, Sh
         return Ok(None);
     };
     let service = refusals::service()?;
-    let record = service
-        .order(&order_id)
+    let withdrawal = service
+        .withdrawal_of(&order_id)
         .await
-        .map_err(|_| unavailable())?
-        .map(|(record, _)| record);
-    Ok(record
-        .as_ref()
-        .and_then(|r| r.attempts.iter().find_map(|a| a.withdrawal()))
-        .map(|w| ReceiptView {
-            received_at: checkout::withdrawal::when(w.received_at),
-            refund_due: checkout::withdrawal::when(w.refund_due()),
-        }))
+        .map_err(|_| unavailable())?;
+    Ok(withdrawal.map(|w| ReceiptView {
+        received_at: checkout::withdrawal::when(w.received_at),
+        refund_due: checkout::withdrawal::when(w.refund_due()),
+    }))
 }
 
 fn unavailable() -> ShopError {
@@ -139,7 +142,16 @@ fn entries(
             "Please check the e-mail address: it should look like name@example.com.",
         )
     })?;
-    Ok((checkout::OrderId::parse(&pending.order), email))
+    Ok((order_id_in(&pending.order), email))
+}
+
+/// The order id in what the shopper pasted: the id itself in any case, or
+/// a link to the order's page.
+fn order_id_in(text: &str) -> Option<checkout::OrderId> {
+    let text = text.trim().to_ascii_lowercase();
+    let id = text.rsplit('/').next().unwrap_or_default();
+    let id = id.split(['?', '#']).next().unwrap_or_default();
+    checkout::OrderId::parse(id)
 }
 
 fn withdrawal_refused(error: checkout::WithdrawalError) -> ShopError {
@@ -274,7 +286,7 @@ pub fn WithdrawForm() -> impl IntoView {
                 <input id="withdraw-name" name="name" autocomplete="name" required maxlength="100"/>
                 <label for="withdraw-order">"Order number"</label>
                 <input id="withdraw-order" name="order" required placeholder="ord_…" aria-describedby="withdraw-order-hint"/>
-                <p class="hint" id="withdraw-order-hint">"It is in your order confirmation e-mail and starts with ord_."</p>
+                <p class="hint" id="withdraw-order-hint">"It is in your order confirmation e-mail and on your order's page, and starts with ord_ (a link to the order's page works too)."</p>
                 <label for="withdraw-email">"The e-mail address you ordered with"</label>
                 <input id="withdraw-email" name="email" type="email" autocomplete="email" required/>
                 <button type="submit">"Continue"</button>

@@ -151,8 +151,14 @@ export const FORWARDED_HEADERS = [
   "CloudFront-Viewer-Address", // the shopper's address (SHOP_CLIENT_ADDRESS=cloudfront)
 ];
 
-/** POSTs that cost a Mollie call or an argon2 hash: the WAF's rate-based rule covers these. */
-export const RATE_LIMITED_POSTS = ["/api/checkout", "/api/pay_again", "/api/admin/sign_in"];
+/** POSTs that cost a Mollie call or an argon2 hash, or guess (the withdrawal form): the WAF's rate-based rule covers these. */
+export const RATE_LIMITED_POSTS = [
+  "/api/checkout",
+  "/api/pay_again",
+  "/api/admin/sign_in",
+  "/api/withdraw/check",
+  "/api/withdraw/confirm",
+];
 
 /** The DynamoDB actions the store's code calls on the table (docs/dynamodb.md). */
 export const TABLE_ACTIONS = [

@@ -28,8 +28,13 @@ use tower_http::timeout::TimeoutLayer;
 /// Paths whose every call costs a provider call: rate-limited per client.
 const CHECKOUT_PATHS: [&str; 2] = ["/api/checkout", "/api/pay_again"];
 const WEBHOOK_PATH: &str = "/webhooks/mollie";
-/// Back-office sign-in: rate-limited per client against password guessing.
-const SIGN_IN_PATH: &str = "/api/admin/sign_in";
+/// Back-office sign-in, and the withdrawal form's steps (an order id and
+/// an address to match): rate-limited per client against guessing.
+const GUESSABLE_PATHS: [&str; 3] = [
+    "/api/admin/sign_in",
+    "/api/withdraw/check",
+    "/api/withdraw/confirm",
+];
 /// Keyed limiter state is pruned once it holds this many clients.
 const LIMITER_PRUNE_AT: usize = 10_000;
 /// The header CloudFront adds to every request it sends to the function
@@ -343,7 +348,7 @@ async fn rate_limit(
         Some(&limits.checkout)
     } else if path == WEBHOOK_PATH {
         Some(&limits.webhook)
-    } else if path == SIGN_IN_PATH {
+    } else if GUESSABLE_PATHS.contains(&path) {
         Some(&limits.sign_in)
     } else {
         None

@@ -35,7 +35,8 @@ pub enum Attention {
     /// sold than the shop has (restock, or refund).
     Oversold,
     /// The shopper withdrew from the contract and what they paid is not
-    /// all refunded yet (due 14 days after the withdrawal).
+    /// all refunded (or their authorization not released) yet: due 14
+    /// days after the withdrawal.
     WithdrawalToRefund,
     /// ... and that deadline is within [`REFUND_DUE_SOON`] or past.
     WithdrawalRefundDueSoon,
@@ -109,11 +110,13 @@ impl OrderRecord {
             reasons.push(Attention::Oversold);
         }
         let withdrawal = self.attempts.iter().find_map(PaymentAttempt::withdrawal);
-        let refunded = matches!(
+        // What is still the shopper's: money not refunded, or an
+        // authorization not released.
+        let owed = matches!(
             Ledger::of_order(&self.attempts),
-            Ok(Some(ledger)) if ledger.remaining().is_zero()
-        );
-        if let Some(withdrawal) = withdrawal.filter(|_| !refunded) {
+            Ok(Some(ledger)) if !ledger.remaining().is_zero()
+        ) || self.attempts.iter().any(PaymentAttempt::awaits_capture);
+        if let Some(withdrawal) = withdrawal.filter(|_| owed) {
             reasons.push(Attention::WithdrawalToRefund);
             if withdrawal.refund_due() - now <= REFUND_DUE_SOON {
                 reasons.push(Attention::WithdrawalRefundDueSoon);

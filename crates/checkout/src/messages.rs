@@ -97,7 +97,7 @@ pub fn shopper_message(
                     .para("Your statement:")
                     .para(withdrawal::statement(record, &withdrawal.name))
                     .para(format!(
-                        "We refund what you paid by {} at the latest, to the way you paid.",
+                        "We refund what you paid (or release what your bank reserved) by {} at the latest, the way you paid.",
                         withdrawal::when(withdrawal.refund_due())
                     ))
                     .link("Your order", order_page),
@@ -194,7 +194,9 @@ pub fn owner_message(
 /// The order confirmation: its lines, VAT, total and a link to its page.
 fn confirmation(record: &OrderRecord, event: &Event, order_page: &str) -> Body {
     let order = &record.order;
-    let mut body = Body::new().para("Thank you: we received your payment for this order.");
+    let mut body = Body::new()
+        .para("Thank you: we received your payment for this order.")
+        .para(format!("Order number: {}", order.id()));
     let mut text = String::new();
     let mut rows = String::new();
     for line in order.lines() {

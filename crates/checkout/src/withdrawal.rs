@@ -70,10 +70,28 @@ pub fn name_of(text: &str) -> Result<String, WithdrawalRefusal> {
     if name.is_empty() {
         return Err(WithdrawalRefusal::NameMissing);
     }
-    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(breaks_a_line_of_text) {
         return Err(WithdrawalRefusal::NameMalformed);
     }
     Ok(name.to_owned())
+}
+
+/// A control, line or paragraph separator, or an invisible formatting
+/// character (bidirectional overrides, zero widths): none belongs in a
+/// name on one line, and some would change how the statement reads.
+fn breaks_a_line_of_text(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
 }
 
 /// Whether `record` (the order `email` names, if any) takes a withdrawal
@@ -102,13 +120,18 @@ pub fn check(
         .attempts
         .iter()
         .enumerate()
-        .find(|(_, a)| a.has_taken_money())
+        .find(|(_, a)| a.money_taken_or_reserved())
         .ok_or(WithdrawalRefusal::NotPaid)?;
+    // Paid, or authorized (a contract stands from then).
     let paid_at = paid
         .history()
         .iter()
-        .rev()
-        .find(|seen| seen.status == crate::PaymentStatus::Paid)
+        .find(|seen| {
+            matches!(
+                seen.status,
+                crate::PaymentStatus::Paid | crate::PaymentStatus::Authorized
+            )
+        })
         .map_or(paid.updated_at(), |seen| seen.at);
     let ended = paid_at + WITHDRAWAL_PERIOD;
     if now > ended {
@@ -146,4 +169,29 @@ pub fn when(at: OffsetDateTime) -> String {
         at.hour(),
         at.minute()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_one_plain_line() {
+        assert_eq!(name_of("  Ann Example ").unwrap(), "Ann Example");
+        assert_eq!(name_of("Zoë Ångström-Ñúñez").unwrap(), "Zoë Ångström-Ñúñez");
+        assert_eq!(name_of(" "), Err(WithdrawalRefusal::NameMissing));
+        for bad in [
+            "Ann\nBob",
+            "Ann\u{2028}Bob",
+            "Ann\u{202E}boB",
+            "A\u{200B}nn",
+        ] {
+            assert_eq!(
+                name_of(bad),
+                Err(WithdrawalRefusal::NameMalformed),
+                "{bad:?}"
+            );
+        }
+        assert!(name_of(&"x".repeat(MAX_NAME_CHARS + 1)).is_err());
+    }
 }

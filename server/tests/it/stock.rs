@@ -300,15 +300,23 @@ async fn a_payment_left_open_gives_its_units_back_after_the_hold() {
     assert_eq!(prints_left(&shop).await, Some(1));
     let record = shop.record(&order_id).await;
     assert_eq!(record.attempts[0].status(), checkout::PaymentStatus::Open);
-    assert_eq!(record.attempts[0].stock().unwrap().state, HoldState::Released);
+    assert_eq!(
+        record.attempts[0].stock().unwrap().state,
+        HoldState::Released
+    );
 
     // Someone else buys it; then the first shopper pays after all.
     buy_prints(&shop, 1).await.unwrap();
-    assert!(shop.emulator.complete_payment(&payment, PaymentStatus::Paid));
+    assert!(shop
+        .emulator
+        .complete_payment(&payment, PaymentStatus::Paid));
     shop.wait_for(&order_id, OrderStatus::Paid, Duration::from_secs(5))
         .await;
     let record = shop.record(&order_id).await;
-    assert_eq!(record.attempts[0].stock().unwrap().state, HoldState::Oversold);
+    assert_eq!(
+        record.attempts[0].stock().unwrap().state,
+        HoldState::Oversold
+    );
     assert_eq!(prints_left(&shop).await, Some(0), "never below zero");
 }
 
@@ -328,10 +336,41 @@ async fn units_held_by_a_checkout_that_never_reached_mollie_come_back() {
         .service
         .checkout(&cart("print", 2), &shopper(), &CheckoutKey::generate())
         .await;
-    assert!(matches!(refused, Err(CheckoutError::ProviderUnavailable(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(CheckoutError::ProviderUnavailable(_))),
+        "{refused:?}"
+    );
     assert_eq!(prints_left(&shop).await, Some(0), "held with the order");
     shop.emulator.set_faults(mollie_emulator::Faults::default());
     // Past the give-up time (30 min after the create began).
     shop.reconcile_passes(1, Duration::from_secs(31 * 60)).await;
     assert_eq!(prints_left(&shop).await, Some(2));
+}
+
+/// An authorization after the hold ran out takes the units again: the
+/// shop ships them on capture.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_authorization_after_the_hold_takes_the_units_again() {
+    let shop = crate::common::harness_with(
+        StoreKind::Embedded,
+        ReconcilePolicy::default(),
+        &["--capture", "manual"],
+    )
+    .await;
+    set_prints(&shop, 1).await;
+    let (order_id, payment) = buy_prints(&shop, 1).await.unwrap();
+    shop.reconcile_passes(1, Duration::from_secs(61 * 60)).await;
+    assert_eq!(prints_left(&shop).await, Some(1));
+    assert!(shop
+        .emulator
+        .complete_payment(&payment, PaymentStatus::Paid));
+    shop.wait_for(
+        &order_id,
+        OrderStatus::AwaitingCapture,
+        Duration::from_secs(5),
+    )
+    .await;
+    let record = shop.record(&order_id).await;
+    assert_eq!(record.attempts[0].stock().unwrap().state, HoldState::Held);
+    assert_eq!(prints_left(&shop).await, Some(0));
 }

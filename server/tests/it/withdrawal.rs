@@ -174,3 +174,76 @@ async fn a_withdrawal_that_cannot_be_taken_is_refused_and_changes_nothing() {
     assert!(shop.record(&paid).await.attempts[0].withdrawal().is_none());
     assert!(shop.service.audit_log(&paid).await.unwrap().is_empty());
 }
+
+/// Two confirmations at once (a double click, two tabs): one withdrawal,
+/// one event; the other is told it was received already.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_confirmations_at_once_record_one_withdrawal() {
+    let shop = harness(StoreKind::DynamoDb, ReconcilePolicy::default()).await;
+    let order_id = paid_order(&shop).await;
+    let email = shopper();
+    let (a, b) = tokio::join!(
+        shop.service.withdraw(Some(&order_id), "Ann", &email),
+        shop.service.withdraw(Some(&order_id), "Ann", &email)
+    );
+    let results = [a, b];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(results.iter().any(|r| matches!(
+        r,
+        Err(WithdrawalError::Refused(
+            WithdrawalRefusal::AlreadyWithdrawn { .. }
+        ))
+    )));
+    assert_eq!(
+        shop.event_types(&order_id).await,
+        ["order.paid", "withdrawal.received"]
+    );
+}
+
+/// Under manual capture the shopper's money is reserved, not taken: the
+/// contract stands, so the withdrawal is taken, and the order stays in
+/// the queue until the authorization is released.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_authorized_order_can_be_withdrawn_from() {
+    let shop = crate::common::harness_with(
+        StoreKind::Embedded,
+        ReconcilePolicy::default(),
+        &["--capture", "manual"],
+    )
+    .await;
+    let (order_id, payment) = shop.buy().await;
+    assert!(shop
+        .emulator
+        .complete_payment(&payment, PaymentStatus::Paid));
+    shop.wait_for(
+        &order_id,
+        OrderStatus::AwaitingCapture,
+        Duration::from_secs(5),
+    )
+    .await;
+    shop.service
+        .withdraw(Some(&order_id), "Ann", &shopper())
+        .await
+        .unwrap();
+    let record = shop.record(&order_id).await;
+    let now = time::OffsetDateTime::now_utc();
+    let attention = record.attention(now, Duration::from_secs(3600));
+    assert!(
+        attention.contains(&Attention::WithdrawalToRefund),
+        "{attention:?}"
+    );
+    shop.service
+        .operator_release("ann", &order_id)
+        .await
+        .unwrap();
+    let record = shop.record(&order_id).await;
+    let attention = record.attention(now, Duration::from_secs(3600));
+    assert!(
+        !attention.contains(&Attention::WithdrawalToRefund),
+        "{attention:?}"
+    );
+}

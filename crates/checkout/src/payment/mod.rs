@@ -240,10 +240,11 @@ impl PaymentAttempt {
         self.state.withdrawal.as_ref()
     }
 
-    /// Records the shopper's withdrawal on the attempt that took the
-    /// money; false when it took none or one is recorded already.
+    /// Records the shopper's withdrawal on the attempt that took (or
+    /// reserved) the money; false when it did neither or one is recorded
+    /// already.
     pub fn receive_withdrawal(&mut self, withdrawal: Withdrawal) -> bool {
-        if !self.has_taken_money() || self.state.withdrawal.is_some() {
+        if !self.money_taken_or_reserved() || self.state.withdrawal.is_some() {
             return false;
         }
         self.state.withdrawal = Some(withdrawal);
@@ -520,6 +521,13 @@ impl PaymentAttempt {
                 .is_some_and(|i| i.kind == IncidentKind::PaidAfterGivenUp)
     }
 
+    /// It took money, or the shopper's money is reserved for it (an
+    /// authorization the shop captures later): a contract stands, and
+    /// its units are the shopper's.
+    pub fn money_taken_or_reserved(&self) -> bool {
+        self.has_taken_money() || self.state.status == PaymentStatus::Authorized
+    }
+
     /// Records money the shop did not expect; false if one is recorded already.
     pub fn record_incident(&mut self, kind: IncidentKind, now: OffsetDateTime) -> bool {
         if self.state.incident.is_some() {
@@ -537,11 +545,11 @@ impl PaymentAttempt {
     /// ended unpaid, and are taken again when money came after all.
     fn settle_stock(&mut self) {
         let wants_units = !self.state.status.is_final() || self.has_taken_money();
-        let money_taken = self.has_taken_money();
+        let money_coming = self.money_taken_or_reserved();
         if let Some(hold) = &mut self.state.stock {
             hold.state = match hold.state {
                 HoldState::Held if !wants_units => HoldState::Released,
-                HoldState::Released if money_taken => HoldState::Held,
+                HoldState::Released if money_coming => HoldState::Held,
                 state => state,
             };
         }
@@ -550,8 +558,15 @@ impl PaymentAttempt {
     /// Gives the units back while the payment is still open, once it has
     /// held them for `hold_for`; true when it did. An authorized or
     /// pending payment keeps them (the money is on its way).
-    pub fn release_stock_after(&mut self, now: OffsetDateTime, hold_for: std::time::Duration) -> bool {
-        let waiting = matches!(self.state.status, PaymentStatus::Created | PaymentStatus::Open);
+    pub fn release_stock_after(
+        &mut self,
+        now: OffsetDateTime,
+        hold_for: std::time::Duration,
+    ) -> bool {
+        let waiting = matches!(
+            self.state.status,
+            PaymentStatus::Created | PaymentStatus::Open
+        );
         match &mut self.state.stock {
             Some(hold)
                 if hold.state == HoldState::Held
@@ -581,9 +596,9 @@ impl PaymentAttempt {
     /// store refused (only taking again can be); false when the attempt
     /// took no money or holds nothing.
     pub fn record_oversold(&mut self) -> bool {
-        let money_taken = self.has_taken_money();
+        let money_coming = self.money_taken_or_reserved();
         match &mut self.state.stock {
-            Some(hold) if hold.state == HoldState::Held && money_taken => {
+            Some(hold) if hold.state == HoldState::Held && money_coming => {
                 hold.state = HoldState::Oversold;
                 true
             }

@@ -360,6 +360,7 @@ impl CheckoutService {
                 held_elsewhere = Some(record.is_some_and(|r| {
                     r.attempts.iter().any(|a| {
                         a.id() != attempt_id
+                            && a.money_taken_or_reserved()
                             && a.stock().is_some_and(|h| h.state == HoldState::Held)
                     })
                 }));

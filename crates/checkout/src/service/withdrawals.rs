@@ -108,6 +108,23 @@ impl CheckoutService {
         Err(StoreError::Conflict.into())
     }
 
+    /// The withdrawal received for an order, read from the store (not a
+    /// cached paid order: the receipt right after the write must see it).
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub async fn withdrawal_of(
+        &self,
+        order_id: &OrderId,
+    ) -> Result<Option<Withdrawal>, StoreError> {
+        Ok(self
+            .store
+            .load_order(order_id)
+            .await?
+            .and_then(|r| r.attempts.iter().find_map(|a| a.withdrawal().cloned())))
+    }
+
     /// The audit log's entry; the withdrawal stands without it (it is on
     /// the order, with its event), so a failure is only logged.
     async fn log_withdrawal(&self, order_id: &OrderId) {
