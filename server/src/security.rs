@@ -25,16 +25,17 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-/// Paths whose every call costs a provider call: rate-limited per client.
-const CHECKOUT_PATHS: [&str; 2] = ["/api/checkout", "/api/pay_again"];
-const WEBHOOK_PATH: &str = "/webhooks/mollie";
-/// Back-office sign-in, and the withdrawal form's steps (an order id and
-/// an address to match): rate-limited per client against guessing.
-const GUESSABLE_PATHS: [&str; 3] = [
-    "/api/admin/sign_in",
+/// A shopper's posts that cost a provider call, or try an order number
+/// and address (the withdrawal form): rate-limited per client.
+const CHECKOUT_PATHS: [&str; 4] = [
+    "/api/checkout",
+    "/api/pay_again",
     "/api/withdraw/check",
     "/api/withdraw/confirm",
 ];
+const WEBHOOK_PATH: &str = "/webhooks/mollie";
+/// Back-office sign-in: rate-limited per client against password guessing.
+const SIGN_IN_PATH: &str = "/api/admin/sign_in";
 /// Keyed limiter state is pruned once it holds this many clients.
 const LIMITER_PRUNE_AT: usize = 10_000;
 /// The header CloudFront adds to every request it sends to the function
@@ -348,7 +349,7 @@ async fn rate_limit(
         Some(&limits.checkout)
     } else if path == WEBHOOK_PATH {
         Some(&limits.webhook)
-    } else if GUESSABLE_PATHS.contains(&path) {
+    } else if path == SIGN_IN_PATH {
         Some(&limits.sign_in)
     } else {
         None

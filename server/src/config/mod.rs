@@ -254,7 +254,8 @@ pub struct Config {
     #[arg(long, env = "SHOP_RECONCILE_PASS_MAX_MS", default_value_t = 40_000)]
     pub reconcile_pass_max_ms: u64,
 
-    /// Checkouts and "pay again"s per minute per client address.
+    /// Checkouts, "pay again"s and withdrawal form posts per minute per
+    /// client address.
     #[arg(long, env = "SHOP_CHECKOUT_RATE_PER_MINUTE", default_value_t = 30)]
     pub checkout_rate_per_minute: u32,
 
