@@ -58,12 +58,13 @@ export SHOP_SESSION_SECRET
 log "end-to-end tests (release build, Chromium)"
 # A fresh embedded store for every run, reconciliation quick enough for the
 # dropped-webhook test to finish within seconds, the emulator's control
-# endpoints on (the tests set faults through them), and a checkout rate
-# limit above what the suite does from one address in a minute.
+# endpoints on (the tests set faults through them), and checkout and
+# sign-in rate limits above what the suite does from one address in a
+# minute (the Rust tests check the limits themselves).
 SHOP_DATA_DIR=$(mktemp -d)
 export SHOP_DATA_DIR SHOP_REFRESH_ON_READ_AFTER_MS=4000 SHOP_REFRESH_MIN_INTERVAL_MS=1000 \
   SHOP_RECONCILE_INTERVAL_MS=2000 SHOP_RECONCILE_FIRST_CHECK_AFTER_MS=8000 \
-  SHOP_EMULATOR_CONTROL=true SHOP_CHECKOUT_RATE_PER_MINUTE=600
+  SHOP_EMULATOR_CONTROL=true SHOP_CHECKOUT_RATE_PER_MINUTE=600 SHOP_SIGN_IN_RATE_PER_MINUTE=60
 cargo leptos end-to-end --release
 
 log "the same shop as AWS Lambda functions (cargo lambda watch), DynamoDB on moto"
