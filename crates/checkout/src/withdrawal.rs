@@ -20,6 +20,9 @@ pub const WITHDRAWAL_PERIOD: Duration = Duration::from_secs(30 * 24 * 3600);
 pub const REFUND_WITHIN: Duration = Duration::from_secs(14 * 24 * 3600);
 /// From how close to its deadline a refund due is flagged.
 pub const REFUND_DUE_SOON: Duration = Duration::from_secs(3 * 24 * 3600);
+/// What a withdrawal's name reads once the operator erased the shopper's
+/// personal data.
+pub const ERASED_NAME: &str = "(erased)";
 /// The longest name the form takes.
 pub const MAX_NAME_CHARS: usize = 100;
 

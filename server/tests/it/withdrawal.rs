@@ -115,6 +115,24 @@ async fn a_paid_orders_shopper_withdraws_once(kind: StoreKind) {
         !attention.contains(&Attention::WithdrawalToRefund),
         "{attention:?}"
     );
+
+    // The operator erases the shopper's personal data: the address and the
+    // withdrawal's name go, the withdrawal and its time stay.
+    shop.service
+        .operator_erase_personal_data("ann", &order_id)
+        .await
+        .unwrap();
+    let record = shop.record(&order_id).await;
+    assert_eq!(record.order.shopper_email(), None);
+    let kept = record.attempts[0].withdrawal().unwrap();
+    assert_eq!(kept.name, checkout::withdrawal::ERASED_NAME);
+    assert_eq!(kept.received_at, withdrawal.received_at);
+    assert_eq!(
+        shop.service
+            .operator_erase_personal_data("ann", &order_id)
+            .await,
+        Err(checkout::ActionError::NothingToErase)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

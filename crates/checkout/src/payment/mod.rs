@@ -240,6 +240,18 @@ impl PaymentAttempt {
         self.state.withdrawal.as_ref()
     }
 
+    /// Erases the name on the shopper's withdrawal (personal data); the
+    /// withdrawal and its time stay. False when there is none to erase.
+    pub fn erase_withdrawal_name(&mut self) -> bool {
+        match &mut self.state.withdrawal {
+            Some(withdrawal) if withdrawal.name != crate::withdrawal::ERASED_NAME => {
+                withdrawal.name = crate::withdrawal::ERASED_NAME.to_owned();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Records the shopper's withdrawal on the attempt that took (or
     /// reserved) the money; false when it did neither or one is recorded
     /// already.

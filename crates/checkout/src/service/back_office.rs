@@ -3,6 +3,7 @@
 //! recorded in the order's audit log before it runs (an action that cannot
 //! be recorded does not run) and again with how it ended.
 
+use super::attempt_writes::Edit;
 use super::{CaptureError, CheckoutService, RefundError, SyncError, MAX_WRITE_CONFLICTS};
 use crate::attention::OrderFilter;
 use crate::audit::{AuditAction, AuditEntry, AuditOutcome, MAX_REASON_CHARS};
@@ -460,30 +461,65 @@ impl CheckoutService {
         order_id: &OrderId,
     ) -> Result<(), ActionError> {
         self.audited(operator, order_id, AuditAction::ErasePersonalData, async {
-            for _ in 0..MAX_WRITE_CONFLICTS {
-                let record = self
-                    .store
-                    .load_order(order_id)
-                    .await
-                    .map_err(ActionError::Store)?
-                    .ok_or(ActionError::UnknownOrder)?;
-                let mut order = record.order;
-                if !order.erase_personal_data() {
-                    return Err(ActionError::NothingToErase);
-                }
-                match self.store.erase_personal_data(&order).await {
-                    Ok(()) => {
-                        self.forget_paid_order(order_id);
-                        return Ok(());
-                    }
-                    // Another attempt was added meanwhile: read again.
-                    Err(StoreError::Conflict) => continue,
-                    Err(e) => return Err(ActionError::Store(e)),
-                }
+            let address = self.erase_order_address(order_id).await?;
+            let names = self.erase_withdrawal_names(order_id).await?;
+            self.forget_paid_order(order_id);
+            if address || names {
+                Ok(())
+            } else {
+                Err(ActionError::NothingToErase)
             }
-            Err(ActionError::Store(StoreError::Conflict))
         })
         .await
+    }
+
+    /// The order's part: the shopper's address. False when erased already.
+    async fn erase_order_address(&self, order_id: &OrderId) -> Result<bool, ActionError> {
+        for _ in 0..MAX_WRITE_CONFLICTS {
+            let record = self
+                .store
+                .load_order(order_id)
+                .await
+                .map_err(ActionError::Store)?
+                .ok_or(ActionError::UnknownOrder)?;
+            let mut order = record.order;
+            if !order.erase_personal_data() {
+                return Ok(false);
+            }
+            match self.store.erase_personal_data(&order).await {
+                Ok(()) => return Ok(true),
+                // Another attempt was added meanwhile: read again.
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(ActionError::Store(e)),
+            }
+        }
+        Err(ActionError::Store(StoreError::Conflict))
+    }
+
+    /// The payments' part: the name on a withdrawal. False when none was
+    /// left to erase.
+    async fn erase_withdrawal_names(&self, order_id: &OrderId) -> Result<bool, ActionError> {
+        let record = self
+            .store
+            .load_order(order_id)
+            .await
+            .map_err(ActionError::Store)?
+            .ok_or(ActionError::UnknownOrder)?;
+        let mut erased = false;
+        for attempt in record.attempts.iter().filter(|a| a.withdrawal().is_some()) {
+            let edited = self
+                .change_attempt(order_id, attempt.id(), |attempt, _| {
+                    Ok::<_, StoreError>(if attempt.erase_withdrawal_name() {
+                        Edit::Write(())
+                    } else {
+                        Edit::Keep(())
+                    })
+                })
+                .await
+                .map_err(ActionError::Store)?;
+            erased |= edited.is_some_and(|e| e.written);
+        }
+        Ok(erased)
     }
 
     /// Records `action` as requested, runs it, and records how it ended.
