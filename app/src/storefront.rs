@@ -1,9 +1,9 @@
-#[cfg(feature = "ssr")]
-use crate::api::CartView;
 use crate::api::{
     add_to_cart, checkout_cart, refused_without_script, storefront, update_cart, AddToCart,
-    ArticleView, CartPanel, CheckoutCart, ShopError, UpdateCart,
+    CartPanel, CheckoutCart, ShopError, UpdateCart,
 };
+#[cfg(feature = "ssr")]
+use crate::api::{ArticleView, CartView};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use std::future::Future;
@@ -33,9 +33,7 @@ pub fn Storefront() -> impl IntoView {
                             article_error
                             cart_error
                         >
-                            <ul class="articles">
-                                {page.articles.into_iter().map(|article| view! { <ArticleCard article/> }).collect_view()}
-                            </ul>
+                            <ul class="articles" inner_html=page.articles_html></ul>
                         </Shop>
                     }.into_any(),
                     Err(e) => view! { <p class="alert" role="alert">{error_text(e)}</p> }.into_any(),
@@ -236,6 +234,7 @@ fn taken_over(ev: &leptos::ev::SubmitEvent) -> Option<(String, leptos::web_sys::
 
 /// An article and its "Add to cart" form: island children, so rendered on
 /// the server only.
+#[cfg(feature = "ssr")]
 #[component]
 fn ArticleCard(article: ArticleView) -> impl IntoView {
     let quantity_id = format!("quantity-{}", article.id);
@@ -271,6 +270,18 @@ fn ArticleCard(article: ArticleView) -> impl IntoView {
             {form}
         </li>
     }
+}
+
+/// The article cards as HTML, for the storefront's list.
+#[cfg(feature = "ssr")]
+pub(crate) fn article_cards_html(articles: &[ArticleView]) -> String {
+    use leptos::tachys::view::RenderHtml;
+    articles
+        .iter()
+        .cloned()
+        .map(|article| view! { <ArticleCard article/> })
+        .collect_view()
+        .to_html()
 }
 
 /// The cart's lines, total and ways to pay, rendered to HTML on the server:

@@ -62,7 +62,9 @@ pub struct CartPanel {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorefrontView {
-    pub articles: Vec<ArticleView>,
+    /// The article cards (`<li>`s), rendered on the server: the
+    /// [`crate::storefront::Shop`] island's children, never hydrated.
+    pub articles_html: String,
     pub cart: CartPanel,
     /// Generated for this page view: every submission of its checkout form
     /// yields the same order.
@@ -96,10 +98,29 @@ pub async fn storefront() -> Result<StorefrontView, ShopError> {
         cart_server::save_cart(&cart);
     }
     Ok(StorefrontView {
-        articles,
+        articles_html: rendered_articles(articles),
         cart: crate::storefront::cart_panel(&view),
         checkout_key: checkout::CheckoutKey::generate().to_string(),
     })
+}
+
+/// The article cards' HTML, rendered again only when what they show
+/// changed: the list changes only with the catalog and the few-left
+/// levels, and rendering it was the largest step of a storefront view.
+#[cfg(feature = "ssr")]
+fn rendered_articles(articles: Vec<ArticleView>) -> String {
+    use std::sync::{Arc, Mutex, PoisonError};
+    /// The newest rendering, with the views it was rendered from.
+    static NEWEST: Mutex<Option<(Vec<ArticleView>, Arc<str>)>> = Mutex::new(None);
+    let cached = NEWEST.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, html)) = cached.as_ref().filter(|(views, _)| *views == articles) {
+        return html.to_string();
+    }
+    // Rendered outside the lock: a render never waits for another.
+    drop(cached);
+    let html: Arc<str> = crate::storefront::article_cards_html(&articles).into();
+    *NEWEST.lock().unwrap_or_else(PoisonError::into_inner) = Some((articles, html.clone()));
+    html.to_string()
 }
 
 #[server(endpoint = "cart/add")]
