@@ -6,7 +6,7 @@
 
 use crate::processes::{server_env, start_server};
 use crate::stats::{ms, stats, Stats};
-use crate::webhooks::{paid_without_webhooks, webhook_acks};
+use crate::webhooks::{paid_without_webhooks, webhook_acks, SHOP_WEBHOOK};
 use std::time::Instant;
 use test_support::free_port;
 
@@ -28,7 +28,7 @@ async fn measure(bin: &str) -> Figures {
         samples.push(started.elapsed());
     }
     let (_, payments) = paid_without_webhooks(&server, 400, 60_000).await;
-    let (webhooks_per_second, acks) = webhook_acks(&server, payments, 16).await;
+    let (webhooks_per_second, acks) = webhook_acks(&server, SHOP_WEBHOOK, payments, 16).await;
     Figures {
         checkout: stats(samples),
         webhooks_per_second,

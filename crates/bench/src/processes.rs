@@ -10,6 +10,12 @@ use test_support::free_port;
 
 pub struct Process(Child);
 
+impl Process {
+    pub fn new(child: Child) -> Self {
+        Self(child)
+    }
+}
+
 impl Drop for Process {
     /// SIGTERM first, so the server shuts down as in production (the
     /// embedded store closes cleanly and the next start needs no repair).
@@ -92,6 +98,37 @@ fn answers_200(port: u16) -> bool {
 
 /// Starts the server and measures process start to its first 200 on `/`.
 pub async fn start_server(bin: &str, env: &[(String, String)], port: u16) -> Server {
+    let mut command = Command::new(bin);
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    serve(command, port).await
+}
+
+/// The checkout and webhook reference (`bare-handlers`, built beside the
+/// bench), calling the emulator of the running `shop` and keeping its
+/// redb file in `data`.
+pub async fn start_bare_handlers(shop: &Server, data: &std::path::Path) -> Server {
+    let bin = beside_bench("bare-handlers");
+    let port = free_port();
+    let mut command = Command::new(bin);
+    command
+        .arg(port.to_string())
+        .arg(format!("{}/mollie/v2", shop.base))
+        .arg(data.join("bare-handlers.redb"));
+    serve(command, port).await
+}
+
+/// A binary built beside the bench (`cargo build --release -p bench -p
+/// mollie-emulator`).
+pub fn beside_bench(name: &str) -> String {
+    std::env::current_exe()
+        .expect("the bench's path")
+        .with_file_name(name)
+        .display()
+        .to_string()
+}
+
+/// Spawns `command` and measures process start to its first 200 on `/`.
+async fn serve(mut command: Command, port: u16) -> Server {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(64)
@@ -99,8 +136,7 @@ pub async fn start_server(bin: &str, env: &[(String, String)], port: u16) -> Ser
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    let child = Command::new(bin)
-        .envs(env.iter().map(|(k, v)| (k, v)))
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -20,17 +20,25 @@ impl Server {
         request.send().await.unwrap()
     }
 
-    /// A checkout through the real server function; returns (order id, tr_ id).
-    pub async fn checkout(&self, n: usize) -> (String, String) {
+    /// A checkout's form posted as a browser without JavaScript does (one
+    /// mug in the cart); returns where it sends the shopper. The shop
+    /// answers `/api/checkout`; the bare reference `/checkout`.
+    pub async fn post_checkout(&self, path: &str, n: usize) -> String {
         let key = format!("bench{n:027}");
         let response = self
             .form(
-                "/api/checkout",
+                path,
                 &[("checkout_key", &key), ("email", "bench@example.com")],
                 Some("cart=mug.1"),
             )
             .await;
-        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(response.status(), 303, "{path}");
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// A checkout through the real server function; returns (order id, tr_ id).
+    pub async fn checkout(&self, n: usize) -> (String, String) {
+        let location = self.post_checkout("/api/checkout", n).await;
         let provider_id = location.rsplit('/').next().unwrap().to_owned();
         let payment: serde_json::Value = self
             .http

@@ -1,4 +1,4 @@
-//! Bare Leptos 0.8: the storefront's three article cards and nothing else.
+//! Bare Leptos 0.8: the storefront's four article cards and nothing else.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -6,7 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 /// (id, name, description, price, image): the shop's default catalog.
-const ARTICLES: [(&str, &str, &str, &str, &str); 3] = [
+const ARTICLES: [(&str, &str, &str, &str, &str); 4] = [
     (
         "mug",
         "Stoneware mug",
@@ -27,6 +27,13 @@ const ARTICLES: [(&str, &str, &str, &str, &str); 3] = [
         "Heavy organic cotton with a long strap.",
         "€18.00",
         "/images/tote.svg",
+    ),
+    (
+        "print",
+        "Risograph print",
+        "Two colours on 170 g/m² paper, A4, numbered. A small run.",
+        "€24.00",
+        "/images/print.svg",
     ),
 ];
 
