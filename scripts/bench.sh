@@ -10,7 +10,7 @@ scripts/setup.sh bench
 export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
 
 cargo leptos build --release
-cargo build --release -p bench
+cargo build --release -p bench -p mollie-emulator
 # The bare Leptos reference, built the same way; it shares target/ so the
 # dependencies the shop has built already are not built again.
 (cd crates/bench/reference && CARGO_TARGET_DIR="$ROOT/target" cargo leptos build --release)

@@ -40,7 +40,11 @@ pub async fn on_moto(
 
 /// 500 raw consistent GetItems of the order's item (its attempts' copies
 /// included): what one status read costs at least.
-async fn raw_reads(dynamo: &aws_sdk_dynamodb::Client, table: &str, order: &str) -> Stats {
+pub(crate) async fn raw_reads(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    order: &str,
+) -> Stats {
     let mut samples = Vec::new();
     for _ in 0..500 {
         let get = dynamo

@@ -14,6 +14,10 @@
 //! `CARGO_LAMBDA` set) measures only the Lambda starts and the plain server's
 //! start, DynamoDB on moto, and prints them.
 //!
+//! `bench lambda-costs SERVER_BIN PYTHON MOTO_SCRIPT` (`CARGO_LAMBDA` set)
+//! measures only what a checkout, a webhook, a status poll and a reconcile
+//! pass cost on Lambda, at each memory size, and prints it.
+//!
 //! `bench events BEFORE_BIN AFTER_BIN` measures checkout and webhook latency
 //! of two server builds in the same run (what the outbox costs) and prints
 //! them.
@@ -22,6 +26,7 @@ mod bundle;
 mod dynamodb;
 mod events;
 mod lambda;
+mod lambda_cost;
 mod processes;
 mod report;
 mod shop;
@@ -30,7 +35,10 @@ mod storefront;
 mod webhooks;
 
 use bundle::{bundle, BUNDLE_BUDGET};
-use processes::{bare_env, process_start, server_env, start_moto, start_server, starts};
+use processes::{
+    bare_env, beside_bench, process_start, server_env, start_bare_handlers, start_moto,
+    start_server, starts,
+};
 use report::Report;
 use test_support::free_port;
 
@@ -42,20 +50,29 @@ async fn main() {
         [mode, server_bin, python, moto_script] if mode == "lambda-figures" => {
             lambda_figures(server_bin, python, moto_script).await
         }
+        [mode, server_bin, python, moto_script] if mode == "lambda-costs" => {
+            lambda_costs(server_bin, python, moto_script).await
+        }
         [server_bin, bare_bin, bare_site, python, moto_script, out] => {
             bench(server_bin, bare_bin, bare_site, [python, moto_script], out).await
         }
         _ => panic!(
             "usage: bench SERVER_BIN BARE_BIN BARE_SITE PYTHON MOTO_SCRIPT OUT.md\n   \
              or: bench lambda-figures SERVER_BIN PYTHON MOTO_SCRIPT\n   \
+             or: bench lambda-costs SERVER_BIN PYTHON MOTO_SCRIPT\n   \
              or: bench events BEFORE_BIN AFTER_BIN"
         ),
     }
 }
 
+/// The memory sizes the Lambda costs are measured at: the stack's 512 MB,
+/// and around it.
+const LAMBDA_MEMORY_SIZES: [u64; 4] = [256, 512, 1024, 1769];
+
 /// Every figure of BENCHMARKS.md, in its order, written to `out`.
 async fn bench(server_bin: &str, bare_bin: &str, bare_site: &str, moto: [&str; 2], out: &str) {
     let mut report = Report::default();
+    let (moto_python, moto_script_path) = (moto[0], moto[1]);
     let (moto, moto_url) = start_moto(moto[0], moto[1]).await;
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -68,8 +85,10 @@ async fn bench(server_bin: &str, bare_bin: &str, bare_site: &str, moto: [&str; 2
     storefront::storefront_throughput(&mut report, server_bin, &env, bare_bin, &bare_env, port)
         .await;
     let server = start_server(server_bin, &env, port).await;
-    storefront::checkout_latency(&mut report, &server).await;
-    webhooks::embedded_webhook_rate(&mut report, &server, data.path()).await;
+    let bare_handlers = start_bare_handlers(&server, data.path()).await;
+    storefront::checkout_latency(&mut report, &server, &bare_handlers).await;
+    webhooks::embedded_webhook_rate(&mut report, &server, &bare_handlers, data.path()).await;
+    drop(bare_handlers);
     storefront::paid_shown_latency(&mut report, &server).await;
     drop(server);
     // Written after each part, so a failure later keeps what was measured.
@@ -87,6 +106,16 @@ async fn bench(server_bin: &str, bare_bin: &str, bare_site: &str, moto: [&str; 2
 
     if let Ok(cargo_lambda) = std::env::var("CARGO_LAMBDA") {
         lambda::lambda_starts(&mut report, &cargo_lambda, &dynamo_env).await;
+        let setup = lambda_cost::LambdaSetup {
+            cargo_lambda: &cargo_lambda,
+            server_bin,
+            hello_bin: &beside_bench("lambda-hello"),
+            emulator_bin: &beside_bench("mollie-emulator"),
+            python: moto_python,
+            moto_script: moto_script_path,
+        };
+        lambda_cost::lambda_costs(&mut report, &setup, &LAMBDA_MEMORY_SIZES).await;
+        report.write(out);
     }
     let within_budget = bundle(&mut report, bare_site);
 
@@ -119,5 +148,23 @@ async fn lambda_figures(server_bin: &str, python: &str, moto_script: &str) {
         "-",
         "none set; reported",
     );
+    print!("{}", report.table());
+}
+
+/// The Lambda costs alone (what `bench` measures with `CARGO_LAMBDA` set),
+/// printed.
+async fn lambda_costs(server_bin: &str, python: &str, moto_script: &str) {
+    let cargo_lambda =
+        std::env::var("CARGO_LAMBDA").expect("CARGO_LAMBDA names the cargo-lambda binary");
+    let setup = lambda_cost::LambdaSetup {
+        cargo_lambda: &cargo_lambda,
+        server_bin,
+        hello_bin: &beside_bench("lambda-hello"),
+        emulator_bin: &beside_bench("mollie-emulator"),
+        python,
+        moto_script,
+    };
+    let mut report = Report::default();
+    lambda_cost::lambda_costs(&mut report, &setup, &LAMBDA_MEMORY_SIZES).await;
     print!("{}", report.table());
 }
