@@ -77,7 +77,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// leptos's `HydrationScripts` for islands, rendered once per process
 /// with a stand-in nonce that each page's own replaces: rendering it reads
 /// the build's hash file, 10% of a storefront view's CPU when done on every
-/// page.
+/// page. The first page's options count for the process (one site per
+/// process). The shop has no wasm-split manifest, whose context
+/// `HydrationScripts` would provide on each page.
 #[cfg(feature = "ssr")]
 fn hydration_scripts(options: LeptosOptions) -> impl IntoView {
     use leptos::nonce::{use_nonce, Nonce};

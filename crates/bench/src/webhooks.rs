@@ -141,7 +141,7 @@ pub async fn embedded_webhook_rate(
             shop[1].0
         ),
         format!(
-            "bare axum handler, the same I/O (the payment's GET from the same emulator, one durable redb write): {bare_rate:.0}/s, ack p99 {} (runs: {:.0}, {:.0}); {:.2}x",
+            "bare axum handler, the same I/O (the payment's GET from the same emulator, one durable redb write, its own fsync: no group commit): {bare_rate:.0}/s, ack p99 {} (runs: {:.0}, {:.0}); {:.2}x",
             ms(bare_acks.p99),
             reference[0].0,
             reference[1].0,

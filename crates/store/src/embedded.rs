@@ -642,7 +642,8 @@ impl Store for EmbeddedStore {
         // Read on the calling task, not the blocking pool: every storefront
         // view reads the levels, and handing the read to another thread cost
         // more than the read (6% of a view's CPU). A redb read transaction
-        // is a snapshot: it never waits for a commit or an fsync.
+        // is a snapshot: it never waits for an fsync, only, rarely and
+        // briefly, for a commit writing its header.
         let tx = self.db.begin_read().map_err(unavailable)?;
         let stock = tx.open_table(STOCK).map_err(unavailable)?;
         let mut levels = Vec::new();

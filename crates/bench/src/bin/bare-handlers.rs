@@ -31,7 +31,8 @@ struct Bare {
     db: Database,
 }
 
-/// One durable redb write (redb's default durability: fsync on commit).
+/// One durable redb write (redb's default durability: fsync on commit),
+/// each its own transaction: no group commit, which the shop has.
 async fn write(bare: &Arc<Bare>, key: String, value: String) {
     let bare = bare.clone();
     tokio::task::spawn_blocking(move || {
@@ -59,7 +60,8 @@ async fn webhook(
         .header(header::AUTHORIZATION, KEY)
         .send()
         .await
-        .expect("emulator answers")
+        .and_then(reqwest::Response::error_for_status)
+        .expect("the emulator answers the GET")
         .json()
         .await
         .expect("a payment");
@@ -91,14 +93,15 @@ async fn checkout(
         .json(&body)
         .send()
         .await
-        .expect("emulator answers")
+        .and_then(reqwest::Response::error_for_status)
+        .expect("the emulator answers the create")
         .json()
         .await
         .expect("a payment");
-    let provider_id = payment["id"].as_str().unwrap_or_default().to_owned();
+    let provider_id = payment["id"].as_str().expect("an id").to_owned();
     let checkout_url = payment["_links"]["checkout"]["href"]
         .as_str()
-        .unwrap_or_default()
+        .expect("a checkout page")
         .to_owned();
     write(&bare, format!("attempt#{key}"), provider_id).await;
     (StatusCode::SEE_OTHER, [(header::LOCATION, checkout_url)]).into_response()
