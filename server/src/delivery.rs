@@ -5,7 +5,7 @@
 
 use checkout::OrderId;
 use checkout::{Deliverer, Outlets, ShopIdentity, ShopUrls, Store};
-use outlets::{EventBridgeSink, FileMailer, Mailbox, SesMailer, WebhookSink};
+use outlets::{FileMailer, Mailbox, WebhookSink};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -44,33 +44,20 @@ pub async fn delivery_from(
         .map(checkout::EmailAddress::parse)
         .transpose()
         .map_err(StartError::OwnerEmail)?;
-    let uses_aws = config.mail == MailTransport::Ses || config.event_bus.is_some();
-    let aws = if uses_aws {
-        Some(outlets::sdk_config(config.aws_endpoint.as_deref()).await)
-    } else {
-        None
-    };
+    let aws = crate::aws::outlets(config, &from).await?;
     let mut mailbox = None;
-    let mailer: Option<Arc<dyn checkout::Mailer>> = match (config.mail, &aws) {
-        (MailTransport::Files, _) => {
+    let mailer = match config.mail {
+        MailTransport::Files => {
             let path = config.data_dir.join("mail");
             let mailer = Arc::new(
                 FileMailer::new(from, &path)
                     .map_err(|source| StartError::MailFolder { path, source })?,
             );
             mailbox = Some(mailer.clone());
-            Some(mailer)
+            Some(mailer as Arc<dyn checkout::Mailer>)
         }
-        (MailTransport::Ses, Some(aws)) => {
-            // Fail closed: SES sends only from a verified identity, never
-            // from the local default.
-            if from.email.domain() == "localhost" {
-                return Err(StartError::MailFromForSes);
-            }
-            let set = config.ses_configuration_set.clone();
-            Some(Arc::new(SesMailer::new(aws, from, set)))
-        }
-        (MailTransport::Ses, None) | (MailTransport::Off, _) => None,
+        MailTransport::Ses => aws.mailer,
+        MailTransport::Off => None,
     };
     let webhook = match (&config.owner_webhook_url, &config.owner_webhook_secret) {
         (Some(url), Some(secrets)) => {
@@ -84,15 +71,11 @@ pub async fn delivery_from(
         (None, Some(_)) => return Err(StartError::OwnerWebhookUrlMissing),
         (None, None) => None,
     };
-    let bus = match (&config.event_bus, &aws) {
-        (Some(bus), Some(aws)) => Some(Arc::new(EventBridgeSink::new(aws, bus))),
-        _ => None,
-    };
     let outlets = Outlets {
         mailer,
-        bus: bus.clone().map(|b| -> Arc<dyn checkout::EventSink> { b }),
+        bus: aws.bus,
         webhook,
-        dead_letters: bus.map(|b| -> Arc<dyn checkout::DeadLetters> { b }),
+        dead_letters: aws.dead_letters,
     };
     let shop = ShopIdentity {
         name: config.shop_name.clone(),

@@ -1,8 +1,10 @@
 //! Wiring: configuration -> adapters -> checkout service -> routes.
 
+pub mod aws;
 pub mod config;
 pub mod delivery;
 pub mod error_links;
+#[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod reconciler;
 pub mod security;
@@ -94,11 +96,7 @@ pub async fn store_from(config: &Config) -> Result<Arc<dyn Store>, StartError> {
                     .map_err(|source| StartError::EmbeddedStore { path, source })?,
             )
         }
-        StoreKind::Dynamodb => {
-            let client =
-                store::DynamoDbStore::client_from_env(config.dynamodb_endpoint.as_deref()).await;
-            Arc::new(store::DynamoDbStore::new(client, &config.dynamodb_table))
-        }
+        StoreKind::Dynamodb => aws::dynamodb_store(config).await?,
     })
 }
 
@@ -116,15 +114,8 @@ async fn mollie_client(
             (ApiKey::new(text).map_err(StartError::ApiKey)?, None)
         }
         KeySetting::SecretArn(secret_arn) => {
-            let client = mollie::secrets_manager_client().await;
-            let api_key = mollie::api_key_from_secrets_manager(&client, secret_arn)
-                .await
-                .map_err(StartError::KeySecret)?;
-            let source = mollie::SecretsManagerKey {
-                client,
-                secret_id: secret_arn.clone(),
-            };
-            (api_key, Some(Arc::new(source)))
+            let (api_key, source) = aws::mollie_key_from_secret(secret_arn).await?;
+            (api_key, Some(source))
         }
         KeySetting::None | KeySetting::Both => return Err(StartError::KeySetting),
     };
@@ -155,21 +146,7 @@ fn mollie_config(config: &Config, key: ApiKey, base_url: &str) -> MollieConfig {
     mollie_config
 }
 
-/// `server create-table`: the DynamoDB table and its indexes, if missing.
-/// Returns whether it was created.
-///
-/// # Errors
-///
-/// What DynamoDB said, when it could not.
-pub async fn create_table(config: &Config) -> Result<bool, StartError> {
-    let client = store::DynamoDbStore::client_from_env(config.dynamodb_endpoint.as_deref()).await;
-    store::TableSetup::create_if_missing(&client, &config.dynamodb_table)
-        .await
-        .map_err(|source| StartError::CreateTable {
-            table: config.dynamodb_table.clone(),
-            source,
-        })
-}
+pub use aws::create_table;
 
 /// The shop's articles: the file SHOP_CATALOG names, or the bundled ones.
 fn catalog_from(config: &Config) -> Result<Catalog, StartError> {

@@ -92,7 +92,11 @@ async fn serve(mut cli: Cli) -> Result<(), String> {
     .await
     .map_err(report)?;
     if on_lambda {
+        #[cfg(feature = "lambda")]
         return serve_lambda(&cli, app, leptos_options).await;
+        // Fail closed: a function that cannot speak the runtime's protocol.
+        #[cfg(not(feature = "lambda"))]
+        return Err("on Lambda the server needs the Lambda runtime, which this build left out (its `lambda` feature)".to_owned());
     }
     let router = app.router(leptos_options);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -118,6 +122,7 @@ async fn serve(mut cli: Cli) -> Result<(), String> {
 
 /// On Lambda the reconciler is a function of its own, run by its schedule;
 /// the public function serves HTTP only.
+#[cfg(feature = "lambda")]
 async fn serve_lambda(
     cli: &Cli,
     app: Application,
@@ -164,8 +169,9 @@ async fn operator_secrets() -> Result<OperatorSecrets, String> {
             "{ADMIN_SECRET_ARN} and SHOP_ADMIN_OPERATORS or SHOP_SESSION_SECRET are both set: set one, so that it is clear which accounts count"
         ));
     }
-    let client = mollie::secrets_manager_client().await;
-    let text = mollie::secret_string(&client, &arn)
+    let secrets = server::aws::Secrets::connect(ADMIN_SECRET_ARN).await?;
+    let text = secrets
+        .current(&arn)
         .await
         .map_err(|e| format!("{ADMIN_SECRET_ARN}: {e}"))?;
     OperatorSecrets::from_secret_json(&text).map_err(|e| e.to_string())
@@ -191,25 +197,18 @@ async fn origin_secret() -> Result<Option<OriginSecret>, String> {
         (Some(text), None) => OriginSecret::new(&text).map(Some).map_err(invalid),
         // The current value and, while it is being rotated, the previous.
         (None, Some(arn)) => {
-            let client = mollie::secrets_manager_client().await;
+            let secrets = server::aws::Secrets::connect("SHOP_ORIGIN_SECRET_ARN").await?;
             let unavailable = |e| format!("SHOP_ORIGIN_SECRET_ARN: {e}");
-            let current = mollie::secret_string(&client, &arn)
-                .await
-                .map_err(unavailable)?;
+            let current = secrets.current(&arn).await.map_err(unavailable)?;
             let mut secret = OriginSecret::new(&current).map_err(invalid)?;
-            if let Some(previous) = mollie::previous_secret_string(&client, &arn)
-                .await
-                .map_err(unavailable)?
-            {
+            if let Some(previous) = secrets.previous(&arn).await.map_err(unavailable)? {
                 secret = secret.also_accepting(&previous).map_err(invalid)?;
             }
             let pinned = std::env::var("SHOP_ORIGIN_SECRET_VERSION")
                 .ok()
                 .filter(|v| !v.is_empty());
             if let Some(version) = pinned {
-                let value = mollie::secret_string_version(&client, &arn, &version)
-                    .await
-                    .map_err(unavailable)?;
+                let value = secrets.version(&arn, &version).await.map_err(unavailable)?;
                 secret = secret.also_accepting(&value).map_err(invalid)?;
             }
             Ok(Some(secret))
@@ -236,14 +235,10 @@ async fn owner_webhook_secret() -> Result<Option<server::config::WebhookSecrets>
             previous: None,
         })),
         (None, Some(arn)) => {
-            let client = mollie::secrets_manager_client().await;
+            let secrets = server::aws::Secrets::connect("SHOP_OWNER_WEBHOOK_SECRET_ARN").await?;
             let unavailable = |e| format!("SHOP_OWNER_WEBHOOK_SECRET_ARN: {e}");
-            let current = mollie::secret_string(&client, &arn)
-                .await
-                .map_err(unavailable)?;
-            let previous = mollie::previous_secret_string(&client, &arn)
-                .await
-                .map_err(unavailable)?;
+            let current = secrets.current(&arn).await.map_err(unavailable)?;
+            let previous = secrets.previous(&arn).await.map_err(unavailable)?;
             Ok(Some(server::config::WebhookSecrets {
                 current: current.into(),
                 previous: previous.map(Into::into),

@@ -32,6 +32,10 @@ pub enum StartError {
     MailFrom(#[source] outlets::AddressError),
     #[error("SHOP_MAIL=ses needs SHOP_MAIL_FROM: an address at a domain SES has verified (not the local default)")]
     MailFromForSes,
+    /// A setting that needs what this build left out (server/Cargo.toml's
+    /// features): refused, never ignored.
+    #[error("{0} needs the AWS SDK, which this server was built without (its `aws` feature; `scripts/run.sh --bin-features aws` builds it in)")]
+    NotInThisBuild(&'static str),
     #[error("SHOP_OWNER_EMAIL")]
     OwnerEmail(#[source] checkout::EmailAddressError),
     #[error("SHOP_OWNER_WEBHOOK_URL")]

@@ -18,11 +18,16 @@
 //! measures only what a checkout, a webhook, a status poll and a reconcile
 //! pass cost on Lambda, at each memory size, and prints it.
 //!
+//! Run from the workspace root, `bench` also times cold debug builds of
+//! the shop and of the reference (about 20 minutes); `bench cold-builds`
+//! times only those, and prints them.
+//!
 //! `bench events BEFORE_BIN AFTER_BIN` measures checkout and webhook latency
 //! of two server builds in the same run (what the outbox costs) and prints
 //! them.
 
 mod bundle;
+mod cold_build;
 mod dynamodb;
 mod events;
 mod lambda;
@@ -46,6 +51,11 @@ use test_support::free_port;
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
+        [mode] if mode == "cold-builds" => {
+            let mut report = Report::default();
+            cold_build::cold_builds(&mut report, &workspace_root()).await;
+            print!("{}", report.table());
+        }
         [mode, before, after] if mode == "events" => events::before_and_after(before, after).await,
         [mode, server_bin, python, moto_script] if mode == "lambda-figures" => {
             lambda_figures(server_bin, python, moto_script).await
@@ -60,6 +70,7 @@ async fn main() {
             "usage: bench SERVER_BIN BARE_BIN BARE_SITE PYTHON MOTO_SCRIPT OUT.md\n   \
              or: bench lambda-figures SERVER_BIN PYTHON MOTO_SCRIPT\n   \
              or: bench lambda-costs SERVER_BIN PYTHON MOTO_SCRIPT\n   \
+             or: bench cold-builds\n   \
              or: bench events BEFORE_BIN AFTER_BIN"
         ),
     }
@@ -117,6 +128,8 @@ async fn bench(server_bin: &str, bare_bin: &str, bare_site: &str, moto: [&str; 2
         lambda_cost::lambda_costs(&mut report, &setup, &LAMBDA_MEMORY_SIZES).await;
         report.write(out);
     }
+    cold_build::cold_builds(&mut report, &workspace_root()).await;
+    report.write(out);
     let within_budget = bundle(&mut report, bare_site);
 
     report.notes.push("What bounds each missed goal, and what would move it: the last section, from docs/performance.md.".into());
@@ -128,6 +141,16 @@ async fn bench(server_bin: &str, bare_bin: &str, bare_site: &str, moto: [&str; 2
         eprintln!("bench: the hydrate bundle is over its budget of {BUNDLE_BUDGET} bytes (brotli)");
         std::process::exit(1);
     }
+}
+
+/// Where the bench runs from (scripts/bench.sh: the workspace's root).
+fn workspace_root() -> std::path::PathBuf {
+    let root = std::env::current_dir().expect("a working directory");
+    assert!(
+        root.join("crates/bench/reference").is_dir(),
+        "run the bench from the workspace's root"
+    );
+    root
 }
 
 /// The Lambda starts (the shop's function and the bare hello, as in the

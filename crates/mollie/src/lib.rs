@@ -13,16 +13,23 @@ mod client;
 mod ids;
 mod method;
 mod provider;
+mod secret_error;
+#[cfg(feature = "secrets-manager")]
 mod secrets;
 mod types;
 
 pub use api_key::{ApiKey, InvalidApiKey};
+/// The Secrets Manager client the functions above take.
+#[cfg(feature = "secrets-manager")]
+pub use aws_sdk_secretsmanager::Client as SecretsManagerClient;
 pub use client::{ApiKeySource, MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL};
 pub use ids::{PaymentId, RefundId};
 pub use method::Method;
+pub use secret_error::SecretError;
+#[cfg(feature = "secrets-manager")]
 pub use secrets::{
     api_key_from_secrets_manager, previous_secret_string, secret_string, secret_string_version,
-    secrets_manager_client, SecretError, SecretsManagerKey,
+    secrets_manager_client, SecretsManagerKey,
 };
 pub use types::{
     Amount, Capture, CaptureMode, CaptureStatus, Chargeback, ChargebackReason, CreateCapture,

@@ -3,21 +3,9 @@
 //! any other secret string the shop reads.
 
 use crate::api_key::{ApiKey, InvalidApiKey};
+use crate::SecretError;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use aws_sdk_secretsmanager::Client;
-
-/// Never carries the secret's value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SecretError {
-    #[error("secret {0} was not found")]
-    NotFound(String),
-    #[error("secret {0} has no string value")]
-    NoString(String),
-    #[error("secret {0} does not hold a Mollie API key")]
-    NotAnApiKey(String),
-    #[error("Secrets Manager is unavailable: {0}")]
-    Unavailable(String),
-}
 
 /// The string of the secret's version labelled `AWSPREVIOUS` (the value
 /// before the last change), if it has one: a value that is being rotated

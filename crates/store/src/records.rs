@@ -36,6 +36,7 @@ fn first_version() -> u64 {
 
 impl StoredOrder {
     /// How many attempts the order has had (one more with each).
+    #[cfg(feature = "dynamodb")]
     pub(crate) fn version(&self) -> u64 {
         self.version
     }

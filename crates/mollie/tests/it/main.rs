@@ -5,4 +5,5 @@ mod against_emulator;
 mod fixtures;
 mod no_secret_in_logs;
 mod refunds;
+#[cfg(feature = "secrets-manager")]
 mod secrets_manager;
