@@ -9,7 +9,7 @@ ROOT=$PWD
 scripts/setup.sh bench
 export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
 
-cargo leptos build --release --bin-features aws,lambda
+cargo leptos build --release --bin-features default
 cargo build --release -p bench -p mollie-emulator
 # The bare Leptos reference, built the same way; it shares target/ so the
 # dependencies the shop has built already are not built again.

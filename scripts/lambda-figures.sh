@@ -18,7 +18,7 @@ zip_bytes=$(stat -c %s target/lambda-arm64-zip/server/bootstrap.zip)
 echo "arm64 function zip: $zip_bytes bytes"
 
 # The plain server's start is timed to its first 200 on `/`, which needs the site.
-cargo leptos build --release --bin-features aws,lambda
+cargo leptos build --release --bin-features default
 cargo build --release -p bench
 # moto accepts any credentials; these are not secrets.
 export AWS_ACCESS_KEY_ID=moto AWS_SECRET_ACCESS_KEY=moto AWS_REGION=eu-west-1

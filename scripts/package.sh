@@ -15,7 +15,7 @@ log() { printf '\033[1m[package]\033[0m %s\n' "$*" >&2; }
 fail() { echo "package: $*" >&2; exit 1; }
 
 log "the site and its hash file (cargo leptos build --release)"
-cargo leptos build --release --bin-features aws,lambda
+cargo leptos build --release --bin-features default
 
 log "the function (cargo lambda build --release --arm64)"
 # cargo-lambda links through Zig from the ziglang package in its own

@@ -65,7 +65,7 @@ SHOP_DATA_DIR=$(mktemp -d)
 export SHOP_DATA_DIR SHOP_REFRESH_ON_READ_AFTER_MS=4000 SHOP_REFRESH_MIN_INTERVAL_MS=1000 \
   SHOP_RECONCILE_INTERVAL_MS=2000 SHOP_RECONCILE_FIRST_CHECK_AFTER_MS=8000 \
   SHOP_EMULATOR_CONTROL=true SHOP_CHECKOUT_RATE_PER_MINUTE=600 SHOP_SIGN_IN_RATE_PER_MINUTE=60
-cargo leptos end-to-end --release --bin-features aws,lambda
+cargo leptos end-to-end --release --bin-features default
 
 log "the same shop as AWS Lambda functions (cargo lambda watch), DynamoDB on moto"
 CARGO_LAMBDA="$PWD/target/tools/lambda-venv/bin/cargo-lambda"
