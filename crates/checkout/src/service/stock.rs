@@ -14,11 +14,27 @@ impl CheckoutService {
     ///
     /// The store's.
     pub async fn seed_stock_from_catalog(&self) -> Result<(), StoreError> {
-        for article in self.catalog.articles() {
-            if let Some(units) = article.stock {
-                if self.store.seed_stock(&article.id, units).await? {
-                    tracing::info!(article = %article.id, units, "stock tracked from the catalog");
-                }
+        let stocked: Vec<_> = self
+            .catalog
+            .articles()
+            .iter()
+            .filter_map(|article| Some((&article.id, article.stock?)))
+            .collect();
+        if stocked.is_empty() {
+            return Ok(());
+        }
+        // A read first: after the first start every article is tracked, and
+        // a seed is a durable write (an fsync on every process start).
+        let ids: Vec<ArticleId> = stocked.iter().map(|(id, _)| (*id).clone()).collect();
+        let tracked = self.store.stock_levels(&ids).await?;
+        for (id, units) in stocked {
+            if tracked.available(id).is_some() {
+                continue;
+            }
+            // Still conditional in the store: another process may seed it
+            // between the read and this write.
+            if self.store.seed_stock(id, units).await? {
+                tracing::info!(article = %id, units, "stock tracked from the catalog");
             }
         }
         Ok(())
