@@ -56,7 +56,11 @@ pub async fn delivery_from(
             mailbox = Some(mailer.clone());
             Some(mailer as Arc<dyn checkout::Mailer>)
         }
-        MailTransport::Ses => aws.mailer,
+        // Never "no e-mail" for want of SES: aws::outlets makes it or refuses.
+        MailTransport::Ses => Some(
+            aws.mailer
+                .ok_or(StartError::NotInThisBuild("SHOP_MAIL=ses"))?,
+        ),
         MailTransport::Off => None,
     };
     let webhook = match (&config.owner_webhook_url, &config.owner_webhook_secret) {

@@ -59,10 +59,16 @@ async fn end_sessions(cli: &Cli, operator: &str) -> Result<(), String> {
     Ok(())
 }
 
+const LAMBDA_NOT_IN_THIS_BUILD: &str = "on Lambda the server needs the Lambda runtime, which this server was built without: build it with its `lambda` feature (cargo lambda's build has it)";
+
 /// Serves the shop: the plain server with its background reconciler, or
 /// on Lambda the public function or the reconciler function.
 async fn serve(mut cli: Cli) -> Result<(), String> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    // Fail closed, first: a function that cannot speak the runtime's protocol.
+    if on_lambda && !cfg!(feature = "lambda") {
+        return Err(LAMBDA_NOT_IN_THIS_BUILD.to_owned());
+    }
     cli.config.operator_secrets = operator_secrets().await?;
     cli.config.origin_secret = origin_secret().await?;
     cli.config.owner_webhook_secret = owner_webhook_secret().await?;
@@ -94,9 +100,8 @@ async fn serve(mut cli: Cli) -> Result<(), String> {
     if on_lambda {
         #[cfg(feature = "lambda")]
         return serve_lambda(&cli, app, leptos_options).await;
-        // Fail closed: a function that cannot speak the runtime's protocol.
         #[cfg(not(feature = "lambda"))]
-        return Err("on Lambda the server needs the Lambda runtime, which this build left out (its `lambda` feature)".to_owned());
+        return Err(LAMBDA_NOT_IN_THIS_BUILD.to_owned());
     }
     let router = app.router(leptos_options);
     let listener = tokio::net::TcpListener::bind(addr)

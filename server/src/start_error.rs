@@ -34,7 +34,7 @@ pub enum StartError {
     MailFromForSes,
     /// A setting that needs what this build left out (server/Cargo.toml's
     /// features): refused, never ignored.
-    #[error("{0} needs the AWS SDK, which this server was built without (its `aws` feature; `scripts/run.sh --bin-features aws` builds it in)")]
+    #[error("{0} needs the AWS SDK, which this server was built without: build it with its `aws` feature (a plain `cargo build -p server` has it; `scripts/run.sh --bin-features aws`)")]
     NotInThisBuild(&'static str),
     #[error("SHOP_OWNER_EMAIL")]
     OwnerEmail(#[source] checkout::EmailAddressError),

@@ -19,7 +19,7 @@ mod secrets;
 mod types;
 
 pub use api_key::{ApiKey, InvalidApiKey};
-/// The Secrets Manager client the functions above take.
+/// The Secrets Manager client that `secret_string` and the others take.
 #[cfg(feature = "secrets-manager")]
 pub use aws_sdk_secretsmanager::Client as SecretsManagerClient;
 pub use client::{ApiKeySource, MollieClient, MollieConfig, MollieError, DEFAULT_BASE_URL};

@@ -48,6 +48,9 @@ impl Config {
             .trim_end_matches('/')
             .to_owned();
         let (https, loopback) = check_public_url(&public_url, &mut problems);
+        for setting in crate::aws::settings_needing_aws(self, &key) {
+            problems.push(crate::StartError::NotInThisBuild(setting).to_string());
+        }
         let provider =
             self.provider_setting(&public_url, site_addr, https, loopback, key, &mut problems);
         self.check_limits(&mut problems);
