@@ -160,7 +160,9 @@ log "CloudFront's routing on 127.0.0.1:$edge_port"
 # where payments it never creates would send shoppers: a stand-in that is
 # not loopback (the Mollie provider refuses one).
 set -m
-env SHOP_LAMBDA_HANDLER=reconciler SHOP_RECONCILE_RULE_ARN="$reconcile_rule" \
+# LEPTOS_OUTPUT_NAME as the builds before had it: Leptos reads it at compile
+# time, so without it cargo would build the release server a second time.
+env SHOP_LAMBDA_HANDLER=reconciler SHOP_RECONCILE_RULE_ARN="$reconcile_rule" LEPTOS_OUTPUT_NAME=shop \
   LEPTOS_SITE_ADDR="127.0.0.1:$reconciler_port" SHOP_PUBLIC_URL="http://shop.test" \
   SHOP_PAYMENT_PROVIDER=mollie SHOP_MOLLIE_TEST_MODE=true MOLLIE_API_KEY=test_emulator \
   MOLLIE_API_URL="http://127.0.0.1:$edge_port/mollie/v2" \

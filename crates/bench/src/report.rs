@@ -38,7 +38,7 @@ impl Report {
 
     pub fn write(&self, out: &str) {
         let mut md = String::new();
-        md.push_str("# Benchmarks\n\nOne run of `./scripts/bench.sh` (release build, loopback, 2 cores shared with the load generator), ");
+        md.push_str("# Benchmarks\n\nOne run of `./scripts/bench.sh` (release builds but for the cold debug builds, loopback, 2 cores shared with the load generator), ");
         md.push_str(&format!("{}.\n\n", time::OffsetDateTime::now_utc().date()));
         md.push_str(&self.table());
         std::fs::write(out, md).unwrap();
