@@ -49,32 +49,37 @@ cargo test --workspace --exclude frontend
 log "the server scripts/run.sh builds (no AWS SDK, no Lambda runtime) refuses what needs them"
 # Overwrites the debug server the tests above used; the next `cargo test` relinks it.
 cargo build -p server --no-default-features
-lean_refuses() { # SETTING=VALUE... [-- ARGS]: must exit non-zero, saying what the build lacks
-  local settings=() output
+lean_refuses() { # NAME SETTING=VALUE... [-- ARGS]: must exit non-zero, naming NAME and what the build lacks
+  local name=$1 settings=() output
+  shift
   while [ $# -gt 0 ] && [ "$1" != -- ]; do settings+=("$1"); shift; done
   [ $# -gt 0 ] && shift
-  # A refusal that is missing would start the server: the timeout ends it,
-  # and the missing message fails the check.
-  if output=$(env SHOP_DATA_DIR="$(mktemp -d)" LEPTOS_SITE_ADDR=127.0.0.1:0 "${settings[@]}" \
-    timeout 20 target/debug/server "$@" 2>&1); then
+  # Only the settings given: none of these may come from the caller's
+  # environment. A refusal that is missing would start the server: the
+  # timeout ends it, and the missing message fails the check.
+  if output=$(env -u SHOP_STORE -u SHOP_MAIL -u SHOP_EVENT_BUS -u AWS_LAMBDA_RUNTIME_API \
+    -u MOLLIE_API_KEY_SECRET_ARN -u SHOP_ADMIN_SECRET_ARN -u SHOP_ORIGIN_SECRET_ARN \
+    -u SHOP_OWNER_WEBHOOK_SECRET_ARN SHOP_DATA_DIR="$(mktemp -d)" LEPTOS_SITE_ADDR=127.0.0.1:0 \
+    "${settings[@]}" timeout 20 target/debug/server "$@" 2>&1); then
     echo "the server without the AWS SDK accepted ${settings[*]} $*" >&2; exit 1
   fi
-  if ! grep -q "which this server was built without" <<<"$output"; then
+  if ! grep -F "which this server was built without" <<<"$output" | grep -qF -- "$name"; then
     echo "$output" >&2
-    echo "the server without the AWS SDK did not say why it refused ${settings[*]} $*" >&2; exit 1
+    echo "the server without the AWS SDK did not refuse ${settings[*]} $* naming $name" >&2; exit 1
   fi
 }
 arn=arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-test
-lean_refuses SHOP_STORE=dynamodb
-lean_refuses SHOP_MAIL=ses "SHOP_MAIL_FROM=Shop <shop@shop.test>"
-lean_refuses SHOP_EVENT_BUS=shop-events
-lean_refuses SHOP_PAYMENT_PROVIDER=mollie SHOP_MOLLIE_TEST_MODE=true MOLLIE_API_KEY_SECRET_ARN=$arn
-lean_refuses SHOP_ADMIN_SECRET_ARN=$arn
-lean_refuses SHOP_ORIGIN_SECRET_ARN=$arn
-lean_refuses SHOP_OWNER_WEBHOOK_SECRET_ARN=$arn
-lean_refuses AWS_LAMBDA_RUNTIME_API=127.0.0.1:9
-lean_refuses SHOP_STORE=dynamodb -- end-sessions owner
-lean_refuses -- create-table
+lean_refuses SHOP_STORE=dynamodb SHOP_STORE=dynamodb
+lean_refuses SHOP_MAIL=ses SHOP_MAIL=ses "SHOP_MAIL_FROM=Shop <shop@shop.test>"
+lean_refuses SHOP_EVENT_BUS SHOP_EVENT_BUS=shop-events
+lean_refuses MOLLIE_API_KEY_SECRET_ARN SHOP_PAYMENT_PROVIDER=mollie SHOP_MOLLIE_TEST_MODE=true \
+  MOLLIE_API_KEY_SECRET_ARN=$arn
+lean_refuses SHOP_ADMIN_SECRET_ARN SHOP_ADMIN_SECRET_ARN=$arn
+lean_refuses SHOP_ORIGIN_SECRET_ARN SHOP_ORIGIN_SECRET_ARN=$arn
+lean_refuses SHOP_OWNER_WEBHOOK_SECRET_ARN SHOP_OWNER_WEBHOOK_SECRET_ARN=$arn
+lean_refuses "on Lambda" AWS_LAMBDA_RUNTIME_API=127.0.0.1:9
+lean_refuses SHOP_STORE=dynamodb SHOP_STORE=dynamodb -- end-sessions owner
+lean_refuses create-table -- create-table
 
 log "the AWS stack (infra/): type check, assertions, cdk-nag"
 (cd infra && npx tsc --noEmit && node --import tsx --test test/*.test.ts)

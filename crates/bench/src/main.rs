@@ -19,7 +19,7 @@
 //! pass cost on Lambda, at each memory size, and prints it.
 //!
 //! Run from the workspace root, `bench` also times cold debug builds of
-//! the shop and of the reference (about 20 minutes); `bench cold-builds`
+//! the shop and of the reference (about 9 minutes); `bench cold-builds`
 //! times only those, and prints them.
 //!
 //! `bench events BEFORE_BIN AFTER_BIN` measures checkout and webhook latency

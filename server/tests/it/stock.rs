@@ -374,3 +374,32 @@ async fn an_authorization_after_the_hold_takes_the_units_again() {
     assert_eq!(record.attempts[0].stock().unwrap().state, HoldState::Held);
     assert_eq!(prints_left(&shop).await, Some(0));
 }
+
+/// A start seeds only what the store does not track: a sold-out article
+/// stays sold out, and a level an operator set stays, however often the
+/// shop starts again.
+async fn a_start_never_seeds_a_tracked_article_again(kind: StoreKind) {
+    let shop = harness(kind, ReconcilePolicy::default()).await;
+    assert_eq!(
+        prints_left(&shop).await,
+        Some(25),
+        "seeded from the catalog"
+    );
+    for level in [0, 7] {
+        set_prints(&shop, level).await;
+        // What each start does before the first checkout.
+        shop.service.seed_stock_from_catalog().await.unwrap();
+        shop.service.seed_stock_from_catalog().await.unwrap();
+        assert_eq!(prints_left(&shop).await, Some(level));
+    }
+}
+
+#[tokio::test]
+async fn a_start_never_seeds_a_tracked_article_again_embedded() {
+    a_start_never_seeds_a_tracked_article_again(StoreKind::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_start_never_seeds_a_tracked_article_again_dynamodb() {
+    a_start_never_seeds_a_tracked_article_again(StoreKind::DynamoDb).await;
+}
