@@ -4,37 +4,15 @@
 //! The AWS SDK is the `aws` feature (on by default). `scripts/run.sh`
 //! builds without it, so a first local run compiles less; a setting that
 //! needs AWS then stops the start with [`StartError::NotInThisBuild`]
-//! instead of being ignored.
+//! instead of being ignored (the configuration lists them first:
+//! `Config::resolve`).
 
-use crate::config::{Config, KeySetting, MailTransport, StoreKind};
-use crate::StartError;
+use crate::config::{Config, MailTransport};
+use crate::start_error::StartError;
 use checkout::{DeadLetters, EventSink, Mailer, Store};
 use mollie::{ApiKey, ApiKeySource};
 use outlets::Mailbox;
 use std::sync::Arc;
-
-/// The settings given that need the AWS SDK, when this build has none:
-/// each a problem of the configuration, listed with the others before
-/// anything starts. (The functions below refuse them too.)
-pub fn settings_needing_aws(config: &Config, key: &KeySetting) -> Vec<&'static str> {
-    if cfg!(feature = "aws") {
-        return Vec::new();
-    }
-    let mut needing = Vec::new();
-    if config.store == StoreKind::Dynamodb {
-        needing.push("SHOP_STORE=dynamodb");
-    }
-    if config.mail == MailTransport::Ses {
-        needing.push("SHOP_MAIL=ses");
-    }
-    if config.event_bus.is_some() {
-        needing.push("SHOP_EVENT_BUS");
-    }
-    if matches!(key, KeySetting::SecretArn(_)) {
-        needing.push("MOLLIE_API_KEY_SECRET_ARN");
-    }
-    needing
-}
 
 /// The outlets on AWS the configuration asks for (none by default).
 #[derive(Default)]

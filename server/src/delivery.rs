@@ -12,7 +12,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, MailTransport};
-use crate::StartError;
+use crate::start_error::StartError;
 
 /// The deliverer and what it sends through.
 pub struct Delivery {

@@ -34,7 +34,7 @@ pub enum StartError {
     MailFromForSes,
     /// A setting that needs what this build left out (server/Cargo.toml's
     /// features): refused, never ignored.
-    #[error("{0} needs the AWS SDK, which this server was built without: build it with its `aws` feature (a plain `cargo build -p server` has it; `scripts/run.sh --bin-features aws`)")]
+    #[error("{}", crate::config::not_in_this_build(.0))]
     NotInThisBuild(&'static str),
     #[error("SHOP_OWNER_EMAIL")]
     OwnerEmail(#[source] checkout::EmailAddressError),

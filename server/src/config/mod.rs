@@ -14,7 +14,7 @@ use std::time::Duration;
 mod resolve;
 mod secrets;
 
-pub use resolve::{ConfigError, Provider, Settings};
+pub use resolve::{not_in_this_build, ConfigError, Provider, Settings};
 pub use secrets::{
     check_key_mode, KeyModeError, KeySetting, OperatorSecrets, OriginSecret, OriginSecretTooShort,
     SecretJsonError, WebhookSecrets, ADMIN_SECRET_ARN,

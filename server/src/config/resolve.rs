@@ -48,9 +48,7 @@ impl Config {
             .trim_end_matches('/')
             .to_owned();
         let (https, loopback) = check_public_url(&public_url, &mut problems);
-        for setting in crate::aws::settings_needing_aws(self, &key) {
-            problems.push(crate::StartError::NotInThisBuild(setting).to_string());
-        }
+        self.check_build(&key, &mut problems);
         let provider =
             self.provider_setting(&public_url, site_addr, https, loopback, key, &mut problems);
         self.check_limits(&mut problems);
@@ -195,6 +193,29 @@ impl Config {
         }
     }
 
+    /// The settings given that need the AWS SDK, when this build has none
+    /// (server/Cargo.toml's `aws`): listed with the other problems before
+    /// anything starts. (`crate::aws` refuses them too.)
+    fn check_build(&self, key: &KeySetting, problems: &mut Vec<String>) {
+        if cfg!(feature = "aws") {
+            return;
+        }
+        let needing = [
+            (self.store == StoreKind::Dynamodb, "SHOP_STORE=dynamodb"),
+            (self.mail == MailTransport::Ses, "SHOP_MAIL=ses"),
+            (self.event_bus.is_some(), "SHOP_EVENT_BUS"),
+            (
+                matches!(key, KeySetting::SecretArn(_)),
+                "MOLLIE_API_KEY_SECRET_ARN",
+            ),
+        ];
+        for (given, setting) in needing {
+            if given {
+                problems.push(not_in_this_build(setting));
+            }
+        }
+    }
+
     /// What a deployment must set together.
     fn check_deployment(&self, problems: &mut Vec<String>) {
         if self.client_address == ClientAddressSource::Cloudfront && self.origin_secret.is_none() {
@@ -239,4 +260,11 @@ fn check_public_url(public_url: &str, problems: &mut Vec<String>) -> (bool, bool
         Err(e) => problems.push(format!("SHOP_PUBLIC_URL ({public_url}) is not a URL: {e}")),
     }
     (https, loopback)
+}
+
+/// What a build without the AWS SDK says of a setting that needs it.
+pub fn not_in_this_build(setting: &str) -> String {
+    format!(
+        "{setting} needs the AWS SDK, which this server was built without: build it with its `aws` feature (a plain `cargo build -p server` has it; `scripts/run.sh --bin-features aws`)"
+    )
 }
