@@ -1,10 +1,11 @@
 //! The Lambda figures: the shop's function and a bare lambda_http hello in
 //! cargo lambda watch, cold start then warm requests.
 
+use crate::processes::wait_until_listening;
 use crate::report::Report;
 use crate::stats::{ms, ratio, stats, timed, Stats};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use test_support::free_port;
 
 /// cargo lambda watch serving one function, in its own process group (it
@@ -41,14 +42,7 @@ impl LambdaWatch {
             .stderr(Stdio::null())
             .spawn()
             .expect("cargo lambda runs");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "cargo lambda watch did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until_listening(port, Duration::from_secs(60), "cargo lambda watch");
         Self {
             process,
             base: format!("http://127.0.0.1:{port}"),

@@ -16,7 +16,7 @@
 //! function runs under that share of one core; otherwise it runs on the
 //! machine's cores and the report says so.
 
-use crate::processes::{start_moto, Process};
+use crate::processes::{start_moto, wait_until_listening, Process};
 use crate::report::Report;
 use crate::stats::{ms, stats, Stats};
 use axum::body::Bytes;
@@ -166,14 +166,7 @@ fn runtime_api(cargo_lambda: &str) -> (Process, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("cargo lambda runs");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "cargo lambda did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_listening(port, Duration::from_secs(60), "cargo lambda watch");
     (Process::new(process), port)
 }
 
@@ -442,15 +435,8 @@ async fn measure(setup: &LambdaSetup<'_>, memory_mb: u64, run: usize) -> Figures
         .unwrap();
     let mut orders = Vec::new();
     for payment in &payments {
-        let body: serde_json::Value = mollie
-            .get(format!("{emulator}/v2/payments/{payment}"))
-            .header("authorization", crate::shop::KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let api = format!("{emulator}/v2");
+        let body = crate::shop::emulator_payment(&mollie, &api, payment).await;
         orders.push(body["metadata"]["order_id"].as_str().unwrap().to_owned());
     }
     // A shopper's poll while the payment is open (the usual case).
@@ -614,14 +600,7 @@ fn standalone_emulator(bin: &str) -> (Process, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("the emulator runs");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the emulator did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until_listening(port, Duration::from_secs(10), "the emulator");
     (Process::new(process), port)
 }
 

@@ -200,11 +200,16 @@ pub async fn start_moto(python: &str, script: &str) -> (Process, String) {
             .spawn()
             .expect("moto_server.py runs"),
     );
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", moto_port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_listening(moto_port, Duration::from_secs(10), "moto server");
     (moto, format!("http://127.0.0.1:{moto_port}"))
+}
+
+/// Blocks until something accepts connections on `port` (a process just
+/// spawned); panics naming `what` after `within`.
+pub fn wait_until_listening(port: u16, within: Duration, what: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < within, "{what} did not listen");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -48,16 +48,8 @@ impl Server {
     pub async fn checkout(&self, n: usize) -> (String, String) {
         let location = self.post_checkout("/api/checkout", n).await;
         let provider_id = location.rsplit('/').next().unwrap().to_owned();
-        let payment: serde_json::Value = self
-            .http
-            .get(format!("{}/mollie/v2/payments/{provider_id}", self.base))
-            .header("authorization", KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mollie_api = format!("{}/mollie/v2", self.base);
+        let payment = emulator_payment(&self.http, &mollie_api, &provider_id).await;
         (
             payment["metadata"]["order_id"].as_str().unwrap().to_owned(),
             provider_id,
@@ -94,4 +86,20 @@ impl Server {
             .unwrap();
         view["status"].as_str().unwrap_or_default().to_owned()
     }
+}
+
+/// A payment as the emulator's API at `api` (`.../v2`) shows it.
+pub async fn emulator_payment(
+    http: &reqwest::Client,
+    api: &str,
+    payment_id: &str,
+) -> serde_json::Value {
+    http.get(format!("{api}/payments/{payment_id}"))
+        .header("authorization", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
